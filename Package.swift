@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+//
+// A data-parallel trainer for Restricted Boltzmann Machines.
+// Dependencies point one way: rbm -> RBMExperiments -> RBMData -> RBM -> CBLAS.
+import PackageDescription
+
+let package = Package(
+    name: "RBMTrainer",
+    products: [
+        .executable(name: "rbm", targets: ["rbm"]),
+        .library(name: "RBM", targets: ["RBM"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "RBM", dependencies: ["CBLAS"]),
+        .target(name: "RBMData", dependencies: ["RBM", "CZlib"]),
+        .target(name: "RBMExperiments", dependencies: [
+            "RBM", "RBMData", .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "rbm", dependencies: [
+            "RBMExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "RBMTests", dependencies: ["RBM"]),
+        .testTarget(name: "RBMDataTests", dependencies: ["RBMData", "CZlib"]),
+        .testTarget(name: "RBMExperimentsTests", dependencies: ["RBMExperiments"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

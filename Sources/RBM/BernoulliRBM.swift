@@ -1,0 +1,170 @@
+/// A Bernoulli–Bernoulli Restricted Boltzmann Machine.
+///
+/// Energy: E(v, h) = −bᵀv − cᵀh − vᵀWh, with W of shape n_visible × n_hidden stored row-major,
+/// b the visible and c the hidden biases. Conditionals:
+///
+///     P(h_j = 1 | v) = σ(c_j + (vᵀW)_j)        P(v_i = 1 | h) = σ(b_i + (Wh)_i)
+///
+/// Free energy: F(v) = −bᵀv − Σ_j softplus(c_j + (vᵀW)_j), so that log p(v) = −F(v) − log Z.
+public struct BernoulliRBM: Sendable, Equatable {
+    public let visibleCount: Int
+    public let hiddenCount: Int
+    /// W, n_visible × n_hidden, row-major.
+    public var weights: [Float]
+    /// b, n_visible.
+    public var visibleBias: [Float]
+    /// c, n_hidden.
+    public var hiddenBias: [Float]
+
+    public init(visibleCount: Int, hiddenCount: Int, weights: [Float], visibleBias: [Float],
+                hiddenBias: [Float]) {
+        precondition(visibleCount > 0 && hiddenCount > 0, "an RBM needs units in both layers")
+        precondition(weights.count == visibleCount * hiddenCount, "weights must be n_visible × n_hidden")
+        precondition(visibleBias.count == visibleCount && hiddenBias.count == hiddenCount)
+        self.visibleCount = visibleCount
+        self.hiddenCount = hiddenCount
+        self.weights = weights
+        self.visibleBias = visibleBias
+        self.hiddenBias = hiddenBias
+    }
+
+    /// The usual starting point (Hinton, "A Practical Guide to Training RBMs", 2010):
+    /// W ~ N(0, σ²) with σ = `weightStandardDeviation`, c = 0, and b_i = log(p_i / (1 − p_i))
+    /// from the training data's visible marginals p (clipped to [ε, 1 − ε]), or b = 0.
+    public static func initialized(
+        visibleCount: Int, hiddenCount: Int, seed: UInt64,
+        weightStandardDeviation: Float = 0.01, visibleMarginals: [Float]? = nil,
+        marginalClip: Float = 1e-3
+    ) -> BernoulliRBM {
+        let stream = RandomStream(seed: seed, purpose: .weightInitialization)
+        var weights = [Float](repeating: 0, count: visibleCount * hiddenCount)
+        for i in 0..<visibleCount {
+            for j in 0..<hiddenCount {
+                let draw = stream.normal(row: UInt32(i), index: UInt32(j))
+                weights[i * hiddenCount + j] = Float(draw) * weightStandardDeviation
+            }
+        }
+        var visibleBias = [Float](repeating: 0, count: visibleCount)
+        if let marginals = visibleMarginals {
+            precondition(marginals.count == visibleCount)
+            for i in 0..<visibleCount {
+                let p = min(max(marginals[i], marginalClip), 1 - marginalClip)
+                visibleBias[i] = Float(_log(Double(p) / Double(1 - p)))
+            }
+        }
+        return BernoulliRBM(visibleCount: visibleCount, hiddenCount: hiddenCount, weights: weights,
+                            visibleBias: visibleBias,
+                            hiddenBias: [Float](repeating: 0, count: hiddenCount))
+    }
+
+    /// P(h = 1 | v) for `rows` visible vectors stored row-major: σ(vW + c), rows × n_hidden.
+    public func hiddenProbabilities(visible: [Float], rows: Int) -> [Float] {
+        precondition(visible.count == rows * visibleCount)
+        var output = [Float](repeating: 0, count: rows * hiddenCount)
+        weights.withUnsafeBufferPointer { w in
+            hiddenBias.withUnsafeBufferPointer { c in
+                visible.withUnsafeBufferPointer { v in
+                    output.withUnsafeMutableBufferPointer { out in
+                        RBMKernels.hiddenProbabilities(
+                            visible: v.baseAddress!, rows: rows, weights: w.baseAddress!,
+                            hiddenBias: c.baseAddress!, visibleCount: visibleCount,
+                            hiddenCount: hiddenCount, into: out.baseAddress!)
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    /// P(v = 1 | h) for `rows` hidden vectors stored row-major: σ(hWᵀ + b), rows × n_visible.
+    public func visibleProbabilities(hidden: [Float], rows: Int) -> [Float] {
+        precondition(hidden.count == rows * hiddenCount)
+        var output = [Float](repeating: 0, count: rows * visibleCount)
+        weights.withUnsafeBufferPointer { w in
+            visibleBias.withUnsafeBufferPointer { b in
+                hidden.withUnsafeBufferPointer { h in
+                    output.withUnsafeMutableBufferPointer { out in
+                        RBMKernels.visibleProbabilities(
+                            hidden: h.baseAddress!, rows: rows, weights: w.baseAddress!,
+                            visibleBias: b.baseAddress!, visibleCount: visibleCount,
+                            hiddenCount: hiddenCount, into: out.baseAddress!)
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    /// F(v) = −bᵀv − Σ_j softplus(c_j + (vᵀW)_j) for each of `rows` visible vectors.
+    public func freeEnergies(visible: [Float], rows: Int) -> [Double] {
+        precondition(visible.count == rows * visibleCount)
+        var output = [Double](repeating: 0, count: rows)
+        var scratch = [Float](repeating: 0, count: rows * hiddenCount)
+        weights.withUnsafeBufferPointer { w in
+            visible.withUnsafeBufferPointer { v in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    output.withUnsafeMutableBufferPointer { out in
+                        RBMKernels.freeEnergies(
+                            visible: v.baseAddress!, rows: rows, weights: w.baseAddress!,
+                            visibleBias: visibleBias, hiddenBias: hiddenBias,
+                            scratch: s.baseAddress!, into: out.baseAddress!)
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    /// True when every parameter is a finite number.
+    public var isFinite: Bool {
+        weights.allSatisfy(\.isFinite) && visibleBias.allSatisfy(\.isFinite)
+            && hiddenBias.allSatisfy(\.isFinite)
+    }
+}
+
+/// The pointer-level computations shared by the model's API, the trainer and evaluation.
+public enum RBMKernels {
+    /// out = σ(v·W + c), v: rows × n_visible, out: rows × n_hidden.
+    @inlinable
+    public static func hiddenProbabilities(
+        visible: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
+        hiddenBias: UnsafePointer<Float>, visibleCount: Int, hiddenCount: Int,
+        into output: UnsafeMutablePointer<Float>
+    ) {
+        BLAS.gemm(m: rows, n: hiddenCount, k: visibleCount, a: visible, b: weights, c: output)
+        Logistic.applyWithBias(output, rows: rows, columns: hiddenCount, bias: hiddenBias)
+    }
+
+    /// out = σ(h·Wᵀ + b), h: rows × n_hidden, out: rows × n_visible.
+    @inlinable
+    public static func visibleProbabilities(
+        hidden: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
+        visibleBias: UnsafePointer<Float>, visibleCount: Int, hiddenCount: Int,
+        into output: UnsafeMutablePointer<Float>
+    ) {
+        BLAS.gemm(m: rows, n: visibleCount, k: hiddenCount, a: hidden, b: weights,
+                  transposeB: true, c: output)
+        Logistic.applyWithBias(output, rows: rows, columns: visibleCount, bias: visibleBias)
+    }
+
+    /// F(v) per row, accumulated in double precision. `scratch` holds rows × n_hidden floats.
+    public static func freeEnergies(
+        visible: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
+        visibleBias: [Float], hiddenBias: [Float], scratch: UnsafeMutablePointer<Float>,
+        into output: UnsafeMutablePointer<Double>
+    ) {
+        let visibleCount = visibleBias.count
+        let hiddenCount = hiddenBias.count
+        BLAS.gemm(m: rows, n: hiddenCount, k: visibleCount, a: visible, b: weights, c: scratch)
+        for row in 0..<rows {
+            var energy = 0.0
+            let v = visible + row * visibleCount
+            for i in 0..<visibleCount { energy -= Double(visibleBias[i]) * Double(v[i]) }
+            let preactivation = scratch + row * hiddenCount
+            for j in 0..<hiddenCount {
+                energy -= softplus(Double(preactivation[j]) + Double(hiddenBias[j]))
+            }
+            output[row] = energy
+        }
+    }
+}

@@ -1,0 +1,387 @@
+/// Everything a trainer carries from one update to the next. With the configuration it fixes
+/// every later update exactly, so a checkpoint of it resumes bit for bit.
+public struct TrainerState: Sendable, Equatable {
+    public var model: BernoulliRBM
+    /// The momentum buffers: the previous update of W, b and c.
+    public var weightVelocity: [Float]
+    public var visibleBiasVelocity: [Float]
+    public var hiddenBiasVelocity: [Float]
+    /// Updates applied so far; keys the random numbers of the next update.
+    public var step: Int
+    /// PCD only: the persistent chains' visible states (n_chains × n_visible) and their
+    /// hidden probabilities P(h|v) under the parameters of the update that produced them.
+    public var chainVisible: [Float]?
+    public var chainHiddenProbabilities: [Float]?
+
+    public init(model: BernoulliRBM, weightVelocity: [Float], visibleBiasVelocity: [Float],
+                hiddenBiasVelocity: [Float], step: Int, chainVisible: [Float]?,
+                chainHiddenProbabilities: [Float]?) {
+        self.model = model
+        self.weightVelocity = weightVelocity
+        self.visibleBiasVelocity = visibleBiasVelocity
+        self.hiddenBiasVelocity = hiddenBiasVelocity
+        self.step = step
+        self.chainVisible = chainVisible
+        self.chainHiddenProbabilities = chainHiddenProbabilities
+    }
+}
+
+/// The batch-averaged log-likelihood gradient estimate of one update, before weight decay:
+/// ∂/∂W ≈ (1/B)(Σ v⁰ P(h|v⁰)ᵀ − Σ vᵏ P(h|vᵏ)ᵀ), and likewise for the biases.
+public struct ParameterGradient: Sendable, Equatable {
+    public var weights: [Float]
+    public var visibleBias: [Float]
+    public var hiddenBias: [Float]
+}
+
+/// The data-parallel CD-k / PCD-k trainer.
+///
+/// One update runs in two phases, both under `DispatchQueue.concurrentPerform`:
+///
+/// 1. **Shards.** The minibatch is cut into `shards` pieces (a property of the configuration,
+///    not of the machine). Each shard reads its rows, runs its Gibbs chains and computes its
+///    positive and negative statistics with single-threaded BLAS into its own buffers.
+/// 2. **Reduce and update.** The shard statistics are summed in a fixed pairwise tree over
+///    shard index, element by element, split across workers by rows of W, and the momentum
+///    update is applied in the same pass:
+///
+///        g = (1/B)·Σ_shards G_s − λW,   Δ ← μΔ + ε·g,   W ← W + Δ
+///
+///    (biases the same, without decay).
+///
+/// Every random number is Philox keyed by (seed, step, chain row, Gibbs half-step, unit), so the
+/// result is bit-identical for any number of workers.
+public final class DataParallelTrainer: @unchecked Sendable {
+    public let configuration: TrainerConfiguration
+    public let visibleCount: Int
+    public let hiddenCount: Int
+    public private(set) var step: Int
+
+    private let parameters: ParameterBuffers
+    private let velocity: ParameterBuffers
+    private let chains: PersistentChains?
+    private let workspaces: [ShardWorkspace]
+    /// Rows of W reduced and updated together by one work item.
+    private let rowsPerBlock = 32
+
+    public convenience init(model: BernoulliRBM, configuration: TrainerConfiguration) {
+        let zeros = { (count: Int) in [Float](repeating: 0, count: count) }
+        let persistent = configuration.sampler == .persistentContrastiveDivergence
+        self.init(state: TrainerState(
+            model: model, weightVelocity: zeros(model.weights.count),
+            visibleBiasVelocity: zeros(model.visibleCount),
+            hiddenBiasVelocity: zeros(model.hiddenCount), step: 0,
+            // Chains start with P(h|v) = 0, so their first visible states are drawn from σ(b):
+            // the data's marginals when b was initialized from them.
+            chainVisible: persistent ? zeros(configuration.batchSize * model.visibleCount) : nil,
+            chainHiddenProbabilities: persistent
+                ? zeros(configuration.batchSize * model.hiddenCount) : nil),
+            configuration: configuration)
+    }
+
+    public init(state: TrainerState, configuration: TrainerConfiguration) {
+        if let problem = configuration.validationError() { preconditionFailure(problem) }
+        let model = state.model
+        self.configuration = configuration
+        visibleCount = model.visibleCount
+        hiddenCount = model.hiddenCount
+        step = state.step
+        parameters = ParameterBuffers(weights: model.weights, visibleBias: model.visibleBias,
+                                      hiddenBias: model.hiddenBias)
+        velocity = ParameterBuffers(weights: state.weightVelocity,
+                                    visibleBias: state.visibleBiasVelocity,
+                                    hiddenBias: state.hiddenBiasVelocity)
+        if configuration.sampler == .persistentContrastiveDivergence {
+            let visible = state.chainVisible
+                ?? [Float](repeating: 0, count: configuration.batchSize * visibleCount)
+            let hidden = state.chainHiddenProbabilities
+                ?? [Float](repeating: 0, count: configuration.batchSize * hiddenCount)
+            precondition(visible.count == configuration.batchSize * visibleCount
+                         && hidden.count == configuration.batchSize * hiddenCount,
+                         "persistent chains must be batch size × units")
+            chains = PersistentChains(visible: visible, hiddenProbabilities: hidden)
+        } else {
+            chains = nil
+        }
+        workspaces = (0..<configuration.shards).map { shard in
+            ShardWorkspace(rows: configuration.rows(ofShard: shard).count,
+                           visibleCount: model.visibleCount, hiddenCount: model.hiddenCount)
+        }
+        BLAS.useSingleThread()
+    }
+
+    /// The current parameters, copied out.
+    public var model: BernoulliRBM {
+        BernoulliRBM(visibleCount: visibleCount, hiddenCount: hiddenCount,
+                     weights: parameters.weightsArray, visibleBias: parameters.visibleBiasArray,
+                     hiddenBias: parameters.hiddenBiasArray)
+    }
+
+    /// Everything needed to continue training exactly, copied out.
+    public var state: TrainerState {
+        TrainerState(model: model, weightVelocity: velocity.weightsArray,
+                     visibleBiasVelocity: velocity.visibleBiasArray,
+                     hiddenBiasVelocity: velocity.hiddenBiasArray, step: step,
+                     chainVisible: chains?.visibleArray,
+                     chainHiddenProbabilities: chains?.hiddenArray)
+    }
+
+    /// One training update on a minibatch of exactly `configuration.batchSize` rows.
+    public func update(batch: some MinibatchSource, hyperparameters: UpdateHyperparameters) {
+        computeShardStatistics(batch: batch)
+        reduce(applying: hyperparameters)
+        step += 1
+    }
+
+    /// The gradient estimate this update would use, without changing the parameters.
+    /// It still advances the step counter and, for PCD, the persistent chains, exactly as
+    /// `update` does, so successive calls walk the chains forward.
+    public func estimateGradient(batch: some MinibatchSource) -> ParameterGradient {
+        computeShardStatistics(batch: batch)
+        reduce(applying: nil)
+        step += 1
+        let scale = 1 / Float(configuration.batchSize)
+        let total = workspaces[0]
+        return ParameterGradient(
+            weights: (0..<(visibleCount * hiddenCount)).map { total.weightStatistics[$0] * scale },
+            visibleBias: (0..<visibleCount).map { total.visibleBiasStatistics[$0] * scale },
+            hiddenBias: (0..<hiddenCount).map { total.hiddenBiasStatistics[$0] * scale })
+    }
+
+    // MARK: Phase 1: shard statistics
+
+    private func computeShardStatistics(batch: some MinibatchSource) {
+        precondition(batch.visibleCount == visibleCount,
+                     "the batch has \(batch.visibleCount) visible units, the model \(visibleCount)")
+        let transfer = UnsafeTransfer((self, batch))
+        DataParallel.forEach(items: configuration.shards, workers: configuration.workers) { shard in
+            let (trainer, batch) = transfer.value
+            trainer.computeStatistics(ofShard: shard, batch: batch)
+        }
+    }
+
+    private func computeStatistics(ofShard shard: Int, batch: some MinibatchSource) {
+        let workspace = workspaces[shard]
+        let rowRange = configuration.rows(ofShard: shard)
+        let n = rowRange.count
+        let nv = visibleCount
+        let nh = hiddenCount
+        let w = UnsafePointer(parameters.weights)
+        let b = UnsafePointer(parameters.visibleBias)
+        let c = UnsafePointer(parameters.hiddenBias)
+        let dataVisible = workspace.stackedVisible
+        let negativeVisible = workspace.stackedVisible + n * nv
+        let dataHidden = workspace.stackedHidden
+        let negativeHidden = workspace.stackedHidden + n * nh
+        let seed = configuration.seed
+        let step32 = UInt32(truncatingIfNeeded: step)
+
+        // Positive phase: v⁰ from the data, P(h|v⁰) = σ(v⁰W + c).
+        batch.copyRows(rowRange, into: dataVisible)
+        RBMKernels.hiddenProbabilities(visible: dataVisible, rows: n, weights: w, hiddenBias: c,
+                                       visibleCount: nv, hiddenCount: nh, into: dataHidden)
+
+        // The chains start from h ~ P(h|v⁰) (CD) or from the persistent chains' P(h|v) (PCD).
+        let startingProbabilities = chains.map { UnsafePointer($0.hiddenProbabilities + rowRange.lowerBound * nh) }
+            ?? UnsafePointer(dataHidden)
+        for gibbsStep in 0..<configuration.gibbsSteps {
+            let hiddenStream = RandomStream(seed: seed, purpose: .hiddenSample, step: step32,
+                                            substep: UInt32(2 * gibbsStep))
+            let source = gibbsStep == 0 ? startingProbabilities : UnsafePointer(negativeHidden)
+            for r in 0..<n {
+                hiddenStream.bernoulli(row: UInt32(rowRange.lowerBound + r),
+                                       probabilities: source + r * nh, count: nh,
+                                       into: workspace.hiddenSamples + r * nh)
+            }
+            // vᵏ ~ P(v|h) = σ(hWᵀ + b), then P(h|vᵏ).
+            RBMKernels.visibleProbabilities(hidden: workspace.hiddenSamples, rows: n, weights: w,
+                                            visibleBias: b, visibleCount: nv, hiddenCount: nh,
+                                            into: negativeVisible)
+            let visibleStream = RandomStream(seed: seed, purpose: .visibleSample, step: step32,
+                                             substep: UInt32(2 * gibbsStep + 1))
+            for r in 0..<n {
+                visibleStream.bernoulli(row: UInt32(rowRange.lowerBound + r),
+                                        probabilities: negativeVisible + r * nv, count: nv,
+                                        into: negativeVisible + r * nv)
+            }
+            RBMKernels.hiddenProbabilities(visible: negativeVisible, rows: n, weights: w,
+                                           hiddenBias: c, visibleCount: nv, hiddenCount: nh,
+                                           into: negativeHidden)
+        }
+        if let chains {
+            (chains.visible + rowRange.lowerBound * nv).update(from: negativeVisible, count: n * nv)
+            (chains.hiddenProbabilities + rowRange.lowerBound * nh)
+                .update(from: negativeHidden, count: n * nh)
+        }
+
+        // Statistics: G = [v⁰; vᵏ]ᵀ [P(h|v⁰); −P(h|vᵏ)], and the bias sums.
+        for index in 0..<(n * nh) { negativeHidden[index] = -negativeHidden[index] }
+        BLAS.gemm(m: nv, n: nh, k: 2 * n, a: workspace.stackedVisible, transposeA: true,
+                  b: workspace.stackedHidden, c: workspace.weightStatistics)
+        BLAS.weightedRowSum(rows: 2 * n, columns: nv, a: workspace.stackedVisible,
+                            weights: workspace.visibleSigns, into: workspace.visibleBiasStatistics)
+        BLAS.weightedRowSum(rows: 2 * n, columns: nh, a: workspace.stackedHidden,
+                            weights: workspace.ones, into: workspace.hiddenBiasStatistics)
+    }
+
+    // MARK: Phase 2: reduction and update
+
+    /// Sums the shard statistics into shard 0's buffers (pairwise tree over shard index) and,
+    /// when `hyperparameters` is given, applies the momentum update. Work items are blocks of
+    /// rows of W, plus one for the hidden bias; elementwise, so the split cannot change a bit.
+    private func reduce(applying hyperparameters: UpdateHyperparameters?) {
+        let blocks = (visibleCount + rowsPerBlock - 1) / rowsPerBlock
+        let transfer = UnsafeTransfer(self)
+        DataParallel.forEach(items: blocks + 1, workers: configuration.workers) { item in
+            let trainer = transfer.value
+            if item == blocks {
+                trainer.reduceHiddenBias(applying: hyperparameters)
+            } else {
+                let start = item * trainer.rowsPerBlock
+                trainer.reduceRows(start..<min(trainer.visibleCount, start + trainer.rowsPerBlock),
+                                   applying: hyperparameters)
+            }
+        }
+    }
+
+    private func reduceRows(_ rows: Range<Int>, applying hyperparameters: UpdateHyperparameters?) {
+        let nh = hiddenCount
+        let offset = rows.lowerBound * nh
+        let count = rows.count * nh
+        treeSum(count: count) { $0.weightStatistics + offset }
+        treeSum(count: rows.count) { $0.visibleBiasStatistics + rows.lowerBound }
+        guard let hyperparameters else { return }
+        let scale = 1 / Float(configuration.batchSize)
+        ParameterUpdate.momentumStep(
+            parameters: parameters.weights + offset, velocity: velocity.weights + offset,
+            statistics: workspaces[0].weightStatistics + offset, count: count, scale: scale,
+            weightDecay: configuration.weightDecay, hyperparameters: hyperparameters)
+        ParameterUpdate.momentumStep(
+            parameters: parameters.visibleBias + rows.lowerBound,
+            velocity: velocity.visibleBias + rows.lowerBound,
+            statistics: workspaces[0].visibleBiasStatistics + rows.lowerBound,
+            count: rows.count, scale: scale, weightDecay: 0, hyperparameters: hyperparameters)
+    }
+
+    private func reduceHiddenBias(applying hyperparameters: UpdateHyperparameters?) {
+        treeSum(count: hiddenCount) { $0.hiddenBiasStatistics }
+        guard let hyperparameters else { return }
+        ParameterUpdate.momentumStep(
+            parameters: parameters.hiddenBias, velocity: velocity.hiddenBias,
+            statistics: workspaces[0].hiddenBiasStatistics, count: hiddenCount,
+            scale: 1 / Float(configuration.batchSize), weightDecay: 0,
+            hyperparameters: hyperparameters)
+    }
+
+    /// In place over the shards: ((s0 + s1) + (s2 + s3)) + …, leaving the total in shard 0.
+    private func treeSum(count: Int, _ buffer: (ShardWorkspace) -> UnsafeMutablePointer<Float>) {
+        var stride = 1
+        while stride < workspaces.count {
+            var shard = 0
+            while shard + stride < workspaces.count {
+                ParameterUpdate.add(buffer(workspaces[shard + stride]), into: buffer(workspaces[shard]),
+                                    count: count)
+                shard += 2 * stride
+            }
+            stride *= 2
+        }
+    }
+}
+
+/// The elementwise kernels of the update, written with explicit SIMD so that the order of
+/// operations on each element is fixed.
+enum ParameterUpdate {
+    static func add(_ source: UnsafeMutablePointer<Float>, into destination: UnsafeMutablePointer<Float>,
+                    count: Int) {
+        let vectorCount = count / 8 * 8
+        let rawSource = UnsafeRawPointer(source)
+        let rawDestination = UnsafeMutableRawPointer(destination)
+        var index = 0
+        while index < vectorCount {
+            let offset = index * 4
+            let sum = rawDestination.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                + rawSource.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            rawDestination.storeBytes(of: sum, toByteOffset: offset, as: SIMD8<Float>.self)
+            index += 8
+        }
+        while index < count {
+            destination[index] += source[index]
+            index += 1
+        }
+    }
+
+    /// Δ ← μΔ + ε(scale·G − λθ);  θ ← θ + Δ.
+    static func momentumStep(
+        parameters: UnsafeMutablePointer<Float>, velocity: UnsafeMutablePointer<Float>,
+        statistics: UnsafeMutablePointer<Float>, count: Int, scale: Float, weightDecay: Float,
+        hyperparameters: UpdateHyperparameters
+    ) {
+        let epsilon = hyperparameters.learningRate
+        let mu = hyperparameters.momentum
+        for index in 0..<count {
+            let gradient = scale * statistics[index] - weightDecay * parameters[index]
+            let step = mu * velocity[index] + epsilon * gradient
+            velocity[index] = step
+            parameters[index] += step
+        }
+    }
+}
+
+/// W, b and c (or their velocities) in memory the workers can write through pointers.
+final class ParameterBuffers: @unchecked Sendable {
+    let weights: UnsafeMutablePointer<Float>
+    let visibleBias: UnsafeMutablePointer<Float>
+    let hiddenBias: UnsafeMutablePointer<Float>
+    let weightCount: Int
+    let visibleCount: Int
+    let hiddenCount: Int
+
+    init(weights: [Float], visibleBias: [Float], hiddenBias: [Float]) {
+        weightCount = weights.count
+        visibleCount = visibleBias.count
+        hiddenCount = hiddenBias.count
+        self.weights = .allocate(capacity: weightCount)
+        self.visibleBias = .allocate(capacity: visibleCount)
+        self.hiddenBias = .allocate(capacity: hiddenCount)
+        self.weights.initialize(from: weights, count: weightCount)
+        self.visibleBias.initialize(from: visibleBias, count: visibleCount)
+        self.hiddenBias.initialize(from: hiddenBias, count: hiddenCount)
+    }
+
+    var weightsArray: [Float] { Array(UnsafeBufferPointer(start: weights, count: weightCount)) }
+    var visibleBiasArray: [Float] { Array(UnsafeBufferPointer(start: visibleBias, count: visibleCount)) }
+    var hiddenBiasArray: [Float] { Array(UnsafeBufferPointer(start: hiddenBias, count: hiddenCount)) }
+
+    deinit {
+        weights.deallocate()
+        visibleBias.deallocate()
+        hiddenBias.deallocate()
+    }
+}
+
+/// PCD's persistent chains, one per minibatch row, sharded like the minibatch.
+final class PersistentChains: @unchecked Sendable {
+    let visible: UnsafeMutablePointer<Float>
+    let hiddenProbabilities: UnsafeMutablePointer<Float>
+    let visibleCount: Int
+    let hiddenCount: Int
+
+    init(visible: [Float], hiddenProbabilities: [Float]) {
+        visibleCount = visible.count
+        hiddenCount = hiddenProbabilities.count
+        self.visible = .allocate(capacity: visibleCount)
+        self.hiddenProbabilities = .allocate(capacity: hiddenCount)
+        self.visible.initialize(from: visible, count: visibleCount)
+        self.hiddenProbabilities.initialize(from: hiddenProbabilities, count: hiddenCount)
+    }
+
+    var visibleArray: [Float] { Array(UnsafeBufferPointer(start: visible, count: visibleCount)) }
+    var hiddenArray: [Float] {
+        Array(UnsafeBufferPointer(start: hiddenProbabilities, count: hiddenCount))
+    }
+
+    deinit {
+        visible.deallocate()
+        hiddenProbabilities.deallocate()
+    }
+}

@@ -1,0 +1,74 @@
+/// Cheap per-epoch monitors, computed in parallel over chunks of rows and combined in chunk
+/// order (so they too are the same for any worker count).
+public enum Monitoring {
+    static let chunkRows = 256
+
+    /// Mean over rows of the squared reconstruction error Σ_i (v_i − v̂_i)², where
+    /// v̂ = σ(b + W·σ(c + Wᵀv)) is the mean-field one-step reconstruction (no sampling).
+    public static func reconstructionError(
+        model: BernoulliRBM, visible: [Float], rows: Int, workers: Int
+    ) -> Double {
+        guard rows > 0 else { return .nan }
+        let transfer = UnsafeTransfer((model, visible))
+        let sums = DataParallel.mapChunks(count: rows, chunkSize: chunkRows, workers: workers) { range in
+            let (model, visible) = transfer.value
+            let n = range.count
+            var hidden = [Float](repeating: 0, count: n * model.hiddenCount)
+            var reconstruction = [Float](repeating: 0, count: n * model.visibleCount)
+            return visible.withUnsafeBufferPointer { v in
+                let rowsStart = v.baseAddress! + range.lowerBound * model.visibleCount
+                return model.weights.withUnsafeBufferPointer { w in
+                    hidden.withUnsafeMutableBufferPointer { h in
+                        reconstruction.withUnsafeMutableBufferPointer { r in
+                            RBMKernels.hiddenProbabilities(
+                                visible: rowsStart, rows: n, weights: w.baseAddress!,
+                                hiddenBias: model.hiddenBias, visibleCount: model.visibleCount,
+                                hiddenCount: model.hiddenCount, into: h.baseAddress!)
+                            RBMKernels.visibleProbabilities(
+                                hidden: h.baseAddress!, rows: n, weights: w.baseAddress!,
+                                visibleBias: model.visibleBias, visibleCount: model.visibleCount,
+                                hiddenCount: model.hiddenCount, into: r.baseAddress!)
+                            var sum = 0.0
+                            for index in 0..<(n * model.visibleCount) {
+                                let difference = Double(rowsStart[index] - r[index])
+                                sum += difference * difference
+                            }
+                            return sum
+                        }
+                    }
+                }
+            }
+        }
+        return sums.reduce(0, +) / Double(rows)
+    }
+
+    /// Mean free energy (1/N) Σ F(v) over the rows. Comparing it on training and held-out
+    /// data shows overfitting: the held-out value rising above the training value.
+    public static func meanFreeEnergy(
+        model: BernoulliRBM, visible: [Float], rows: Int, workers: Int
+    ) -> Double {
+        guard rows > 0 else { return .nan }
+        let transfer = UnsafeTransfer((model, visible))
+        let sums = DataParallel.mapChunks(count: rows, chunkSize: chunkRows, workers: workers) { range in
+            let (model, visible) = transfer.value
+            let n = range.count
+            var scratch = [Float](repeating: 0, count: n * model.hiddenCount)
+            var energies = [Double](repeating: 0, count: n)
+            visible.withUnsafeBufferPointer { v in
+                model.weights.withUnsafeBufferPointer { w in
+                    scratch.withUnsafeMutableBufferPointer { s in
+                        energies.withUnsafeMutableBufferPointer { e in
+                            RBMKernels.freeEnergies(
+                                visible: v.baseAddress! + range.lowerBound * model.visibleCount,
+                                rows: n, weights: w.baseAddress!, visibleBias: model.visibleBias,
+                                hiddenBias: model.hiddenBias, scratch: s.baseAddress!,
+                                into: e.baseAddress!)
+                        }
+                    }
+                }
+            }
+            return energies.reduce(0, +)
+        }
+        return sums.reduce(0, +) / Double(rows)
+    }
+}

@@ -1,0 +1,66 @@
+/// Exact partition function by enumerating the smaller layer.
+///
+/// Summing out the larger layer analytically leaves 2^m terms for the smaller layer's m units:
+///
+///     enumerate h:  log Z = log Σ_h exp(cᵀh + Σ_i softplus(b_i + (Wh)_i))
+///     enumerate v:  log Z = log Σ_v exp(−F(v))
+///
+/// Terms are computed in chunks of states (one GEMM per chunk), each chunk reduced with
+/// log-sum-exp in double precision, and the chunks combined in order.
+extension BernoulliRBM {
+    /// The largest smaller layer `exactLogPartitionFunction` accepts (2^30 terms).
+    public static let exactEnumerationLimit = 30
+
+    /// log Z, exactly. Requires min(n_visible, n_hidden) ≤ `exactEnumerationLimit`.
+    public func exactLogPartitionFunction(workers: Int = 1) -> Double {
+        let enumerateHidden = hiddenCount <= visibleCount
+        let units = enumerateHidden ? hiddenCount : visibleCount
+        precondition(units <= Self.exactEnumerationLimit,
+                     "exact log Z needs a layer of at most \(Self.exactEnumerationLimit) units")
+        let other = enumerateHidden ? visibleCount : hiddenCount
+        let enumeratedBias = enumerateHidden ? hiddenBias : visibleBias
+        let otherBias = enumerateHidden ? visibleBias : hiddenBias
+        let stateCount = 1 << units
+        let chunkSize = min(stateCount, 4096)
+        let transfer = UnsafeTransfer(self)
+        let chunkLogSums = DataParallel.mapChunks(count: stateCount, chunkSize: chunkSize,
+                                                  workers: workers) { range in
+            let model = transfer.value
+            let n = range.count
+            var states = [Float](repeating: 0, count: n * units)
+            for (row, state) in range.enumerated() {
+                for unit in 0..<units where state >> unit & 1 == 1 { states[row * units + unit] = 1 }
+            }
+            // Preactivations of the summed-out layer: states·Wᵀ (hidden states) or states·W.
+            var preactivations = [Float](repeating: 0, count: n * other)
+            model.weights.withUnsafeBufferPointer { w in
+                states.withUnsafeBufferPointer { s in
+                    preactivations.withUnsafeMutableBufferPointer { p in
+                        BLAS.gemm(m: n, n: other, k: units, a: s.baseAddress!, b: w.baseAddress!,
+                                  transposeB: enumerateHidden, c: p.baseAddress!)
+                    }
+                }
+            }
+            var terms = [Double](repeating: 0, count: n)
+            for row in 0..<n {
+                var term = 0.0
+                for unit in 0..<units where states[row * units + unit] == 1 {
+                    term += Double(enumeratedBias[unit])
+                }
+                for k in 0..<other {
+                    term += softplus(Double(preactivations[row * other + k]) + Double(otherBias[k]))
+                }
+                terms[row] = term
+            }
+            return logSumExp(terms)
+        }
+        return logSumExp(chunkLogSums)
+    }
+
+    /// Mean log p(v) = −F(v) − log Z over `rows` visible vectors.
+    public func averageLogLikelihood(visible: [Float], rows: Int, logPartitionFunction: Double,
+                                     workers: Int = 1) -> Double {
+        -Monitoring.meanFreeEnergy(model: self, visible: visible, rows: rows, workers: workers)
+            - logPartitionFunction
+    }
+}

@@ -1,0 +1,54 @@
+/// The memory one shard owns during an update. No other shard writes to it.
+///
+/// `stackedVisible` holds the shard's data rows v⁰ above its negative-phase visible states vᵏ
+/// (2n × n_visible); `stackedHidden` holds P(h|v⁰) above −P(h|vᵏ) (2n × n_hidden). With that
+/// layout one GEMM gives the shard's whole weight statistic
+///
+///     G = [v⁰; vᵏ]ᵀ [P(h|v⁰); −P(h|vᵏ)] = Σ_r v⁰_r P(h|v⁰_r)ᵀ − Σ_r vᵏ_r P(h|vᵏ_r)ᵀ,
+///
+/// and one GEMV each gives the bias statistics Σ(v⁰ − vᵏ) and Σ(P(h|v⁰) − P(h|vᵏ)).
+final class ShardWorkspace: @unchecked Sendable {
+    let rows: Int
+    let stackedVisible: UnsafeMutablePointer<Float>
+    let stackedHidden: UnsafeMutablePointer<Float>
+    let hiddenSamples: UnsafeMutablePointer<Float>
+    /// +1 for the n data rows, −1 for the n negative rows.
+    let visibleSigns: UnsafeMutablePointer<Float>
+    let ones: UnsafeMutablePointer<Float>
+    /// n_visible × n_hidden; reused by the reduction as the tree's partial sums.
+    let weightStatistics: UnsafeMutablePointer<Float>
+    let visibleBiasStatistics: UnsafeMutablePointer<Float>
+    let hiddenBiasStatistics: UnsafeMutablePointer<Float>
+    private let allocations: [(UnsafeMutablePointer<Float>, Int)]
+
+    init(rows: Int, visibleCount: Int, hiddenCount: Int) {
+        func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let pointer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            pointer.initialize(repeating: 0, count: count)
+            return pointer
+        }
+        self.rows = rows
+        stackedVisible = allocate(2 * rows * visibleCount)
+        stackedHidden = allocate(2 * rows * hiddenCount)
+        hiddenSamples = allocate(rows * hiddenCount)
+        visibleSigns = allocate(2 * rows)
+        ones = allocate(2 * rows)
+        weightStatistics = allocate(visibleCount * hiddenCount)
+        visibleBiasStatistics = allocate(visibleCount)
+        hiddenBiasStatistics = allocate(hiddenCount)
+        for r in 0..<(2 * rows) {
+            visibleSigns[r] = r < rows ? 1 : -1
+            ones[r] = 1
+        }
+        allocations = [
+            (stackedVisible, 2 * rows * visibleCount), (stackedHidden, 2 * rows * hiddenCount),
+            (hiddenSamples, rows * hiddenCount), (visibleSigns, 2 * rows), (ones, 2 * rows),
+            (weightStatistics, visibleCount * hiddenCount), (visibleBiasStatistics, visibleCount),
+            (hiddenBiasStatistics, hiddenCount),
+        ]
+    }
+
+    deinit {
+        for (pointer, _) in allocations { pointer.deallocate() }
+    }
+}

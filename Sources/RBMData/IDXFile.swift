@@ -1,0 +1,127 @@
+import CZlib
+
+/// A problem reading a data file. Every message names the file.
+public enum DataError: Error, CustomStringConvertible, Equatable {
+    case cannotOpen(path: String, reason: String)
+    case readFailed(path: String, reason: String)
+    case badMagic(path: String, found: [UInt8])
+    case unsupportedElementType(path: String, code: UInt8)
+    case truncated(path: String, expectedBytes: Int, foundBytes: Int)
+    case trailingBytes(path: String, expectedBytes: Int, foundBytes: Int)
+    case badDimensions(path: String, detail: String)
+    case countMismatch(images: String, labels: String, imageCount: Int, labelCount: Int)
+    case missingFile(folder: String, names: [String])
+    case notEnoughData(detail: String)
+
+    public var description: String {
+        switch self {
+        case let .cannotOpen(path, reason):
+            return "\(path): cannot open: \(reason)"
+        case let .readFailed(path, reason):
+            return "\(path): read failed: \(reason)"
+        case let .badMagic(path, found):
+            let hex = found.map { String($0, radix: 16, uppercase: false) }.joined(separator: " ")
+            return "\(path): not an IDX file (the magic number should be 00 00 <type> <dims>, found \(hex))"
+        case let .unsupportedElementType(path, code):
+            return "\(path): IDX element type 0x\(String(code, radix: 16)) is not supported (only 0x08, unsigned bytes)"
+        case let .truncated(path, expected, found):
+            return "\(path): truncated: the header promises \(expected) bytes of data, the file has \(found)"
+        case let .trailingBytes(path, expected, found):
+            return "\(path): \(found - expected) bytes after the \(expected) bytes the header describes (wrong count in the header?)"
+        case let .badDimensions(path, detail):
+            return "\(path): bad dimensions: \(detail)"
+        case let .countMismatch(images, labels, imageCount, labelCount):
+            return "\(images) has \(imageCount) images but \(labels) has \(labelCount) labels"
+        case let .missingFile(folder, names):
+            return "\(folder): none of \(names.joined(separator: ", ")) found"
+        case let .notEnoughData(detail):
+            return detail
+        }
+    }
+}
+
+/// An IDX array (LeCun's MNIST format): a 4-byte magic number `00 00 08 <d>`, d big-endian
+/// 32-bit dimension sizes, then the elements as unsigned bytes in C order. MNIST,
+/// Fashion-MNIST and KMNIST all use it, usually gzip-compressed.
+public struct IDXArray: Sendable, Equatable {
+    public var dimensions: [Int]
+    public var bytes: [UInt8]
+
+    public init(dimensions: [Int], bytes: [UInt8]) {
+        self.dimensions = dimensions
+        self.bytes = bytes
+    }
+
+    /// Reads a `.gz` or plain IDX file (zlib reads both).
+    public static func read(path: String) throws -> IDXArray {
+        try parse(try readAllBytes(path: path), path: path)
+    }
+
+    /// Parses the bytes of an IDX file, checking the magic number, the dimensions and that
+    /// the body has exactly as many bytes as the dimensions say.
+    public static func parse(_ data: [UInt8], path: String) throws -> IDXArray {
+        guard data.count >= 4 else {
+            throw DataError.truncated(path: path, expectedBytes: 4, foundBytes: data.count)
+        }
+        guard data[0] == 0, data[1] == 0, (1...4).contains(data[3]) else {
+            throw DataError.badMagic(path: path, found: Array(data.prefix(4)))
+        }
+        guard data[2] == 0x08 else {
+            throw DataError.unsupportedElementType(path: path, code: data[2])
+        }
+        let dimensionCount = Int(data[3])
+        let headerBytes = 4 + 4 * dimensionCount
+        guard data.count >= headerBytes else {
+            throw DataError.truncated(path: path, expectedBytes: headerBytes, foundBytes: data.count)
+        }
+        var dimensions: [Int] = []
+        var elementCount = 1
+        for d in 0..<dimensionCount {
+            let o = 4 + 4 * d
+            let size = Int(data[o]) << 24 | Int(data[o + 1]) << 16 | Int(data[o + 2]) << 8 | Int(data[o + 3])
+            guard size > 0 else {
+                throw DataError.badDimensions(path: path, detail: "dimension \(d) is 0")
+            }
+            let (product, overflow) = elementCount.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= 1 << 40 else {
+                throw DataError.badDimensions(path: path, detail: "\(dimensions + [size]) is implausibly large")
+            }
+            elementCount = product
+            dimensions.append(size)
+        }
+        let body = data.count - headerBytes
+        if body < elementCount {
+            throw DataError.truncated(path: path, expectedBytes: elementCount, foundBytes: body)
+        }
+        if body > elementCount {
+            throw DataError.trailingBytes(path: path, expectedBytes: elementCount, foundBytes: body)
+        }
+        return IDXArray(dimensions: dimensions, bytes: Array(data[headerBytes...]))
+    }
+
+    /// The whole (decompressed) content of a file.
+    static func readAllBytes(path: String) throws -> [UInt8] {
+        guard let file = gzopen(path, "rb") else {
+            throw DataError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { gzclose(file) }
+        var result: [UInt8] = []
+        let chunk = 1 << 20
+        var buffer = [UInt8](repeating: 0, count: chunk)
+        while true {
+            let read = buffer.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32(chunk)) }
+            if read < 0 {
+                var code: Int32 = 0
+                let message = gzerror(file, &code).map { String(cString: $0) } ?? "unknown error"
+                throw DataError.readFailed(path: path, reason: message)
+            }
+            if read == 0 { break }
+            result.append(contentsOf: buffer[0..<Int(read)])
+        }
+        return result
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,90 @@
+import RBM
+
+/// How pixel intensities in [0, 1] become the visible units' values.
+public enum Binarization: String, Sendable, CaseIterable {
+    /// v_i ~ Bernoulli(x_i), drawn afresh each epoch (a pure function of seed, epoch, sample).
+    case stochastic
+    /// v_i = 1 when x_i ≥ 0.5.
+    case threshold
+    /// v_i = x_i: intensities used as probabilities.
+    case none
+
+    /// The epoch number that keys the one fixed stochastic binarization used for evaluation.
+    public static let evaluationEpoch: UInt32 = .max
+
+    /// Writes the binarized values of dataset rows `samples` into `destination`, row by row.
+    /// `epoch` keys the stochastic draws; sample `s` of the dataset always uses row `s` of the
+    /// stream, so a sample is binarized the same way wherever it lands in a batch.
+    public func apply<Indices: Collection<Int>>(
+        to dataset: Dataset, samples: Indices, epoch: UInt32, seed: UInt64,
+        into destination: UnsafeMutablePointer<Float>
+    ) {
+        let d = dataset.featureCount
+        let stream = RandomStream(seed: seed, purpose: .binarization, step: epoch)
+        dataset.values.withUnsafeBufferPointer { values in
+            for (position, sample) in samples.enumerated() {
+                let source = values.baseAddress! + sample * d
+                let target = destination + position * d
+                switch self {
+                case .none:
+                    target.update(from: source, count: d)
+                case .threshold:
+                    for i in 0..<d { target[i] = source[i] >= 0.5 ? 1 : 0 }
+                case .stochastic:
+                    stream.bernoulli(row: UInt32(truncatingIfNeeded: sample), probabilities: source,
+                                     count: d, into: target)
+                }
+            }
+        }
+    }
+
+    /// The whole dataset binarized once with the evaluation stream (or threshold / identity).
+    public func evaluationValues(of dataset: Dataset, seed: UInt64) -> [Float] {
+        var output = [Float](repeating: 0, count: dataset.values.count)
+        output.withUnsafeMutableBufferPointer { buffer in
+            apply(to: dataset, samples: 0..<dataset.count, epoch: Self.evaluationEpoch, seed: seed,
+                  into: buffer.baseAddress!)
+        }
+        return output
+    }
+}
+
+/// The order in which an epoch visits the samples: a Fisher–Yates shuffle whose draws are a
+/// pure function of (seed, epoch), so any epoch can be replayed without the ones before it.
+public func shuffledOrder(count: Int, seed: UInt64, epoch: Int) -> [Int] {
+    var order = Array(0..<count)
+    let stream = RandomStream(seed: seed, purpose: .shuffle, step: UInt32(truncatingIfNeeded: epoch))
+    if count < 2 { return order }
+    for i in stride(from: count - 1, to: 0, by: -1) {
+        let j = stream.integer(below: i + 1, row: 0, index: UInt32(i))
+        order.swapAt(i, j)
+    }
+    return order
+}
+
+/// One minibatch: rows `order[start..<start+B]` of a dataset, binarized for `epoch`.
+/// Shards read their own rows concurrently; nothing here is mutated.
+public struct DatasetMinibatch: MinibatchSource, @unchecked Sendable {
+    public let dataset: Dataset
+    public let order: ArraySlice<Int>
+    public let binarization: Binarization
+    public let epoch: UInt32
+    public let seed: UInt64
+
+    public init(dataset: Dataset, order: ArraySlice<Int>, binarization: Binarization,
+                epoch: Int, seed: UInt64) {
+        self.dataset = dataset
+        self.order = order
+        self.binarization = binarization
+        self.epoch = UInt32(truncatingIfNeeded: epoch)
+        self.seed = seed
+    }
+
+    public var visibleCount: Int { dataset.featureCount }
+
+    public func copyRows(_ rows: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
+        let start = order.startIndex
+        binarization.apply(to: dataset, samples: order[(start + rows.lowerBound)..<(start + rows.upperBound)],
+                           epoch: epoch, seed: seed, into: destination)
+    }
+}
