@@ -63,6 +63,15 @@ public final class DataParallelTrainer: @unchecked Sendable {
     private let workspaces: [ShardWorkspace]
     /// Rows of W reduced and updated together by one work item.
     private let rowsPerBlock = 32
+    /// Workers for the reduction: one per `reductionElementsPerWorker` elements summed, at most
+    /// `workers`. Waking a second thread costs about as much as it saves below that size
+    /// (measured: 784×500 with 2 shards reduces in ~0.1 ms on one thread, and not faster on
+    /// two). The split is elementwise, so the count never changes a bit of the result.
+    private var reductionWorkers: Int {
+        let elements = configuration.shards * (visibleCount + 1) * hiddenCount
+        return max(1, min(configuration.workers, elements / Self.reductionElementsPerWorker))
+    }
+    static let reductionElementsPerWorker = 1 << 21
 
     public convenience init(model: BernoulliRBM, configuration: TrainerConfiguration) {
         let zeros = { (count: Int) in [Float](repeating: 0, count: count) }
@@ -232,7 +241,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
     private func reduce(applying hyperparameters: UpdateHyperparameters?) {
         let blocks = (visibleCount + rowsPerBlock - 1) / rowsPerBlock
         let transfer = UnsafeTransfer(self)
-        DataParallel.forEach(items: blocks + 1, workers: configuration.workers) { item in
+        DataParallel.forEach(items: blocks + 1, workers: reductionWorkers) { item in
             let trainer = transfer.value
             if item == blocks {
                 trainer.reduceHiddenBias(applying: hyperparameters)
@@ -318,11 +327,28 @@ enum ParameterUpdate {
     ) {
         let epsilon = hyperparameters.learningRate
         let mu = hyperparameters.momentum
-        for index in 0..<count {
+        let vectorCount = count / 8 * 8
+        let rawParameters = UnsafeMutableRawPointer(parameters)
+        let rawVelocity = UnsafeMutableRawPointer(velocity)
+        let rawStatistics = UnsafeRawPointer(statistics)
+        var index = 0
+        while index < vectorCount {
+            let offset = index * 4
+            let theta = rawParameters.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let g = rawStatistics.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let delta = rawVelocity.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let gradient = scale * g - weightDecay * theta
+            let step = mu * delta + epsilon * gradient
+            rawVelocity.storeBytes(of: step, toByteOffset: offset, as: SIMD8<Float>.self)
+            rawParameters.storeBytes(of: theta + step, toByteOffset: offset, as: SIMD8<Float>.self)
+            index += 8
+        }
+        while index < count {
             let gradient = scale * statistics[index] - weightDecay * parameters[index]
             let step = mu * velocity[index] + epsilon * gradient
             velocity[index] = step
             parameters[index] += step
+            index += 1
         }
     }
 }

@@ -30,8 +30,15 @@ import Darwin
 public enum Logistic {
     @inlinable @inline(__always)
     public static func exp8(_ input: SIMD8<Float>) -> SIMD8<Float> {
-        let x = input.clamped(lowerBound: SIMD8(repeating: -87), upperBound: SIMD8(repeating: 88))
-        let n = (x * 1.442_695_040_888_963_4).rounded(.toNearestOrEven)
+        let low = SIMD8<Float>(repeating: -87), high = SIMD8<Float>(repeating: 88)
+        var x = input.replacing(with: low, where: input .< low)
+        x.replace(with: high, where: x .> high)
+        // Adding 1.5·2²³ rounds x·log₂e to the nearest integer n and leaves n in the low
+        // mantissa bits, which gives both n as a float and its integer bits without a
+        // (slow, generic) float-to-integer vector conversion.
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let shifted = x * 1.442_695_040_888_963_4 + magic
+        let n = shifted - magic
         var r = x - n * 0.693_359_375
         r = r - n * -2.121_944_400_546_905_8e-4
         var p = SIMD8<Float>(repeating: 1.987_569_150_0e-4)
@@ -41,7 +48,8 @@ public enum Logistic {
         p = p * r + 1.666_666_545_9e-1
         p = p * r + 5.000_000_120_1e-1
         let polynomial = p * r * r + r + 1
-        let exponent = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+        let integerN = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        let exponent = (integerN &+ 127) &<< 23
         return polynomial * unsafeBitCast(exponent, to: SIMD8<Float>.self)
     }
 
