@@ -121,7 +121,7 @@ enum ConfigSchema {
         ConfigField(
             section: section, key: key, expected: range.description,
             read: { scalar, config throws(ConfigValueProblem) in
-                guard let value = Double(scalar.text) else { throw .wrongType(expected: "a number") }
+                guard let value = parseReal(scalar.text) else { throw .wrongType(expected: "a number") }
                 guard value.isFinite, range.contains(value) else {
                     throw .outOfRange(expected: range.description)
                 }
@@ -145,6 +145,17 @@ enum ConfigSchema {
                 config[keyPath: path] = value
             },
             render: { $0[keyPath: path].rawValue })
+    }
+
+    /// A number as YAML writes it, including `.nan`, `.inf` and `-.inf` (so that those are
+    /// reported as out of range rather than as not numbers).
+    static func parseReal(_ text: String) -> Double? {
+        switch text.lowercased() {
+        case ".nan": return .nan
+        case ".inf", "+.inf": return .infinity
+        case "-.inf": return -.infinity
+        default: return Double(text)
+        }
     }
 
     static func string(_ section: String, _ key: String, _ expected: String,

@@ -1,0 +1,38 @@
+# The project's entry points. `make train` and `make test` are all the set-up a user needs:
+# both install missing system packages first (`make deps`).
+SWIFT ?= swift
+CONFIG ?= experiments/default.yaml
+BENCH_DATA ?= ../shared/data/mnist
+
+# Debian packages: BLAS, zlib for .gz inputs, HDF5 for checkpoints, the default data set.
+APT_PACKAGES := libopenblas-dev zlib1g-dev libhdf5-dev pkg-config dataset-fashion-mnist
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build train test bench clean
+
+deps:
+	@missing=""; \
+	for package in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+train: build
+	.build/release/rbm train $(CONFIG)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+bench: build
+	.build/release/rbm bench --data $(BENCH_DATA)
+
+clean:
+	rm -rf .build

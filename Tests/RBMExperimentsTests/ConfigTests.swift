@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+import RBM
+@testable import RBMExperiments
+
+/// The repository root, for the shipped configs.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().path
+
+@Suite struct ConfigTests {
+    func parse(_ text: String, overrides: [String] = []) throws(ConfigError) -> ExperimentConfig {
+        try ConfigLoader.parse(text, file: "exp.yaml", overrides: overrides)
+    }
+
+    func error(_ text: String, overrides: [String] = []) -> ConfigError? {
+        do { _ = try parse(text, overrides: overrides); return nil } catch { return error }
+    }
+
+    @Test func anEmptyConfigTakesEveryDefault() throws {
+        #expect(try parse("") == ExperimentConfig())
+        #expect(try parse("training:\n") == ExperimentConfig())
+    }
+
+    @Test func shippedConfigsParseWithTheirDocumentedSettings() throws {
+        let defaults = try ConfigLoader.load(path: repositoryRoot + "/experiments/default.yaml")
+        #expect(defaults.model.hidden == 500 && defaults.training.sampler == .persistentContrastiveDivergence)
+        #expect(defaults.data.path == "/usr/share/datasets/fashion-mnist")
+        #expect(defaults.output.name == "default")
+        let seed = try ConfigLoader.load(path: repositoryRoot + "/experiments/seed-mnist.yaml")
+        #expect(seed.model.hidden == 128 && seed.training.sampler == .contrastiveDivergence)
+        #expect(seed.training.batchSize == 5 && seed.training.epochs == 10 && seed.training.learningRate == 0.01)
+        #expect(seed.data.binarization == .stochastic)
+    }
+
+    @Test func valuesAreReadIntoTheirFields() throws {
+        let config = try parse("""
+            training:
+              sampler: cd
+              gibbs_steps: 3
+              learning_rate: 0.2
+              workers: 3
+              seed: 18446744073709551615
+            data:
+              binarization: threshold
+            """)
+        #expect(config.training.sampler == .contrastiveDivergence && config.training.gibbsSteps == 3)
+        #expect(config.training.learningRate == 0.2 && config.training.workers == 3)
+        #expect(config.training.seed == .max && config.data.binarization == .threshold)
+    }
+
+    @Test func misspeltKeyNamesFileLinePathAndTheNearestKey() {
+        let problem = error("model:\n  hidden: 10\ntraining:\n  learnin_rate: 0.1\n")
+        guard case let .unknownKey(location, suggestion, _) = problem else {
+            Issue.record("expected unknownKey, got \(String(describing: problem))"); return
+        }
+        #expect(location == ConfigLocation(file: "exp.yaml", keyPath: "training.learnin_rate", line: 4))
+        #expect(suggestion == "learning_rate")
+        let message = "\(problem!)"
+        #expect(message.contains("exp.yaml:4: training.learnin_rate") && message.contains("did you mean 'learning_rate'"))
+    }
+
+    @Test func misspeltSectionSuggestsTheSection() {
+        guard case let .unknownKey(location, suggestion, _) = error("trainig:\n  epochs: 3\n") else {
+            Issue.record("expected unknownKey"); return
+        }
+        #expect(location.keyPath == "trainig" && suggestion == "training")
+    }
+
+    @Test func wrongTypesAreErrors() {
+        #expect({ if case .wrongType(let l, _, let found) = error("model:\n  hidden: many\n") {
+            return l.keyPath == "model.hidden" && found == "'many'" } else { return false } }())
+        #expect({ if case .wrongType = error("model:\n  hidden: 2.5\n") { return true } else { return false } }())
+        #expect({ if case .wrongType = error("training:\n  epochs: [1, 2]\n") { return true } else { return false } }())
+        #expect({ if case .notAMapping = error("training: 5\n") { return true } else { return false } }())
+        #expect({ if case .notAMapping = error("- a\n- b\n") { return true } else { return false } }())
+    }
+
+    @Test(arguments: [
+        "training:\n  learning_rate: -0.1", "training:\n  learning_rate: 0", "training:\n  learning_rate: .nan",
+        "training:\n  batch_size: 0", "training:\n  gibbs_steps: 0", "training:\n  gibbs_steps: -1",
+        "model:\n  hidden: 0", "training:\n  momentum: 1.0", "training:\n  weight_decay: -1",
+        "training:\n  sampler: gibbs", "training:\n  seed: -4", "training:\n  workers: 0",
+        "training:\n  learning_rate: .inf",
+    ])
+    func outOfRangeValuesAreRejectedBeforeTraining(text: String) {
+        guard case let .outOfRange(location, _, _) = error(text) else {
+            Issue.record("expected outOfRange for \(text), got \(String(describing: error(text)))"); return
+        }
+        #expect(location.file == "exp.yaml" && location.line == 2)
+    }
+
+    @Test func moreShardsThanRowsIsRejected() {
+        guard case let .inconsistent(location, reason) = error("training:\n  batch_size: 4\n  shards: 8\n") else {
+            Issue.record("expected inconsistent"); return
+        }
+        #expect(location.keyPath == "training.shards" && reason.contains("batch"))
+    }
+
+    @Test func duplicateKeysAreRejected() {
+        // The YAML parser itself refuses them; either way the message names the key.
+        let problem = error("model:\n  hidden: 3\n  hidden: 4\n")
+        #expect(problem != nil && "\(problem!)".contains("hidden") && "\(problem!)".contains("exp.yaml"))
+    }
+
+    @Test func invalidYAMLNamesTheFile() {
+        guard case let .invalidYAML(file, _) = error("model: [unclosed\n") else {
+            Issue.record("expected invalidYAML"); return
+        }
+        #expect(file == "exp.yaml")
+    }
+
+    @Test func overridesSetKeysAndAreValidatedLikeTheFile() throws {
+        let config = try parse("training:\n  learning_rate: 0.1\n",
+                               overrides: ["training.learning_rate=0.05", "model.hidden = 64", "data.path='a b'"])
+        #expect(config.training.learningRate == 0.05 && config.model.hidden == 64 && config.data.path == "a b")
+        guard case let .unknownKey(location, suggestion, _) = error("", overrides: ["training.learningrate=1"]) else {
+            Issue.record("expected unknownKey"); return
+        }
+        #expect(location.file == "--set" && suggestion == "training.learning_rate")
+        #expect({ if case .badOverride = error("", overrides: ["training.epochs"]) { return true } else { return false } }())
+        #expect({ if case .badOverride = error("", overrides: ["epochs=3"]) { return true } else { return false } }())
+        #expect({ if case .outOfRange = error("", overrides: ["training.learning_rate=-1"]) { return true } else { return false } }())
+    }
+
+    @Test func renderedConfigParsesBackToTheSameConfig() throws {
+        var config = ExperimentConfig()
+        config.data.path = "/tmp/some folder/x"
+        config.training.workers = 3
+        config.training.learningRateDecay = .exponential
+        config.output.name = "my-run"
+        #expect(try parse(ConfigLoader.render(config)) == config)
+    }
+
+    @Test func missingFileIsAnErrorNamingIt() {
+        #expect(throws: ConfigError.cannotRead(file: "/no/such/config.yaml", reason: "No such file or directory")) {
+            try ConfigLoader.load(path: "/no/such/config.yaml")
+        }
+    }
+
+    @Test func schedulesFollowTheirFormulas() throws {
+        let config = try parse("""
+            training:
+              epochs: 5
+              learning_rate: 0.1
+              final_learning_rate: 0.001
+              learning_rate_decay: exponential
+              momentum: 0.5
+              final_momentum: 0.9
+              momentum_switch_epoch: 2
+            """)
+        #expect(abs(config.learningRate(epoch: 0) - 0.1) < 1e-12)
+        #expect(abs(config.learningRate(epoch: 2) - 0.01) < 1e-12)
+        #expect(abs(config.learningRate(epoch: 4) - 0.001) < 1e-12)
+        #expect(config.momentum(epoch: 1) == 0.5 && config.momentum(epoch: 2) == 0.9)
+        let linear = try parse("training:\n  epochs: 3\n  learning_rate: 0.3\n  final_learning_rate: 0.1\n  learning_rate_decay: linear\n")
+        #expect(abs(linear.learningRate(epoch: 1) - 0.2) < 1e-12)
+    }
+}
