@@ -47,7 +47,7 @@ public struct Benchmark {
                 rows.append(Row(label: label, workers: workers, samplesPerSecond: speed,
                                 gemmBoundSamplesPerSecond: bound,
                                 gflops: speed * flopsPerSample / 1e9))
-                progress("\(label) workers=\(workers): \(Int(speed)) samples/s (GEMM bound \(Int(bound)))")
+                progress("\(label) workers=\(workers): \(format(speed, 0)) samples/s (GEMM bound \(format(bound, 0)))")
             }
         }
         return rows
