@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 //
 // A data-parallel trainer for Restricted Boltzmann Machines.
-// Dependencies point one way: rbm -> RBMExperiments -> RBMData -> RBM -> CBLAS.
+// Dependencies point one way: rbm -> RBMExperiments -> RBMStore, RBMData -> RBM -> CBLAS.
 import PackageDescription
 
 let package = Package(
@@ -19,17 +19,21 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5",
+                       providers: [.apt(["libhdf5-dev"])]),
         .target(name: "RBM", dependencies: ["CBLAS"]),
         .target(name: "RBMData", dependencies: ["RBM", "CZlib"]),
+        .target(name: "RBMStore", dependencies: ["RBM", "CHDF5"]),
         .target(name: "RBMExperiments", dependencies: [
-            "RBM", "RBMData", .product(name: "Yams", package: "Yams"),
+            "RBM", "RBMData", "RBMStore", .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "rbm", dependencies: [
             "RBMExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "RBMTests", dependencies: ["RBM"]),
         .testTarget(name: "RBMDataTests", dependencies: ["RBMData", "CZlib"]),
-        .testTarget(name: "RBMExperimentsTests", dependencies: ["RBMExperiments"]),
+        .testTarget(name: "RBMStoreTests", dependencies: ["RBMStore", "CHDF5"]),
+        .testTarget(name: "RBMExperimentsTests", dependencies: ["RBMExperiments", "RBMStore", "CZlib"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,264 @@
+import Foundation
+import RBM
+
+/// Per-epoch series, in column order (the checkpoint's /history group).
+public struct History: Sendable, Equatable {
+    public var columns: [(name: String, values: [Double])]
+
+    public init(columns: [(name: String, values: [Double])] = []) {
+        self.columns = columns
+    }
+
+    public subscript(name: String) -> [Double]? {
+        columns.first { $0.name == name }?.values
+    }
+
+    public var epochCount: Int { columns.first?.values.count ?? 0 }
+
+    /// The first `count` epochs.
+    public func prefix(_ count: Int) -> History {
+        History(columns: columns.map { ($0.name, Array($0.values.prefix(count))) })
+    }
+
+    public static func == (lhs: History, rhs: History) -> Bool {
+        lhs.columns.map(\.name) == rhs.columns.map(\.name) && lhs.columns.map(\.values) == rhs.columns.map(\.values)
+    }
+}
+
+/// A training run's complete state (**contract**, format_version 1):
+///
+///     /model/weights                          [n_visible, n_hidden] float32
+///     /model/visible_bias, /model/hidden_bias [n_visible], [n_hidden]
+///     /optimizer/weight_velocity, /optimizer/visible_bias_velocity, /optimizer/hidden_bias_velocity
+///     /optimizer attributes                   step, learning_rate, momentum
+///     /sampler/persistent_chains              [n_chains, n_visible]   (PCD only)
+///     /sampler/persistent_hidden_probabilities [n_chains, n_hidden]   (PCD only)
+///     /history/<metric>                       [n_epochs] float32 per-epoch series
+///     root attributes                         format, format_version, created_by, config (YAML),
+///                                             seed, epoch, batch, step, sampler, rng
+///
+/// `epoch` counts completed epochs and `batch` the minibatches done in the epoch in progress
+/// (0 at an epoch boundary). With counter-based random numbers, (seed, step, epoch, batch) is
+/// the whole random state: the shuffle of an epoch and every sample are recomputed from them.
+public struct Checkpoint: Sendable, Equatable {
+    public static let format = "rbm-checkpoint"
+    public static let formatVersion = 1
+
+    public var state: TrainerState
+    public var sampler: SamplerKind
+    public var config: String
+    public var seed: UInt64
+    public var epoch: Int
+    public var batchInEpoch: Int
+    public var learningRate: Double
+    public var momentum: Double
+    public var history: History
+    public var createdBy: String
+
+    public init(state: TrainerState, sampler: SamplerKind, config: String, seed: UInt64, epoch: Int,
+                batchInEpoch: Int, learningRate: Double, momentum: Double, history: History,
+                createdBy: String) {
+        self.state = state
+        self.sampler = sampler
+        self.config = config
+        self.seed = seed
+        self.epoch = epoch
+        self.batchInEpoch = batchInEpoch
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.history = history
+        self.createdBy = createdBy
+    }
+
+    public var model: BernoulliRBM { state.model }
+
+    /// Writes the checkpoint to a temporary file beside `path`, flushes it to disk and renames
+    /// it into place: a crash at any moment leaves either the old checkpoint or the new one.
+    public func write(to path: String) throws(StoreError) {
+        try AtomicFile.write(to: path) { (temporary: String) throws(StoreError) in
+            let file = try HDF5File.create(path: temporary)
+            try writeContents(to: file)
+            try file.flush()
+        }
+    }
+
+    func writeContents(to file: HDF5File) throws(StoreError) {
+        let model = state.model
+        let nv = model.visibleCount, nh = model.hiddenCount
+        try file.setAttribute("format", string: Self.format)
+        try file.setAttribute("format_version", int64: Int64(Self.formatVersion))
+        try file.setAttribute("created_by", string: createdBy)
+        try file.setAttribute("config", string: config)
+        try file.setAttribute("seed", uint64: seed)
+        try file.setAttribute("epoch", int64: Int64(epoch))
+        try file.setAttribute("batch", int64: Int64(batchInEpoch))
+        try file.setAttribute("step", int64: Int64(state.step))
+        try file.setAttribute("sampler", string: sampler.rawValue)
+        try file.setAttribute("rng", string: "philox4x32-10 counters; the state is (seed, step, epoch, batch)")
+
+        try file.write("/model/weights", floats: model.weights, shape: [nv, nh])
+        try file.write("/model/visible_bias", floats: model.visibleBias, shape: [nv])
+        try file.write("/model/hidden_bias", floats: model.hiddenBias, shape: [nh])
+
+        try file.write("/optimizer/weight_velocity", floats: state.weightVelocity, shape: [nv, nh])
+        try file.write("/optimizer/visible_bias_velocity", floats: state.visibleBiasVelocity, shape: [nv])
+        try file.write("/optimizer/hidden_bias_velocity", floats: state.hiddenBiasVelocity, shape: [nh])
+        try file.setAttribute("step", int64: Int64(state.step), on: "/optimizer")
+        try file.setAttribute("learning_rate", double: learningRate, on: "/optimizer")
+        try file.setAttribute("momentum", double: momentum, on: "/optimizer")
+
+        if let chains = state.chainVisible, let hidden = state.chainHiddenProbabilities {
+            let count = chains.count / nv
+            try file.write("/sampler/persistent_chains", floats: chains, shape: [count, nv])
+            try file.write("/sampler/persistent_hidden_probabilities", floats: hidden, shape: [count, nh])
+        } else {
+            try file.createGroup("/sampler")
+        }
+
+        try file.createGroup("/history")
+        for column in history.columns {
+            try file.write("/history/\(column.name)", floats: column.values.map { Float($0) },
+                           shape: [column.values.count])
+        }
+    }
+
+    /// Reads and checks a checkpoint: its format, version and every dataset's shape.
+    public static func read(path: String) throws(StoreError) -> Checkpoint {
+        let file = try HDF5File.openReadOnly(path: path)
+        try FileHeader.check(file, expectedFormat: format, supportedVersion: formatVersion)
+        guard let weightShape = file.shape(of: "/model/weights") else {
+            throw .missing(path: path, object: "dataset /model/weights")
+        }
+        guard weightShape.count == 2, weightShape.allSatisfy({ $0 > 0 }) else {
+            throw .wrongShape(path: path, object: "/model/weights", expected: [-1, -1], found: weightShape)
+        }
+        let nv = weightShape[0], nh = weightShape[1]
+        let model = BernoulliRBM(
+            visibleCount: nv, hiddenCount: nh,
+            weights: try file.readFloats("/model/weights").values,
+            visibleBias: try file.readFloats("/model/visible_bias", expectedShape: [nv]).values,
+            hiddenBias: try file.readFloats("/model/hidden_bias", expectedShape: [nh]).values)
+        let samplerName = try file.stringAttribute("sampler")
+        guard let sampler = SamplerKind(rawValue: samplerName) else {
+            throw .wrongType(path: path, object: "attribute sampler", expected: "cd or pcd")
+        }
+        var chainVisible: [Float]?
+        var chainHidden: [Float]?
+        if sampler == .persistentContrastiveDivergence {
+            let chains = try file.readFloats("/sampler/persistent_chains")
+            guard chains.shape.count == 2, chains.shape[1] == nv else {
+                throw .wrongShape(path: path, object: "/sampler/persistent_chains",
+                                  expected: [chains.shape.first ?? 0, nv], found: chains.shape)
+            }
+            chainVisible = chains.values
+            chainHidden = try file.readFloats("/sampler/persistent_hidden_probabilities",
+                                              expectedShape: [chains.shape[0], nh]).values
+        }
+        let step = Int(try file.int64Attribute("step"))
+        let state = TrainerState(
+            model: model,
+            weightVelocity: try file.readFloats("/optimizer/weight_velocity", expectedShape: [nv, nh]).values,
+            visibleBiasVelocity: try file.readFloats("/optimizer/visible_bias_velocity", expectedShape: [nv]).values,
+            hiddenBiasVelocity: try file.readFloats("/optimizer/hidden_bias_velocity", expectedShape: [nh]).values,
+            step: step, chainVisible: chainVisible, chainHiddenProbabilities: chainHidden)
+        var history = History()
+        for name in file.children(of: "/history") {
+            let values = try file.readFloats("/history/\(name)").values.map(Double.init)
+            history.columns.append((name, values))
+        }
+        let order = HistoryColumns.order
+        history.columns.sort { (order.firstIndex(of: $0.name) ?? order.count, $0.name) < (order.firstIndex(of: $1.name) ?? order.count, $1.name) }
+        return Checkpoint(
+            state: state, sampler: sampler, config: try file.stringAttribute("config"),
+            seed: try file.uint64Attribute("seed"), epoch: Int(try file.int64Attribute("epoch")),
+            batchInEpoch: Int(try file.int64Attribute("batch")),
+            learningRate: try file.doubleAttribute("learning_rate", on: "/optimizer"),
+            momentum: try file.doubleAttribute("momentum", on: "/optimizer"),
+            history: history, createdBy: try file.stringAttribute("created_by"))
+    }
+}
+
+/// The preferred order of history columns (others follow by name).
+public enum HistoryColumns {
+    public static let order = [
+        "epoch", "reconstruction_error", "validation_reconstruction_error", "free_energy_train",
+        "free_energy_validation", "free_energy_gap", "learning_rate", "momentum",
+        "samples_per_second", "seconds",
+    ]
+}
+
+/// The root attributes every file of this project carries: format, format_version, created_by.
+enum FileHeader {
+    static func check(_ file: HDF5File, expectedFormat: String, supportedVersion: Int) throws(StoreError) {
+        guard file.hasAttribute("format") else {
+            throw .missing(path: file.path, object: "the 'format' attribute (not a file written by rbm?)")
+        }
+        let format = try file.stringAttribute("format")
+        guard format == expectedFormat else {
+            throw .wrongFormat(path: file.path, expected: expectedFormat, found: format)
+        }
+        let version = Int(try file.int64Attribute("format_version"))
+        guard version <= supportedVersion else {
+            throw .newerVersion(path: file.path, found: version, supported: supportedVersion)
+        }
+    }
+}
+
+/// Write-to-temporary-then-rename, with the data flushed to disk before the rename.
+public enum AtomicFile {
+    /// Calls `body` with a temporary path beside `path`, then moves it into place. On failure
+    /// the temporary file is removed and whatever was at `path` is untouched. Temporary files
+    /// left by a killed process (same prefix, another pid) are removed first.
+    public static func write(to path: String,
+                             _ body: (String) throws(StoreError) -> Void) throws(StoreError) {
+        removeStaleTemporaries(of: path)
+        let temporary = temporaryPath(for: path, pid: getpid())
+        do {
+            try body(temporary)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        // HDF5 has closed the file by now (the HDF5File went out of scope inside `body`).
+        try commit(temporary: temporary, to: path)
+    }
+
+    /// Flushes `temporary` to disk and renames it to `path` (removing it on failure).
+    public static func commit(temporary: String, to path: String) throws(StoreError) {
+        let descriptor = open(temporary, O_RDONLY)
+        if descriptor >= 0 {
+            fsync(descriptor)
+            close(descriptor)
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw .writeFailed(path: path, detail: "rename from \(temporary) failed: \(reason)")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        let folderDescriptor = open(folder.isEmpty ? "." : folder, O_RDONLY)
+        if folderDescriptor >= 0 {
+            fsync(folderDescriptor)
+            close(folderDescriptor)
+        }
+    }
+
+    static func temporaryPath(for path: String, pid: Int32) -> String {
+        let folder = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        return (folder.isEmpty ? "" : folder + "/") + ".\(name).tmp-\(pid)"
+    }
+
+    /// Removes `.<name>.tmp-<pid>` files whose process no longer runs.
+    static func removeStaleTemporaries(of path: String) {
+        let folder = (path as NSString).deletingLastPathComponent
+        let prefix = ".\((path as NSString).lastPathComponent).tmp-"
+        let listing = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+        for entry in listing where entry.hasPrefix(prefix) {
+            guard let pid = Int32(entry.dropFirst(prefix.count)) else { continue }
+            if pid != getpid() && kill(pid, 0) != 0 {
+                unlink((folder.isEmpty ? "" : folder + "/") + entry)
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+/// `rbm inspect`: a readable description of any HDF5 file, with more for this project's own.
+public enum Inspection {
+    public static func describe(path: String, showConfig: Bool = true) throws(StoreError) -> String {
+        let file = try HDF5File.openReadOnly(path: path)
+        var lines: [String] = [path]
+        let format = (try? file.stringAttribute("format")) ?? "(no format attribute: not written by rbm)"
+        let version = (try? file.int64Attribute("format_version")).map(String.init) ?? "?"
+        lines.append("  format: \(format), format_version \(version)")
+        for name in file.attributeNames() where !["format", "format_version", "config"].contains(name) {
+            lines.append("  \(name): \(file.attributeText(name))")
+        }
+        lines.append("  contents:")
+        describeGroup(file, "/", indent: "    ", into: &lines)
+        if format == Checkpoint.format, let checkpoint = try? Checkpoint.read(path: path) {
+            lines.append("  model: \(checkpoint.model.visibleCount) visible × \(checkpoint.model.hiddenCount) hidden, \(checkpoint.sampler.rawValue.uppercased()), after \(checkpoint.epoch) epoch(s)\(checkpoint.batchInEpoch > 0 ? " and \(checkpoint.batchInEpoch) batch(es)" : ""), step \(checkpoint.state.step)")
+            if checkpoint.history.epochCount > 0 {
+                lines.append("  history (last epoch):")
+                for column in checkpoint.history.columns {
+                    lines.append("    \(column.name): \(column.values.last.map { "\($0)" } ?? "–")")
+                }
+            }
+        }
+        if showConfig, let config = try? file.stringAttribute("config") {
+            lines.append("  config:")
+            lines += config.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func describeGroup(_ file: HDF5File, _ group: String, indent: String, into lines: inout [String]) {
+        for name in file.children(of: group) {
+            let path = group == "/" ? "/" + name : group + "/" + name
+            switch file.kind(of: path) {
+            case .group:
+                let attributes = file.attributeNames(of: path).map { "\($0)=\(file.attributeText($0, on: path))" }
+                lines.append("\(indent)\(path)/" + (attributes.isEmpty ? "" : "  (" + attributes.joined(separator: ", ") + ")"))
+                describeGroup(file, path, indent: indent + "  ", into: &lines)
+            case .dataset:
+                let shape = file.shape(of: path).map { "[" + $0.map(String.init).joined(separator: ", ") + "]" } ?? "?"
+                lines.append("\(indent)\(path)  \(shape) \(file.typeName(of: path))")
+            case .other:
+                lines.append("\(indent)\(path)  (other object)")
+            }
+        }
+    }
+}

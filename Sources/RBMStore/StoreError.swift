@@ -1,0 +1,38 @@
+/// A problem with an HDF5 file. Every message names the file.
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    case notHDF5(path: String)
+    case cannotOpen(path: String)
+    case cannotCreate(path: String, detail: String)
+    case missing(path: String, object: String)
+    case wrongShape(path: String, object: String, expected: [Int], found: [Int])
+    case wrongType(path: String, object: String, expected: String)
+    case wrongFormat(path: String, expected: String, found: String)
+    case newerVersion(path: String, found: Int, supported: Int)
+    case writeFailed(path: String, detail: String)
+    case readFailed(path: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case let .notHDF5(path):
+            return "\(path): not an HDF5 file"
+        case let .cannotOpen(path):
+            return "\(path): cannot open (does it exist, and is it readable?)"
+        case let .cannotCreate(path, detail):
+            return "\(path): cannot create: \(detail)"
+        case let .missing(path, object):
+            return "\(path): missing \(object)"
+        case let .wrongShape(path, object, expected, found):
+            return "\(path): \(object) has shape \(found), expected \(expected)"
+        case let .wrongType(path, object, expected):
+            return "\(path): \(object) is not \(expected)"
+        case let .wrongFormat(path, expected, found):
+            return "\(path): is a '\(found)' file, expected '\(expected)'"
+        case let .newerVersion(path, found, supported):
+            return "\(path): format_version \(found) is newer than this program reads (\(supported)); update rbm"
+        case let .writeFailed(path, detail):
+            return "\(path): write failed: \(detail)"
+        case let .readFailed(path, detail):
+            return "\(path): read failed: \(detail)"
+        }
+    }
+}
