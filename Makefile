@@ -4,8 +4,9 @@ SWIFT ?= swift
 CONFIG ?= experiments/default.yaml
 BENCH_DATA ?= ../shared/data/mnist
 
-# Debian packages: BLAS, zlib for .gz inputs, HDF5 for checkpoints, the default data set.
-APT_PACKAGES := libopenblas-dev zlib1g-dev libhdf5-dev pkg-config dataset-fashion-mnist
+# Debian packages: BLAS, zlib for .gz inputs, HDF5 for checkpoints, the default data set
+# (and python3 for the h5py check; pip installs h5py itself).
+APT_PACKAGES := libopenblas-dev zlib1g-dev libhdf5-dev pkg-config dataset-fashion-mnist python3 python3-pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build train test bench clean
@@ -20,6 +21,12 @@ deps:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@# h5py, for the test that runs the README's Python example on a real feature file.
+	@# Debian's own python3 refuses pip installs (PEP 668): its python3-h5py package serves then.
+	@python3 -c "import h5py" 2>/dev/null || { echo "make deps: installing h5py"; \
+	  python3 -m pip install --quiet --disable-pip-version-check h5py 2>/dev/null || \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-h5py; \
+	  python3 -c "import h5py"; }
 
 build: deps
 	$(SWIFT) build -c release

@@ -28,7 +28,7 @@ let package = Package(
             "RBM", "RBMData", "RBMStore", .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "rbm", dependencies: [
-            "RBMExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "RBMExperiments", "RBMStore", "RBMData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "RBMTests", dependencies: ["RBM"]),
         .testTarget(name: "RBMDataTests", dependencies: ["RBMData", "CZlib"]),

@@ -100,7 +100,7 @@ public enum IDXFolder {
                        imageShape: shape.map { (rows: $0.0, columns: $0.1) }, source: imagePath)
     }
 
-    static func locate(folder: String, name: String) throws -> String {
+    public static func locate(folder: String, name: String) throws(DataError) -> String {
         for candidate in [name + ".gz", name] {
             let path = folder.hasSuffix("/") ? folder + candidate : folder + "/" + candidate
             if access(path, R_OK) == 0 { return path }

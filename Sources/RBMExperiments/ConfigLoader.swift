@@ -201,6 +201,14 @@ public enum ConfigLoader {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The keys whose values differ between two configs, as (key path, a, b).
+    public static func differences(_ a: ExperimentConfig, _ b: ExperimentConfig) -> [(key: String, first: String, second: String)] {
+        ConfigSchema.fields.compactMap { field in
+            let (x, y) = (field.render(a), field.render(b))
+            return x == y ? nil : (field.path, x, y)
+        }
+    }
+
     /// Every key with what it accepts and its default, for help text.
     public static func keyReference() -> String {
         let defaults = ExperimentConfig()

@@ -71,6 +71,15 @@ enum ConfigSchema {
         integer("evaluation", "monitor_samples", 0...100_000_000, \.evaluation.monitorSamples),
         string("output", "folder", "a folder path", \.output.folder),
         string("output", "name", "a run name (letters, digits, - _ .)", \.output.name),
+        integer("output", "checkpoint_every", 0...1_000_000, \.output.checkpointEvery, note: " (epochs; 0: only at the end)"),
+        boolean("output", "features", \.output.features),
+    ]
+
+    /// Keys that may change between a run and its resumption without changing what the
+    /// remaining updates compute.
+    static let resumableChanges: Set<String> = [
+        "training.epochs", "training.workers", "evaluation.monitor_samples", "output.folder",
+        "output.name", "output.checkpoint_every", "output.features",
     ]
 
     static func fields(in section: String) -> [ConfigField] { fields.filter { $0.section == section } }
@@ -156,6 +165,20 @@ enum ConfigSchema {
         case "-.inf": return -.infinity
         default: return Double(text)
         }
+    }
+
+    static func boolean(_ section: String, _ key: String,
+                        _ path: WritableKeyPath<ExperimentConfig, Bool> & Sendable) -> ConfigField {
+        ConfigField(
+            section: section, key: key, expected: "true or false",
+            read: { scalar, config throws(ConfigValueProblem) in
+                switch scalar.text.lowercased() {
+                case "true", "yes", "on": config[keyPath: path] = true
+                case "false", "no", "off": config[keyPath: path] = false
+                default: throw .wrongType(expected: "true or false")
+                }
+            },
+            render: { $0[keyPath: path] ? "true" : "false" })
     }
 
     static func string(_ section: String, _ key: String, _ expected: String,

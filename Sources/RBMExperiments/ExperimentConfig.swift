@@ -64,6 +64,10 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var folder = "runs"
         /// The run folder's name; empty means the config file's name.
         public var name = ""
+        /// Write checkpoint.h5 every N epochs (and always after the last); 0: only at the end.
+        public var checkpointEvery = 1
+        /// Write features.h5 (P(h=1|v) of every split) when training ends.
+        public var features = true
     }
 
     public var data = Data()

@@ -1,5 +1,6 @@
 import RBM
 import RBMData
+import RBMStore
 
 /// One epoch's monitors, as printed and as written to `metrics.csv`.
 public struct EpochMetrics: Sendable, Equatable {
@@ -28,6 +29,35 @@ public struct EpochMetrics: Sendable, Equatable {
             .joined(separator: ",")
     }
 
+    /// The values in `csvHeader` order.
+    var columns: [Double] {
+        [Double(epoch), reconstructionError, validationReconstructionError ?? .nan, freeEnergyTrain,
+         freeEnergyValidation ?? .nan, freeEnergyGap ?? .nan, learningRate, momentum, samplesPerSecond, seconds]
+    }
+
+    static var columnNames: [String] { csvHeader.split(separator: ",").map(String.init) }
+
+    /// Per-epoch series for a checkpoint's /history group.
+    public static func history(_ metrics: [EpochMetrics]) -> History {
+        History(columns: columnNames.enumerated().map { index, name in (name, metrics.map { $0.columns[index] }) })
+    }
+
+    /// The epochs recorded in a checkpoint's history.
+    public static func metrics(from history: History) -> [EpochMetrics] {
+        (0..<history.epochCount).map { row in
+            let value = { (name: String) -> Double? in
+                guard let column = history[name], row < column.count, !column[row].isNaN else { return nil }
+                return column[row]
+            }
+            return EpochMetrics(
+                epoch: Int(value("epoch") ?? Double(row + 1)), reconstructionError: value("reconstruction_error") ?? .nan,
+                validationReconstructionError: value("validation_reconstruction_error"),
+                freeEnergyTrain: value("free_energy_train") ?? .nan, freeEnergyValidation: value("free_energy_validation"),
+                learningRate: value("learning_rate") ?? .nan, momentum: value("momentum") ?? .nan,
+                samplesPerSecond: value("samples_per_second") ?? .nan, seconds: value("seconds") ?? .nan)
+        }
+    }
+
     public var summary: String {
         var parts = ["recon \(format(reconstructionError, 3))"]
         if let validation = validationReconstructionError { parts.append("(valid \(format(validation, 3)))") }
@@ -46,8 +76,11 @@ public enum TrainingError: Error, CustomStringConvertible {
     case data(DataError, hint: String?)
     case file(FileError)
     case shapeMismatch(String)
+    case store(StoreError)
+    case cannotResume(String)
     case diverged(epoch: Int, learningRate: Double)
     case interrupted(signal: Int32, completedEpochs: Int, runFolder: String)
+    case features(String)
 
     public var description: String {
         switch self {
@@ -55,13 +88,15 @@ public enum TrainingError: Error, CustomStringConvertible {
             return "\(error)" + (hint.map { "\n\($0)" } ?? "")
         case let .file(error):
             return "\(error)"
-        case let .shapeMismatch(detail):
+        case let .shapeMismatch(detail), let .cannotResume(detail), let .features(detail):
             return detail
+        case let .store(error):
+            return "\(error)"
         case let .diverged(epoch, learningRate):
-            return "training diverged in epoch \(epoch): the parameters are no longer finite numbers. Try a lower training.learning_rate (now \(learningRate)), e.g. --set training.learning_rate=\(learningRate / 10)"
+            return "training diverged in epoch \(epoch): the parameters are no longer finite numbers. The last good checkpoint is kept. Try a lower training.learning_rate (now \(learningRate)), e.g. --set training.learning_rate=\(learningRate / 10)"
         case let .interrupted(signal, epochs, folder):
             let name = signal == 2 ? "Ctrl-C" : "signal \(signal)"
-            return "stopped by \(name) after \(epochs) complete epoch(s); metrics so far are in \(folder)"
+            return "stopped by \(name) after \(epochs) complete epoch(s); the checkpoint in \(folder) holds the state after the last minibatch. Continue with: rbm resume \(folder)"
         }
     }
 
@@ -80,50 +115,76 @@ public struct RunResult: Sendable {
     public var seconds: Double
 }
 
-/// The training loop, top to bottom: load the data, build the model and trainer, then for each
-/// epoch shuffle, update on every full minibatch, measure, report and record.
+/// The version written into every file's `created_by`.
+public let rbmVersion = "rbm 0.2.0"
+
+/// The training loop, top to bottom: load the data, build (or restore) the model and trainer,
+/// then for each epoch shuffle, update on every full minibatch, measure, report, record and
+/// checkpoint; at the end write the hidden features.
 public struct TrainingRun {
     public var config: ExperimentConfig
+    /// Continue from the run folder's checkpoint instead of starting afresh.
+    public var resume = false
     /// Prints a line (epoch summaries, notices); the progress line goes to standard error.
     public var log: (String) -> Void
     public var progress: ProgressLine
+    /// Called after every update with the 0-based epoch and the minibatches done in it.
+    public var afterBatch: (Int, Int) -> Void = { _, _ in }
+    /// Asked after every update: the signal that asks the run to stop, or nil to go on.
+    public var stopRequest: () -> Int32? = { Interruption.signal }
 
-    public init(config: ExperimentConfig, log: @escaping (String) -> Void = { print($0) },
+    public init(config: ExperimentConfig, resume: Bool = false, log: @escaping (String) -> Void = { print($0) },
                 progress: ProgressLine = ProgressLine()) {
         self.config = config
+        self.resume = resume
         self.log = log
         self.progress = progress
     }
 
     public var runFolder: String { config.output.folder + "/" + config.output.name }
+    public var checkpointPath: String { runFolder + "/checkpoint.h5" }
 
     public func run() throws(TrainingError) -> RunResult {
         let started = monotonicSeconds()
         let splits = try loadData()
         let train = splits.train
         let seed = config.training.seed
-
-        // The run folder comes first: a run that cannot write its results must not start.
         let folder = runFolder
         let metricsPath = folder + "/metrics.csv"
+        let trainerConfiguration = config.trainerConfiguration()
+        let workers = trainerConfiguration.workers
+        let binarization = config.data.binarization
+
+        // Restore the trainer from the checkpoint, or build a fresh model:
+        // W ~ N(0, σ²), b from the training marginals (Hinton's guide), c = 0.
+        let trainer: DataParallelTrainer
+        var history: [EpochMetrics] = []
+        var startEpoch = 0
+        var startBatch = 0
+        if resume {
+            let checkpoint = try loadCheckpointForResume(visibleCount: train.featureCount)
+            trainer = DataParallelTrainer(state: checkpoint.state, configuration: trainerConfiguration)
+            history = EpochMetrics.metrics(from: checkpoint.history)
+            startEpoch = checkpoint.epoch
+            startBatch = checkpoint.batchInEpoch
+        } else {
+            let marginals: [Float]? = config.model.visibleBiasInit == .data
+                ? (binarization == .threshold ? thresholdedMeans(train) : train.featureMeans) : nil
+            let model = BernoulliRBM.initialized(
+                visibleCount: train.featureCount, hiddenCount: config.model.hidden, seed: seed,
+                weightStandardDeviation: Float(config.model.weightStd), visibleMarginals: marginals)
+            trainer = DataParallelTrainer(model: model, configuration: trainerConfiguration)
+        }
+
+        // The run folder comes before any training: a run that cannot write must not start.
         do {
             try makeWritableFolder(folder)
             try writeTextAtomically(ConfigLoader.render(config), to: folder + "/config.yaml")
-            try writeTextAtomically(EpochMetrics.csvHeader + "\n", to: metricsPath)
+            try writeTextAtomically(([EpochMetrics.csvHeader] + history.map(\.csvLine)).joined(separator: "\n") + "\n",
+                                    to: metricsPath)
         } catch {
             throw .file(error)
         }
-
-        // Model: W ~ N(0, σ²), b from the training marginals (Hinton's guide), c = 0.
-        let binarization = config.data.binarization
-        let marginals: [Float]? = config.model.visibleBiasInit == .data
-            ? (binarization == .threshold ? thresholdedMeans(train) : train.featureMeans) : nil
-        let model = BernoulliRBM.initialized(
-            visibleCount: train.featureCount, hiddenCount: config.model.hidden, seed: seed,
-            weightStandardDeviation: Float(config.model.weightStd), visibleMarginals: marginals)
-        let trainerConfiguration = config.trainerConfiguration()
-        let trainer = DataParallelTrainer(model: model, configuration: trainerConfiguration)
-        let workers = trainerConfiguration.workers
 
         // Fixed monitoring sets, binarized once with the evaluation stream.
         let monitorTrain = train.prefix(config.evaluation.monitorSamples)
@@ -134,27 +195,35 @@ public struct TrainingRun {
         let batchSize = config.training.batchSize
         let batchesPerEpoch = train.count / batchSize
         let epochs = config.training.epochs
-        log("training \(config.output.name): \(train.count) samples × \(train.featureCount) visible → \(config.model.hidden) hidden, "
-            + "\(trainerConfiguration.sampler == .contrastiveDivergence ? "CD" : "PCD")-\(config.training.gibbsSteps), "
-            + "batch \(batchSize) in \(trainerConfiguration.shards) shards on \(workers) worker(s), \(epochs) epochs; writing \(folder)")
+        let samplerName = (trainerConfiguration.sampler == .contrastiveDivergence ? "CD" : "PCD") + "-\(config.training.gibbsSteps)"
+        log("training \(config.output.name): \(train.count) samples × \(train.featureCount) visible → \(trainer.hiddenCount) hidden, "
+            + "\(samplerName), batch \(batchSize) in \(trainerConfiguration.shards) shards on \(workers) worker(s), \(epochs) epochs; writing \(folder)")
+        if resume {
+            log("resuming after epoch \(startEpoch)" + (startBatch > 0 ? " and \(startBatch) of its \(batchesPerEpoch) minibatches" : "")
+                + " (update \(trainer.step))")
+        }
         if train.count % batchSize != 0 {
             log("note: \(train.count % batchSize) samples left over each epoch (the shuffle changes which)")
         }
 
-        var history: [EpochMetrics] = []
-        for epoch in 0..<epochs {
+        for epoch in startEpoch..<max(startEpoch, epochs) {
             let epochStart = monotonicSeconds()
+            let firstBatch = epoch == startEpoch ? startBatch : 0
             let learningRate = config.learningRate(epoch: epoch)
             let momentum = config.momentum(epoch: epoch)
             let hyperparameters = UpdateHyperparameters(learningRate: Float(learningRate), momentum: Float(momentum))
             let order = shuffledOrder(count: train.count, seed: seed, epoch: epoch)
-            for batchIndex in 0..<batchesPerEpoch {
+            for batchIndex in firstBatch..<batchesPerEpoch {
                 let start = batchIndex * batchSize
                 let batch = DatasetMinibatch(dataset: train, order: order[start..<(start + batchSize)],
                                              binarization: binarization, epoch: epoch, seed: seed)
                 trainer.update(batch: batch, hyperparameters: hyperparameters)
-                if let signal = Interruption.signal {
+                afterBatch(epoch, batchIndex + 1)
+                if let signal = stopRequest() {
                     progress.clear()
+                    guard trainer.model.isFinite else { throw .diverged(epoch: epoch + 1, learningRate: learningRate) }
+                    try writeCheckpoint(trainer, epoch: epoch, batch: batchIndex + 1, learningRate: learningRate,
+                                        momentum: momentum, history: history)
                     throw .interrupted(signal: signal, completedEpochs: epoch, runFolder: folder)
                 }
                 progress.update(progressText(epoch: epoch, batch: batchIndex + 1, of: batchesPerEpoch,
@@ -179,7 +248,7 @@ public struct TrainingRun {
                     Monitoring.meanFreeEnergy(model: current, visible: $0, rows: monitorValidation!.count, workers: workers)
                 },
                 learningRate: learningRate, momentum: momentum,
-                samplesPerSecond: Double(batchesPerEpoch * batchSize) / trainingSeconds,
+                samplesPerSecond: Double((batchesPerEpoch - firstBatch) * batchSize) / trainingSeconds,
                 seconds: monotonicSeconds() - epochStart)
             guard metrics.freeEnergyTrain.isFinite else {
                 progress.clear()
@@ -187,11 +256,84 @@ public struct TrainingRun {
             }
             history.append(metrics)
             do { try appendLine(metrics.csvLine, to: metricsPath) } catch { throw .file(error) }
+            let every = config.output.checkpointEvery
+            if epoch + 1 == epochs || (every > 0 && (epoch + 1) % every == 0) {
+                try writeCheckpoint(trainer, epoch: epoch + 1, batch: 0, learningRate: learningRate,
+                                    momentum: momentum, history: history)
+            }
             progress.clear()
             log("epoch \(pad(epoch + 1, to: epochs))/\(epochs)  \(metrics.summary)")
         }
+        if startEpoch >= epochs && startBatch == 0 {
+            log("the checkpoint already holds \(startEpoch) epoch(s); nothing to train (raise training.epochs to continue)")
+        }
+        if config.output.features {
+            try writeFeatures(model: trainer.model, splits: splits, workers: workers)
+        }
         return RunResult(folder: folder, model: trainer.model, history: history,
                          seconds: monotonicSeconds() - started)
+    }
+
+    func writeCheckpoint(_ trainer: DataParallelTrainer, epoch: Int, batch: Int, learningRate: Double,
+                         momentum: Double, history: [EpochMetrics]) throws(TrainingError) {
+        let checkpoint = Checkpoint(
+            state: trainer.state, sampler: config.training.sampler, config: ConfigLoader.render(config),
+            seed: config.training.seed, epoch: epoch, batchInEpoch: batch, learningRate: learningRate,
+            momentum: momentum, history: EpochMetrics.history(history), createdBy: rbmVersion)
+        do { try checkpoint.write(to: checkpointPath) } catch { throw .store(error) }
+    }
+
+    /// Reads the run folder's checkpoint and checks that it can continue under this config.
+    func loadCheckpointForResume(visibleCount: Int) throws(TrainingError) -> Checkpoint {
+        guard fileExists(checkpointPath) else {
+            throw .cannotResume("\(checkpointPath): no checkpoint to resume from (train without --resume first)")
+        }
+        let checkpoint: Checkpoint
+        do { checkpoint = try Checkpoint.read(path: checkpointPath) } catch { throw .store(error) }
+        let saved: ExperimentConfig
+        do { saved = try ConfigLoader.parse(checkpoint.config, file: checkpointPath + " (config attribute)") } catch {
+            throw .cannotResume("\(error)")
+        }
+        let changed = ConfigLoader.differences(saved, config).filter { !ConfigSchema.resumableChanges.contains($0.key) }
+        guard changed.isEmpty else {
+            let list = changed.map { "\($0.key): \($0.first) in the checkpoint, \($0.second) now" }.joined(separator: "; ")
+            throw .cannotResume("\(checkpointPath): the run cannot continue exactly under a changed config (\(list)). Start a new run with another output.name instead.")
+        }
+        if saved.training.epochs != config.training.epochs && config.training.learningRateDecay != .none {
+            log("note: training.epochs changed from \(saved.training.epochs) to \(config.training.epochs); the learning-rate decay of the remaining epochs follows the new count")
+        }
+        guard checkpoint.model.visibleCount == visibleCount else {
+            throw .cannotResume("\(checkpointPath): the model has \(checkpoint.model.visibleCount) visible units but the data (\(config.data.path)) have \(visibleCount) features")
+        }
+        return checkpoint
+    }
+
+    /// P(h = 1 | v) of every split, with v the pixel intensities (thresholded for `threshold`
+    /// binarization), written to the run folder's features.h5.
+    func writeFeatures(model: BernoulliRBM, splits: DatasetSplits, workers: Int) throws(TrainingError) {
+        let threshold = config.data.binarization == .threshold
+        var sources: [any FeatureSplitSource] = [DatasetSplitSource(name: "train", dataset: splits.train, threshold: threshold)]
+        if let validation = splits.validation {
+            sources.append(DatasetSplitSource(name: "validation", dataset: validation, threshold: threshold))
+        }
+        if let test = splits.test { sources.append(DatasetSplitSource(name: "test", dataset: test, threshold: threshold)) }
+        let path = runFolder + "/features.h5"
+        do {
+            let digest = fileExists(checkpointPath) ? try SHA256.hex(ofFile: checkpointPath) : ""
+            try FeatureExtraction.write(
+                model: model, splits: sources, to: path,
+                provenance: .init(createdBy: rbmVersion, checkpointPath: checkpointPath, checkpointSHA256: digest,
+                                  hiddenCount: model.hiddenCount, dataset: config.data.path),
+                workers: workers) { name, done, total in
+                    progress.update("features: \(name) \(done)/\(total)")
+                }
+            progress.clear()
+            log("features: \(path) (\(sources.map { "\($0.name) \($0.count)" }.joined(separator: ", ")))")
+        } catch let error as StoreError {
+            throw .store(error)
+        } catch {
+            throw .features("\(error)")
+        }
     }
 
     func loadData() throws(TrainingError) -> DatasetSplits {

@@ -2,6 +2,7 @@ import ArgumentParser
 import RBM
 import RBMData
 import RBMExperiments
+import RBMStore
 
 @main
 struct RBMCommand: ParsableCommand {
@@ -14,7 +15,7 @@ struct RBMCommand: ParsableCommand {
 
             Start with `rbm train experiments/default.yaml`.
             """,
-        subcommands: [Train.self, Bench.self])
+        subcommands: [Train.self, Resume.self, Features.self, Inspect.self, Bench.self])
 }
 
 struct Train: ParsableCommand {
@@ -40,6 +41,9 @@ struct Train: ParsableCommand {
     @Option(help: "Threads to use (overrides training.workers; does not change the result).")
     var workers: Int?
 
+    @Flag(help: "Continue the run from its folder's checkpoint.h5 (bit-identical to not stopping).")
+    var resume = false
+
     @Flag(help: "Print only the final summary.")
     var quiet = false
 
@@ -53,20 +57,167 @@ struct Train: ParsableCommand {
             writeToStandardError("error: \(error)\n")
             throw ExitCode(2)
         }
-        Interruption.install()
-        let run = TrainingRun(config: experiment, log: { line in if !quiet { print(line) } },
-                              progress: ProgressLine(enabled: !quiet && standardErrorIsTerminal))
+        try runTraining(experiment, resume: resume, quiet: quiet)
+    }
+}
+
+/// Runs a training loop with signal handling, printing its outcome.
+func runTraining(_ experiment: ExperimentConfig, resume: Bool, quiet: Bool) throws {
+    Interruption.install()
+    let run = TrainingRun(config: experiment, resume: resume, log: { line in if !quiet { print(line) } },
+                          progress: ProgressLine(enabled: !quiet && standardErrorIsTerminal))
+    do {
+        let result = try run.run()
+        let last = result.history.last
+        print("done in \(formatDuration(result.seconds)): \(result.folder)"
+              + (last.map { "  (final recon \(format($0.reconstructionError, 3)), F(train) \(format($0.freeEnergyTrain, 2)))" } ?? ""))
+    } catch {
+        writeToStandardError("error: \(error)\n")
+        throw ExitCode(error.exitStatus)
+    }
+}
+
+struct Resume: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Continue a run from its folder (e.g. runs/default) with the config it was started with.",
+        discussion: "The weights after resuming are bit-identical to those of a run that never stopped.")
+
+    @Argument(help: "The run folder holding checkpoint.h5.")
+    var folder: String
+
+    @Option(help: "Train until this many epochs in all (default: the run's training.epochs).")
+    var epochs: Int?
+
+    @Option(help: "Threads to use (does not change the result).")
+    var workers: Int?
+
+    @Flag(help: "Print only the final summary.")
+    var quiet = false
+
+    func run() throws {
+        let trimmed = folder.hasSuffix("/") ? String(folder.dropLast()) : folder
+        let checkpointPath = trimmed + "/checkpoint.h5"
+        var experiment: ExperimentConfig
         do {
-            let result = try run.run()
-            let last = result.history.last
-            print("done in \(formatDuration(result.seconds)): \(result.folder)"
-                  + (last.map { "  (final recon \(format($0.reconstructionError, 3)), F(train) \(format($0.freeEnergyTrain, 2)))" } ?? ""))
+            let checkpoint = try Checkpoint.read(path: checkpointPath)
+            var overrides: [String] = []
+            if let epochs { overrides.append("training.epochs=\(epochs)") }
+            if let workers { overrides.append("training.workers=\(workers)") }
+            experiment = try ConfigLoader.parse(checkpoint.config, file: checkpointPath + " (config)", overrides: overrides)
         } catch {
             writeToStandardError("error: \(error)\n")
-            throw ExitCode(error.exitStatus)
+            throw ExitCode(2)
+        }
+        // The folder may have moved since the run started: it is where the user says.
+        let parts = trimmed.split(separator: "/", omittingEmptySubsequences: false)
+        experiment.output.name = String(parts.last ?? "")
+        experiment.output.folder = parts.count > 1 ? parts.dropLast().joined(separator: "/") : "."
+        if experiment.output.folder.isEmpty { experiment.output.folder = "/" }
+        try runTraining(experiment, resume: true, quiet: quiet)
+    }
+}
+
+struct Features: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write hidden features P(h=1|v) of a data set to an HDF5 file.",
+        discussion: """
+            Reads the data as a stream (memory stays bounded) and writes, for each split, \
+            /<split>/features [n_samples, n_hidden] float32 (chunked, gzip+shuffle) and \
+            /<split>/labels, with the checkpoint's path and SHA-256 as provenance. With a \
+            config, the splits are train, validation and test as the config defines them; with \
+            an IDX folder, train (the whole training file) and test.
+            """)
+
+    @Argument(help: "A checkpoint.h5 written by rbm train.")
+    var checkpoint: String
+
+    @Option(help: "An experiment config (YAML) or an IDX folder (MNIST layout).")
+    var data: String
+
+    @Option(help: "The feature file to write (default: features.h5 beside the checkpoint).")
+    var out: String?
+
+    @Option(help: "Threads to use.")
+    var workers: Int?
+
+    func run() throws {
+        do {
+            let saved = try Checkpoint.read(path: checkpoint)
+            let savedConfig = try? ConfigLoader.parse(saved.config, file: checkpoint)
+            var folder = data
+            var validation = 0
+            var threshold = savedConfig?.data.binarization == .threshold
+            if !isDirectory(data) {
+                let config = try ConfigLoader.load(path: data)
+                folder = config.data.path
+                validation = config.data.validation
+                threshold = config.data.binarization == .threshold
+            }
+            let imagesPath = try IDXFolder.locate(folder: folder, name: "train-images-idx3-ubyte")
+            let total = try IDXRowReader(path: imagesPath).count
+            guard validation < total else {
+                throw DataError.notEnoughData(detail: "\(folder): a validation split of \(validation) leaves no training data")
+            }
+            var splits: [any FeatureSplitSource] = [
+                try IDXSplitStream(name: "train", folder: folder, prefix: "train", rows: 0..<(total - validation), threshold: threshold),
+            ]
+            if validation > 0 {
+                splits.append(try IDXSplitStream(name: "validation", folder: folder, prefix: "train",
+                                                 rows: (total - validation)..<total, threshold: threshold))
+            }
+            if (try? IDXFolder.locate(folder: folder, name: "t10k-images-idx3-ubyte")) != nil {
+                splits.append(try IDXSplitStream(name: "test", folder: folder, prefix: "t10k", rows: nil, threshold: threshold))
+            }
+            let directory = checkpoint.contains("/") ? String(checkpoint[..<checkpoint.lastIndex(of: "/")!]) : "."
+            let output = out ?? directory + "/features.h5"
+            let progress = ProgressLine()
+            try FeatureExtraction.write(
+                model: saved.model, splits: splits, to: output,
+                provenance: .init(createdBy: rbmVersion, checkpointPath: checkpoint,
+                                  checkpointSHA256: try SHA256.hex(ofFile: checkpoint),
+                                  hiddenCount: saved.model.hiddenCount, dataset: folder),
+                workers: workers ?? availableCores) { name, done, count in
+                    progress.update("\(name): \(done)/\(count) samples")
+                }
+            progress.clear()
+            print("wrote \(output): " + splits.map { "\($0.name) \($0.count)×\(saved.model.hiddenCount)" }.joined(separator: ", "))
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            writeToStandardError("error: \(error)\n")
+            throw ExitCode(1)
         }
     }
 }
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Describe an HDF5 file: format and version, datasets and shapes, config, last metrics.")
+
+    @Argument(help: "A checkpoint, a feature file or any HDF5 file.")
+    var file: String
+
+    @Flag(help: "Leave out the stored config.")
+    var noConfig = false
+
+    func run() throws {
+        do {
+            print(try Inspection.describe(path: file, showConfig: !noConfig))
+        } catch {
+            writeToStandardError("error: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
+}
+
+func isDirectory(_ path: String) -> Bool {
+    var status = stat()
+    return stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import CZlib
 import Foundation
 import Testing
 import RBM
+import RBMStore
 @testable import RBMExperiments
 
 /// A small MNIST-layout folder with structured 6×6 images (bars), in a temporary folder.
@@ -104,15 +105,17 @@ struct SyntheticIDXFolder {
     @Test func interruptionStopsAfterTheCurrentBatchAndKeepsTheMetrics() throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
-        Interruption.simulate(SIGINT)
-        defer { Interruption.simulate(0) }
+        var run = TrainingRun(config: try folder.config(), log: { _ in }, progress: ProgressLine(enabled: false))
+        run.stopRequest = { SIGINT }
         #expect {
-            try TrainingRun(config: try folder.config(), log: { _ in }, progress: ProgressLine(enabled: false)).run()
+            try run.run()
         } throws: { error in
             guard let error = error as? TrainingError, case let .interrupted(signal, epochs, _) = error else { return false }
             return signal == SIGINT && epochs == 0 && error.exitStatus == 130
         }
         #expect(FileManager.default.fileExists(atPath: folder.path + "/runs/tiny/metrics.csv"))
+        let checkpoint = try Checkpoint.read(path: folder.path + "/runs/tiny/checkpoint.h5")
+        #expect(checkpoint.epoch == 0 && checkpoint.batchInEpoch == 1 && checkpoint.state.step == 1)
     }
 
     @Test func hugeLearningRateIsReportedAsDivergence() throws {
@@ -138,5 +141,13 @@ struct SyntheticIDXFolder {
         } throws: { error in
             "\(error)".contains("/nonexistent/mnist") && "\(error)".contains("train-images-idx3-ubyte")
         }
+    }
+}
+
+import RBMData
+
+enum IDXFolderForTests {
+    static func load(_ folder: String, validation: Int) throws -> DatasetSplits {
+        try IDXFolder.load(folder: folder, validationCount: validation)
     }
 }

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+import RBM
+import RBMStore
+@testable import RBMExperiments
+
+@Suite(.serialized) struct ResumeTests {
+    func quiet(_ config: ExperimentConfig, resume: Bool = false) -> TrainingRun {
+        TrainingRun(config: config, resume: resume, log: { _ in }, progress: ProgressLine(enabled: false))
+    }
+
+    /// N epochs straight versus N − k, stop, resume for k: the same bits.
+    @Test(arguments: [SamplerKind.persistentContrastiveDivergence, .contrastiveDivergence])
+    func stoppingAndResumingGivesBitIdenticalWeights(sampler: SamplerKind) throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let common = ["training.sampler=\(sampler.rawValue)", "training.epochs=7"]
+        let straight = try quiet(folder.config(common + ["output.name=straight"])).run()
+        _ = try quiet(folder.config(common + ["output.name=stopped", "training.epochs=4"])).run()
+        let resumed = try quiet(folder.config(common + ["output.name=stopped"]), resume: true).run()
+        #expect(resumed.model == straight.model)
+        let checkpointA = try Checkpoint.read(path: straight.folder + "/checkpoint.h5")
+        let checkpointB = try Checkpoint.read(path: resumed.folder + "/checkpoint.h5")
+        #expect(checkpointA.state == checkpointB.state && checkpointB.epoch == 7)
+        #expect(resumed.history.count == 7)
+        #expect(resumed.history.map(\.reconstructionError).suffix(3) == straight.history.map(\.reconstructionError).suffix(3))
+    }
+
+    /// Ctrl-C in the middle of an epoch (with a decaying learning rate) checkpoints the state
+    /// after that minibatch; resuming finishes exactly as if nothing had happened.
+    @Test func interruptedMidEpochResumesBitIdentically() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let common = ["training.sampler=pcd", "training.learning_rate_decay=linear", "training.epochs=5"]
+        let straight = try quiet(folder.config(common + ["output.name=straight"])).run()
+        var interrupted = quiet(try folder.config(common + ["output.name=cut"]))
+        let signal = SignalBox()
+        interrupted.afterBatch = { epoch, batch in if epoch == 2 && batch == 7 { signal.value = SIGINT } }
+        interrupted.stopRequest = { signal.value }
+        #expect(throws: TrainingError.self) { try interrupted.run() }
+        let checkpoint = try Checkpoint.read(path: interrupted.checkpointPath)
+        #expect(checkpoint.epoch == 2 && checkpoint.batchInEpoch == 7)
+        let resumed = try quiet(folder.config(common + ["output.name=cut"]), resume: true).run()
+        #expect(resumed.model == straight.model)
+        let metricsLines = try String(contentsOfFile: resumed.folder + "/metrics.csv", encoding: .utf8)
+            .split(separator: "\n").count
+        #expect(metricsLines == 6)
+    }
+
+    @Test func resumeRefusesAChangedConfigAndNamesTheKey() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        _ = try quiet(folder.config(["training.epochs=2"])).run()
+        #expect {
+            try quiet(folder.config(["training.epochs=3", "training.learning_rate=0.05"]), resume: true).run()
+        } throws: { error in
+            "\(error)".contains("training.learning_rate") && "\(error)".contains("checkpoint.h5")
+        }
+    }
+
+    @Test func resumeWithoutCheckpointIsAClearError() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        #expect {
+            try quiet(folder.config(), resume: true).run()
+        } throws: { error in "\(error)".contains("no checkpoint to resume from") }
+    }
+
+    @Test func featuresFileHoldsHiddenProbabilitiesOfEverySplitWithLabels() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let result = try quiet(folder.config(["training.epochs=2"])).run()
+        let file = try HDF5File.openReadOnly(path: result.folder + "/features.h5")
+        #expect(try file.stringAttribute("format") == "rbm-features")
+        #expect(try file.stringAttribute("checkpoint_sha256") == SHA256.hex(ofFile: result.folder + "/checkpoint.h5"))
+        let train = try file.readFloats("/train/features")
+        #expect(train.shape == [200, 8])
+        #expect(file.shape(of: "/validation/features") == [40, 8] && file.shape(of: "/test/features") == [40, 8])
+        // Rows are P(h|v) of the pixel intensities, in the data's order, with their labels.
+        let splits = try IDXFolderForTests.load(folder.dataPath, validation: 40)
+        let expected = result.model.hiddenProbabilities(visible: splits.train.values, rows: 200)
+        #expect(zip(train.values, expected).allSatisfy { abs($0 - $1) < 1e-6 })
+        #expect(try file.readInt32s("/train/labels").values == splits.train.labels!)
+    }
+
+    @Test func checkpointWithOtherVisibleCountIsRefusedWhenResuming() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let result = try quiet(folder.config(["training.epochs=1"])).run()
+        // Replace the checkpoint by one whose model has 10 visible units.
+        var checkpoint = try Checkpoint.read(path: result.folder + "/checkpoint.h5")
+        let small = BernoulliRBM(visibleCount: 10, hiddenCount: 8, weights: .init(repeating: 0, count: 80),
+                                 visibleBias: .init(repeating: 0, count: 10), hiddenBias: .init(repeating: 0, count: 8))
+        checkpoint.state = TrainerState(model: small, weightVelocity: .init(repeating: 0, count: 80),
+                                        visibleBiasVelocity: .init(repeating: 0, count: 10),
+                                        hiddenBiasVelocity: .init(repeating: 0, count: 8), step: 1,
+                                        chainVisible: nil, chainHiddenProbabilities: nil)
+        checkpoint.sampler = .contrastiveDivergence
+        try checkpoint.write(to: result.folder + "/checkpoint.h5")
+        #expect {
+            try quiet(folder.config(["training.epochs=2"]), resume: true).run()
+        } throws: { error in "\(error)".contains("10 visible units") && "\(error)".contains("36 features") }
+    }
+}
+
+/// A signal number a test sets from a callback, in place of the process-wide flag.
+final class SignalBox: @unchecked Sendable {
+    var value: Int32?
+}
