@@ -185,20 +185,19 @@ public final class HDF5File {
 
     // MARK: Attributes
 
-    /// Sets a string attribute on the object at `object` ("/" for the file).
+    /// Sets a string attribute on the object at `object` ("/" for the file). It is stored as a
+    /// variable-length UTF-8 string, which h5py reads as `str` (fixed-length ones come as bytes).
     public func setAttribute(_ name: String, string value: String, on object: String = "/") throws(StoreError) {
         let type = H5Tcopy(rbm_h5t_c_s1())
         defer { H5Tclose(type) }
-        let bytes = Array(value.utf8)
-        H5Tset_size(type, max(bytes.count, 1))
-        H5Tset_strpad(type, H5T_STR_NULLTERM)
+        H5Tset_size(type, rbm_h5t_variable())
         H5Tset_cset(type, H5T_CSET_UTF8)
-        var padded = bytes
-        if padded.isEmpty { padded = [0] }
         try writeAttribute(name, on: object, type: type) { attribute throws(StoreError) in
-            guard padded.withUnsafeBytes({ H5Awrite(attribute, type, $0.baseAddress) }) >= 0 else {
-                throw .writeFailed(path: path, detail: "attribute \(name)")
+            let status = value.withCString { characters in
+                var pointer: UnsafePointer<CChar>? = characters
+                return H5Awrite(attribute, type, &pointer)
             }
+            guard status >= 0 else { throw .writeFailed(path: path, detail: "attribute \(name)") }
         }
     }
 
@@ -262,6 +261,7 @@ public final class HDF5File {
             let memoryType = H5Tcopy(rbm_h5t_c_s1())
             defer { H5Tclose(memoryType) }
             H5Tset_size(memoryType, rbm_h5t_variable())
+            H5Tset_cset(memoryType, H5Tget_cset(type))
             var pointer: UnsafeMutablePointer<CChar>? = nil
             guard H5Aread(attribute, memoryType, &pointer) >= 0, let pointer else {
                 throw .readFailed(path: path, detail: "attribute \(name)")

@@ -26,6 +26,8 @@ import Testing
             assert y_train.shape == (200,) and X_test.shape == (40, 8) and y_test.shape == (40,)
             assert W.shape == (36, 8) and b.shape == (36,) and c.shape == (8,)
             assert 0.0 <= X_train.min() and X_train.max() <= 1.0
+            with h5py.File("runs/default/features.h5", "r") as f:
+                assert isinstance(f.attrs["format"], str), "string attributes must load as str"
             print("README example OK")
             """
         let script = try readmeSnippet() + checks
