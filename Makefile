@@ -34,12 +34,16 @@ build: deps
 train: build
 	.build/release/rbm train $(CONFIG)
 
+# Tests run optimized (the numeric tests take minutes unoptimized) in their own build folder,
+# so that switching between `make test` and `make train` does not rebuild everything.
+TEST_FLAGS := -c release -Xswiftc -enable-testing --scratch-path .build-test
+
 test: deps
-	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	$(SWIFT) build --build-tests $(TEST_FLAGS)
+	$(SWIFT) test --skip-build $(TEST_FLAGS)
 
 bench: build
 	.build/release/rbm bench --data $(BENCH_DATA)
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-test

@@ -69,6 +69,8 @@ public enum RandomPurpose: UInt32, Sendable {
     case shuffle = 5
     case chainInitialization = 6
     case evaluation = 7
+    case annealedImportanceSampling = 8
+    case pseudoLikelihood = 9
 }
 
 /// The coordinates of one row of random numbers: a pure function of these and the seed.
