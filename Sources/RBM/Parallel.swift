@@ -12,6 +12,7 @@ public struct UnsafeTransfer<Value>: @unchecked Sendable {
 /// so the outcome is the same for any worker count.
 public enum DataParallel {
     public static func forEach(items: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
+        _ = singleThreadedBLAS
         let threads = max(1, min(workers, items))
         if threads == 1 {
             for item in 0..<items { body(item) }
@@ -43,6 +44,10 @@ public enum DataParallel {
         return results.map { $0! }
     }
 }
+
+/// Every BLAS call runs inside a worker (or alone), so OpenBLAS's own threads would only
+/// compete for the same cores: set once, before the first parallel section.
+private let singleThreadedBLAS: Void = BLAS.useSingleThread()
 
 /// The number of processor cores this process may use.
 public var availableCores: Int {

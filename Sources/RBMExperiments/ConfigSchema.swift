@@ -69,6 +69,13 @@ enum ConfigSchema {
             },
             render: { String($0.training.seed) }),
         integer("evaluation", "monitor_samples", 0...100_000_000, \.evaluation.monitorSamples),
+        integer("evaluation", "every", 0...1_000_000, \.evaluation.every, note: " (epochs; 0: never)"),
+        choice("evaluation", "split", \.evaluation.split),
+        choice("evaluation", "log_likelihood", \.evaluation.logLikelihood),
+        integer("evaluation", "ais_runs", 1...1_000_000, \.evaluation.aisRuns),
+        integer("evaluation", "ais_betas", 3...100_000_000, \.evaluation.aisBetas),
+        boolean("evaluation", "pseudo_likelihood", \.evaluation.pseudoLikelihood),
+        integer("evaluation", "samples", 0...100_000_000, \.evaluation.samples, note: " (0: all)"),
         string("output", "folder", "a folder path", \.output.folder),
         string("output", "name", "a run name (letters, digits, - _ .)", \.output.name),
         integer("output", "checkpoint_every", 0...1_000_000, \.output.checkpointEvery, note: " (epochs; 0: only at the end)"),
@@ -78,7 +85,9 @@ enum ConfigSchema {
     /// Keys that may change between a run and its resumption without changing what the
     /// remaining updates compute.
     static let resumableChanges: Set<String> = [
-        "training.epochs", "training.workers", "evaluation.monitor_samples", "output.folder",
+        "training.epochs", "training.workers", "evaluation.monitor_samples", "evaluation.every",
+        "evaluation.split", "evaluation.log_likelihood", "evaluation.ais_runs", "evaluation.ais_betas",
+        "evaluation.pseudo_likelihood", "evaluation.samples", "output.folder",
         "output.name", "output.checkpoint_every", "output.features",
     ]
 

@@ -54,9 +54,21 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var seed: UInt64 = 1
     }
 
+    public enum EvaluationSplit: String, Sendable, CaseIterable { case validation, test, train }
+
     public struct Evaluation: Sendable, Equatable {
         /// Samples of the training and validation data used for the per-epoch monitors.
         public var monitorSamples = 5_000
+        /// Evaluate the log-likelihood every N epochs and after the last (0: never).
+        public var every = 0
+        public var split = EvaluationSplit.validation
+        public var logLikelihood = LogLikelihoodMethod.auto
+        public var aisRuns = 100
+        public var aisBetas = 14_500
+        /// Also compute the exact pseudo-likelihood (n_visible × n_hidden work per sample).
+        public var pseudoLikelihood = true
+        /// Evaluate on the first N samples of the split (0: all).
+        public var samples = 0
     }
 
     public struct Output: Sendable, Equatable {

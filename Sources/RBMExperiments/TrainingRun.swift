@@ -15,24 +15,34 @@ public struct EpochMetrics: Sendable, Equatable {
     public var momentum: Double
     public var samplesPerSecond: Double
     public var seconds: Double
+    /// From periodic evaluation (`evaluation.every`), on `evaluation.split`; nil otherwise.
+    public var pseudoLikelihood: Double? = nil
+    public var logPartitionFunction: Double? = nil
+    public var logLikelihood: Double? = nil
+    public var logLikelihoodLower: Double? = nil
+    public var logLikelihoodUpper: Double? = nil
 
     /// F(validation) − F(train): growing means the model is overfitting.
     public var freeEnergyGap: Double? { freeEnergyValidation.map { $0 - freeEnergyTrain } }
 
-    public static let csvHeader = "epoch,reconstruction_error,validation_reconstruction_error,free_energy_train,free_energy_validation,free_energy_gap,learning_rate,momentum,samples_per_second,seconds"
+    public static let csvHeader = "epoch,reconstruction_error,validation_reconstruction_error,free_energy_train,free_energy_validation,free_energy_gap,learning_rate,momentum,samples_per_second,seconds,pseudo_likelihood,log_z,log_likelihood,log_likelihood_low,log_likelihood_high"
 
     public var csvLine: String {
         func field(_ value: Double?) -> String { value.map { "\($0)" } ?? "" }
         return [String(epoch), field(reconstructionError), field(validationReconstructionError),
                 field(freeEnergyTrain), field(freeEnergyValidation), field(freeEnergyGap),
-                field(learningRate), field(momentum), field(samplesPerSecond), field(seconds)]
+                field(learningRate), field(momentum), field(samplesPerSecond), field(seconds),
+                field(pseudoLikelihood), field(logPartitionFunction), field(logLikelihood),
+                field(logLikelihoodLower), field(logLikelihoodUpper)]
             .joined(separator: ",")
     }
 
     /// The values in `csvHeader` order.
     var columns: [Double] {
         [Double(epoch), reconstructionError, validationReconstructionError ?? .nan, freeEnergyTrain,
-         freeEnergyValidation ?? .nan, freeEnergyGap ?? .nan, learningRate, momentum, samplesPerSecond, seconds]
+         freeEnergyValidation ?? .nan, freeEnergyGap ?? .nan, learningRate, momentum, samplesPerSecond, seconds,
+         pseudoLikelihood ?? .nan, logPartitionFunction ?? .nan, logLikelihood ?? .nan,
+         logLikelihoodLower ?? .nan, logLikelihoodUpper ?? .nan]
     }
 
     static var columnNames: [String] { csvHeader.split(separator: ",").map(String.init) }
@@ -54,7 +64,10 @@ public struct EpochMetrics: Sendable, Equatable {
                 validationReconstructionError: value("validation_reconstruction_error"),
                 freeEnergyTrain: value("free_energy_train") ?? .nan, freeEnergyValidation: value("free_energy_validation"),
                 learningRate: value("learning_rate") ?? .nan, momentum: value("momentum") ?? .nan,
-                samplesPerSecond: value("samples_per_second") ?? .nan, seconds: value("seconds") ?? .nan)
+                samplesPerSecond: value("samples_per_second") ?? .nan, seconds: value("seconds") ?? .nan,
+                pseudoLikelihood: value("pseudo_likelihood"), logPartitionFunction: value("log_z"),
+                logLikelihood: value("log_likelihood"), logLikelihoodLower: value("log_likelihood_low"),
+                logLikelihoodUpper: value("log_likelihood_high"))
         }
     }
 
@@ -67,7 +80,12 @@ public struct EpochMetrics: Sendable, Equatable {
         }
         parts.append("lr \(format(learningRate, 4))  μ \(format(momentum, 2))")
         parts.append("\(groupedThousands(samplesPerSecond)) samples/s  \(format(seconds, 1)) s")
-        return parts.joined(separator: "  ")
+        var line = parts.joined(separator: "  ")
+        if let logLikelihood {
+            line += "\n        log-likelihood \(format(logLikelihood, 2)) nats (log Z \(format(logPartitionFunction ?? .nan, 2)))"
+        }
+        if let pseudoLikelihood { line += (logLikelihood == nil ? "\n       " : "") + "  pseudo-LL \(format(pseudoLikelihood, 2))" }
+        return line
     }
 }
 
@@ -81,6 +99,7 @@ public enum TrainingError: Error, CustomStringConvertible {
     case diverged(epoch: Int, learningRate: Double)
     case interrupted(signal: Int32, completedEpochs: Int, runFolder: String)
     case features(String)
+    case evaluation(String)
 
     public var description: String {
         switch self {
@@ -88,7 +107,7 @@ public enum TrainingError: Error, CustomStringConvertible {
             return "\(error)" + (hint.map { "\n\($0)" } ?? "")
         case let .file(error):
             return "\(error)"
-        case let .shapeMismatch(detail), let .cannotResume(detail), let .features(detail):
+        case let .shapeMismatch(detail), let .cannotResume(detail), let .features(detail), let .evaluation(detail):
             return detail
         case let .store(error):
             return "\(error)"
@@ -192,6 +211,10 @@ public struct TrainingRun {
         let monitorValidation = splits.validation?.prefix(config.evaluation.monitorSamples)
         let monitorValidationValues = monitorValidation.map { binarization.evaluationValues(of: $0, seed: seed) }
 
+        // The periodic evaluation's split, binarized once, and the base rates for AIS.
+        let evaluationSet = try evaluationData(splits)
+        let baseMarginals = binarization == .threshold ? thresholdedMeans(train) : train.featureMeans
+
         let batchSize = config.training.batchSize
         let batchesPerEpoch = train.count / batchSize
         let epochs = config.training.epochs
@@ -235,7 +258,7 @@ public struct TrainingRun {
                 progress.clear()
                 throw .diverged(epoch: epoch + 1, learningRate: learningRate)
             }
-            let metrics = EpochMetrics(
+            var metrics = EpochMetrics(
                 epoch: epoch + 1,
                 reconstructionError: Monitoring.reconstructionError(
                     model: current, visible: monitorTrainValues, rows: monitorTrain.count, workers: workers),
@@ -254,10 +277,33 @@ public struct TrainingRun {
                 progress.clear()
                 throw .diverged(epoch: epoch + 1, learningRate: learningRate)
             }
+            let every = config.evaluation.every
+            if let evaluationSet, every > 0, (epoch + 1) % every == 0 || epoch + 1 == epochs {
+                progress.update("evaluating on \(config.evaluation.split.rawValue) (\(evaluationSet.rows) samples)…", force: true)
+                var options = EvaluationOptions()
+                options.logLikelihood = config.evaluation.logLikelihood
+                options.aisRuns = config.evaluation.aisRuns
+                options.aisBetas = config.evaluation.aisBetas
+                options.pseudoLikelihood = config.evaluation.pseudoLikelihood
+                options.seed = seed
+                options.workers = workers
+                do {
+                    let report = try ModelEvaluation.evaluate(
+                        model: current, split: config.evaluation.split.rawValue, visible: evaluationSet.values,
+                        rows: evaluationSet.rows, baseMarginals: baseMarginals, options: options)
+                    metrics.pseudoLikelihood = report.pseudoLikelihood
+                    metrics.logPartitionFunction = report.logPartitionFunction
+                    metrics.logLikelihood = report.averageLogLikelihood
+                    metrics.logLikelihoodLower = report.averageLogLikelihoodLower
+                    metrics.logLikelihoodUpper = report.averageLogLikelihoodUpper
+                } catch {
+                    throw .evaluation("\(error)")
+                }
+            }
             history.append(metrics)
             do { try appendLine(metrics.csvLine, to: metricsPath) } catch { throw .file(error) }
-            let every = config.output.checkpointEvery
-            if epoch + 1 == epochs || (every > 0 && (epoch + 1) % every == 0) {
+            let checkpointEvery = config.output.checkpointEvery
+            if epoch + 1 == epochs || (checkpointEvery > 0 && (epoch + 1) % checkpointEvery == 0) {
                 try writeCheckpoint(trainer, epoch: epoch + 1, batch: 0, learningRate: learningRate,
                                     momentum: momentum, history: history)
             }
@@ -334,6 +380,24 @@ public struct TrainingRun {
         } catch {
             throw .features("\(error)")
         }
+    }
+
+    /// The split periodic evaluation uses, binarized with the evaluation stream, or nil when
+    /// evaluation is off.
+    func evaluationData(_ splits: DatasetSplits) throws(TrainingError) -> (values: [Float], rows: Int)? {
+        guard config.evaluation.every > 0 else { return nil }
+        let split: Dataset?
+        switch config.evaluation.split {
+        case .train: split = splits.train
+        case .validation: split = splits.validation
+        case .test: split = splits.test
+        }
+        guard var dataset = split else {
+            throw .shapeMismatch("evaluation.split: \(config.data.path) has no \(config.evaluation.split.rawValue) split"
+                + (config.evaluation.split == .validation ? " (data.validation is 0)" : ""))
+        }
+        if config.evaluation.samples > 0 { dataset = dataset.prefix(config.evaluation.samples) }
+        return (config.data.binarization.evaluationValues(of: dataset, seed: config.training.seed), dataset.count)
     }
 
     func loadData() throws(TrainingError) -> DatasetSplits {

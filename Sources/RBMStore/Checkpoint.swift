@@ -183,7 +183,8 @@ public enum HistoryColumns {
     public static let order = [
         "epoch", "reconstruction_error", "validation_reconstruction_error", "free_energy_train",
         "free_energy_validation", "free_energy_gap", "learning_rate", "momentum",
-        "samples_per_second", "seconds",
+        "samples_per_second", "seconds", "pseudo_likelihood", "log_z", "log_likelihood",
+        "log_likelihood_low", "log_likelihood_high",
     ]
 }
 

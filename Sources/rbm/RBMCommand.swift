@@ -15,7 +15,7 @@ struct RBMCommand: ParsableCommand {
 
             Start with `rbm train experiments/default.yaml`.
             """,
-        subcommands: [Train.self, Resume.self, Features.self, Inspect.self, Bench.self])
+        subcommands: [Train.self, Resume.self, Evaluate.self, Features.self, Inspect.self, Bench.self])
 }
 
 struct Train: ParsableCommand {
@@ -181,6 +181,90 @@ struct Features: ParsableCommand {
                 }
             progress.clear()
             print("wrote \(output): " + splits.map { "\($0.name) \($0.count)×\(saved.model.hiddenCount)" }.joined(separator: ", "))
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            writeToStandardError("error: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a checkpoint: reconstruction error, free energy, pseudo-likelihood, log Z and log-likelihood.",
+        discussion: """
+            log Z is exact (enumerating the smaller layer) when it has at most 24 units, else \
+            estimated by Annealed Importance Sampling from a base-rate model with the training \
+            data's marginals (Salakhutdinov & Murray 2008), reported with a ±3 standard-error band. \
+            The data and their binarization come from the config stored in the checkpoint \
+            unless --data names a config or an IDX folder.
+            """)
+
+    @Argument(help: "A checkpoint.h5 written by rbm train.")
+    var checkpoint: String
+
+    @Option(help: "train, validation or test.")
+    var split = "test"
+
+    @Option(help: "An experiment config or IDX folder (default: the checkpoint's own config).")
+    var data: String?
+
+    @Option(help: "AIS runs.") var aisRuns = 100
+    @Option(help: "AIS inverse temperatures (the paper's 14,500 by default).") var aisBetas = 14_500
+    @Flag(help: "Compute log Z exactly even above 24 units (up to 30; 2^n work).") var exact = false
+    @Flag(help: "Force AIS even for small models.") var ais = false
+    @Flag(help: "Skip the exact pseudo-likelihood (n_visible × n_hidden work per sample).") var noPseudoLikelihood = false
+    @Option(help: "Use only the first N samples of the split.") var samples: Int?
+    @Option(help: "Threads to use.") var workers: Int?
+
+    func run() throws {
+        do {
+            let saved = try Checkpoint.read(path: checkpoint)
+            var config = try ConfigLoader.parse(saved.config, file: checkpoint + " (config)")
+            if let data {
+                if isDirectory(data) {
+                    config.data.path = data
+                } else {
+                    config.data = try ConfigLoader.load(path: data).data
+                }
+            }
+            let splits = try IDXFolder.load(folder: config.data.path, validationCount: config.data.validation)
+            let chosen: Dataset?
+            switch split {
+            case "train": chosen = splits.train
+            case "validation": chosen = splits.validation
+            case "test": chosen = splits.test
+            default:
+                writeToStandardError("error: --split must be train, validation or test\n")
+                throw ExitCode(2)
+            }
+            guard var dataset = chosen else {
+                writeToStandardError("error: \(config.data.path) has no \(split) split\n")
+                throw ExitCode(2)
+            }
+            if let samples { dataset = dataset.prefix(samples) }
+            guard dataset.featureCount == saved.model.visibleCount else {
+                writeToStandardError("error: \(dataset.source): samples have \(dataset.featureCount) values but the model has \(saved.model.visibleCount) visible units\n")
+                throw ExitCode(1)
+            }
+            let binarization = config.data.binarization
+            let seed = config.training.seed
+            let visible = binarization.evaluationValues(of: dataset, seed: seed)
+            let trainValues = binarization.evaluationValues(of: splits.train, seed: seed)
+            let marginals = Dataset(values: trainValues, count: splits.train.count, featureCount: splits.train.featureCount,
+                                    source: "").featureMeans
+            var options = EvaluationOptions()
+            options.logLikelihood = exact ? .exact : (ais ? .ais : .auto)
+            options.aisRuns = aisRuns
+            options.aisBetas = aisBetas
+            options.pseudoLikelihood = !noPseudoLikelihood
+            options.seed = seed
+            options.workers = workers ?? availableCores
+            print("\(checkpoint): \(saved.model.visibleCount) visible × \(saved.model.hiddenCount) hidden after \(saved.epoch) epoch(s); data \(config.data.path), \(binarization.rawValue) binarization")
+            let report = try ModelEvaluation.evaluate(model: saved.model, split: split, visible: visible, rows: dataset.count,
+                                                      baseMarginals: marginals, options: options)
+            for line in report.lines { print(line) }
         } catch let error as ExitCode {
             throw error
         } catch {

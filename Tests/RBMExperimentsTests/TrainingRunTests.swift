@@ -151,3 +151,37 @@ enum IDXFolderForTests {
         try IDXFolder.load(folder: folder, validationCount: validation)
     }
 }
+
+@Suite struct PeriodicEvaluationTests {
+    @Test func periodicEvaluationRecordsTheExactLogLikelihoodInMetricsAndCheckpoint() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let config = try folder.config(["training.epochs=4", "evaluation.every=2", "evaluation.split=test"])
+        let result = try TrainingRun(config: config, log: { _ in }, progress: ProgressLine(enabled: false)).run()
+        #expect(result.history.map { $0.logLikelihood != nil } == [false, true, false, true])
+        // The recorded value is mean log p(v) over the test split, binarized with the
+        // evaluation stream, with log Z by enumeration: recompute it independently.
+        let splits = try IDXFolderForTests.load(folder.dataPath, validation: 40)
+        let test = try #require(splits.test)
+        let visible = config.data.binarization.evaluationValues(of: test, seed: config.training.seed)
+        let expected = result.model.averageLogLikelihood(
+            visible: visible, rows: test.count, logPartitionFunction: result.model.exactLogPartitionFunction())
+        let recorded = try #require(result.history.last?.logLikelihood)
+        #expect(abs(recorded - expected) < 1e-9)
+        #expect(result.history.last?.pseudoLikelihood != nil)
+        let checkpoint = try Checkpoint.read(path: result.folder + "/checkpoint.h5")
+        let column = try #require(checkpoint.history["log_likelihood"])
+        #expect(column.count == 4 && column[0].isNaN && abs(column[3] - expected) < 1e-4)
+        let csv = try String(contentsOfFile: result.folder + "/metrics.csv", encoding: .utf8)
+        #expect(csv.contains("log_likelihood") && csv.split(separator: "\n").count == 5)
+    }
+
+    @Test func evaluationOnAMissingSplitIsRefusedBeforeTraining() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let config = try folder.config(["evaluation.every=1", "data.validation=0", "evaluation.split=validation"])
+        #expect {
+            try TrainingRun(config: config, log: { _ in }, progress: ProgressLine(enabled: false)).run()
+        } throws: { error in "\(error)".contains("no validation split") }
+    }
+}
