@@ -21,11 +21,13 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5",
                        providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG",
+                       providers: [.apt(["libpng-dev"])]),
         .target(name: "RBM", dependencies: ["CBLAS"]),
         .target(name: "RBMData", dependencies: ["RBM", "CZlib"]),
         .target(name: "RBMStore", dependencies: ["RBM", "CHDF5"]),
         .target(name: "RBMExperiments", dependencies: [
-            "RBM", "RBMData", "RBMStore", .product(name: "Yams", package: "Yams"),
+            "RBM", "RBMData", "RBMStore", "CPNG", .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "rbm", dependencies: [
             "RBMExperiments", "RBMStore", "RBMData", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -42,15 +42,17 @@ extension BernoulliRBM {
                 }
             }
             var terms = [Double](repeating: 0, count: n)
-            for row in 0..<n {
-                var term = 0.0
-                for unit in 0..<units where states[row * units + unit] == 1 {
-                    term += Double(enumeratedBias[unit])
+            preactivations.withUnsafeBufferPointer { p in
+                otherBias.withUnsafeBufferPointer { bias in
+                    for row in 0..<n {
+                        var term = 0.0
+                        for unit in 0..<units where states[row * units + unit] == 1 {
+                            term += Double(enumeratedBias[unit])
+                        }
+                        term += Logistic.softplusSum(p.baseAddress! + row * other, offset: bias.baseAddress!, count: other)
+                        terms[row] = term
+                    }
                 }
-                for k in 0..<other {
-                    term += softplus(Double(preactivations[row * other + k]) + Double(otherBias[k]))
-                }
-                terms[row] = term
             }
             return logSumExp(terms)
         }

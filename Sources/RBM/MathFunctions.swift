@@ -113,7 +113,8 @@ public enum Logistic {
         return total
     }
 
-    /// Σⱼ softplus(xⱼ + offsetⱼ) in double precision (each term single precision).
+    /// Σⱼ softplus(xⱼ + offsetⱼ): terms in single precision, summed in single-precision lanes
+    /// over blocks of 64 terms and the blocks in double precision.
     @inlinable
     public static func softplusSum(_ x: UnsafePointer<Float>, offset: UnsafePointer<Float>, count: Int) -> Double {
         let raw = UnsafeRawPointer(x)
@@ -121,13 +122,21 @@ public enum Logistic {
         var total = 0.0
         var index = 0
         let vectorCount = count / 8 * 8
+        var block = SIMD8<Float>(repeating: 0)
+        var blockLength = 0
         while index < vectorCount {
             let value = raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
                 + rawOffset.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
-            let terms = softplus8(value)
-            for lane in 0..<8 { total += Double(terms[lane]) }
+            block += softplus8(value)
+            blockLength += 1
+            if blockLength == 8 {
+                total += Double(block.sum())
+                block = SIMD8(repeating: 0)
+                blockLength = 0
+            }
             index += 8
         }
+        total += Double(block.sum())
         while index < count {
             total += softplus(Double(x[index] + offset[index]))
             index += 1

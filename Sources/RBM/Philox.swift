@@ -71,6 +71,7 @@ public enum RandomPurpose: UInt32, Sendable {
     case evaluation = 7
     case annealedImportanceSampling = 8
     case pseudoLikelihood = 9
+    case sampling = 10
 }
 
 /// The coordinates of one row of random numbers: a pure function of these and the seed.

@@ -80,6 +80,7 @@ enum ConfigSchema {
         string("output", "name", "a run name (letters, digits, - _ .)", \.output.name),
         integer("output", "checkpoint_every", 0...1_000_000, \.output.checkpointEvery, note: " (epochs; 0: only at the end)"),
         boolean("output", "features", \.output.features),
+        boolean("output", "pictures", \.output.pictures),
     ]
 
     /// Keys that may change between a run and its resumption without changing what the
@@ -88,7 +89,7 @@ enum ConfigSchema {
         "training.epochs", "training.workers", "evaluation.monitor_samples", "evaluation.every",
         "evaluation.split", "evaluation.log_likelihood", "evaluation.ais_runs", "evaluation.ais_betas",
         "evaluation.pseudo_likelihood", "evaluation.samples", "output.folder",
-        "output.name", "output.checkpoint_every", "output.features",
+        "output.name", "output.checkpoint_every", "output.features", "output.pictures",
     ]
 
     static func fields(in section: String) -> [ConfigField] { fields.filter { $0.section == section } }

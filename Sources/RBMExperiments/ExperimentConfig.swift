@@ -80,6 +80,8 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var checkpointEvery = 1
         /// Write features.h5 (P(h=1|v) of every split) when training ends.
         public var features = true
+        /// Write filters.png, reconstructions.png, samples.png, curves.svg and report.html.
+        public var pictures = true
     }
 
     public var data = Data()

@@ -100,6 +100,7 @@ public enum TrainingError: Error, CustomStringConvertible {
     case interrupted(signal: Int32, completedEpochs: Int, runFolder: String)
     case features(String)
     case evaluation(String)
+    case pictures(String)
 
     public var description: String {
         switch self {
@@ -107,7 +108,8 @@ public enum TrainingError: Error, CustomStringConvertible {
             return "\(error)" + (hint.map { "\n\($0)" } ?? "")
         case let .file(error):
             return "\(error)"
-        case let .shapeMismatch(detail), let .cannotResume(detail), let .features(detail), let .evaluation(detail):
+        case let .shapeMismatch(detail), let .cannotResume(detail), let .features(detail), let .evaluation(detail),
+             let .pictures(detail):
             return detail
         case let .store(error):
             return "\(error)"
@@ -246,7 +248,7 @@ public struct TrainingRun {
                     progress.clear()
                     guard trainer.model.isFinite else { throw .diverged(epoch: epoch + 1, learningRate: learningRate) }
                     try writeCheckpoint(trainer, epoch: epoch, batch: batchIndex + 1, learningRate: learningRate,
-                                        momentum: momentum, history: history)
+                                        momentum: momentum, history: history, imageShape: train.imageShape)
                     throw .interrupted(signal: signal, completedEpochs: epoch, runFolder: folder)
                 }
                 progress.update(progressText(epoch: epoch, batch: batchIndex + 1, of: batchesPerEpoch,
@@ -305,7 +307,7 @@ public struct TrainingRun {
             let checkpointEvery = config.output.checkpointEvery
             if epoch + 1 == epochs || (checkpointEvery > 0 && (epoch + 1) % checkpointEvery == 0) {
                 try writeCheckpoint(trainer, epoch: epoch + 1, batch: 0, learningRate: learningRate,
-                                    momentum: momentum, history: history)
+                                    momentum: momentum, history: history, imageShape: train.imageShape)
             }
             progress.clear()
             log("epoch \(pad(epoch + 1, to: epochs))/\(epochs)  \(metrics.summary)")
@@ -316,17 +318,47 @@ public struct TrainingRun {
         if config.output.features {
             try writeFeatures(model: trainer.model, splits: splits, workers: workers)
         }
+        if config.output.pictures {
+            try writePicturesAndReport(trainer: trainer, splits: splits, history: history, workers: workers)
+        }
         return RunResult(folder: folder, model: trainer.model, history: history,
                          seconds: monotonicSeconds() - started)
     }
 
     func writeCheckpoint(_ trainer: DataParallelTrainer, epoch: Int, batch: Int, learningRate: Double,
-                         momentum: Double, history: [EpochMetrics]) throws(TrainingError) {
+                         momentum: Double, history: [EpochMetrics],
+                         imageShape: (rows: Int, columns: Int)?) throws(TrainingError) {
         let checkpoint = Checkpoint(
             state: trainer.state, sampler: config.training.sampler, config: ConfigLoader.render(config),
             seed: config.training.seed, epoch: epoch, batchInEpoch: batch, learningRate: learningRate,
-            momentum: momentum, history: EpochMetrics.history(history), createdBy: rbmVersion)
+            momentum: momentum, history: EpochMetrics.history(history), createdBy: rbmVersion,
+            imageShape: imageShape.map { [$0.rows, $0.columns] })
         do { try checkpoint.write(to: checkpointPath) } catch { throw .store(error) }
+    }
+
+    /// filters.png, reconstructions.png, samples.png, curves.svg and report.html.
+    func writePicturesAndReport(trainer: DataParallelTrainer, splits: DatasetSplits, history: [EpochMetrics],
+                                workers: Int) throws(TrainingError) {
+        progress.update("pictures: 1,000 Gibbs steps for the samples…", force: true)
+        let model = trainer.model
+        let binarization = config.data.binarization
+        let seed = config.training.seed
+        let shown = (splits.test ?? splits.validation ?? splits.train).prefix(20)
+        let chainCount = min(100, config.training.batchSize, splits.train.count)
+        let chainStart = trainer.state.chainVisible.map { Array($0.prefix(chainCount * model.visibleCount)) }
+            ?? binarization.evaluationValues(of: splits.train.prefix(chainCount), seed: seed)
+        let inputs = RunReport.Inputs(
+            model: model, images: binarization.evaluationValues(of: shown, seed: seed), imageCount: shown.count,
+            chainStart: chainStart, chainCount: chainCount, shape: splits.train.imageShape, seed: seed, workers: workers)
+        do {
+            let pictures = try RunReport.writePictures(inputs, to: runFolder)
+            try RunReport.writeReport(folder: runFolder, title: "RBM run \(config.output.name)",
+                                      configYAML: ConfigLoader.render(config), history: history, pictures: pictures)
+            progress.clear()
+            log("pictures: \(pictures.joined(separator: ", ")), \(RunReport.curvesFile), \(RunReport.reportFile)")
+        } catch {
+            throw .pictures("\(error)")
+        }
     }
 
     /// Reads the run folder's checkpoint and checks that it can continue under this config.

@@ -54,10 +54,14 @@ public struct Checkpoint: Sendable, Equatable {
     public var momentum: Double
     public var history: History
     public var createdBy: String
+    /// [rows, columns] of one sample when the data are images (optional attributes
+    /// image_rows, image_columns), for pictures of the model.
+    public var imageShape: [Int]?
 
     public init(state: TrainerState, sampler: SamplerKind, config: String, seed: UInt64, epoch: Int,
                 batchInEpoch: Int, learningRate: Double, momentum: Double, history: History,
-                createdBy: String) {
+                createdBy: String, imageShape: [Int]? = nil) {
+        self.imageShape = imageShape
         self.state = state
         self.sampler = sampler
         self.config = config
@@ -95,6 +99,10 @@ public struct Checkpoint: Sendable, Equatable {
         try file.setAttribute("step", int64: Int64(state.step))
         try file.setAttribute("sampler", string: sampler.rawValue)
         try file.setAttribute("rng", string: "philox4x32-10 counters; the state is (seed, step, epoch, batch)")
+        if let imageShape, imageShape.count == 2 {
+            try file.setAttribute("image_rows", int64: Int64(imageShape[0]))
+            try file.setAttribute("image_columns", int64: Int64(imageShape[1]))
+        }
 
         try file.write("/model/weights", floats: model.weights, shape: [nv, nh])
         try file.write("/model/visible_bias", floats: model.visibleBias, shape: [nv])
@@ -174,7 +182,9 @@ public struct Checkpoint: Sendable, Equatable {
             batchInEpoch: Int(try file.int64Attribute("batch")),
             learningRate: try file.doubleAttribute("learning_rate", on: "/optimizer"),
             momentum: try file.doubleAttribute("momentum", on: "/optimizer"),
-            history: history, createdBy: try file.stringAttribute("created_by"))
+            history: history, createdBy: try file.stringAttribute("created_by"),
+            imageShape: file.hasAttribute("image_rows") && file.hasAttribute("image_columns")
+                ? [Int(try file.int64Attribute("image_rows")), Int(try file.int64Attribute("image_columns"))] : nil)
     }
 }
 

@@ -15,7 +15,8 @@ struct RBMCommand: ParsableCommand {
 
             Start with `rbm train experiments/default.yaml`.
             """,
-        subcommands: [Train.self, Resume.self, Evaluate.self, Features.self, Inspect.self, Bench.self])
+        subcommands: [Train.self, Resume.self, Evaluate.self, Features.self, Images.self, Inspect.self, Bench.self,
+                      Reproduce.self])
 }
 
 struct Train: ParsableCommand {
@@ -265,6 +266,136 @@ struct Evaluate: ParsableCommand {
             let report = try ModelEvaluation.evaluate(model: saved.model, split: split, visible: visible, rows: dataset.count,
                                                       baseMarginals: marginals, options: options)
             for line in report.lines { print(line) }
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            writeToStandardError("error: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Reproduce: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train and evaluate the RBMs of Salakhutdinov & Murray (2008) on MNIST; write a Markdown table.",
+        discussion: """
+            Trains 25- and 500-hidden-unit RBMs with CD-1, CD-3, CD-25 and PCD-1 from \
+            experiments/mnist-reproduce.yaml (PCD-1 with 500 units from experiments/mnist-pcd-500.yaml), \
+            evaluates each on the test set (exact log Z for 25 units, AIS for 500) and writes the \
+            table with the paper's numbers and each row's training time. Rows whose checkpoint is \
+            complete are evaluated again without retraining.
+            """)
+
+    @Option(help: "The MNIST IDX folder.") var data: String
+    @Option(help: "Folder for the runs and the table.") var out = "runs/reproduce"
+    @Option(help: "Base config of the CD rows.") var base = "experiments/mnist-reproduce.yaml"
+    @Option(help: "Config of the PCD row with 500 hidden units.") var pcd = "experiments/mnist-pcd-500.yaml"
+    @Option(help: "Only these rows (e.g. cd1-25,pcd1-500).") var only: String?
+    @Option(help: "Threads to use.") var workers: Int?
+
+    func run() throws {
+        do {
+            Interruption.install()
+            let reproduction = Reproduction(
+                base: try ConfigLoader.load(path: base), pcd500: try ConfigLoader.load(path: pcd), dataPath: data,
+                outputFolder: out, workers: workers ?? availableCores, log: { print($0) })
+            try makeWritableFolder(out)
+            let tablePath = out + "/results.md"
+            let machine = "\(availableCores) cores"
+            let names = only.map { Set($0.split(separator: ",").map(String.init)) }
+            let results = try reproduction.run(only: names) { results in
+                try writeTextAtomically(Reproduction.markdown(results, machine: machine), to: tablePath)
+            }
+            print()
+            print(Reproduction.markdown(results, machine: machine))
+            print("written to \(tablePath)")
+        } catch let error as TrainingError {
+            writeToStandardError("error: \(error)\n")
+            throw ExitCode(error.exitStatus)
+        } catch {
+            writeToStandardError("error: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Images: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw a checkpoint's filters, reconstructions and samples (PNG), its learning curves (SVG) and report.html.",
+        discussion: """
+            The image shape comes from the data (28×28 for MNIST-like IDX files); without data, \
+            from the checkpoint, else a square-ish tiling. Reconstructions need the data; samples \
+            start from the PCD chains when the checkpoint has them.
+            """)
+
+    @Argument(help: "A checkpoint.h5 written by rbm train.") var checkpoint: String
+    @Option(help: "An experiment config or IDX folder (default: the checkpoint's own config).") var data: String?
+    @Option(help: "Folder to write to (default: the checkpoint's folder).") var out: String?
+    @Option(help: "Gibbs steps before the samples are drawn.") var steps = 1000
+    @Option(help: "Threads to use.") var workers: Int?
+
+    func run() throws {
+        do {
+            let saved = try Checkpoint.read(path: checkpoint)
+            var config = try ConfigLoader.parse(saved.config, file: checkpoint + " (config)")
+            if let data {
+                if isDirectory(data) { config.data.path = data } else { config.data = try ConfigLoader.load(path: data).data }
+            }
+            let model = saved.model
+            let seed = config.training.seed
+            var shape = saved.imageShape.map { (rows: $0[0], columns: $0[1]) }
+            var images: [Float]?
+            var imageCount = 0
+            var dataStart: [Float]?
+            do {
+                let splits = try IDXFolder.load(folder: config.data.path, validationCount: config.data.validation)
+                guard splits.train.featureCount == model.visibleCount else {
+                    throw FeatureError.visibleMismatch(source: splits.train.source, dataFeatures: splits.train.featureCount,
+                                                       modelVisible: model.visibleCount)
+                }
+                let shown = (splits.test ?? splits.validation ?? splits.train).prefix(20)
+                images = config.data.binarization.evaluationValues(of: shown, seed: seed)
+                imageCount = shown.count
+                dataStart = config.data.binarization.evaluationValues(of: splits.train.prefix(100), seed: seed)
+                shape = splits.train.imageShape ?? shape
+            } catch let error as FeatureError {
+                throw error
+            } catch {
+                print("note: no data (\(error)); drawing filters and samples only")
+            }
+            let chainCount: Int
+            let start: [Float]
+            if let chains = saved.state.chainVisible {
+                chainCount = min(100, chains.count / model.visibleCount)
+                start = Array(chains.prefix(chainCount * model.visibleCount))
+            } else if let dataStart {
+                chainCount = dataStart.count / model.visibleCount
+                start = dataStart
+            } else {
+                // No chains and no data: start from the visible biases' own Bernoulli draws.
+                chainCount = 100
+                let probabilities = model.visibleProbabilities(hidden: [Float](repeating: 0, count: 100 * model.hiddenCount), rows: 100)
+                let stream = RandomStream(seed: seed, purpose: .sampling, step: .max)
+                var draws = probabilities
+                draws.withUnsafeMutableBufferPointer { buffer in
+                    for row in 0..<100 {
+                        stream.bernoulli(row: UInt32(row), probabilities: buffer.baseAddress! + row * model.visibleCount,
+                                         count: model.visibleCount, into: buffer.baseAddress! + row * model.visibleCount)
+                    }
+                }
+                start = draws
+            }
+            let directory = checkpoint.contains("/") ? String(checkpoint[..<checkpoint.lastIndex(of: "/")!]) : "."
+            let folder = out ?? directory
+            try makeWritableFolder(folder)
+            var inputs = RunReport.Inputs(model: model, images: images, imageCount: imageCount, chainStart: start,
+                                          chainCount: chainCount, shape: shape, seed: seed, workers: workers ?? availableCores)
+            inputs.gibbsSteps = steps
+            let pictures = try RunReport.writePictures(inputs, to: folder)
+            let history = EpochMetrics.metrics(from: saved.history)
+            try RunReport.writeReport(folder: folder, title: "RBM \(checkpoint)", configYAML: saved.config,
+                                      history: history, pictures: pictures)
+            print("wrote \(folder)/: " + (pictures + [RunReport.curvesFile, RunReport.reportFile]).joined(separator: ", "))
         } catch let error as ExitCode {
             throw error
         } catch {

@@ -1,0 +1,45 @@
+/// Block Gibbs sampling from the model, for pictures of what it has learned.
+public enum GibbsSampler {
+    /// Runs `steps` alternating Gibbs steps h ~ P(h|v), v ~ P(v|h) from `start` (rows × n_visible)
+    /// and returns P(v|h) of the last step (mean-field pictures are easier to look at than
+    /// binary states). Random numbers are keyed by (seed, step, chain); chains are processed
+    /// in fixed groups, so the result does not depend on `workers`.
+    public static func visibleProbabilities(model: BernoulliRBM, start: [Float], rows: Int, steps: Int,
+                                            seed: UInt64, workers: Int) -> [Float] {
+        precondition(start.count == rows * model.visibleCount && steps >= 1)
+        let nv = model.visibleCount, nh = model.hiddenCount
+        let transfer = UnsafeTransfer((model, start))
+        let chunks = DataParallel.mapChunks(count: rows, chunkSize: 25, workers: workers) { range in
+            let (model, start) = transfer.value
+            var visible = Array(start[(range.lowerBound * nv)..<(range.upperBound * nv)])
+            var hidden = [Float](repeating: 0, count: range.count * nh)
+            model.weights.withUnsafeBufferPointer { w in
+                visible.withUnsafeMutableBufferPointer { v in
+                    hidden.withUnsafeMutableBufferPointer { h in
+                        for step in 0..<steps {
+                            RBMKernels.hiddenProbabilities(visible: v.baseAddress!, rows: range.count, weights: w.baseAddress!,
+                                                           hiddenBias: model.hiddenBias, visibleCount: nv, hiddenCount: nh,
+                                                           into: h.baseAddress!)
+                            let hiddenStream = RandomStream(seed: seed, purpose: .sampling, step: UInt32(step), substep: 0)
+                            for r in 0..<range.count {
+                                hiddenStream.bernoulli(row: UInt32(range.lowerBound + r), probabilities: h.baseAddress! + r * nh,
+                                                       count: nh, into: h.baseAddress! + r * nh)
+                            }
+                            RBMKernels.visibleProbabilities(hidden: h.baseAddress!, rows: range.count, weights: w.baseAddress!,
+                                                            visibleBias: model.visibleBias, visibleCount: nv, hiddenCount: nh,
+                                                            into: v.baseAddress!)
+                            if step == steps - 1 { break }
+                            let visibleStream = RandomStream(seed: seed, purpose: .sampling, step: UInt32(step), substep: 1)
+                            for r in 0..<range.count {
+                                visibleStream.bernoulli(row: UInt32(range.lowerBound + r), probabilities: v.baseAddress! + r * nv,
+                                                        count: nv, into: v.baseAddress! + r * nv)
+                            }
+                        }
+                    }
+                }
+            }
+            return visible
+        }
+        return chunks.flatMap { $0 }
+    }
+}
