@@ -9,7 +9,10 @@ BENCH_DATA ?= ../shared/data/mnist
 APT_PACKAGES := libopenblas-dev zlib1g-dev libhdf5-dev libpng-dev pkg-config dataset-fashion-mnist python3 python3-pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build train test bench clean
+SWEEP ?= experiments/sweep-fashion-lr-hidden.yaml
+MNIST ?= ../shared/data/mnist
+
+.PHONY: deps build train test bench sweep reproduce clean
 
 deps:
 	@missing=""; \
@@ -44,6 +47,13 @@ test: deps
 
 bench: build
 	.build/release/rbm bench --data $(BENCH_DATA)
+
+sweep: build
+	.build/release/rbm sweep $(SWEEP)
+
+# The RBMs of Salakhutdinov & Murray (2008) on MNIST, evaluated and tabulated (~40 minutes on 2 cores).
+reproduce: build
+	.build/release/rbm reproduce --data $(MNIST) --out runs/reproduce
 
 clean:
 	rm -rf .build .build-test

@@ -72,6 +72,7 @@ public enum RandomPurpose: UInt32, Sendable {
     case annealedImportanceSampling = 8
     case pseudoLikelihood = 9
     case sampling = 10
+    case sweep = 11
 }
 
 /// The coordinates of one row of random numbers: a pure function of these and the seed.

@@ -134,6 +134,8 @@ public struct RunResult: Sendable {
     public var model: BernoulliRBM
     public var history: [EpochMetrics]
     public var seconds: Double
+    /// True when `timeBudget` ended the run before its last epoch.
+    public var stoppedByBudget = false
 }
 
 /// The version written into every file's `created_by`.
@@ -153,6 +155,9 @@ public struct TrainingRun {
     public var afterBatch: (Int, Int) -> Void = { _, _ in }
     /// Asked after every update: the signal that asks the run to stop, or nil to go on.
     public var stopRequest: () -> Int32? = { Interruption.signal }
+    /// Stop after the first epoch that ends later than this many seconds into the run (the
+    /// checkpoint then holds that epoch, so the run can be continued).
+    public var timeBudget: Double?
 
     public init(config: ExperimentConfig, resume: Bool = false, log: @escaping (String) -> Void = { print($0) },
                 progress: ProgressLine = ProgressLine()) {
@@ -311,6 +316,17 @@ public struct TrainingRun {
             }
             progress.clear()
             log("epoch \(pad(epoch + 1, to: epochs))/\(epochs)  \(metrics.summary)")
+            if let timeBudget, epoch + 1 < epochs, monotonicSeconds() - started >= timeBudget {
+                if !(checkpointEvery > 0 && (epoch + 1) % checkpointEvery == 0) {
+                    try writeCheckpoint(trainer, epoch: epoch + 1, batch: 0, learningRate: learningRate,
+                                        momentum: momentum, history: history, imageShape: train.imageShape)
+                }
+                log("time budget of \(formatDuration(timeBudget)) reached after epoch \(epoch + 1)")
+                var result = RunResult(folder: folder, model: trainer.model, history: history,
+                                       seconds: monotonicSeconds() - started)
+                result.stoppedByBudget = true
+                return result
+            }
         }
         if startEpoch >= epochs && startBatch == 0 {
             log("the checkpoint already holds \(startEpoch) epoch(s); nothing to train (raise training.epochs to continue)")

@@ -15,8 +15,8 @@ struct RBMCommand: ParsableCommand {
 
             Start with `rbm train experiments/default.yaml`.
             """,
-        subcommands: [Train.self, Resume.self, Evaluate.self, Features.self, Images.self, Inspect.self, Bench.self,
-                      Reproduce.self])
+        subcommands: [Train.self, Resume.self, Sweep.self, Evaluate.self, Features.self, Images.self, Inspect.self,
+                      Bench.self, Reproduce.self])
 }
 
 struct Train: ParsableCommand {
@@ -75,6 +75,62 @@ func runTraining(_ experiment: ExperimentConfig, resume: Bool, quiet: Bool) thro
     } catch {
         writeToStandardError("error: \(error)\n")
         throw ExitCode(error.exitStatus)
+    }
+}
+
+struct Sweep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a grid (or random samples) of configs and rank them by a metric.",
+        discussion: """
+            A sweep file names a base config, a grid over config key paths (or random samples from \
+            uniform, log-uniform or choice distributions), the metric to rank by and optional \
+            per-run budgets (see experiments/sweep-*.yaml). Runs go one after another, each using \
+            all cores, into <output.folder>/<sweep>/<run-id>/; results.csv and report.html are \
+            rewritten after every run. A failing run is recorded and the sweep goes on. Running \
+            the same sweep again skips finished runs and continues interrupted ones.
+            """)
+
+    @Argument(help: "The sweep file, e.g. experiments/sweep-fashion-lr-hidden.yaml.")
+    var file: String
+
+    @Option(name: .customLong("set"), parsing: .singleValue,
+            help: ArgumentHelp("Override a base config key for every run (repeatable).", valueName: "key.path=value"))
+    var overrides: [String] = []
+
+    @Flag(help: "Only validate the sweep file and list its runs.")
+    var dryRun = false
+
+    func run() throws {
+        let loaded: (spec: SweepSpec, outputRoot: String)
+        do {
+            loaded = try SweepLoader.load(path: file, overrides: overrides)
+        } catch {
+            writeToStandardError("error: \(error)\n")
+            throw ExitCode(2)
+        }
+        if dryRun {
+            for point in loaded.spec.points {
+                print(point.id + "  " + point.values.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+            }
+            return
+        }
+        Interruption.install()
+        let runner = SweepRunner(spec: loaded.spec, outputRoot: loaded.outputRoot)
+        do {
+            let outcomes = try runner.run()
+            print()
+            print(runner.table(outcomes))
+            print("\nresults: \(runner.folder)/results.csv, report: \(runner.folder)/report.html")
+            if outcomes.contains(where: { $0.status == .failed }) {
+                print("note: \(outcomes.filter { $0.status == .failed }.count) run(s) failed; see the error column")
+            }
+        } catch let error as TrainingError {
+            writeToStandardError("error: \(error)\nrun the same command again to continue the sweep\n")
+            throw ExitCode(error.exitStatus)
+        } catch {
+            writeToStandardError("error: \(error)\n")
+            throw ExitCode(1)
+        }
     }
 }
 
