@@ -15,6 +15,13 @@ public enum Interruption {
 
     /// From now on the first SIGINT or SIGTERM sets the flag; a second one exits at once.
     public static func install() {
+        // A parent may have started us with these signals blocked (a blocked mask is
+        // inherited across exec): unblock them, or Ctrl-C would never arrive.
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        sigaddset(&mask, SIGINT)
+        sigaddset(&mask, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &mask, nil)
         for signalNumber in [SIGINT, SIGTERM] {
             Glibc.signal(signalNumber) { received in
                 if Interruption.requested.exchange(received, ordering: .relaxed) != 0 {
