@@ -1,5 +1,6 @@
 # The project's entry points. `make train` and `make test` are all the set-up a user needs:
 # both install missing system packages first (`make deps`).
+SHELL := /bin/bash
 SWIFT ?= swift
 CONFIG ?= experiments/default.yaml
 BENCH_DATA ?= ../shared/data/mnist
@@ -12,7 +13,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWEEP ?= experiments/sweep-fashion-lr-hidden.yaml
 MNIST ?= ../shared/data/mnist
 
-.PHONY: deps build train test bench sweep reproduce clean
+FUZZ_RUNS ?= 1000000
+
+.PHONY: deps build train test bench sweep reproduce fuzz clean
 
 deps:
 	@missing=""; \
@@ -55,5 +58,19 @@ sweep: build
 reproduce: build
 	.build/release/rbm reproduce --data $(MNIST) --out runs/reproduce
 
+# libFuzzer with AddressSanitizer over the IDX reader, the config/sweep parser and the HDF5
+# loaders, FUZZ_RUNS inputs each. Crashing inputs land in Fuzz/regressions/<target>/, which
+# `make test` replays; fix the crash and commit the input.
+fuzz: deps
+	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address
+	@for target in idx config hdf5; do \
+	  mkdir -p Fuzz/.work/$$target Fuzz/regressions/$$target; \
+	  echo "== fuzz-$$target: $(FUZZ_RUNS) inputs"; \
+	  SWIFT_BACKTRACE=enable=no Fuzz/.build/release/fuzz-$$target -runs=$(FUZZ_RUNS) -max_len=65536 \
+	    -print_final_stats=1 -artifact_prefix=Fuzz/regressions/$$target/ \
+	    Fuzz/.work/$$target Fuzz/corpus/$$target 2>&1 | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" ; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
+
 clean:
-	rm -rf .build .build-test
+	rm -rf .build .build-test Fuzz/.build Fuzz/.work

@@ -9,6 +9,9 @@ let package = Package(
     products: [
         .executable(name: "rbm", targets: ["rbm"]),
         .library(name: "RBM", targets: ["RBM"]),
+        .library(name: "RBMData", targets: ["RBMData"]),
+        .library(name: "RBMStore", targets: ["RBMStore"]),
+        .library(name: "RBMExperiments", targets: ["RBMExperiments"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -40,6 +40,39 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+/// The checks every IDX header gets, from the in-memory parser and the streaming reader alike.
+enum IDXHeader {
+    /// The number of dimensions from the magic number `00 00 08 <d>`, d in 1...4.
+    static func rank(fromMagic magic: ArraySlice<UInt8>, path: String) throws(DataError) -> Int {
+        let bytes = Array(magic)
+        guard bytes.count == 4, bytes[0] == 0, bytes[1] == 0, (1...4).contains(bytes[3]) else {
+            throw .badMagic(path: path, found: bytes)
+        }
+        guard bytes[2] == 0x08 else { throw .unsupportedElementType(path: path, code: bytes[2]) }
+        return Int(bytes[3])
+    }
+
+    /// Big-endian dimension sizes, each > 0, whose product (the element count) stays below
+    /// 2⁴⁰ bytes: a corrupt header cannot make anyone allocate or overflow.
+    static func dimensions(_ bytes: ArraySlice<UInt8>, path: String) throws(DataError) -> (dimensions: [Int], elementCount: Int) {
+        let header = Array(bytes)
+        var dimensions: [Int] = []
+        var elementCount = 1
+        for d in 0..<(header.count / 4) {
+            let o = 4 * d
+            let size = Int(header[o]) << 24 | Int(header[o + 1]) << 16 | Int(header[o + 2]) << 8 | Int(header[o + 3])
+            guard size > 0 else { throw .badDimensions(path: path, detail: "dimension \(d) is 0") }
+            let (product, overflow) = elementCount.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= 1 << 40 else {
+                throw .badDimensions(path: path, detail: "\(dimensions + [size]) is implausibly large")
+            }
+            elementCount = product
+            dimensions.append(size)
+        }
+        return (dimensions, elementCount)
+    }
+}
+
 /// An IDX array (LeCun's MNIST format): a 4-byte magic number `00 00 08 <d>`, d big-endian
 /// 32-bit dimension sizes, then the elements as unsigned bytes in C order. MNIST,
 /// Fashion-MNIST and KMNIST all use it, usually gzip-compressed.
@@ -63,32 +96,12 @@ public struct IDXArray: Sendable, Equatable {
         guard data.count >= 4 else {
             throw DataError.truncated(path: path, expectedBytes: 4, foundBytes: data.count)
         }
-        guard data[0] == 0, data[1] == 0, (1...4).contains(data[3]) else {
-            throw DataError.badMagic(path: path, found: Array(data.prefix(4)))
-        }
-        guard data[2] == 0x08 else {
-            throw DataError.unsupportedElementType(path: path, code: data[2])
-        }
-        let dimensionCount = Int(data[3])
-        let headerBytes = 4 + 4 * dimensionCount
+        let rank = try IDXHeader.rank(fromMagic: data[0..<4], path: path)
+        let headerBytes = 4 + 4 * rank
         guard data.count >= headerBytes else {
             throw DataError.truncated(path: path, expectedBytes: headerBytes, foundBytes: data.count)
         }
-        var dimensions: [Int] = []
-        var elementCount = 1
-        for d in 0..<dimensionCount {
-            let o = 4 + 4 * d
-            let size = Int(data[o]) << 24 | Int(data[o + 1]) << 16 | Int(data[o + 2]) << 8 | Int(data[o + 3])
-            guard size > 0 else {
-                throw DataError.badDimensions(path: path, detail: "dimension \(d) is 0")
-            }
-            let (product, overflow) = elementCount.multipliedReportingOverflow(by: size)
-            guard !overflow, product <= 1 << 40 else {
-                throw DataError.badDimensions(path: path, detail: "\(dimensions + [size]) is implausibly large")
-            }
-            elementCount = product
-            dimensions.append(size)
-        }
+        let (dimensions, elementCount) = try IDXHeader.dimensions(data[4..<headerBytes], path: path)
         let body = data.count - headerBytes
         if body < elementCount {
             throw DataError.truncated(path: path, expectedBytes: elementCount, foundBytes: body)

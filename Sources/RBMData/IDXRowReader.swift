@@ -26,32 +26,27 @@ public final class IDXRowReader {
             gzclose(file)
             throw .truncated(path: path, expectedBytes: 4, foundBytes: magicRead)
         }
-        guard magic[0] == 0, magic[1] == 0, (1...4).contains(magic[3]) else {
+        let rank: Int
+        do {
+            rank = try IDXHeader.rank(fromMagic: magic[0..<4], path: path)
+        } catch {
             gzclose(file)
-            throw .badMagic(path: path, found: magic)
+            throw error
         }
-        guard magic[2] == 0x08 else {
-            gzclose(file)
-            throw .unsupportedElementType(path: path, code: magic[2])
-        }
-        let rank = Int(magic[3])
         var header = [UInt8](repeating: 0, count: 4 * rank)
         let headerRead = try Self.read(file, path: path, into: &header, count: 4 * rank)
         guard headerRead == 4 * rank else {
             gzclose(file)
             throw .truncated(path: path, expectedBytes: 4 + 4 * rank, foundBytes: 4 + headerRead)
         }
-        var dimensions: [Int] = []
-        for d in 0..<rank {
-            let size = Int(header[4 * d]) << 24 | Int(header[4 * d + 1]) << 16 | Int(header[4 * d + 2]) << 8 | Int(header[4 * d + 3])
-            guard size > 0 else {
-                gzclose(file)
-                throw .badDimensions(path: path, detail: "dimension \(d) is 0")
-            }
-            dimensions.append(size)
+        do {
+            let decoded = try IDXHeader.dimensions(header[...], path: path)
+            dimensions = decoded.dimensions
+            rowSize = decoded.elementCount / decoded.dimensions[0]
+        } catch {
+            gzclose(file)
+            throw error
         }
-        self.dimensions = dimensions
-        rowSize = dimensions.dropFirst().reduce(1, *)
     }
 
     deinit { gzclose(file) }
