@@ -38,6 +38,19 @@ public enum Binarization: String, Sendable, CaseIterable {
         }
     }
 
+    /// The visible marginals p_i the binarized data have in expectation: the intensities'
+    /// means, or for `threshold` the fraction of samples at or above 0.5. They initialize the
+    /// visible biases and define AIS's base-rate model.
+    public func marginals(of dataset: Dataset) -> [Float] {
+        guard self == .threshold else { return dataset.featureMeans }
+        var counts = [Int](repeating: 0, count: dataset.featureCount)
+        for sample in 0..<dataset.count {
+            let base = sample * dataset.featureCount
+            for i in 0..<dataset.featureCount where dataset.values[base + i] >= 0.5 { counts[i] += 1 }
+        }
+        return counts.map { Float(Double($0) / Double(max(dataset.count, 1))) }
+    }
+
     /// The whole dataset binarized once with the evaluation stream (or threshold / identity).
     public func evaluationValues(of dataset: Dataset, seed: UInt64) -> [Float] {
         var output = [Float](repeating: 0, count: dataset.values.count)

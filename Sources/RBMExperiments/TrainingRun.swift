@@ -194,8 +194,7 @@ public struct TrainingRun {
             startEpoch = checkpoint.epoch
             startBatch = checkpoint.batchInEpoch
         } else {
-            let marginals: [Float]? = config.model.visibleBiasInit == .data
-                ? (binarization == .threshold ? thresholdedMeans(train) : train.featureMeans) : nil
+            let marginals: [Float]? = config.model.visibleBiasInit == .data ? binarization.marginals(of: train) : nil
             let model = BernoulliRBM.initialized(
                 visibleCount: train.featureCount, hiddenCount: config.model.hidden, seed: seed,
                 weightStandardDeviation: Float(config.model.weightStd), visibleMarginals: marginals)
@@ -220,7 +219,7 @@ public struct TrainingRun {
 
         // The periodic evaluation's split, binarized once, and the base rates for AIS.
         let evaluationSet = try evaluationData(splits)
-        let baseMarginals = binarization == .threshold ? thresholdedMeans(train) : train.featureMeans
+        let baseMarginals = binarization.marginals(of: train)
 
         let batchSize = config.training.batchSize
         let batchesPerEpoch = train.count / batchSize
@@ -468,12 +467,6 @@ public struct TrainingRun {
             throw .shapeMismatch("\(config.data.path): \(splits.train.count) training samples cannot fill one batch of \(config.training.batchSize) (training.batch_size)")
         }
         return splits
-    }
-
-    func thresholdedMeans(_ dataset: Dataset) -> [Float] {
-        let values = Binarization.threshold.evaluationValues(of: dataset, seed: 0)
-        return Dataset(values: values, count: dataset.count, featureCount: dataset.featureCount,
-                       source: dataset.source).featureMeans
     }
 
     func progressText(epoch: Int, batch: Int, of batches: Int, epochStart: Double, runStart: Double) -> String {

@@ -73,8 +73,7 @@ func runTraining(_ experiment: ExperimentConfig, resume: Bool, quiet: Bool) thro
         print("done in \(formatDuration(result.seconds)): \(result.folder)"
               + (last.map { "  (final recon \(format($0.reconstructionError, 3)), F(train) \(format($0.freeEnergyTrain, 2)))" } ?? ""))
     } catch {
-        writeToStandardError("error: \(error)\n")
-        throw ExitCode(error.exitStatus)
+        throw failure(error)
     }
 }
 
@@ -124,12 +123,8 @@ struct Sweep: ParsableCommand {
             if outcomes.contains(where: { $0.status == .failed }) {
                 print("note: \(outcomes.filter { $0.status == .failed }.count) run(s) failed; see the error column")
             }
-        } catch let error as TrainingError {
-            writeToStandardError("error: \(error)\nrun the same command again to continue the sweep\n")
-            throw ExitCode(error.exitStatus)
         } catch {
-            writeToStandardError("error: \(error)\n")
-            throw ExitCode(1)
+            throw failure(error, hint: error is TrainingError ? "run the same command again to continue the sweep" : nil)
         }
     }
 }
@@ -238,11 +233,8 @@ struct Features: ParsableCommand {
                 }
             progress.clear()
             print("wrote \(output): " + splits.map { "\($0.name) \($0.count)×\(saved.model.hiddenCount)" }.joined(separator: ", "))
-        } catch let error as ExitCode {
-            throw error
         } catch {
-            writeToStandardError("error: \(error)\n")
-            throw ExitCode(1)
+            throw failure(error)
         }
     }
 }
@@ -278,14 +270,7 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         do {
             let saved = try Checkpoint.read(path: checkpoint)
-            var config = try ConfigLoader.parse(saved.config, file: checkpoint + " (config)")
-            if let data {
-                if isDirectory(data) {
-                    config.data.path = data
-                } else {
-                    config.data = try ConfigLoader.load(path: data).data
-                }
-            }
+            let config = try checkpointConfig(saved, path: checkpoint, data: data)
             let splits = try IDXFolder.load(folder: config.data.path, validationCount: config.data.validation)
             let chosen: Dataset?
             switch split {
@@ -308,9 +293,7 @@ struct Evaluate: ParsableCommand {
             let binarization = config.data.binarization
             let seed = config.training.seed
             let visible = binarization.evaluationValues(of: dataset, seed: seed)
-            let trainValues = binarization.evaluationValues(of: splits.train, seed: seed)
-            let marginals = Dataset(values: trainValues, count: splits.train.count, featureCount: splits.train.featureCount,
-                                    source: "").featureMeans
+            let marginals = binarization.marginals(of: splits.train)
             var options = EvaluationOptions()
             options.logLikelihood = exact ? .exact : (ais ? .ais : .auto)
             options.aisRuns = aisRuns
@@ -322,11 +305,8 @@ struct Evaluate: ParsableCommand {
             let report = try ModelEvaluation.evaluate(model: saved.model, split: split, visible: visible, rows: dataset.count,
                                                       baseMarginals: marginals, options: options)
             for line in report.lines { print(line) }
-        } catch let error as ExitCode {
-            throw error
         } catch {
-            writeToStandardError("error: \(error)\n")
-            throw ExitCode(1)
+            throw failure(error)
         }
     }
 }
@@ -365,12 +345,8 @@ struct Reproduce: ParsableCommand {
             print()
             print(Reproduction.markdown(results, machine: machine))
             print("written to \(tablePath)")
-        } catch let error as TrainingError {
-            writeToStandardError("error: \(error)\n")
-            throw ExitCode(error.exitStatus)
         } catch {
-            writeToStandardError("error: \(error)\n")
-            throw ExitCode(1)
+            throw failure(error)
         }
     }
 }
@@ -393,10 +369,7 @@ struct Images: ParsableCommand {
     func run() throws {
         do {
             let saved = try Checkpoint.read(path: checkpoint)
-            var config = try ConfigLoader.parse(saved.config, file: checkpoint + " (config)")
-            if let data {
-                if isDirectory(data) { config.data.path = data } else { config.data = try ConfigLoader.load(path: data).data }
-            }
+            let config = try checkpointConfig(saved, path: checkpoint, data: data)
             let model = saved.model
             let seed = config.training.seed
             var shape = saved.imageShape.map { (rows: $0[0], columns: $0[1]) }
@@ -452,11 +425,8 @@ struct Images: ParsableCommand {
             try RunReport.writeReport(folder: folder, title: "RBM \(checkpoint)", configYAML: saved.config,
                                       history: history, pictures: pictures)
             print("wrote \(folder)/: " + (pictures + [RunReport.curvesFile, RunReport.reportFile]).joined(separator: ", "))
-        } catch let error as ExitCode {
-            throw error
         } catch {
-            writeToStandardError("error: \(error)\n")
-            throw ExitCode(1)
+            throw failure(error)
         }
     }
 }
@@ -475,10 +445,28 @@ struct Inspect: ParsableCommand {
         do {
             print(try Inspection.describe(path: file, showConfig: !noConfig))
         } catch {
-            writeToStandardError("error: \(error)\n")
-            throw ExitCode(1)
+            throw failure(error)
         }
     }
+}
+
+/// Prints an error the way every subcommand does and returns the exit code to end with:
+/// the signal's 128 + n for an interrupted run, 1 otherwise.
+func failure(_ error: any Error, hint: String? = nil) -> ExitCode {
+    if let exit = error as? ExitCode { return exit }
+    writeToStandardError("error: \(error)\n" + (hint.map { $0 + "\n" } ?? ""))
+    if let training = error as? TrainingError { return ExitCode(training.exitStatus) }
+    return ExitCode(1)
+}
+
+/// The config stored in a checkpoint, with its data section replaced when `data` names an IDX
+/// folder (the path only) or a config (its whole data section).
+func checkpointConfig(_ saved: Checkpoint, path: String, data: String?) throws -> ExperimentConfig {
+    var config = try ConfigLoader.parse(saved.config, file: path + " (config)")
+    if let data {
+        if isDirectory(data) { config.data.path = data } else { config.data = try ConfigLoader.load(path: data).data }
+    }
+    return config
 }
 
 func isDirectory(_ path: String) -> Bool {

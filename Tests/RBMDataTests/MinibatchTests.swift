@@ -69,3 +69,14 @@ import RBM
         }
     }
 }
+
+@Suite struct MarginalTests {
+    @Test func marginalsAreTheBinarizedDataExpectations() {
+        let dataset = Dataset(values: [0.2, 0.6, 0.5, 0.4, 1.0, 0.0], count: 3, featureCount: 2, source: "m")
+        // Stochastic and none: the intensities' means; threshold: the share at or above 0.5.
+        let stochastic = Binarization.stochastic.marginals(of: dataset)
+        #expect(abs(stochastic[0] - 1.7 / 3) < 1e-6 && abs(stochastic[1] - 1.0 / 3) < 1e-6)
+        #expect(Binarization.none.marginals(of: dataset) == Binarization.stochastic.marginals(of: dataset))
+        #expect(Binarization.threshold.marginals(of: dataset) == [Float(2.0 / 3), Float(1.0 / 3)])
+    }
+}
