@@ -60,13 +60,15 @@ reproduce: build
 
 # libFuzzer with AddressSanitizer over the IDX reader, the config/sweep parser and the HDF5
 # loaders, FUZZ_RUNS inputs each. Crashing inputs land in Fuzz/regressions/<target>/, which
-# `make test` replays; fix the crash and commit the input.
+# `make test` replays; fix the crash and commit the input. Leak detection is off for the HDF5
+# target: libhdf5 1.10 itself leaks small blocks on some corrupt files.
 fuzz: deps
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address
 	@for target in idx config hdf5; do \
 	  mkdir -p Fuzz/.work/$$target Fuzz/regressions/$$target; \
 	  echo "== fuzz-$$target: $(FUZZ_RUNS) inputs"; \
-	  SWIFT_BACKTRACE=enable=no Fuzz/.build/release/fuzz-$$target -runs=$(FUZZ_RUNS) -max_len=65536 \
+	  leaks=1; [ $$target = hdf5 ] && leaks=0; \
+	  SWIFT_BACKTRACE=enable=no Fuzz/.build/release/fuzz-$$target -runs=$(FUZZ_RUNS) -max_len=65536 -detect_leaks=$$leaks \
 	    -print_final_stats=1 -artifact_prefix=Fuzz/regressions/$$target/ \
 	    Fuzz/.work/$$target Fuzz/corpus/$$target 2>&1 | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" ; \
 	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \

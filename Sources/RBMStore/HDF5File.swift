@@ -228,22 +228,6 @@ public final class HDF5File {
         }
     }
 
-    /// The names of an object's attributes.
-    public func attributeNames(of object: String = "/") -> [String] {
-        let target = H5Oopen(id, object, rbm_h5p_default())
-        guard target >= 0 else { return [] }
-        defer { H5Oclose(target) }
-        var names: [String] = []
-        var index: hsize_t = 0
-        _ = withUnsafeMutablePointer(to: &names) { pointer in
-            H5Aiterate2(target, H5_INDEX_NAME, H5_ITER_INC, &index, { _, name, _, context in
-                context!.assumingMemoryBound(to: [String].self).pointee.append(String(cString: name!))
-                return 0
-            }, pointer)
-        }
-        return names
-    }
-
     public func hasAttribute(_ name: String, on object: String = "/") -> Bool {
         H5Aexists_by_name(id, object, name, rbm_h5p_default()) > 0
     }
@@ -399,7 +383,20 @@ public final class HDF5File {
         guard typeClass == H5T_FLOAT || typeClass == H5T_INTEGER else {
             throw .wrongType(path: path, object: name, expected: typeName)
         }
-        var values = [Element](repeating: 0, count: shape.reduce(1, *))
+        // A corrupt dataspace can claim any size: refuse counts that overflow or that the file
+        // could not hold even compressed 1000:1, instead of trying to allocate them.
+        var count = 1
+        for size in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow, size >= 0 else { throw .wrongShape(path: path, object: name, expected: [], found: shape) }
+            count = product
+        }
+        var fileStatus = stat()
+        let fileBytes = stat(path, &fileStatus) == 0 ? Int(fileStatus.st_size) : 0
+        guard count <= max(fileBytes * 1000, 1 << 24) else {
+            throw .readFailed(path: path, detail: "\(name) claims \(count) values, more than the file can hold")
+        }
+        var values = [Element](repeating: 0, count: count)
         let status = values.withUnsafeMutableBytes {
             H5Dread(dataset, type, rbm_h5s_all(), rbm_h5s_all(), rbm_h5p_default(), $0.baseAddress)
         }
@@ -413,6 +410,25 @@ public final class HDF5File {
         }
         let attribute = H5Aopen_by_name(id, object, name, rbm_h5p_default(), rbm_h5p_default())
         guard attribute >= 0 else { throw .readFailed(path: path, detail: "attribute \(name)") }
+        // Every read below fills room for one value: an attribute holding several (or a
+        // corrupt file claiming so) would write past it.
+        let space = H5Aget_space(attribute)
+        let points = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1
+        if space >= 0 { H5Sclose(space) }
+        guard points == 1 else {
+            H5Aclose(attribute)
+            throw .wrongType(path: path, object: "attribute \(name)", expected: "a single value")
+        }
+        // libhdf5 1.10 trusts the stored value to be as large as its type says and reads past
+        // it otherwise (found by fuzzing): check first. A variable-length value is stored as a
+        // 16-byte heap reference. No attribute this project reads is larger than 16 MiB.
+        let type = H5Aget_type(attribute)
+        let needed = H5Tis_variable_str(type) > 0 ? 16 : H5Tget_size(type)
+        H5Tclose(type)
+        guard needed <= 1 << 24, H5Aget_storage_size(attribute) >= needed else {
+            H5Aclose(attribute)
+            throw .readFailed(path: path, detail: "attribute \(name) is shorter than its type (corrupt file)")
+        }
         return attribute
     }
 
@@ -441,3 +457,7 @@ public final class HDF5File {
         return String(name[..<slash])
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

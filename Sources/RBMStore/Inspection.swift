@@ -6,7 +6,9 @@ public enum Inspection {
         let format = (try? file.stringAttribute("format")) ?? "(no format attribute: not written by rbm)"
         let version = (try? file.int64Attribute("format_version")).map(String.init) ?? "?"
         lines.append("  format: \(format), format_version \(version)")
-        for name in file.attributeNames() where !["format", "format_version", "config"].contains(name) {
+        // Attributes by name, not by iterating them: fuzzing found corrupt attribute messages that
+        // crash libhdf5 1.10's H5Aiterate2 (a null dereference in H5A__close).
+        for name in knownAttributes where file.hasAttribute(name) {
             lines.append("  \(name): \(file.attributeText(name))")
         }
         lines.append("  contents:")
@@ -27,12 +29,20 @@ public enum Inspection {
         return lines.joined(separator: "\n")
     }
 
+    /// The root attributes this project writes (besides format, format_version and config).
+    static let knownAttributes = [
+        "created_by", "seed", "epoch", "batch", "step", "sampler", "rng", "image_rows", "image_columns",
+        "checkpoint", "checkpoint_sha256", "n_hidden", "dataset", "description",
+    ]
+    static let groupAttributes = ["step", "learning_rate", "momentum", "n_samples"]
+
     static func describeGroup(_ file: HDF5File, _ group: String, indent: String, into lines: inout [String]) {
         for name in file.children(of: group) {
             let path = group == "/" ? "/" + name : group + "/" + name
             switch file.kind(of: path) {
             case .group:
-                let attributes = file.attributeNames(of: path).map { "\($0)=\(file.attributeText($0, on: path))" }
+                let attributes = groupAttributes.filter { file.hasAttribute($0, on: path) }
+                    .map { "\($0)=\(file.attributeText($0, on: path))" }
                 lines.append("\(indent)\(path)/" + (attributes.isEmpty ? "" : "  (" + attributes.joined(separator: ", ") + ")"))
                 describeGroup(file, path, indent: indent + "  ", into: &lines)
             case .dataset:

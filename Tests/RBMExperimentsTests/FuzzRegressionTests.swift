@@ -38,6 +38,7 @@ import RBMStore
     @Test func hdf5CrashInputsAreRejectedWithAnError() {
         for input in files("regressions/hdf5") {
             #expect(throws: StoreError.self, "\(input)") { try Checkpoint.read(path: input) }
+            _ = try? Inspection.describe(path: input)   // must return, error or not
         }
     }
 
