@@ -67,8 +67,9 @@ fuzz: deps
 	@for target in idx config hdf5; do \
 	  mkdir -p Fuzz/.work/$$target Fuzz/regressions/$$target; \
 	  echo "== fuzz-$$target: $(FUZZ_RUNS) inputs"; \
-	  leaks=1; [ $$target = hdf5 ] && leaks=0; \
-	  SWIFT_BACKTRACE=enable=no Fuzz/.build/release/fuzz-$$target -runs=$(FUZZ_RUNS) -max_len=65536 -detect_leaks=$$leaks \
+	  leaks=1; rss=2048; [ $$target = hdf5 ] && leaks=0 && rss=12000; \
+	  SWIFT_BACKTRACE=enable=no Fuzz/.build/release/fuzz-$$target -runs=$(FUZZ_RUNS) -max_len=65536 \
+	    -detect_leaks=$$leaks -rss_limit_mb=$$rss \
 	    -print_final_stats=1 -artifact_prefix=Fuzz/regressions/$$target/ \
 	    Fuzz/.work/$$target Fuzz/corpus/$$target 2>&1 | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" ; \
 	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \

@@ -137,7 +137,8 @@ public struct Reproduction {
             lines.append("| \(result.row.label) | \(result.epochs) | \(formatDuration(result.trainingSeconds)) | \(logZ) (\(report.logPartitionMethod == "exact" ? "exact" : "AIS")) | \(likelihood) | \(result.row.paper.map { format($0, 2) } ?? "–") |")
         }
         lines.append("")
-        lines.append("The paper's models were trained far longer; its PCD rows are not in its Table 2 (–).")
+        lines.append("Paper: Salakhutdinov & Murray (2008), Table 2. The training schedules here are this project's")
+        lines.append("(experiments/mnist-reproduce.yaml, experiments/mnist-pcd-500.yaml), not the paper's; PCD is not in that table (–).")
         return lines.joined(separator: "\n") + "\n"
     }
 }
