@@ -202,27 +202,23 @@ public final class HDF5File {
     }
 
     public func setAttribute(_ name: String, int64 value: Int64, on object: String = "/") throws(StoreError) {
-        var copy = value
-        try writeAttribute(name, on: object, type: rbm_h5t_native_int64()) { attribute throws(StoreError) in
-            guard H5Awrite(attribute, rbm_h5t_native_int64(), &copy) >= 0 else {
-                throw .writeFailed(path: path, detail: "attribute \(name)")
-            }
-        }
+        try setScalarAttribute(name, value, type: rbm_h5t_native_int64(), on: object)
     }
 
     public func setAttribute(_ name: String, uint64 value: UInt64, on object: String = "/") throws(StoreError) {
-        var copy = value
-        try writeAttribute(name, on: object, type: rbm_h5t_native_uint64()) { attribute throws(StoreError) in
-            guard H5Awrite(attribute, rbm_h5t_native_uint64(), &copy) >= 0 else {
-                throw .writeFailed(path: path, detail: "attribute \(name)")
-            }
-        }
+        try setScalarAttribute(name, value, type: rbm_h5t_native_uint64(), on: object)
     }
 
     public func setAttribute(_ name: String, double value: Double, on object: String = "/") throws(StoreError) {
+        try setScalarAttribute(name, value, type: rbm_h5t_native_double(), on: object)
+    }
+
+    /// One numeric value whose memory layout is the native HDF5 type `type`.
+    private func setScalarAttribute<Value>(_ name: String, _ value: Value, type: hid_t,
+                                           on object: String) throws(StoreError) {
         var copy = value
-        try writeAttribute(name, on: object, type: rbm_h5t_native_double()) { attribute throws(StoreError) in
-            guard H5Awrite(attribute, rbm_h5t_native_double(), &copy) >= 0 else {
+        try writeAttribute(name, on: object, type: type) { attribute throws(StoreError) in
+            guard H5Awrite(attribute, type, &copy) >= 0 else {
                 throw .writeFailed(path: path, detail: "attribute \(name)")
             }
         }
