@@ -66,7 +66,7 @@ public struct SweepRunner {
             }
             log("[\(index + 1)/\(points.count)] \(point.id)" + (description.isEmpty ? "" : " (\(description))") + (best.map { " · \($0)" } ?? ""))
 
-            if let previous = try? Checkpoint.read(path: checkpointPath),
+            if let previous = try? IsolatedRead.checkpoint(path: checkpointPath),
                previous.epoch >= config.training.epochs, previous.batchInEpoch == 0 {
                 let history = EpochMetrics.metrics(from: previous.history)
                 outcomes.append(SweepOutcome(point: point, status: .skipped, history: history,

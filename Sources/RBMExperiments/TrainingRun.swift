@@ -382,7 +382,7 @@ public struct TrainingRun {
             throw .cannotResume("\(checkpointPath): no checkpoint to resume from (train without --resume first)")
         }
         let checkpoint: Checkpoint
-        do { checkpoint = try Checkpoint.read(path: checkpointPath) } catch { throw .store(error) }
+        do { checkpoint = try IsolatedRead.checkpoint(path: checkpointPath) } catch { throw .store(error) }
         let saved: ExperimentConfig
         do { saved = try ConfigLoader.parse(checkpoint.config, file: checkpointPath + " (config attribute)") } catch {
             throw .cannotResume("\(error)")

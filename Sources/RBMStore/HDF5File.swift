@@ -26,11 +26,17 @@ public final class HDF5File {
     /// Opens an existing file read-only, telling a missing file from one that is not HDF5.
     public static func openReadOnly(path: String) throws(StoreError) -> HDF5File {
         rbm_h5_silence_errors()
+        // A file that is there and readable but that libhdf5 cannot open is damaged or locked.
+        func failure() -> StoreError {
+            access(path, R_OK) == 0
+                ? .unreadable(path: path, detail: "libhdf5 cannot open it (is another program writing it?)")
+                : .cannotOpen(path: path)
+        }
         let isHDF5 = H5Fis_hdf5(path)
-        if isHDF5 < 0 { throw .cannotOpen(path: path) }
+        if isHDF5 < 0 { throw failure() }
         if isHDF5 == 0 { throw .notHDF5(path: path) }
         let id = H5Fopen(path, rbm_h5f_acc_rdonly(), rbm_h5p_default())
-        guard id >= 0 else { throw .cannotOpen(path: path) }
+        guard id >= 0 else { throw failure() }
         return HDF5File(path: path, id: id)
     }
 

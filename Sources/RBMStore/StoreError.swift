@@ -1,5 +1,5 @@
 /// A problem with an HDF5 file. Every message names the file.
-public enum StoreError: Error, Equatable, CustomStringConvertible {
+public enum StoreError: Error, Equatable, Codable, CustomStringConvertible {
     case notHDF5(path: String)
     case cannotOpen(path: String)
     case cannotCreate(path: String, detail: String)
@@ -10,6 +10,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case newerVersion(path: String, found: Int, supported: Int)
     case writeFailed(path: String, detail: String)
     case readFailed(path: String, detail: String)
+    /// libhdf5 crashed or hung on the file (in the child process of `IsolatedRead`).
+    case unreadable(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -33,6 +35,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             return "\(path): write failed: \(detail)"
         case let .readFailed(path, detail):
             return "\(path): read failed: \(detail)"
+        case let .unreadable(path, detail):
+            return "\(path): damaged or not an HDF5 file rbm can read: \(detail)"
         }
     }
 }

@@ -16,7 +16,7 @@ struct RBMCommand: ParsableCommand {
             Start with `rbm train experiments/default.yaml`.
             """,
         subcommands: [Train.self, Resume.self, Sweep.self, Evaluate.self, Features.self, Images.self, Inspect.self,
-                      Bench.self, Reproduce.self])
+                      Bench.self, Reproduce.self, HDF5Child.self])
 }
 
 struct Train: ParsableCommand {
@@ -151,7 +151,7 @@ struct Resume: ParsableCommand {
         let checkpointPath = trimmed + "/checkpoint.h5"
         var experiment: ExperimentConfig
         do {
-            let checkpoint = try Checkpoint.read(path: checkpointPath)
+            let checkpoint = try IsolatedRead.checkpoint(path: checkpointPath)
             var overrides: [String] = []
             if let epochs { overrides.append("training.epochs=\(epochs)") }
             if let workers { overrides.append("training.workers=\(workers)") }
@@ -194,7 +194,7 @@ struct Features: ParsableCommand {
 
     func run() throws {
         do {
-            let saved = try Checkpoint.read(path: checkpoint)
+            let saved = try IsolatedRead.checkpoint(path: checkpoint)
             let savedConfig = try? ConfigLoader.parse(saved.config, file: checkpoint)
             var folder = data
             var validation = 0
@@ -269,7 +269,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         do {
-            let saved = try Checkpoint.read(path: checkpoint)
+            let saved = try IsolatedRead.checkpoint(path: checkpoint)
             let config = try checkpointConfig(saved, path: checkpoint, data: data)
             let splits = try IDXFolder.load(folder: config.data.path, validationCount: config.data.validation)
             let chosen: Dataset?
@@ -368,7 +368,7 @@ struct Images: ParsableCommand {
 
     func run() throws {
         do {
-            let saved = try Checkpoint.read(path: checkpoint)
+            let saved = try IsolatedRead.checkpoint(path: checkpoint)
             let config = try checkpointConfig(saved, path: checkpoint, data: data)
             let model = saved.model
             let seed = config.training.seed
@@ -443,10 +443,26 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         do {
-            print(try Inspection.describe(path: file, showConfig: !noConfig))
+            print(try IsolatedRead.description(path: file, showConfig: !noConfig))
         } catch {
             throw failure(error)
         }
+    }
+}
+
+/// The child process `IsolatedRead` starts to let libhdf5 parse a file from outside.
+struct HDF5Child: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: IsolatedRead.childCommand,
+        abstract: "Internal: read an HDF5 file for another rbm process.",
+        shouldDisplay: false)
+
+    @Argument(parsing: .captureForPassthrough)
+    var request: [String] = []
+
+    func run() throws {
+        let status = IsolatedRead.childMain(request)
+        if status != 0 { throw ExitCode(status) }
     }
 }
 

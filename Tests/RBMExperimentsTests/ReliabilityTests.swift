@@ -207,4 +207,25 @@ func chattr(_ flag: String, _ path: String) -> Bool {
         let kept = try Checkpoint.read(path: runFolder + "/checkpoint.h5")
         #expect(kept.epoch == 1 && kept.model.isFinite)
     }
+
+    /// A file on which libhdf5 1.10.8 itself dies with SIGSEGV (found by make fuzz): the commands
+    /// that read files from outside report it as damaged and exit normally, leaving it in place.
+    @Test func fileThatCrashesLibHDF5IsReportedNotFatal() throws {
+        let crashing = repositoryRoot + "/Fuzz/known-libhdf5/crash-0136a258d075c3787d24dbfaeafa7ba5ca409f4c"
+        let (inspectStatus, inspectOutput) = try Child(["inspect", crashing]).finish()
+        #expect(inspectStatus == 1)
+        #expect(inspectOutput.contains("\(crashing): damaged or not an HDF5 file rbm can read: libhdf5 crashed"))
+
+        let folder = NSTemporaryDirectory() + "rbm-crashing-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.copyItem(atPath: crashing, toPath: folder + "/checkpoint.h5")
+        let (resumeStatus, resumeOutput) = try Child(["resume", folder]).finish()
+        #expect(resumeStatus == 2)
+        #expect(resumeOutput.contains("\(folder)/checkpoint.h5: damaged"))
+        let (evaluateStatus, evaluateOutput) = try Child(["evaluate", folder + "/checkpoint.h5"]).finish()
+        #expect(evaluateStatus == 1)
+        #expect(evaluateOutput.contains("libhdf5 crashed"))
+        #expect(FileManager.default.contentsEqual(atPath: crashing, andPath: folder + "/checkpoint.h5"))
+    }
 }
