@@ -7,16 +7,21 @@
 # For each input: replays it once under the fuzzer binary (AddressSanitizer) and takes the
 # first stack frame that is not a sanitizer interceptor or libc; then runs `rbm inspect` on it,
 # which reads the file in a child process, and requires an ordinary exit (0 or 1) within the
-# time limit — a signal or a hang there would mean the isolation failed.
+# time limit — a signal or a hang there would mean the isolation failed. The report also names
+# the line of this project's code that called into libhdf5, for reviewing those calls (a
+# too-small buffer handed to libhdf5 would crash inside libhdf5 too).
+# Hangs cost seconds each (libhdf5 loops until the time limit), so of the timeout inputs only
+# TRIAGE_TIMEOUTS (default 60), spread evenly over them by name, are replayed. Inputs are
+# replayed in `nproc` processes at once.
 # Exits 1 if any input fails in this project's code or is not contained.
 set -u
-artifacts=$1 fuzzer=$2 rbm=$3
-ours=0 library=0 uncontained=0 total=0
-declare -A kinds
-for input in "$artifacts"/crash-* "$artifacts"/timeout-* "$artifacts"/oom-*; do
-  [ -e "$input" ] || continue
-  total=$((total + 1))
-  report=$(SWIFT_BACKTRACE=enable=no timeout 60 "$fuzzer" -runs=1 -timeout=2 -rss_limit_mb=4000 \
+artifacts=$1
+export fuzzer=$2 rbm=$3
+
+# One input -> one line: where<TAB>kind<TAB>caller<TAB>rbm status<TAB>input
+triage_one() {
+  local input=$1 report kind frame where caller status
+  report=$(SWIFT_BACKTRACE=enable=no timeout 60 "$fuzzer" -runs=1 -timeout=1 -rss_limit_mb=4000 \
              -malloc_limit_mb=2000 -detect_leaks=0 "$input" 2>&1)
   kind=$(grep -m1 -oE "ERROR: (AddressSanitizer|libFuzzer): [A-Za-z -]+" <<<"$report" \
            | sed -E 's/ERROR: //; s/ (on|after) .*//; s/ +$//')
@@ -24,26 +29,38 @@ for input in "$artifacts"/crash-* "$artifacts"/timeout-* "$artifacts"/oom-*; do
             | grep -vE "compiler-rt|libc\.so|libc-start|libc_start|__interceptor|(^| )(malloc|calloc|realloc|free|memcpy|memmove|strdup|strlen)( |$)" \
             | head -1)
   if [ -z "$kind" ]; then
-    kind="does not reproduce alone"
-    where="-"
+    where="-" kind="does not reproduce alone"
   elif grep -q "libhdf5" <<<"$frame"; then
     where=libhdf5
-    library=$((library + 1))
   else
     where=ours
-    ours=$((ours + 1))
-    echo "IN THIS PROJECT: $input: $kind"
-    echo "$frame"
   fi
-  kinds["$where: $kind"]=$(( ${kinds["$where: $kind"]:-0} + 1 ))
-
-  RBM_HDF5_READ_TIMEOUT=5 timeout 30 "$rbm" inspect --no-config "$input" >/dev/null 2>&1
+  caller=$(grep -m1 -oE "Sources/[A-Za-z0-9]+/[A-Za-z0-9]+\.swift:[0-9]+" <<<"$report")
+  RBM_HDF5_READ_TIMEOUT=2 timeout 30 "$rbm" inspect --no-config "$input" >/dev/null 2>&1
   status=$?
-  if [ $status -ne 0 ] && [ $status -ne 1 ]; then
-    uncontained=$((uncontained + 1))
-    echo "NOT CONTAINED: rbm inspect $input exited with status $status"
-  fi
-done
-echo "triage of $total saved inputs: $library fail inside libhdf5, $ours in this project's code, $uncontained not contained by rbm"
-for key in "${!kinds[@]}"; do printf '  %5d  %s\n' "${kinds[$key]}" "$key"; done | sort -rn
-[ $ours -eq 0 ] && [ $uncontained -eq 0 ]
+  printf '%s\t%s\t%s\t%s\t%s\n' "$where" "$kind" "${caller:--}" "$status" "$input"
+}
+export -f triage_one
+
+shopt -s nullglob
+timeouts=("$artifacts"/timeout-*)
+sampled=()
+wanted=${TRIAGE_TIMEOUTS:-60}
+if [ ${#timeouts[@]} -le "$wanted" ]; then
+  sampled=("${timeouts[@]}")
+else
+  for ((i = 0; i < wanted; i++)); do sampled+=("${timeouts[$((i * ${#timeouts[@]} / wanted))]}"); done
+fi
+inputs=("$artifacts"/crash-* "$artifacts"/oom-* "${sampled[@]}")
+echo "triage: ${#inputs[@]} inputs (every crash and out-of-memory input; ${#sampled[@]} of ${#timeouts[@]} timeouts)"
+[ ${#inputs[@]} -gt 0 ] || exit 0
+
+lines=$(printf '%s\0' "${inputs[@]}" | xargs -0 -n1 -P"$(nproc)" bash -c 'triage_one "$0"')
+ours=$(awk -F'\t' '$1 == "ours"' <<<"$lines")
+uncontained=$(awk -F'\t' '$4 != 0 && $4 != 1' <<<"$lines")
+[ -n "$ours" ] && { echo "FAILING IN THIS PROJECT'S CODE:"; echo "$ours"; }
+[ -n "$uncontained" ] && { echo "NOT CONTAINED BY rbm inspect (status in column 4):"; echo "$uncontained"; }
+echo "triage of ${#inputs[@]} inputs: $(grep -c "^libhdf5" <<<"$lines") fail inside libhdf5," \
+     "$(grep -c . <<<"$ours") in this project's code, $(grep -c . <<<"$uncontained") not contained by rbm"
+awk -F'\t' '{ print $1 ": " $2 ($3 == "-" ? "" : ", called from " $3) }' <<<"$lines" | sort | uniq -c | sort -rn
+[ -z "$ours" ] && [ -z "$uncontained" ]
