@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,13 +38,25 @@ public enum IsolatedRead {
         return 60
     }
 
-    /// The executable run as the child: this process's own if it is `rbm`, else an `rbm`
-    /// beside it (the test runner's case), else nil.
-    public static let executable: String? = {
-        guard let own = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
-            return nil
-        }
-        if (own as NSString).lastPathComponent == "rbm" { return own }
+    /// The executable run as the child: this process's own once `rbm` has called
+    /// `childrenRunThisExecutable()` (under any file name), else an `rbm` beside it (the test
+    /// runner's case), else nil.
+    public static var executable: String? {
+        if registered.load(ordering: .acquiring) { return ownExecutable }
+        return sibling
+    }
+
+    /// `rbm` calls this at start-up: children are this executable, run as `rbm hdf5-child`.
+    public static func childrenRunThisExecutable() {
+        registered.store(true, ordering: .releasing)
+    }
+
+    private static let registered = Atomic<Bool>(false)
+
+    private static let ownExecutable: String? = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+
+    private static let sibling: String? = {
+        guard let own = ownExecutable else { return nil }
         let sibling = ((own as NSString).deletingLastPathComponent as NSString).appendingPathComponent("rbm")
         return access(sibling, X_OK) == 0 ? sibling : nil
     }()

@@ -17,6 +17,12 @@ struct RBMCommand: ParsableCommand {
             """,
         subcommands: [Train.self, Resume.self, Sweep.self, Evaluate.self, Features.self, Images.self, Inspect.self,
                       Bench.self, Reproduce.self, HDF5Child.self])
+
+    static func main() {
+        // HDF5 files from outside are read by a child copy of this executable (IsolatedRead).
+        IsolatedRead.childrenRunThisExecutable()
+        main(nil)
+    }
 }
 
 struct Train: ParsableCommand {
