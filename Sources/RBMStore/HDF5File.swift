@@ -26,10 +26,12 @@ public final class HDF5File {
     /// Opens an existing file read-only, telling a missing file from one that is not HDF5.
     public static func openReadOnly(path: String) throws(StoreError) -> HDF5File {
         rbm_h5_silence_errors()
-        // A file that is there and readable but that libhdf5 cannot open is damaged or locked.
+        // A regular, readable file that libhdf5 cannot open is damaged, or locked by a writer.
         func failure() -> StoreError {
-            access(path, R_OK) == 0
-                ? .unreadable(path: path, detail: "libhdf5 cannot open it (is another program writing it?)")
+            var status = stat()
+            let isReadableFile = stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG && access(path, R_OK) == 0
+            return isReadableFile
+                ? .unreadable(path: path, detail: "libhdf5 cannot open it (unless another program is writing it)")
                 : .cannotOpen(path: path)
         }
         let isHDF5 = H5Fis_hdf5(path)
