@@ -42,7 +42,9 @@ public enum IsolatedRead {
     /// `childrenRunThisExecutable()` (under any file name), else an `rbm` beside it (the test
     /// runner's case), else nil.
     public static var executable: String? {
-        if registered.load(ordering: .acquiring) { return ownExecutable }
+        // /proc/self/exe, not the path it links to: it still runs this very binary after a
+        // rebuild has replaced the file during a long sweep.
+        if registered.load(ordering: .acquiring) { return ownExecutable == nil ? nil : "/proc/self/exe" }
         return sibling
     }
 
