@@ -1,3 +1,4 @@
+import RBMStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,9 +30,11 @@ public func readText(path: String) throws(FileError) -> String {
 }
 
 /// Writes `text` to `path` through a temporary file in the same folder and a rename, so the
-/// file is either the old one or the new one, never half written.
+/// file is either the old one or the new one, never half written. Temporary files that killed
+/// processes left beside `path` are removed first.
 public func writeTextAtomically(_ text: String, to path: String) throws(FileError) {
-    let temporary = path + ".tmp-\(getpid())"
+    AtomicFile.removeStaleTemporaries(of: path)
+    let temporary = AtomicFile.temporaryPath(for: path, pid: getpid())
     guard let file = fopen(temporary, "wb") else {
         throw FileError(path: temporary, reason: String(cString: strerror(errno)))
     }

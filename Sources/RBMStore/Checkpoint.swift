@@ -254,20 +254,22 @@ public enum AtomicFile {
         }
     }
 
-    static func temporaryPath(for path: String, pid: Int32) -> String {
+    /// `.<name>.tmp-<pid>` beside `path`.
+    public static func temporaryPath(for path: String, pid: Int32) -> String {
         let folder = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
         return (folder.isEmpty ? "" : folder + "/") + ".\(name).tmp-\(pid)"
     }
 
     /// Removes `.<name>.tmp-<pid>` files whose process no longer runs.
-    static func removeStaleTemporaries(of path: String) {
+    public static func removeStaleTemporaries(of path: String) {
         let folder = (path as NSString).deletingLastPathComponent
         let prefix = ".\((path as NSString).lastPathComponent).tmp-"
         let listing = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
         for entry in listing where entry.hasPrefix(prefix) {
             guard let pid = Int32(entry.dropFirst(prefix.count)) else { continue }
-            if pid != getpid() && kill(pid, 0) != 0 {
+            // ESRCH: no such process (EPERM means it runs, as another user).
+            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH {
                 unlink((folder.isEmpty ? "" : folder + "/") + entry)
             }
         }

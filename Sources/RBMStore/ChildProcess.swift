@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,7 +38,9 @@ enum ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
-        for descriptor in outputPipe + errorPipe { posix_spawn_file_actions_addclose(&actions, descriptor) }
+        // Nothing else is inherited: a child holding another thread's HDF5 file open would keep
+        // libhdf5's lock on it (flock) after that thread closed it, and another read would fail.
+        closeInheritedDescriptors(&actions)
 
         // The child starts with no blocked signals and default handlers for the ones a
         // parent may have caught, whatever this process does with them.
@@ -119,6 +122,21 @@ enum ChildProcess {
             usleep(2_000)
         }
         return outcome
+    }
+
+    /// Adds "close every descriptor from 3 up" to `actions`: glibc's
+    /// posix_spawn_file_actions_addclosefrom_np (2.34+, looked up at run time because Swift
+    /// does not import it), else one close per descriptor open now.
+    static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
+            let closeFrom = unsafeBitCast(symbol, to: CloseFrom.self)
+            if closeFrom(&actions, 3) == 0 { return }
+        }
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for descriptor in open.compactMap({ Int32($0) }) where descriptor > 2 {
+            posix_spawn_file_actions_addclose(&actions, descriptor)
+        }
     }
 
     /// WIFEXITED / WIFSIGNALED, which are macros Swift does not import.

@@ -229,3 +229,22 @@ func chattr(_ flag: String, _ path: String) -> Bool {
         #expect(FileManager.default.contentsEqual(atPath: crashing, andPath: folder + "/checkpoint.h5"))
     }
 }
+
+@Suite struct AtomicTextTests {
+    /// A process killed between writing a text file's temporary copy and renaming it leaves
+    /// `.<name>.tmp-<pid>`; the next write of that file removes it (pid 2^22 + 1 is above
+    /// Linux's default pid_max, so no such process runs) and leaves a live process's alone.
+    @Test func staleTemporaryOfAKilledWriterIsRemovedByTheNextWrite() throws {
+        let folder = NSTemporaryDirectory() + "rbm-text-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/metrics.csv"
+        let stale = AtomicFile.temporaryPath(for: path, pid: 4_194_305)
+        let live = AtomicFile.temporaryPath(for: path, pid: 1)
+        FileManager.default.createFile(atPath: stale, contents: Data("half".utf8))
+        FileManager.default.createFile(atPath: live, contents: Data("busy".utf8))
+        try writeTextAtomically("epoch\n1\n", to: path)
+        #expect(try readText(path: path) == "epoch\n1\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == [".metrics.csv.tmp-1", "metrics.csv"])
+    }
+}
