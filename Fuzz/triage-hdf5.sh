@@ -20,7 +20,7 @@ export fuzzer=$2 rbm=$3
 
 # One input -> one line: where<TAB>kind<TAB>caller<TAB>rbm status<TAB>input
 triage_one() {
-  local input=$1 report kind frame where caller status
+  local input=$1 report kind function frame where caller status
   report=$(SWIFT_BACKTRACE=enable=no timeout 60 "$fuzzer" -runs=1 -timeout=1 -rss_limit_mb=4000 \
              -malloc_limit_mb=2000 -detect_leaks=0 "$input" 2>&1)
   kind=$(grep -m1 -oE "ERROR: (AddressSanitizer|libFuzzer): [A-Za-z -]+" <<<"$report" \
@@ -28,6 +28,9 @@ triage_one() {
   frame=$(grep -E "^ +#[0-9]+ 0x[0-9a-f]+ " <<<"$report" \
             | grep -vE "compiler-rt|libc\.so|libc-start|libc_start|__interceptor|(^| )(malloc|calloc|realloc|free|memcpy|memmove|strdup|strlen)( |$)" \
             | head -1)
+  # The function ASan names in its summary line (exported libhdf5 symbols only).
+  function=$(grep -m1 "^SUMMARY" <<<"$report" | grep -oE " in [A-Za-z0-9_]+ *$" | sed 's/ *$//')
+  kind="$kind$function"
   if [ -z "$kind" ]; then
     where="-" kind="does not reproduce alone"
   elif grep -q "libhdf5" <<<"$frame"; then
