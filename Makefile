@@ -78,12 +78,18 @@ fuzz: deps
 	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 	@rm -rf Fuzz/.work/hdf5-artifacts; mkdir -p Fuzz/.work/hdf5 Fuzz/.work/hdf5-artifacts
-	@echo "== fuzz-hdf5: $(FUZZ_RUNS) inputs in $$(nproc) processes (a progress line every few seconds)"
-	@SWIFT_BACKTRACE=enable=no Fuzz/.build/release/fuzz-hdf5 -runs=$(FUZZ_RUNS) -max_len=65536 \
+	@echo "== fuzz-hdf5: $(FUZZ_RUNS) inputs in $$(nproc) processes (a progress line every 50,000)"
+	@# A watchdog: a job can deadlock (seen once: every thread waiting on a futex for 45 minutes)
+	@# and hold its slot for ever; jobs end by themselves within 300 s, so kill any after 15 minutes.
+	@( while sleep 60; do \
+	    ps -eo pid=,etimes=,comm=,args= | awk '$$3 == "fuzz-hdf5" && $$2 > 900 && /-max_total_time=/ { print $$1 }' | xargs -r kill -9; \
+	  done ) & watchdog=$$!; \
+	SWIFT_BACKTRACE=enable=no Fuzz/.build/release/fuzz-hdf5 -runs=$(FUZZ_RUNS) -max_len=65536 \
 	  -fork=$$(nproc) -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -timeout=1 \
 	  -detect_leaks=0 -rss_limit_mb=4000 -malloc_limit_mb=2000 \
 	  -artifact_prefix=Fuzz/.work/hdf5-artifacts/ Fuzz/.work/hdf5 Fuzz/corpus/hdf5 2>&1 \
-	  | tee Fuzz/.work/hdf5.log | awk '/^#[0-9]+: / { n = substr($$1, 2) + 0; if (n >= due) { print; fflush(); due = n + 50000 } } /^INFO: fuzzed for/'
+	  | tee Fuzz/.work/hdf5.log | awk '/^#[0-9]+: / { n = substr($$1, 2) + 0; if (n >= due) { print; fflush(); due = n + 50000 } } /^INFO: fuzzed for/'; \
+	kill $$watchdog
 	@grep -q "^INFO: fuzzed for" Fuzz/.work/hdf5.log || { echo "fuzz-hdf5 stopped before $(FUZZ_RUNS) inputs: see Fuzz/.work/hdf5.log"; exit 1; }
 	Fuzz/triage-hdf5.sh Fuzz/.work/hdf5-artifacts Fuzz/.build/release/fuzz-hdf5 .build/release/rbm
 
