@@ -17,13 +17,15 @@ struct ChildOutcome {
 }
 
 /// Runs a program with posix_spawn, collecting its standard output and error, and kills it
-/// (SIGKILL) if it has not ended `timeout` seconds after it started.
+/// (SIGKILL) if it has not ended `timeout` seconds after it started. `slowNotice`, if given,
+/// is called once when the program is still running `slowNotice.after` seconds after it started.
 enum ChildProcess {
     struct SpawnError: Error, CustomStringConvertible {
         var description: String
     }
 
-    static func run(_ arguments: [String], timeout: Double) throws(SpawnError) -> ChildOutcome {
+    static func run(_ arguments: [String], timeout: Double,
+                    slowNotice: (after: Double, action: () -> Void)? = nil) throws(SpawnError) -> ChildOutcome {
         var outputPipe: [Int32] = [-1, -1]
         var errorPipe: [Int32] = [-1, -1]
         guard pipe(&outputPipe) == 0 else { throw SpawnError(description: errnoText("pipe")) }
@@ -76,12 +78,19 @@ enum ChildProcess {
         }
 
         var outcome = ChildOutcome(termination: .timedOut, standardOutput: [], standardError: [])
-        let deadline = monotonicSeconds() + timeout
+        let started = monotonicSeconds()
+        let deadline = started + timeout
+        var pendingNotice = slowNotice
         var open = [outputPipe[0], errorPipe[0]]
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while !open.isEmpty {
-            let remaining = deadline - monotonicSeconds()
+            let now = monotonicSeconds()
+            let remaining = deadline - now
             if remaining <= 0 { break }
+            if let notice = pendingNotice, now - started >= notice.after {
+                notice.action()
+                pendingNotice = nil
+            }
             var descriptors = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(min(remaining * 1000, 1000).rounded(.up)))
             if ready < 0 && errno != EINTR { break }

@@ -148,14 +148,21 @@ public enum IsolatedRead {
         _ = alarm(UInt32(min(seconds.rounded(.up) + 5, Double(UInt32.max))))
     }
 
+    /// Seconds after which a read still going says so on standard error: an intact checkpoint
+    /// reads in well under a second, and a user should not watch a silent terminal for a minute.
+    static let slowReadNotice: Double = 5
+
     /// Starts `executable hdf5-child <request> <seconds>`, collects its output within
-    /// `timeout` seconds and decodes its reply.
+    /// `timeout` seconds and decodes its reply, saying on standard error when it takes long.
     static func run(_ executable: String, _ request: [String], reading path: String,
                     timeout: Double) throws(StoreError) -> Reply {
         let arguments = [executable, childCommand] + request + [String(timeout)]
         let outcome: ChildOutcome
         do {
-            outcome = try ChildProcess.run(arguments, timeout: timeout)
+            outcome = try ChildProcess.run(arguments, timeout: timeout, slowNotice: (after: slowReadNotice, action: {
+                writeStandardError("rbm: still reading \(path) after \(format(slowReadNotice)) s; a damaged file can make "
+                    + "libhdf5 loop, so rbm gives up after \(format(timeout)) s (RBM_HDF5_READ_TIMEOUT)\n")
+            }))
         } catch {
             throw .readFailed(path: path, detail: "could not start \(executable) to read it: \(error)")
         }

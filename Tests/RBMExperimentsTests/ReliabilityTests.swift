@@ -20,11 +20,13 @@ final class Child {
     let process = Process()
     let outputPath = NSTemporaryDirectory() + "rbm-child-\(UUID().uuidString).log"
 
-    init(_ arguments: [String]) throws {
+    /// Runs `rbm arguments` with this process's environment plus `environment`.
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
         FileManager.default.createFile(atPath: outputPath, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.executableURL = URL(fileURLWithPath: try rbmExecutable())
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = output
         process.standardError = output
         try process.run()
@@ -227,6 +229,18 @@ func chattr(_ flag: String, _ path: String) -> Bool {
         #expect(evaluateStatus == 1)
         #expect(evaluateOutput.contains("libhdf5 crashed"))
         #expect(FileManager.default.contentsEqual(atPath: crashing, andPath: folder + "/checkpoint.h5"))
+    }
+
+    /// A file on which libhdf5 loops for ever: `rbm inspect` says after a few seconds that it
+    /// is still reading and why, then gives up at RBM_HDF5_READ_TIMEOUT naming the file.
+    @Test func fileThatHangsLibHDF5IsAnnouncedThenGivenUp() throws {
+        let hanging = repositoryRoot + "/Fuzz/known-libhdf5/timeout-11d92dd8263c3a2bb9eb853faf4d0d0e2adac9e8"
+        let started = Date()
+        let (status, output) = try Child(["inspect", hanging], environment: ["RBM_HDF5_READ_TIMEOUT": "7"]).finish()
+        #expect(status == 1)
+        #expect(output.contains("rbm: still reading \(hanging) after 5 s; a damaged file can make libhdf5 loop"))
+        #expect(output.contains("\(hanging): damaged or not an HDF5 file rbm can read: reading it did not finish within 7 s"))
+        #expect(Date().timeIntervalSince(started) < 30)
     }
 }
 
