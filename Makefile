@@ -84,11 +84,9 @@ fuzz-idx fuzz-config: fuzz-%: fuzz-build
 fuzz-hdf5: fuzz-build
 	@rm -rf Fuzz/.work/hdf5-artifacts; mkdir -p Fuzz/.work/hdf5 Fuzz/.work/hdf5-artifacts
 	@echo "== fuzz-hdf5: $(FUZZ_RUNS) inputs in $$(nproc) processes (a progress line every 50,000)"
-	@# A watchdog: a job can deadlock (seen once: every thread waiting on a futex for 45 minutes)
-	@# and hold its slot for ever; jobs end by themselves within 300 s, so kill any after 15 minutes.
-	@( while sleep 60; do \
-	    ps -eo pid=,etimes=,comm=,args= | awk '$$3 == "fuzz-hdf5" && $$2 > 900 && /-max_total_time=/ { print $$1 }' | xargs -r kill -9; \
-	  done ) & watchdog=$$!; \
+	@# Fuzz/watchdog-hdf5.sh kills jobs that deadlock in libFuzzer's own timeout handler (it
+	@# allocates inside a signal handler), which would otherwise hold their slot for good.
+	@Fuzz/watchdog-hdf5.sh & watchdog=$$!; \
 	SWIFT_BACKTRACE=enable=no Fuzz/.build/release/fuzz-hdf5 -runs=$(FUZZ_RUNS) -max_len=65536 \
 	  -fork=$$(nproc) -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -timeout=1 \
 	  -detect_leaks=0 -rss_limit_mb=4000 -malloc_limit_mb=2000 \
