@@ -78,7 +78,7 @@ fuzz-idx fuzz-config: fuzz-%: fuzz-build
 	@echo "== fuzz-$*: $(FUZZ_RUNS) inputs"
 	@SWIFT_BACKTRACE=enable=no Fuzz/.build/release/fuzz-$* -runs=$(FUZZ_RUNS) -max_len=65536 \
 	  -print_final_stats=1 -artifact_prefix=Fuzz/regressions/$*/ \
-	  Fuzz/.work/$* Fuzz/corpus/$* 2>&1 | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)"; \
+	  Fuzz/.work/$* Fuzz/corpus/$* 2>&1 | grep -E "^(#[0-9]+[[:space:]]+DONE|Done [0-9]+ runs|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)"; \
 	test $${PIPESTATUS[0]} -eq 0
 
 fuzz-hdf5: fuzz-build
