@@ -5,7 +5,7 @@
 #   Fuzz/triage-hdf5.sh <artifact folder> <fuzz-hdf5 binary> <rbm binary>
 #
 # For each input: replays it once under the fuzzer binary (AddressSanitizer) and takes the
-# first stack frame that is not a sanitizer interceptor or libc; then runs `rbm inspect` on it,
+# innermost stack frame in libhdf5 or in this project's sources; then runs `rbm inspect` on it,
 # which reads the file in a child process, and requires an ordinary exit (0 or 1) within the
 # time limit — a signal or a hang there would mean the isolation failed. The report also names
 # the line of this project's code that called into libhdf5, for reviewing those calls (a
@@ -25,9 +25,10 @@ triage_one() {
              -malloc_limit_mb=2000 -detect_leaks=0 "$input" 2>&1)
   kind=$(grep -m1 -oE "ERROR: (AddressSanitizer|libFuzzer): [A-Za-z -]+" <<<"$report" \
            | sed -E 's/ERROR: //; s/ (on|after) .*//; s/ +$//')
-  frame=$(grep -E "^ +#[0-9]+ 0x[0-9a-f]+ " <<<"$report" \
-            | grep -vE "compiler-rt|libc\.so|libc-start|libc_start|__interceptor|(^| )(malloc|calloc|realloc|free|memcpy|memmove|strdup|strlen)( |$)" \
-            | head -1)
+  # The innermost frame in either libhdf5 or this project's sources: frames of libc (named by
+  # its source files, e.g. memmove-vec-unaligned-erms.S), the sanitizers and libFuzzer sit
+  # above both and say nothing about whose call went wrong.
+  frame=$(grep -E "^ +#[0-9]+ 0x[0-9a-f]+ " <<<"$report" | grep -m1 -E "libhdf5|/Sources/")
   # The function ASan names in its summary line (exported libhdf5 symbols only).
   function=$(grep -m1 "^SUMMARY" <<<"$report" | grep -oE " in [A-Za-z0-9_]+ *$" | sed 's/ *$//')
   kind="$kind$function"

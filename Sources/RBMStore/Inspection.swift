@@ -12,7 +12,8 @@ public enum Inspection {
             lines.append("  \(name): \(file.attributeText(name))")
         }
         lines.append("  contents:")
-        describeGroup(file, "/", indent: "    ", into: &lines)
+        var budget = maximumListedObjects
+        describeGroup(file, "/", depth: 0, budget: &budget, into: &lines)
         if format == Checkpoint.format, let checkpoint = try? Checkpoint.read(path: path) {
             lines.append("  model: \(checkpoint.model.visibleCount) visible × \(checkpoint.model.hiddenCount) hidden, \(checkpoint.sampler.rawValue.uppercased()), after \(checkpoint.epoch) epoch(s)\(checkpoint.batchInEpoch > 0 ? " and \(checkpoint.batchInEpoch) batch(es)" : ""), step \(checkpoint.state.step)")
             if checkpoint.history.epochCount > 0 {
@@ -36,15 +37,35 @@ public enum Inspection {
     ]
     static let groupAttributes = ["step", "learning_rate", "momentum", "n_samples"]
 
-    static func describeGroup(_ file: HDF5File, _ group: String, indent: String, into lines: inout [String]) {
+    /// How deep and how many objects the contents listing goes. HDF5 allows hard links that
+    /// make a group its own descendant (and a corrupt file can claim any), so an unbounded walk
+    /// could recurse until the stack overflows (fuzzing found such files). This project's own
+    /// files are two levels deep with a few dozen objects.
+    static let maximumDepth = 16
+    static let maximumListedObjects = 1_000
+
+    /// Lists `group`'s members, and theirs, one line each, within `maximumDepth` levels and
+    /// `budget` objects in all (a line says where the listing stops).
+    static func describeGroup(_ file: HDF5File, _ group: String, depth: Int, budget: inout Int,
+                              into lines: inout [String]) {
+        let indent = "    " + String(repeating: "  ", count: depth)
+        guard depth < maximumDepth else {
+            lines.append("\(indent)… (groups nested deeper than \(maximumDepth) levels are not listed: a link cycle?)")
+            return
+        }
         for name in file.children(of: group) {
+            guard budget > 0 else {
+                lines.append("\(indent)… (more objects; only the first \(maximumListedObjects) are listed)")
+                return
+            }
+            budget -= 1
             let path = group == "/" ? "/" + name : group + "/" + name
             switch file.kind(of: path) {
             case .group:
                 let attributes = groupAttributes.filter { file.hasAttribute($0, on: path) }
                     .map { "\($0)=\(file.attributeText($0, on: path))" }
                 lines.append("\(indent)\(path)/" + (attributes.isEmpty ? "" : "  (" + attributes.joined(separator: ", ") + ")"))
-                describeGroup(file, path, indent: indent + "  ", into: &lines)
+                describeGroup(file, path, depth: depth + 1, budget: &budget, into: &lines)
             case .dataset:
                 let shape = file.shape(of: path).map { "[" + $0.map(String.init).joined(separator: ", ") + "]" } ?? "?"
                 lines.append("\(indent)\(path)  \(shape) \(file.typeName(of: path))")
