@@ -59,8 +59,8 @@ reproduce: build
 	.build/release/rbm reproduce --data $(MNIST) --out runs/reproduce
 
 # libFuzzer with AddressSanitizer over the IDX reader, the config/sweep parser and the HDF5
-# loaders, FUZZ_RUNS inputs each. `make fuzz` runs all three (~2 hours on 2 cores: idx ~3 min,
-# config ~30 min, hdf5 ~1.5 hours); `make fuzz-idx`, `fuzz-config`, `fuzz-hdf5` run one.
+# loaders, FUZZ_RUNS inputs each. `make fuzz` runs all three (~2.5 hours on 2 cores: idx ~4 min,
+# config ~30 min, hdf5 ~1.5-2 hours); `make fuzz-idx`, `fuzz-config`, `fuzz-hdf5` run one.
 # - idx, config: this project's own parsers. The first crash stops the run and is saved in
 #   Fuzz/regressions/<target>/, which make test replays: fix it and commit the input.
 # - hdf5: libhdf5 1.10.8 itself crashes and hangs on many corrupt files (Fuzz/known-libhdf5),
