@@ -55,7 +55,9 @@ public enum Inspection {
         }
         for name in file.children(of: group) {
             guard budget > 0 else {
-                lines.append("\(indent)… (more objects; only the first \(maximumListedObjects) are listed)")
+                // Said once, where the listing stops; the enclosing levels then stop silently.
+                if budget == 0 { lines.append("\(indent)… (more objects; only the first \(maximumListedObjects) are listed)") }
+                budget = -1
                 return
             }
             budget -= 1

@@ -37,5 +37,6 @@ import Testing
         let listed = lines.filter { $0.hasSuffix("/") && $0.contains("/loop") }
         #expect(listed.count == Inspection.maximumListedObjects)
         #expect(lines.contains { $0.contains("only the first \(Inspection.maximumListedObjects) are listed") })
+        #expect(lines.filter { $0.contains("only the first") }.count == 1, "the cut is said once")
     }
 }
