@@ -1,7 +1,9 @@
 // swift-tools-version:6.0
 //
 // A data-parallel trainer for Restricted Boltzmann Machines.
-// Dependencies point one way: rbm -> RBMExperiments -> RBMStore, RBMData -> RBM -> CBLAS.
+// Dependencies point one way: rbm -> RBMExperiments -> RBMStore, RBMData -> RBM -> CBLAS;
+// RBMSystem (atomic files, child processes, signals, clocks, standard error) sits under
+// RBMStore and RBMExperiments and depends on nothing of the project.
 import PackageDescription
 
 let package = Package(
@@ -12,6 +14,7 @@ let package = Package(
         .library(name: "RBMData", targets: ["RBMData"]),
         .library(name: "RBMStore", targets: ["RBMStore"]),
         .library(name: "RBMExperiments", targets: ["RBMExperiments"]),
+        .library(name: "RBMSystem", targets: ["RBMSystem"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,19 +29,23 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG",
                        providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        .target(name: "RBMSystem"),
         .target(name: "RBM", dependencies: ["CBLAS"]),
-        .target(name: "RBMData", dependencies: ["RBM", "CZlib"]),
-        .target(name: "RBMStore", dependencies: ["RBM", "CHDF5"]),
+        .target(name: "RBMData", dependencies: ["RBM", "RBMSystem", "CZlib"]),
+        .target(name: "RBMStore", dependencies: ["RBM", "RBMSystem", "CHDF5", "CCrypto"]),
         .target(name: "RBMExperiments", dependencies: [
-            "RBM", "RBMData", "RBMStore", "CPNG", .product(name: "Yams", package: "Yams"),
+            "RBM", "RBMData", "RBMStore", "RBMSystem", "CPNG", .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "rbm", dependencies: [
-            "RBMExperiments", "RBMStore", "RBMData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "RBMExperiments", "RBMStore", "RBMData", "RBMSystem", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "RBMTests", dependencies: ["RBM"]),
         .testTarget(name: "RBMDataTests", dependencies: ["RBMData", "CZlib"]),
-        .testTarget(name: "RBMStoreTests", dependencies: ["RBMStore", "CHDF5"]),
-        .testTarget(name: "RBMExperimentsTests", dependencies: ["RBMExperiments", "RBMStore", "CZlib"]),
+        .testTarget(name: "RBMStoreTests", dependencies: ["RBMStore", "RBMSystem", "CHDF5"]),
+        .testTarget(name: "RBMSystemTests", dependencies: ["RBMSystem"]),
+        .testTarget(name: "RBMExperimentsTests", dependencies: ["RBMExperiments", "RBMStore", "RBMSystem", "CZlib"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -159,17 +159,3 @@ public struct AnnealedImportanceSampling: Sendable {
         return logWeights
     }
 }
-
-extension RBMKernels {
-    /// out = v·W + c (no logistic), rows × n_hidden.
-    @inlinable
-    public static func affine(visible: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
-                              hiddenBias: UnsafePointer<Float>, visibleCount: Int, hiddenCount: Int,
-                              into output: UnsafeMutablePointer<Float>) {
-        BLAS.gemm(m: rows, n: hiddenCount, k: visibleCount, a: visible, b: weights, c: output)
-        for row in 0..<rows {
-            let target = output + row * hiddenCount
-            for j in 0..<hiddenCount { target[j] += hiddenBias[j] }
-        }
-    }
-}

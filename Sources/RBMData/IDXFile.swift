@@ -1,7 +1,11 @@
 import CZlib
+import RBMSystem
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A problem reading a data file. Every message names the file.
-public enum DataError: Error, CustomStringConvertible, Equatable {
+public enum DataError: ExitStatusError, Equatable {
     case cannotOpen(path: String, reason: String)
     case readFailed(path: String, reason: String)
     case badMagic(path: String, found: [UInt8])
@@ -134,7 +138,3 @@ public struct IDXArray: Sendable, Equatable {
         return result
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -1,4 +1,7 @@
 import CZlib
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads an IDX file of unsigned bytes row by row (a row is one sample: everything after the
 /// first dimension), so that data sets larger than memory can be streamed. Reads `.gz` and
@@ -169,7 +172,3 @@ public final class IDXSplitStream {
         return (values, labelValues)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -1,29 +1,5 @@
-import Foundation
 import RBM
-
-/// Per-epoch series, in column order (the checkpoint's /history group).
-public struct History: Sendable, Equatable {
-    public var columns: [(name: String, values: [Double])]
-
-    public init(columns: [(name: String, values: [Double])] = []) {
-        self.columns = columns
-    }
-
-    public subscript(name: String) -> [Double]? {
-        columns.first { $0.name == name }?.values
-    }
-
-    public var epochCount: Int { columns.first?.values.count ?? 0 }
-
-    /// The first `count` epochs.
-    public func prefix(_ count: Int) -> History {
-        History(columns: columns.map { ($0.name, Array($0.values.prefix(count))) })
-    }
-
-    public static func == (lhs: History, rhs: History) -> Bool {
-        lhs.columns.map(\.name) == rhs.columns.map(\.name) && lhs.columns.map(\.values) == rhs.columns.map(\.values)
-    }
-}
+import RBMSystem
 
 /// A training run's complete state (**contract**, format_version 1):
 ///
@@ -79,7 +55,7 @@ public struct Checkpoint: Sendable, Equatable {
     /// Writes the checkpoint to a temporary file beside `path`, flushes it to disk and renames
     /// it into place: a crash at any moment leaves either the old checkpoint or the new one.
     public func write(to path: String) throws(StoreError) {
-        try AtomicFile.write(to: path) { (temporary: String) throws(StoreError) in
+        try writeAtomically(to: path) { (temporary: String) throws(StoreError) in
             let file = try HDF5File.create(path: temporary)
             try writeContents(to: file)
             try file.flush()
@@ -174,8 +150,7 @@ public struct Checkpoint: Sendable, Equatable {
             let values = try file.readFloats("/history/\(name)").values.map(Double.init)
             history.columns.append((name, values))
         }
-        let order = HistoryColumns.order
-        history.columns.sort { (order.firstIndex(of: $0.name) ?? order.count, $0.name) < (order.firstIndex(of: $1.name) ?? order.count, $1.name) }
+        history.sortColumns()
         return Checkpoint(
             state: state, sampler: sampler, config: try file.stringAttribute("config"),
             seed: try file.uint64Attribute("seed"), epoch: Int(try file.int64Attribute("epoch")),
@@ -186,16 +161,6 @@ public struct Checkpoint: Sendable, Equatable {
             imageShape: file.hasAttribute("image_rows") && file.hasAttribute("image_columns")
                 ? [Int(try file.int64Attribute("image_rows")), Int(try file.int64Attribute("image_columns"))] : nil)
     }
-}
-
-/// The preferred order of history columns (others follow by name).
-public enum HistoryColumns {
-    public static let order = [
-        "epoch", "reconstruction_error", "validation_reconstruction_error", "free_energy_train",
-        "free_energy_validation", "free_energy_gap", "learning_rate", "momentum",
-        "samples_per_second", "seconds", "pseudo_likelihood", "log_z", "log_likelihood",
-        "log_likelihood_low", "log_likelihood_high",
-    ]
 }
 
 /// The root attributes every file of this project carries: format, format_version, created_by.
@@ -211,67 +176,6 @@ enum FileHeader {
         let version = Int(try file.int64Attribute("format_version"))
         guard version <= supportedVersion else {
             throw .newerVersion(path: file.path, found: version, supported: supportedVersion)
-        }
-    }
-}
-
-/// Write-to-temporary-then-rename, with the data flushed to disk before the rename.
-public enum AtomicFile {
-    /// Calls `body` with a temporary path beside `path`, then moves it into place. On failure
-    /// the temporary file is removed and whatever was at `path` is untouched. Temporary files
-    /// left by a killed process (same prefix, another pid) are removed first.
-    public static func write(to path: String,
-                             _ body: (String) throws(StoreError) -> Void) throws(StoreError) {
-        removeStaleTemporaries(of: path)
-        let temporary = temporaryPath(for: path, pid: getpid())
-        do {
-            try body(temporary)
-        } catch {
-            unlink(temporary)
-            throw error
-        }
-        // HDF5 has closed the file by now (the HDF5File went out of scope inside `body`).
-        try commit(temporary: temporary, to: path)
-    }
-
-    /// Flushes `temporary` to disk and renames it to `path` (removing it on failure).
-    public static func commit(temporary: String, to path: String) throws(StoreError) {
-        let descriptor = open(temporary, O_RDONLY)
-        if descriptor >= 0 {
-            fsync(descriptor)
-            close(descriptor)
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw .writeFailed(path: path, detail: "rename from \(temporary) failed: \(reason)")
-        }
-        let folder = (path as NSString).deletingLastPathComponent
-        let folderDescriptor = open(folder.isEmpty ? "." : folder, O_RDONLY)
-        if folderDescriptor >= 0 {
-            fsync(folderDescriptor)
-            close(folderDescriptor)
-        }
-    }
-
-    /// `.<name>.tmp-<pid>` beside `path`.
-    public static func temporaryPath(for path: String, pid: Int32) -> String {
-        let folder = (path as NSString).deletingLastPathComponent
-        let name = (path as NSString).lastPathComponent
-        return (folder.isEmpty ? "" : folder + "/") + ".\(name).tmp-\(pid)"
-    }
-
-    /// Removes `.<name>.tmp-<pid>` files whose process no longer runs.
-    public static func removeStaleTemporaries(of path: String) {
-        let folder = (path as NSString).deletingLastPathComponent
-        let prefix = ".\((path as NSString).lastPathComponent).tmp-"
-        let listing = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
-        for entry in listing where entry.hasPrefix(prefix) {
-            guard let pid = Int32(entry.dropFirst(prefix.count)) else { continue }
-            // ESRCH: no such process (EPERM means it runs, as another user).
-            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH {
-                unlink((folder.isEmpty ? "" : folder + "/") + entry)
-            }
         }
     }
 }

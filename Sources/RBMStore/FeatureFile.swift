@@ -1,3 +1,5 @@
+import RBMSystem
+
 /// Writes a hidden-feature file (**contract**, format_version 1), one split after another,
 /// row block by row block, so memory stays bounded whatever the data's size:
 ///
@@ -36,9 +38,14 @@ public final class FeatureFileWriter {
 
     public init(path: String, provenance: Provenance) throws(StoreError) {
         self.path = path
-        AtomicFile.removeStaleTemporaries(of: path)
-        temporaryPath = AtomicFile.temporaryPath(for: path, pid: getpid())
-        let file = try HDF5File.create(path: temporaryPath)
+        do { temporaryPath = try AtomicFile.createTemporary(for: path) } catch {
+            throw .cannotCreate(path: path, detail: error.reason)
+        }
+        let file: HDF5File
+        do { file = try HDF5File.create(path: temporaryPath) } catch {
+            AtomicFile.discard(temporary: temporaryPath)
+            throw error
+        }
         self.file = file
         try file.setAttribute("format", string: Self.format)
         try file.setAttribute("format_version", int64: Int64(Self.formatVersion))
@@ -53,7 +60,7 @@ public final class FeatureFileWriter {
     deinit {
         if !finished {
             file = nil
-            unlink(temporaryPath)
+            AtomicFile.discard(temporary: temporaryPath)
         }
     }
 
@@ -80,10 +87,6 @@ public final class FeatureFileWriter {
         try file.flush()
         self.file = nil
         finished = true
-        try AtomicFile.commit(temporary: temporaryPath, to: path)
+        try commit(temporary: temporaryPath, to: path)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -1,4 +1,7 @@
 import CHDF5
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A small, typed layer over the HDF5 C API: files, groups, float/int datasets (optionally
 /// chunked with shuffle + gzip) and scalar attributes. Objects are named by absolute paths
@@ -461,7 +464,3 @@ public final class HDF5File {
         return String(name[..<slash])
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -1,4 +1,5 @@
 import Foundation
+import RBMSystem
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -104,7 +105,7 @@ public enum IsolatedRead {
     /// gone. Prints one `Reply` and returns the exit status (0; 64 for a malformed request).
     public static func childMain(_ arguments: [String]) -> Int32 {
         guard arguments.count == 4, let seconds = Double(arguments[3]), seconds > 0 else {
-            writeStandardError("usage: rbm \(childCommand) checkpoint <input> <copy> <seconds> | describe <input> config|no-config <seconds>\n")
+            writeToStandardError("usage: rbm \(childCommand) checkpoint <input> <copy> <seconds> | describe <input> config|no-config <seconds>\n")
             return 64
         }
         limitResources(inputPath: arguments[1], seconds: seconds)
@@ -125,7 +126,7 @@ public enum IsolatedRead {
                 reply = .failed(error)
             }
         default:
-            writeStandardError("rbm \(childCommand): unknown request '\(arguments[0])'\n")
+            writeToStandardError("rbm \(childCommand): unknown request '\(arguments[0])'\n")
             return 64
         }
         guard let data = try? JSONEncoder().encode(reply) else { return 70 }
@@ -160,7 +161,7 @@ public enum IsolatedRead {
         let outcome: ChildOutcome
         do {
             outcome = try ChildProcess.run(arguments, timeout: timeout, slowNotice: (after: slowReadNotice, action: {
-                writeStandardError("rbm: still reading \(path) after \(format(slowReadNotice)) s; a damaged file can make "
+                writeToStandardError("rbm: still reading \(path) after \(format(slowReadNotice)) s; a damaged file can make "
                     + "libhdf5 loop, so rbm gives up after \(format(timeout)) s (RBM_HDF5_READ_TIMEOUT)\n")
             }))
         } catch {
@@ -205,11 +206,4 @@ public enum IsolatedRead {
         return "signal \(signal)" + (names[signal].map { ", \($0)" } ?? "")
     }
 
-    static func format(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
-    }
-
-    static func writeStandardError(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
-    }
 }

@@ -1,5 +1,7 @@
+import RBMSystem
+
 /// A problem with an HDF5 file. Every message names the file.
-public enum StoreError: Error, Equatable, Codable, CustomStringConvertible {
+public enum StoreError: ExitStatusError, Equatable, Codable {
     case notHDF5(path: String)
     case cannotOpen(path: String)
     case cannotCreate(path: String, detail: String)

@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import RBMSystem
 import Testing
 import RBM
 @testable import RBMExperiments

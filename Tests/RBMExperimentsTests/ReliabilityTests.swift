@@ -1,4 +1,5 @@
 import Foundation
+import RBMSystem
 import Testing
 import RBM
 import RBMStore

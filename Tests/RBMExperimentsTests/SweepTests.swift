@@ -126,14 +126,14 @@ func writeSweep(_ folder: SyntheticIDXFolder, name: String = "tiny-sweep", body:
         let path = try writeSweep(folder, body: "grid:\n  training.learning_rate: [0.01, 0.2]\n  model.hidden: [2, 8]\nmetric: reconstruction_error\n")
         let runner = try runner(path)
         let outcomes = try runner.run()
-        let values = outcomes.compactMap { $0.value(of: "reconstruction_error") }
+        let values = outcomes.compactMap { $0.value(of: .reconstructionError) }
         #expect(values.count == 4 && values == values.sorted())
         let rows = try String(contentsOfFile: runner.folder + "/results.csv", encoding: .utf8).split(separator: "\n").dropFirst()
         for (rank, row) in rows.enumerated() {
             let fields = row.split(separator: ",", omittingEmptySubsequences: false)
             #expect(fields[0] == Substring(String(rank + 1)) && fields[1] == Substring(outcomes[rank].point.id))
             #expect(fields[3] == Substring(outcomes[rank].point.values[0].value) && fields[4] == Substring(outcomes[rank].point.values[1].value))
-            #expect(Double(fields[5]) == outcomes[rank].value(of: "reconstruction_error"))
+            #expect(Double(fields[5]) == outcomes[rank].value(of: .reconstructionError))
         }
         let html = try String(contentsOfFile: runner.folder + "/report.html", encoding: .utf8)
         #expect(html.contains(outcomes[0].point.id))
@@ -165,8 +165,8 @@ func writeSweep(_ folder: SyntheticIDXFolder, name: String = "tiny-sweep", body:
         for outcome in outcomes {
             let twin = try #require(reference.first { $0.point.values[0].value == outcome.point.values[0].value })
             // (A skipped run's metrics come back from the checkpoint's float32 history.)
-            let value = try #require(outcome.value(of: "reconstruction_error"))
-            let twinValue = try #require(twin.value(of: "reconstruction_error"))
+            let value = try #require(outcome.value(of: .reconstructionError))
+            let twinValue = try #require(twin.value(of: .reconstructionError))
             #expect(abs(value - twinValue) <= 1e-6 * abs(twinValue))
             let a = try Checkpoint.read(path: "\(folder.path)/sweeps/tiny-sweep/\(outcome.point.id)/checkpoint.h5")
             let b = try Checkpoint.read(path: "\(folder.path)/sweeps/reference/\(twin.point.id)/checkpoint.h5")

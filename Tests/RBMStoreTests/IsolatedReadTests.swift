@@ -20,22 +20,6 @@ import RBM
         #expect(IsolatedRead.executable != nil)
     }
 
-    @Test func aSlowChildIsAnnouncedOnceAndKilledAtItsDeadline() throws {
-        var notices = 0
-        let started = Date()
-        let slow = try ChildProcess.run(["/bin/sleep", "30"], timeout: 1.5,
-                                        slowNotice: (after: 0.5, action: { notices += 1 }))
-        #expect(slow.termination == .timedOut)
-        #expect(notices == 1)
-        #expect(Date().timeIntervalSince(started) < 10)
-
-        let quick = try ChildProcess.run(["/bin/echo", "done"], timeout: 30,
-                                         slowNotice: (after: 10, action: { notices += 1 }))
-        #expect(quick.termination == .exited(0))
-        #expect(String(decoding: quick.standardOutput, as: UTF8.self) == "done\n")
-        #expect(notices == 1, "a child that ends before the notice time is not announced")
-    }
-
     @Test(arguments: [true, false])
     func checkpointReadInAChildEqualsTheInProcessRead(persistent: Bool) throws {
         let folder = temporaryFolder()

@@ -65,7 +65,7 @@ func sampleCheckpoint(persistent: Bool = true) -> Checkpoint {
         try sampleCheckpoint().write(to: path)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(throws: StoreError.self) {
-            try AtomicFile.write(to: path) { (temporary: String) throws(StoreError) in
+            try writeAtomically(to: path) { (temporary: String) throws(StoreError) in
                 let file = try HDF5File.create(path: temporary)
                 try file.write("/model/weights", floats: [1, 2], shape: [2])
                 throw StoreError.writeFailed(path: temporary, detail: "simulated crash")

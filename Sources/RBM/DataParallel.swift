@@ -1,0 +1,67 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Hands a pointer or class reference across the `@Sendable` boundary of
+/// `concurrentPerform`. Callers guarantee each worker writes only its own memory.
+public struct UnsafeTransfer<Value>: @unchecked Sendable {
+    public let value: Value
+    public init(_ value: Value) { self.value = value }
+}
+
+/// Runs work items on `workers` threads with a static assignment: worker `w` runs items
+/// w, w + workers, w + 2·workers, … The items' results never depend on which worker ran them,
+/// so the outcome is the same for any worker count.
+public enum DataParallel {
+    public static func forEach(items: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
+        _ = singleThreadedBLAS
+        let threads = max(1, min(workers, items))
+        if threads == 1 {
+            for item in 0..<items { body(item) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: threads) { worker in
+            var item = worker
+            while item < items {
+                body(item)
+                item += threads
+            }
+        }
+    }
+
+    /// Computes `body` for each chunk of `0..<count` and returns the results in chunk order.
+    public static func mapChunks<Result>(
+        count: Int, chunkSize: Int, workers: Int,
+        _ body: @Sendable (Range<Int>) -> Result
+    ) -> [Result] {
+        let chunks = count == 0 ? 0 : (count + chunkSize - 1) / chunkSize
+        let results = UnsafeMutableBufferPointer<Result?>.allocate(capacity: chunks)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        let transfer = UnsafeTransfer(results)
+        forEach(items: chunks, workers: workers) { chunk in
+            let range = chunk * chunkSize..<min(count, (chunk + 1) * chunkSize)
+            transfer.value[chunk] = body(range)
+        }
+        return results.map { $0! }
+    }
+}
+
+/// Every BLAS call runs inside a worker (or alone), so OpenBLAS's own threads would only
+/// compete for the same cores: set once, before the first parallel section.
+private let singleThreadedBLAS: Void = BLAS.useSingleThread()
+
+extension DataParallel {
+    /// The worker count to use: `requested`, or every core when nil.
+    public static func workers(_ requested: Int?) -> Int { requested ?? availableCores }
+}
+
+/// The number of processor cores this process may use.
+public var availableCores: Int {
+    #if canImport(Glibc)
+    return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    #else
+    return 1
+    #endif
+}

@@ -1,0 +1,55 @@
+/// The elementwise kernels of the update, written with explicit SIMD so that the order of
+/// operations on each element is fixed.
+enum ParameterUpdate {
+    static func add(_ source: UnsafeMutablePointer<Float>, into destination: UnsafeMutablePointer<Float>,
+                    count: Int) {
+        let vectorCount = count / 8 * 8
+        let rawSource = UnsafeRawPointer(source)
+        let rawDestination = UnsafeMutableRawPointer(destination)
+        var index = 0
+        while index < vectorCount {
+            let offset = index * 4
+            let sum = rawDestination.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                + rawSource.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            rawDestination.storeBytes(of: sum, toByteOffset: offset, as: SIMD8<Float>.self)
+            index += 8
+        }
+        while index < count {
+            destination[index] += source[index]
+            index += 1
+        }
+    }
+
+    /// Δ ← μΔ + ε(scale·G − λθ);  θ ← θ + Δ.
+    static func momentumStep(
+        parameters: UnsafeMutablePointer<Float>, velocity: UnsafeMutablePointer<Float>,
+        statistics: UnsafeMutablePointer<Float>, count: Int, scale: Float, weightDecay: Float,
+        hyperparameters: UpdateHyperparameters
+    ) {
+        let epsilon = hyperparameters.learningRate
+        let mu = hyperparameters.momentum
+        let vectorCount = count / 8 * 8
+        let rawParameters = UnsafeMutableRawPointer(parameters)
+        let rawVelocity = UnsafeMutableRawPointer(velocity)
+        let rawStatistics = UnsafeRawPointer(statistics)
+        var index = 0
+        while index < vectorCount {
+            let offset = index * 4
+            let theta = rawParameters.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let g = rawStatistics.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let delta = rawVelocity.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let gradient = scale * g - weightDecay * theta
+            let step = mu * delta + epsilon * gradient
+            rawVelocity.storeBytes(of: step, toByteOffset: offset, as: SIMD8<Float>.self)
+            rawParameters.storeBytes(of: theta + step, toByteOffset: offset, as: SIMD8<Float>.self)
+            index += 8
+        }
+        while index < count {
+            let gradient = scale * statistics[index] - weightDecay * parameters[index]
+            let step = mu * velocity[index] + epsilon * gradient
+            velocity[index] = step
+            parameters[index] += step
+            index += 1
+        }
+    }
+}

@@ -1,0 +1,58 @@
+/// The pointer-level computations shared by the model's API, the trainer and evaluation.
+public enum RBMKernels {
+    /// out = σ(v·W + c), v: rows × n_visible, out: rows × n_hidden.
+    @inlinable
+    public static func hiddenProbabilities(
+        visible: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
+        hiddenBias: UnsafePointer<Float>, visibleCount: Int, hiddenCount: Int,
+        into output: UnsafeMutablePointer<Float>
+    ) {
+        BLAS.gemm(m: rows, n: hiddenCount, k: visibleCount, a: visible, b: weights, c: output)
+        Logistic.applyWithBias(output, rows: rows, columns: hiddenCount, bias: hiddenBias)
+    }
+
+    /// out = σ(h·Wᵀ + b), h: rows × n_hidden, out: rows × n_visible.
+    @inlinable
+    public static func visibleProbabilities(
+        hidden: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
+        visibleBias: UnsafePointer<Float>, visibleCount: Int, hiddenCount: Int,
+        into output: UnsafeMutablePointer<Float>
+    ) {
+        BLAS.gemm(m: rows, n: visibleCount, k: hiddenCount, a: hidden, b: weights,
+                  transposeB: true, c: output)
+        Logistic.applyWithBias(output, rows: rows, columns: visibleCount, bias: visibleBias)
+    }
+
+    /// F(v) per row, accumulated in double precision. `scratch` holds rows × n_hidden floats.
+    public static func freeEnergies(
+        visible: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
+        visibleBias: [Float], hiddenBias: [Float], scratch: UnsafeMutablePointer<Float>,
+        into output: UnsafeMutablePointer<Double>
+    ) {
+        let visibleCount = visibleBias.count
+        let hiddenCount = hiddenBias.count
+        BLAS.gemm(m: rows, n: hiddenCount, k: visibleCount, a: visible, b: weights, c: scratch)
+        for row in 0..<rows {
+            var energy = 0.0
+            let v = visible + row * visibleCount
+            for i in 0..<visibleCount { energy -= Double(visibleBias[i]) * Double(v[i]) }
+            let preactivation = scratch + row * hiddenCount
+            for j in 0..<hiddenCount {
+                energy -= softplus(Double(preactivation[j]) + Double(hiddenBias[j]))
+            }
+            output[row] = energy
+        }
+    }
+
+    /// out = v·W + c (no logistic), rows × n_hidden.
+    @inlinable
+    public static func affine(visible: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
+                              hiddenBias: UnsafePointer<Float>, visibleCount: Int, hiddenCount: Int,
+                              into output: UnsafeMutablePointer<Float>) {
+        BLAS.gemm(m: rows, n: hiddenCount, k: visibleCount, a: visible, b: weights, c: output)
+        for row in 0..<rows {
+            let target = output + row * hiddenCount
+            for j in 0..<hiddenCount { target[j] += hiddenBias[j] }
+        }
+    }
+}

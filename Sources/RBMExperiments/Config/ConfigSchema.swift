@@ -1,0 +1,205 @@
+import RBM
+import RBMData
+import RBMSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One settable key of a config: its section, name, what it accepts, and how it is stored.
+struct ConfigField: Sendable {
+    let section: String
+    let key: String
+    /// What the key accepts, for error messages and `rbm train --help`.
+    let expected: String
+    let read: @Sendable (ConfigScalar, inout ExperimentConfig) throws(ConfigValueProblem) -> Void
+    let render: @Sendable (ExperimentConfig) -> String
+
+    var path: String { "\(section).\(key)" }
+}
+
+/// Why a scalar was refused (the caller adds the file, key path and line).
+enum ConfigValueProblem: Error {
+    case wrongType(expected: String)
+    case outOfRange(expected: String)
+}
+
+/// A scalar as written in the file.
+struct ConfigScalar: Sendable {
+    var text: String
+    var quoted: Bool
+}
+
+/// The keys a config may have, section by section.
+enum ConfigSchema {
+    static let sections = ["data", "model", "training", "evaluation", "output"]
+
+    static let fields: [ConfigField] = [
+        string("data", "path", "a folder of IDX files", \.data.path),
+        integer("data", "validation", 0...10_000_000, \.data.validation),
+        integer("data", "train_samples", 0...100_000_000, \.data.trainSamples, note: " (0: all)"),
+        choice("data", "binarization", \.data.binarization),
+        integer("model", "hidden", 1...1_000_000, \.model.hidden),
+        real("model", "weight_std", .closed(0, 10), \.model.weightStd),
+        choice("model", "visible_bias_init", \.model.visibleBiasInit),
+        choice("training", "sampler", \.training.sampler),
+        integer("training", "gibbs_steps", 1...100_000, \.training.gibbsSteps),
+        integer("training", "epochs", 1...1_000_000, \.training.epochs),
+        integer("training", "batch_size", 1...1_000_000, \.training.batchSize),
+        integer("training", "shards", 1...4096, \.training.shards),
+        ConfigField(
+            section: "training", key: "workers", expected: "auto or an integer in 1...1024",
+            read: { scalar, config throws(ConfigValueProblem) in
+                if scalar.text == "auto" { config.training.workers = nil; return }
+                guard let value = Int(scalar.text) else { throw .wrongType(expected: "auto or an integer") }
+                guard (1...1024).contains(value) else { throw .outOfRange(expected: "auto or an integer in 1...1024") }
+                config.training.workers = value
+            },
+            render: { $0.training.workers.map(String.init) ?? "auto" }),
+        real("training", "learning_rate", .openLow(0, 1e6), \.training.learningRate),
+        choice("training", "learning_rate_decay", \.training.learningRateDecay),
+        real("training", "final_learning_rate", .openLow(0, 1e6), \.training.finalLearningRate),
+        real("training", "momentum", .halfOpen(0, 1), \.training.momentum),
+        real("training", "final_momentum", .halfOpen(0, 1), \.training.finalMomentum),
+        integer("training", "momentum_switch_epoch", 0...1_000_000, \.training.momentumSwitchEpoch),
+        real("training", "weight_decay", .closed(0, 1e6), \.training.weightDecay),
+        ConfigField(
+            section: "training", key: "seed", expected: "an integer in 0...2^64−1",
+            read: { scalar, config throws(ConfigValueProblem) in
+                guard let value = UInt64(scalar.text) else {
+                    throw Int(scalar.text) != nil ? .outOfRange(expected: "an integer in 0...2^64−1")
+                        : .wrongType(expected: "an integer")
+                }
+                config.training.seed = value
+            },
+            render: { String($0.training.seed) }),
+        integer("evaluation", "monitor_samples", 0...100_000_000, \.evaluation.monitorSamples),
+        integer("evaluation", "every", 0...1_000_000, \.evaluation.every, note: " (epochs; 0: never)"),
+        choice("evaluation", "split", \.evaluation.split),
+        choice("evaluation", "log_likelihood", \.evaluation.logLikelihood),
+        integer("evaluation", "ais_runs", 1...1_000_000, \.evaluation.aisRuns),
+        integer("evaluation", "ais_betas", 3...100_000_000, \.evaluation.aisBetas),
+        boolean("evaluation", "pseudo_likelihood", \.evaluation.pseudoLikelihood),
+        integer("evaluation", "samples", 0...100_000_000, \.evaluation.samples, note: " (0: all)"),
+        string("output", "folder", "a folder path", \.output.folder),
+        string("output", "name", "a run name (letters, digits, - _ .)", \.output.name),
+        integer("output", "checkpoint_every", 0...1_000_000, \.output.checkpointEvery, note: " (epochs; 0: only at the end)"),
+        boolean("output", "features", \.output.features),
+        boolean("output", "pictures", \.output.pictures),
+    ]
+
+    /// Keys that may change between a run and its resumption without changing what the
+    /// remaining updates compute.
+    static let resumableChanges: Set<String> = [
+        "training.epochs", "training.workers", "evaluation.monitor_samples", "evaluation.every",
+        "evaluation.split", "evaluation.log_likelihood", "evaluation.ais_runs", "evaluation.ais_betas",
+        "evaluation.pseudo_likelihood", "evaluation.samples", "output.folder",
+        "output.name", "output.checkpoint_every", "output.features", "output.pictures",
+    ]
+
+    static func fields(in section: String) -> [ConfigField] { fields.filter { $0.section == section } }
+
+    // MARK: Field builders
+
+    static func integer(_ section: String, _ key: String, _ range: ClosedRange<Int>,
+                        _ path: WritableKeyPath<ExperimentConfig, Int> & Sendable,
+                        note: String = "") -> ConfigField {
+        let expected = "an integer in \(range.lowerBound)...\(range.upperBound)\(note)"
+        return ConfigField(
+            section: section, key: key, expected: expected,
+            read: { scalar, config throws(ConfigValueProblem) in
+                guard let value = Int(scalar.text) else {
+                    if let real = Double(scalar.text), real.isFinite {
+                        throw .wrongType(expected: "an integer (found \(scalar.text))")
+                    }
+                    throw .wrongType(expected: "an integer")
+                }
+                guard range.contains(value) else { throw .outOfRange(expected: expected) }
+                config[keyPath: path] = value
+            },
+            render: { String($0[keyPath: path]) })
+    }
+
+    enum RealRange: Sendable {
+        case closed(Double, Double), openLow(Double, Double), halfOpen(Double, Double)
+
+        func contains(_ value: Double) -> Bool {
+            switch self {
+            case let .closed(low, high): return value >= low && value <= high
+            case let .openLow(low, high): return value > low && value <= high
+            case let .halfOpen(low, high): return value >= low && value < high
+            }
+        }
+
+        var description: String {
+            switch self {
+            case let .closed(low, high): return "a number in [\(low), \(high)]"
+            case let .openLow(low, high): return "a number in (\(low), \(high)]"
+            case let .halfOpen(low, high): return "a number in [\(low), \(high))"
+            }
+        }
+    }
+
+    static func real(_ section: String, _ key: String, _ range: RealRange,
+                     _ path: WritableKeyPath<ExperimentConfig, Double> & Sendable) -> ConfigField {
+        ConfigField(
+            section: section, key: key, expected: range.description,
+            read: { scalar, config throws(ConfigValueProblem) in
+                guard let value = parseReal(scalar.text) else { throw .wrongType(expected: "a number") }
+                guard value.isFinite, range.contains(value) else {
+                    throw .outOfRange(expected: range.description)
+                }
+                config[keyPath: path] = value
+            },
+            render: { "\($0[keyPath: path])" })
+    }
+
+    static func choice<Choice: RawRepresentable & CaseIterable & Sendable>(
+        _ section: String, _ key: String,
+        _ path: WritableKeyPath<ExperimentConfig, Choice> & Sendable
+    ) -> ConfigField where Choice.RawValue == String {
+        let names = Choice.allCases.map(\.rawValue)
+        let expected = "one of " + names.joined(separator: ", ")
+        return ConfigField(
+            section: section, key: key, expected: expected,
+            read: { scalar, config throws(ConfigValueProblem) in
+                guard let value = Choice(rawValue: scalar.text) else {
+                    throw .outOfRange(expected: expected)
+                }
+                config[keyPath: path] = value
+            },
+            render: { $0[keyPath: path].rawValue })
+    }
+
+    /// A number as YAML writes it, including `.nan`, `.inf` and `-.inf` (so that those are
+    /// reported as out of range rather than as not numbers).
+    static func parseReal(_ text: String) -> Double? {
+        switch text.lowercased() {
+        case ".nan": return .nan
+        case ".inf", "+.inf": return .infinity
+        case "-.inf": return -.infinity
+        default: return Double(text)
+        }
+    }
+
+    static func boolean(_ section: String, _ key: String,
+                        _ path: WritableKeyPath<ExperimentConfig, Bool> & Sendable) -> ConfigField {
+        ConfigField(
+            section: section, key: key, expected: "true or false",
+            read: { scalar, config throws(ConfigValueProblem) in
+                switch scalar.text.lowercased() {
+                case "true", "yes", "on": config[keyPath: path] = true
+                case "false", "no", "off": config[keyPath: path] = false
+                default: throw .wrongType(expected: "true or false")
+                }
+            },
+            render: { $0[keyPath: path] ? "true" : "false" })
+    }
+
+    static func string(_ section: String, _ key: String, _ expected: String,
+                       _ path: WritableKeyPath<ExperimentConfig, String> & Sendable) -> ConfigField {
+        ConfigField(
+            section: section, key: key, expected: expected,
+            read: { scalar, config throws(ConfigValueProblem) in config[keyPath: path] = scalar.text },
+            render: { $0[keyPath: path] })
+    }
+}

@@ -1,0 +1,132 @@
+import RBM
+import RBMData
+import RBMSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A training experiment: what data, what model, how to train, what to measure, where to
+/// write. Every field has a default; a config file names only what it changes.
+public struct ExperimentConfig: Sendable, Equatable {
+    public struct Data: Sendable, Equatable {
+        /// A folder of IDX files in the MNIST layout (`train-images-idx3-ubyte[.gz]`, …).
+        public var path = "/usr/share/datasets/fashion-mnist"
+        /// How many of the last training samples are held out for validation.
+        public var validation = 10_000
+        /// Use only the first N training samples (0: all of them).
+        public var trainSamples = 0
+        public var binarization = Binarization.stochastic
+    }
+
+    public struct Model: Sendable, Equatable {
+        public var hidden = 500
+        /// σ of the initial weights, W ~ N(0, σ²).
+        public var weightStd = 0.01
+        /// `data`: b = log(p/(1−p)) from the training marginals; `zero`: b = 0.
+        public var visibleBiasInit = VisibleBiasInit.data
+    }
+
+    public enum VisibleBiasInit: String, Sendable, CaseIterable { case data, zero }
+
+    public enum LearningRateDecay: String, Sendable, CaseIterable {
+        /// ε stays at `learning_rate`.
+        case none
+        /// ε goes linearly from `learning_rate` (first epoch) to `final_learning_rate` (last).
+        case linear
+        /// ε goes geometrically from `learning_rate` to `final_learning_rate`.
+        case exponential
+    }
+
+    public struct Training: Sendable, Equatable {
+        public var sampler = SamplerKind.persistentContrastiveDivergence
+        public var gibbsSteps = 1
+        public var epochs = 20
+        public var batchSize = 100
+        /// Pieces each minibatch is cut into. Part of the experiment: changing it changes
+        /// the random streams' grouping and so the exact numbers; `workers` never does.
+        public var shards = 2
+        /// Threads; nil means all cores.
+        public var workers: Int? = nil
+        public var learningRate = 0.05
+        public var learningRateDecay = LearningRateDecay.none
+        public var finalLearningRate = 0.005
+        /// μ for the first `momentum_switch_epoch` epochs, then `final_momentum` (Hinton's 0.5 → 0.9).
+        public var momentum = 0.5
+        public var finalMomentum = 0.9
+        public var momentumSwitchEpoch = 5
+        public var weightDecay = 0.0001
+        public var seed: UInt64 = 1
+    }
+
+    public enum EvaluationSplit: String, Sendable, CaseIterable { case validation, test, train }
+
+    public struct Evaluation: Sendable, Equatable {
+        /// Samples of the training and validation data used for the per-epoch monitors.
+        public var monitorSamples = 5_000
+        /// Evaluate the log-likelihood every N epochs and after the last (0: never).
+        public var every = 0
+        public var split = EvaluationSplit.validation
+        public var logLikelihood = LogLikelihoodMethod.auto
+        public var aisRuns = 100
+        public var aisBetas = 14_500
+        /// Also compute the exact pseudo-likelihood (n_visible × n_hidden work per sample).
+        public var pseudoLikelihood = true
+        /// Evaluate on the first N samples of the split (0: all).
+        public var samples = 0
+    }
+
+    public struct Output: Sendable, Equatable {
+        /// Parent folder of run folders.
+        public var folder = "runs"
+        /// The run folder's name; empty means the config file's name.
+        public var name = ""
+        /// Write checkpoint.h5 every N epochs (and always after the last); 0: only at the end.
+        public var checkpointEvery = 1
+        /// Write features.h5 (P(h=1|v) of every split) when training ends.
+        public var features = true
+        /// Write filters.png, reconstructions.png, samples.png, curves.svg and report.html.
+        public var pictures = true
+    }
+
+    public var data = Data()
+    public var model = Model()
+    public var training = Training()
+    public var evaluation = Evaluation()
+    public var output = Output()
+
+    public init() {}
+
+    /// ε for a 0-based epoch under the configured decay.
+    public func learningRate(epoch: Int) -> Double {
+        let fraction = training.epochs > 1 ? Double(epoch) / Double(training.epochs - 1) : 0
+        let start = training.learningRate, end = training.finalLearningRate
+        switch training.learningRateDecay {
+        case .none: return start
+        case .linear: return start + (end - start) * fraction
+        case .exponential: return start * pow(end / start, fraction)
+        }
+    }
+
+    /// μ for a 0-based epoch.
+    public func momentum(epoch: Int) -> Double {
+        epoch < training.momentumSwitchEpoch ? training.momentum : training.finalMomentum
+    }
+
+    /// What periodic evaluation computes (`evaluation.*`), on `workers` threads.
+    public func evaluationOptions(workers: Int) -> EvaluationOptions {
+        EvaluationOptions(logLikelihood: evaluation.logLikelihood, aisRuns: evaluation.aisRuns, aisBetas: evaluation.aisBetas,
+                          pseudoLikelihood: evaluation.pseudoLikelihood, seed: training.seed, workers: workers)
+    }
+
+    /// Threads to use: `training.workers`, or every core when it is not set.
+    public var workers: Int { training.workers ?? availableCores }
+
+    /// The trainer's configuration on this machine.
+    public func trainerConfiguration() -> TrainerConfiguration {
+        TrainerConfiguration(
+            batchSize: training.batchSize, shards: training.shards,
+            workers: workers, sampler: training.sampler,
+            gibbsSteps: training.gibbsSteps, weightDecay: Float(training.weightDecay),
+            seed: training.seed)
+    }
+}

@@ -1,0 +1,58 @@
+import RBM
+import RBMData
+import RBMStore
+import RBMSystem
+
+extension FeatureExtraction {
+    /// `rbm features CHECKPOINT --data D`: P(h=1|v) of every split of `data` (a config: its
+    /// train, validation and test splits; an IDX folder: the whole training file and the test
+    /// file), streamed a block at a time, written to `out` (default: features.h5 beside the
+    /// checkpoint). Returns the file written.
+    @discardableResult
+    public static func extract(checkpoint path: String, data: String, out: String?, workers: Int?,
+                               log: (String) -> Void = { print($0) }) throws -> String {
+        let saved = try IsolatedRead.checkpoint(path: path)
+        var folder = data
+        var validation = 0
+        var threshold = (try? ConfigLoader.parse(saved.config, file: path))?.data.binarization == .threshold
+        if !isDirectory(data) {
+            let config = try ConfigLoader.load(path: data)
+            folder = config.data.path
+            validation = config.data.validation
+            threshold = config.data.binarization == .threshold
+        }
+        let splits = try streamedSplits(folder: folder, validation: validation, threshold: threshold)
+        let output = out ?? RunFolder(holding: path).features
+        let progress = ProgressLine()
+        try write(model: saved.model, splits: splits, to: output,
+                  provenance: .init(createdBy: rbmVersion, checkpointPath: path, checkpointSHA256: try SHA256.hex(ofFile: path),
+                                    hiddenCount: saved.model.hiddenCount, dataset: folder),
+                  workers: DataParallel.workers(workers)) { name, done, count in
+            progress.update("\(name): \(done)/\(count) samples")
+        }
+        progress.clear()
+        log("wrote \(output): " + splits.map { "\($0.name) \($0.count)×\(saved.model.hiddenCount)" }.joined(separator: ", "))
+        return output
+    }
+
+    /// The splits of an IDX folder as streams: train (less the last `validation` rows),
+    /// validation (those rows) when asked for, and test when the folder has a test file.
+    static func streamedSplits(folder: String, validation: Int, threshold: Bool) throws -> [any FeatureSplitSource] {
+        let imagesPath = try IDXFolder.locate(folder: folder, name: "train-images-idx3-ubyte")
+        let total = try IDXRowReader(path: imagesPath).count
+        guard validation < total else {
+            throw DataError.notEnoughData(detail: "\(folder): a validation split of \(validation) leaves no training data")
+        }
+        var splits: [any FeatureSplitSource] = [
+            try IDXSplitStream(name: "train", folder: folder, prefix: "train", rows: 0..<(total - validation), threshold: threshold),
+        ]
+        if validation > 0 {
+            splits.append(try IDXSplitStream(name: "validation", folder: folder, prefix: "train",
+                                             rows: (total - validation)..<total, threshold: threshold))
+        }
+        if (try? IDXFolder.locate(folder: folder, name: "t10k-images-idx3-ubyte")) != nil {
+            splits.append(try IDXSplitStream(name: "test", folder: folder, prefix: "t10k", rows: nil, threshold: threshold))
+        }
+        return splits
+    }
+}

@@ -1,0 +1,117 @@
+import RBM
+import RBMData
+import RBMStore
+import RBMSystem
+
+/// A split whose samples are read in order, a block at a time.
+public protocol FeatureSplitSource: AnyObject {
+    var name: String { get }
+    var count: Int { get }
+    var featureCount: Int { get }
+    var hasLabels: Bool { get }
+    /// Where the samples come from, for the file's provenance.
+    var sourceDescription: String { get }
+    func next(maximum: Int) throws -> (values: [Float], labels: [Int32]?)?
+}
+
+extension IDXSplitStream: FeatureSplitSource {
+    public var sourceDescription: String { "\(imagePath) rows \(range.lowerBound)..<\(range.upperBound)" }
+}
+
+/// An in-memory dataset as a split (the training loop's data, already loaded).
+public final class DatasetSplitSource: FeatureSplitSource {
+    public let name: String
+    let dataset: Dataset
+    let threshold: Bool
+    var position = 0
+
+    public init(name: String, dataset: Dataset, threshold: Bool) {
+        self.name = name
+        self.dataset = dataset
+        self.threshold = threshold
+    }
+
+    public var count: Int { dataset.count }
+    public var featureCount: Int { dataset.featureCount }
+    public var hasLabels: Bool { dataset.labels != nil }
+    public var sourceDescription: String { dataset.source }
+
+    public func next(maximum: Int) throws -> (values: [Float], labels: [Int32]?)? {
+        let rows = min(maximum, count - position)
+        guard rows > 0 else { return nil }
+        let range = position..<(position + rows)
+        position += rows
+        var values = Array(dataset.values[(range.lowerBound * featureCount)..<(range.upperBound * featureCount)])
+        if threshold { for index in values.indices { values[index] = values[index] >= 0.5 ? 1 : 0 } }
+        return (values, dataset.labels.map { Array($0[range]) })
+    }
+}
+
+/// Writes hidden features P(h = 1 | v) of one or more splits to an HDF5 feature file, a block
+/// of rows at a time (memory stays bounded), each block computed in parallel over chunks.
+public enum FeatureExtraction {
+    /// Rows read, computed and written together.
+    public static let blockRows = 4096
+
+    /// P(h = 1 | v) for `rows` visible vectors, computed over chunks of 256 rows on `workers`.
+    public static func hiddenProbabilities(model: BernoulliRBM, values: [Float], rows: Int, workers: Int) -> [Float] {
+        var output = [Float](repeating: 0, count: rows * model.hiddenCount)
+        output.withUnsafeMutableBufferPointer { out in
+            values.withUnsafeBufferPointer { input in
+                model.weights.withUnsafeBufferPointer { weights in
+                    let transfer = UnsafeTransfer((out.baseAddress!, input.baseAddress!, weights.baseAddress!, model))
+                    let chunk = 256
+                    let chunks = (rows + chunk - 1) / chunk
+                    BLAS.useSingleThread()
+                    DataParallel.forEach(items: chunks, workers: workers) { index in
+                        let (out, input, weights, model) = transfer.value
+                        let start = index * chunk
+                        let n = min(chunk, rows - start)
+                        RBMKernels.hiddenProbabilities(
+                            visible: input + start * model.visibleCount, rows: n, weights: weights,
+                            hiddenBias: model.hiddenBias, visibleCount: model.visibleCount,
+                            hiddenCount: model.hiddenCount, into: out + start * model.hiddenCount)
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    /// Computes and writes the features of every split; the file appears at `path` only when
+    /// all of them are written.
+    public static func write(
+        model: BernoulliRBM, splits: [any FeatureSplitSource], to path: String,
+        provenance: FeatureFileWriter.Provenance, workers: Int,
+        progress: (String, Int, Int) -> Void = { _, _, _ in }
+    ) throws {
+        for split in splits where split.featureCount != model.visibleCount {
+            throw FeatureError.visibleMismatch(source: split.sourceDescription, dataFeatures: split.featureCount,
+                                               modelVisible: model.visibleCount)
+        }
+        let writer = try FeatureFileWriter(path: path, provenance: provenance)
+        for split in splits {
+            try writer.beginSplit(split.name, rows: split.count, hiddenCount: model.hiddenCount, hasLabels: split.hasLabels)
+            var offset = 0
+            while let block = try split.next(maximum: blockRows) {
+                let rows = block.values.count / split.featureCount
+                let features = hiddenProbabilities(model: model, values: block.values, rows: rows, workers: workers)
+                try writer.writeRows(split: split.name, offset: offset, rows: rows, features: features, labels: block.labels)
+                offset += rows
+                progress(split.name, offset, split.count)
+            }
+        }
+        try writer.finish()
+    }
+}
+
+public enum FeatureError: ExitStatusError {
+    case visibleMismatch(source: String, dataFeatures: Int, modelVisible: Int)
+
+    public var description: String {
+        switch self {
+        case let .visibleMismatch(source, features, visible):
+            return "\(source): samples have \(features) values but the model has \(visible) visible units"
+        }
+    }
+}

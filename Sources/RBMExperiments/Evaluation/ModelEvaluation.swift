@@ -1,0 +1,139 @@
+import RBM
+import RBMData
+import RBMSystem
+
+/// How to get log Z.
+public enum LogLikelihoodMethod: String, Sendable, CaseIterable {
+    /// Exact when the smaller layer has at most `ModelEvaluation.exactLimit` units, else AIS.
+    case auto
+    case exact
+    case ais
+    case none
+}
+
+/// What `rbm evaluate` and periodic evaluation compute.
+public struct EvaluationOptions: Sendable, Equatable {
+    public var logLikelihood = LogLikelihoodMethod.auto
+    public var aisRuns = 100
+    public var aisBetas = 14_500
+    /// Exact pseudo-likelihood over every visible unit (n_visible × n_hidden work per sample).
+    public var pseudoLikelihood = true
+    public var seed: UInt64 = 1
+    public var workers = 1
+
+    public init(logLikelihood: LogLikelihoodMethod = .auto, aisRuns: Int = 100, aisBetas: Int = 14_500,
+                pseudoLikelihood: Bool = true, seed: UInt64 = 1, workers: Int = 1) {
+        self.logLikelihood = logLikelihood
+        self.aisRuns = aisRuns
+        self.aisBetas = aisBetas
+        self.pseudoLikelihood = pseudoLikelihood
+        self.seed = seed
+        self.workers = workers
+    }
+}
+
+/// The numbers a model earns on one split.
+public struct EvaluationReport: Sendable, Equatable {
+    public var split: String
+    public var samples: Int
+    public var reconstructionError: Double
+    public var meanFreeEnergy: Double
+    /// Mean Σᵢ log P(vᵢ | v₋ᵢ), exact, and the one-random-unit estimate.
+    public var pseudoLikelihood: Double?
+    public var stochasticPseudoLikelihood: Double
+    /// "exact" or "AIS (R runs, K β)".
+    public var logPartitionMethod: String?
+    public var logPartitionFunction: Double?
+    public var logPartitionLower: Double?
+    public var logPartitionUpper: Double?
+    public var seconds: Double
+
+    /// Mean log p(v) = −mean F(v) − log Z.
+    public var averageLogLikelihood: Double? { logPartitionFunction.map { -meanFreeEnergy - $0 } }
+    /// The log-likelihood band from the log Z band (a larger Z means a lower likelihood).
+    public var averageLogLikelihoodLower: Double? { logPartitionUpper.map { -meanFreeEnergy - $0 } }
+    public var averageLogLikelihoodUpper: Double? { logPartitionLower.map { -meanFreeEnergy - $0 } }
+
+    public var lines: [String] {
+        var lines = [
+            "split: \(split) (\(samples) samples)",
+            "reconstruction error: \(format(reconstructionError, 3)) (squared, summed over visible units, per sample)",
+            "mean free energy: \(format(meanFreeEnergy, 3))",
+        ]
+        if let pseudoLikelihood { lines.append("pseudo-log-likelihood: \(format(pseudoLikelihood, 3)) nats (exact over all units)") }
+        lines.append("pseudo-log-likelihood, one random unit: \(format(stochasticPseudoLikelihood, 3)) nats")
+        if let logZ = logPartitionFunction, let method = logPartitionMethod, let average = averageLogLikelihood {
+            var band = ""
+            if let low = logPartitionLower, let high = logPartitionUpper, method != "exact" {
+                band = " [\(format(low, 3)), \(format(high, 3))]"
+            }
+            lines.append("log Z: \(format(logZ, 3))\(band) (\(method))")
+            var likelihoodBand = ""
+            if let low = averageLogLikelihoodLower, let high = averageLogLikelihoodUpper, method != "exact" {
+                likelihoodBand = " [\(low.isFinite ? format(low, 2) : "-inf"), \(high.isFinite ? format(high, 2) : "+inf")]"
+            }
+            lines.append("average log-likelihood: \(format(average, 2)) nats\(likelihoodBand)")
+        }
+        lines.append("time: \(format(seconds, 1)) s")
+        return lines
+    }
+}
+
+public enum EvaluationError: ExitStatusError {
+    case exactTooLarge(smallerLayer: Int)
+
+    public var description: String {
+        switch self {
+        case let .exactTooLarge(units):
+            return "exact log Z enumerates 2^\(units) states of the smaller layer; at most \(ModelEvaluation.exactLimit) units are allowed (use AIS)"
+        }
+    }
+}
+
+/// Evaluation of a model on binarized data.
+public enum ModelEvaluation {
+    /// The largest smaller layer `auto` enumerates exactly (2²⁴ states: seconds).
+    public static let exactLimit = 24
+
+    /// - Parameters:
+    ///   - visible: the split's visible vectors (already binarized), `rows` × n_visible.
+    ///   - baseMarginals: the training data's visible marginals, for AIS's base-rate model.
+    public static func evaluate(model: BernoulliRBM, split: String, visible: [Float], rows: Int,
+                                baseMarginals: [Float], options: EvaluationOptions) throws(EvaluationError) -> EvaluationReport {
+        let start = monotonicSeconds()
+        let workers = options.workers
+        let smaller = min(model.visibleCount, model.hiddenCount)
+        var report = EvaluationReport(
+            split: split, samples: rows,
+            reconstructionError: Monitoring.reconstructionError(model: model, visible: visible, rows: rows, workers: workers),
+            meanFreeEnergy: Monitoring.meanFreeEnergy(model: model, visible: visible, rows: rows, workers: workers),
+            pseudoLikelihood: options.pseudoLikelihood
+                ? PseudoLikelihood.mean(model: model, visible: visible, rows: rows, method: .exact, workers: workers) : nil,
+            stochasticPseudoLikelihood: PseudoLikelihood.mean(model: model, visible: visible, rows: rows,
+                                                              method: .stochastic(seed: options.seed), workers: workers),
+            seconds: 0)
+        var method = options.logLikelihood
+        if method == .auto { method = smaller <= exactLimit ? .exact : .ais }
+        switch method {
+        case .exact:
+            guard smaller <= BernoulliRBM.exactEnumerationLimit else { throw .exactTooLarge(smallerLayer: smaller) }
+            let logZ = model.exactLogPartitionFunction(workers: workers)
+            report.logPartitionMethod = "exact"
+            report.logPartitionFunction = logZ
+            report.logPartitionLower = logZ
+            report.logPartitionUpper = logZ
+        case .ais:
+            let estimate = AnnealedImportanceSampling(runs: options.aisRuns, betaCount: options.aisBetas,
+                                                      seed: options.seed, workers: workers)
+                .estimate(model: model, baseVisibleBias: AnnealedImportanceSampling.baseRateBias(marginals: baseMarginals))
+            report.logPartitionMethod = "AIS, \(options.aisRuns) runs, \(options.aisBetas) β"
+            report.logPartitionFunction = estimate.logPartitionFunction
+            report.logPartitionLower = estimate.lower
+            report.logPartitionUpper = estimate.upper
+        case .none, .auto:
+            break
+        }
+        report.seconds = monotonicSeconds() - start
+        return report
+    }
+}

@@ -1,0 +1,170 @@
+import RBM
+import RBMData
+import RBMSystem
+
+/// `rbm bench`: samples per second of CD-1 and PCD-1 updates against the speed of the same
+/// GEMMs alone (the BLAS bound), with 1 worker and with all cores, in one run.
+public struct Benchmark {
+    public struct Row: Sendable {
+        public var label: String
+        public var workers: Int
+        public var samplesPerSecond: Double
+        public var gemmBoundSamplesPerSecond: Double
+        public var gflops: Double
+    }
+
+    public var visibleCount = 784
+    public var hiddenCount = 500
+    public var batchSize = 100
+    public var shards: Int
+    public var updates = 300
+    public var repetitions = 3
+    public var data: Dataset
+
+    public init(data: Dataset, hiddenCount: Int = 500, batchSize: Int = 100, shards: Int = 2,
+                updates: Int = 300) {
+        self.data = data
+        self.visibleCount = data.featureCount
+        self.hiddenCount = hiddenCount
+        self.batchSize = batchSize
+        self.shards = shards
+        self.updates = updates
+    }
+
+    /// Multiply-adds ×2 per sample of one CD-1/PCD-1 update: P(h|v⁰), P(v|h), P(h|v¹), and the
+    /// statistics GEMM over 2B rows.
+    public var flopsPerSample: Double { 2 * Double(visibleCount * hiddenCount) * 5 }
+
+    public func run(workerCounts: [Int], progress: (String) -> Void) -> [Row] {
+        var rows: [Row] = []
+        for sampler in [SamplerKind.contrastiveDivergence, .persistentContrastiveDivergence] {
+            for workers in workerCounts {
+                // Best of `repetitions`: the machine is shared, and the fastest run is the one
+                // least disturbed by others.
+                let bound = (0..<repetitions).map { _ in gemmBound(workers: workers) }.max()!
+                let speed = (0..<repetitions).map { _ in trainerSpeed(sampler: sampler, workers: workers) }.max()!
+                let label = sampler == .contrastiveDivergence ? "CD-1" : "PCD-1"
+                rows.append(Row(label: label, workers: workers, samplesPerSecond: speed,
+                                gemmBoundSamplesPerSecond: bound,
+                                gflops: speed * flopsPerSample / 1e9))
+                progress("\(label) workers=\(workers): \(format(speed, 0)) samples/s (GEMM bound \(format(bound, 0)))")
+            }
+        }
+        return rows
+    }
+
+    func trainerSpeed(sampler: SamplerKind, workers: Int) -> Double {
+        let model = BernoulliRBM.initialized(visibleCount: visibleCount, hiddenCount: hiddenCount,
+                                             seed: 1, visibleMarginals: data.featureMeans)
+        let trainer = DataParallelTrainer(model: model, configuration: TrainerConfiguration(
+            batchSize: batchSize, shards: shards, workers: workers, sampler: sampler, gibbsSteps: 1,
+            weightDecay: 1e-4, seed: 1))
+        let order = shuffledOrder(count: data.count, seed: 1, epoch: 0)
+        let batchesPerEpoch = data.count / batchSize
+        let hyper = UpdateHyperparameters(learningRate: 0.01, momentum: 0.5)
+        func batch(_ index: Int) -> DatasetMinibatch {
+            let start = index % batchesPerEpoch * batchSize
+            return DatasetMinibatch(dataset: data, order: order[start..<(start + batchSize)],
+                                    binarization: .stochastic, epoch: 0, seed: 1)
+        }
+        for index in 0..<20 { trainer.update(batch: batch(index), hyperparameters: hyper) }
+        let start = monotonicSeconds()
+        for index in 0..<updates { trainer.update(batch: batch(index), hyperparameters: hyper) }
+        let seconds = monotonicSeconds() - start
+        return Double(updates * batchSize) / seconds
+    }
+
+    /// The same GEMM calls, shapes and shard split as one update, with nothing else.
+    func gemmBound(workers: Int) -> Double {
+        let nv = visibleCount, nh = hiddenCount
+        let config = TrainerConfiguration(batchSize: batchSize, shards: shards, workers: workers,
+                                          sampler: .contrastiveDivergence, gibbsSteps: 1,
+                                          weightDecay: 0, seed: 1)
+        BLAS.useSingleThread()
+        let weights = UnsafeMutablePointer<Float>.allocate(capacity: nv * nh)
+        weights.initialize(repeating: 0.01, count: nv * nh)
+        let buffers = (0..<shards).map { shard -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) in
+            let n = config.rows(ofShard: shard).count
+            let visible = UnsafeMutablePointer<Float>.allocate(capacity: 2 * n * nv)
+            visible.initialize(repeating: 1, count: 2 * n * nv)
+            let hidden = UnsafeMutablePointer<Float>.allocate(capacity: 2 * n * nh)
+            hidden.initialize(repeating: 0.5, count: 2 * n * nh)
+            let gradient = UnsafeMutablePointer<Float>.allocate(capacity: nv * nh)
+            gradient.initialize(repeating: 0, count: nv * nh)
+            return (visible, hidden, gradient)
+        }
+        defer {
+            weights.deallocate()
+            for (a, b, c) in buffers { a.deallocate(); b.deallocate(); c.deallocate() }
+        }
+        let transfer = UnsafeTransfer((buffers, weights))
+        func oneUpdate() {
+            DataParallel.forEach(items: shards, workers: workers) { shard in
+                let (buffers, weights) = transfer.value
+                let (visible, hidden, gradient) = buffers[shard]
+                let n = config.rows(ofShard: shard).count
+                BLAS.gemm(m: n, n: nh, k: nv, a: visible, b: weights, c: hidden)
+                BLAS.gemm(m: n, n: nv, k: nh, a: hidden, b: weights, transposeB: true, c: visible + n * nv)
+                BLAS.gemm(m: n, n: nh, k: nv, a: visible + n * nv, b: weights, c: hidden + n * nh)
+                BLAS.gemm(m: nv, n: nh, k: 2 * n, a: visible, transposeA: true, b: hidden, c: gradient)
+            }
+        }
+        for _ in 0..<20 { oneUpdate() }
+        let start = monotonicSeconds()
+        for _ in 0..<updates { oneUpdate() }
+        let seconds = monotonicSeconds() - start
+        return Double(updates * batchSize) / seconds
+    }
+
+    /// The results as a Markdown table with the ratios the issue asks for.
+    public static func table(_ rows: [Row], flopsPerSample: Double) -> String {
+        var lines = [
+            "| update | workers | samples/s | GFLOP/s | GEMM-only samples/s | of GEMM bound | speed-up vs 1 worker |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for row in rows {
+            let single = rows.first { $0.label == row.label && $0.workers == 1 }
+            let speedup = single.map { row.samplesPerSecond / $0.samplesPerSecond }
+            lines.append("| \(row.label) | \(row.workers) | \(format(row.samplesPerSecond, 0)) | "
+                + "\(format(row.gflops, 1)) | \(format(row.gemmBoundSamplesPerSecond, 0)) | "
+                + "\(format(100 * row.samplesPerSecond / row.gemmBoundSamplesPerSecond, 1))% | "
+                + "\(speedup.map { format($0, 2) + "×" } ?? "–") |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `rbm bench`: measures CD-1 and PCD-1 on the IDX folder `data` (synthetic images when it
+    /// is nil or missing) for each worker count (default: 1 and all cores), printing each
+    /// measurement and then the table.
+    public static func measure(data: String?, hiddenCount: Int, batchSize: Int, shards: Int, updates: Int,
+                               workerCounts: [Int], log: (String) -> Void = { print($0) }) throws {
+        let dataset: Dataset
+        if let data, fileExists(data) {
+            dataset = try IDXFolder.load(folder: data, validationCount: 0).train
+            log("data: \(dataset.source) (\(dataset.count) samples)")
+        } else {
+            if let data { log("note: \(data) not found; using synthetic data") }
+            dataset = syntheticDataset(count: 10_000, features: 784)
+            log("data: synthetic, 10,000 samples × 784")
+        }
+        let counts = workerCounts.isEmpty ? Array(Set([1, availableCores])).sorted() : workerCounts
+        var bench = Benchmark(data: dataset, hiddenCount: hiddenCount, batchSize: batchSize, shards: shards, updates: updates)
+        bench.repetitions = 3
+        log("\(dataset.featureCount)→\(hiddenCount), batch \(batchSize) in \(shards) shards, \(updates) updates per measurement, best of \(bench.repetitions)")
+        let rows = bench.run(workerCounts: counts, progress: log)
+        log("")
+        log(table(rows, flopsPerSample: bench.flopsPerSample))
+    }
+
+    /// Smooth random images in [0, 1], so binarization and sampling do real work.
+    static func syntheticDataset(count: Int, features: Int) -> Dataset {
+        let stream = RandomStream(seed: 2024, purpose: .evaluation)
+        var values = [Float](repeating: 0, count: count * features)
+        values.withUnsafeMutableBufferPointer { buffer in
+            for row in 0..<count {
+                stream.uniforms(row: UInt32(row), count: features, into: buffer.baseAddress! + row * features)
+            }
+        }
+        return Dataset(values: values, count: count, featureCount: features, source: "synthetic")
+    }
+}

@@ -1,0 +1,109 @@
+import RBM
+import RBMData
+import RBMStore
+import RBMSystem
+
+extension TrainingRun {
+    /// Writes the trainer's state to the run folder's checkpoint (atomically): `epochsDone`
+    /// complete epochs and `batchesDone` minibatches of the next.
+    func writeCheckpoint(_ session: TrainingSession, _ schedule: EpochSchedule, epochsDone: Int,
+                         batchesDone: Int) throws(TrainingError) {
+        let checkpoint = Checkpoint(
+            state: session.trainer.state, sampler: config.training.sampler, config: ConfigLoader.render(config),
+            seed: config.training.seed, epoch: epochsDone, batchInEpoch: batchesDone,
+            learningRate: schedule.learningRate, momentum: schedule.momentum,
+            history: EpochMetrics.history(session.history), createdBy: rbmVersion,
+            imageShape: session.splits.train.imageShape.map { [$0.rows, $0.columns] })
+        do { try checkpoint.write(to: checkpointPath) } catch { throw .store(error) }
+    }
+
+    /// What a run leaves besides its checkpoint, as the config asks: features.h5, then the
+    /// pictures and report.
+    func finish(_ session: TrainingSession) throws(TrainingError) {
+        let model = session.trainer.model
+        if config.output.features { try writeFeatures(model: model, splits: session.splits, workers: session.workers) }
+        if config.output.pictures { try writePicturesAndReport(session) }
+    }
+
+    /// P(h = 1 | v) of every split, with v the pixel intensities (thresholded for `threshold`
+    /// binarization), written to the run folder's features.h5.
+    func writeFeatures(model: BernoulliRBM, splits: DatasetSplits, workers: Int) throws(TrainingError) {
+        let threshold = config.data.binarization == .threshold
+        let sources: [any FeatureSplitSource] = splits.named.map { DatasetSplitSource(name: $0.name, dataset: $0.dataset, threshold: threshold) }
+        do {
+            let digest = folder.hasCheckpoint ? try SHA256.hex(ofFile: checkpointPath) : ""
+            try FeatureExtraction.write(
+                model: model, splits: sources, to: folder.features,
+                provenance: .init(createdBy: rbmVersion, checkpointPath: checkpointPath, checkpointSHA256: digest,
+                                  hiddenCount: model.hiddenCount, dataset: config.data.path),
+                workers: workers) { name, done, total in
+                    progress.update("features: \(name) \(done)/\(total)")
+                }
+            progress.clear()
+            log("features: \(folder.features) (\(sources.map { "\($0.name) \($0.count)" }.joined(separator: ", ")))")
+        } catch let error as StoreError {
+            throw .store(error)
+        } catch {
+            throw .features("\(error)")
+        }
+    }
+
+    /// filters.png, reconstructions.png, samples.png, curves.svg and report.html.
+    func writePicturesAndReport(_ session: TrainingSession) throws(TrainingError) {
+        progress.update("pictures: 1,000 Gibbs steps for the samples…", force: true)
+        let model = session.trainer.model
+        let splits = session.splits
+        let binarization = config.data.binarization
+        let seed = config.training.seed
+        let shown = (splits.test ?? splits.validation ?? splits.train).prefix(20)
+        let chainCount = min(100, config.training.batchSize, splits.train.count)
+        let chainStart = session.trainer.state.chainVisible.map { Array($0.prefix(chainCount * model.visibleCount)) }
+            ?? binarization.evaluationValues(of: splits.train.prefix(chainCount), seed: seed)
+        let inputs = RunReport.Inputs(
+            model: model, images: binarization.evaluationValues(of: shown, seed: seed), imageCount: shown.count,
+            chainStart: chainStart, chainCount: chainCount, shape: splits.train.imageShape, seed: seed,
+            workers: session.workers)
+        do {
+            let pictures = try RunReport.writePictures(inputs, to: runFolder)
+            try RunReport.writeReport(folder: runFolder, title: "RBM run \(config.output.name)",
+                                      configYAML: ConfigLoader.render(config), history: session.history, pictures: pictures)
+            progress.clear()
+            log("pictures: \(pictures.joined(separator: ", ")), \(RunReport.curvesFile), \(RunReport.reportFile)")
+        } catch {
+            throw .pictures("\(error)")
+        }
+    }
+
+    /// Ends the run as diverged unless `isFinite` (the last good checkpoint stays).
+    func checkFinite(_ isFinite: Bool, _ schedule: EpochSchedule) throws(TrainingError) {
+        guard isFinite else {
+            progress.clear()
+            throw .diverged(epoch: schedule.epoch + 1, learningRate: schedule.learningRate)
+        }
+    }
+
+    /// True after every `evaluation.every`-th epoch and after the last.
+    func evaluationDue(after epoch: Int) -> Bool {
+        let every = config.evaluation.every
+        return every > 0 && ((epoch + 1) % every == 0 || epoch + 1 == config.training.epochs)
+    }
+
+    func progressText(_ schedule: EpochSchedule, batch: Int, of batches: Int, epochStart: Double,
+                      runStart: Double) -> String {
+        let now = monotonicSeconds()
+        let epochs = config.training.epochs
+        let fraction = (Double(schedule.epoch) + Double(batch) / Double(batches)) / Double(epochs)
+        let speed = Double(batch * config.training.batchSize) / max(now - epochStart, 1e-9)
+        let elapsed = now - runStart
+        let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : .infinity
+        return "epoch \(schedule.epoch + 1)/\(epochs) \(format(100 * fraction, 1))%  "
+            + "\(groupedThousands(speed)) samples/s  ETA \(formatDuration(eta))"
+    }
+}
+
+extension DatasetSplits {
+    /// The splits present, named train, validation and test, in that order.
+    public var named: [(name: String, dataset: Dataset)] {
+        [("train", train)] + (validation.map { [("validation", $0)] } ?? []) + (test.map { [("test", $0)] } ?? [])
+    }
+}

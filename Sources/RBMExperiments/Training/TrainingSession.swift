@@ -1,0 +1,174 @@
+import RBM
+import RBMData
+import RBMStore
+import RBMSystem
+
+/// Everything `TrainingRun.prepare()` sets up before the first update and the loop carries
+/// from epoch to epoch.
+final class TrainingSession {
+    let splits: DatasetSplits
+    let trainer: DataParallelTrainer
+    /// The epochs recorded so far (restored from the checkpoint when resuming).
+    var history: [EpochMetrics]
+    /// Where training starts: completed epochs, and minibatches done in the next one.
+    let startEpoch: Int
+    let startBatch: Int
+    /// Fixed monitoring sets, binarized once with the evaluation stream.
+    let monitorTrain: MonitorSet
+    let monitorValidation: MonitorSet?
+    /// The periodic evaluation's split, binarized once (nil when evaluation is off), and the
+    /// training marginals for AIS's base-rate model.
+    let evaluationSet: MonitorSet?
+    let baseMarginals: [Float]
+    /// When the run started (`monotonicSeconds`).
+    let started: Double
+
+    var batchesPerEpoch: Int { splits.train.count / trainer.configuration.batchSize }
+    var workers: Int { trainer.configuration.workers }
+
+    init(splits: DatasetSplits, trainer: DataParallelTrainer, history: [EpochMetrics], startEpoch: Int, startBatch: Int,
+         monitorTrain: MonitorSet, monitorValidation: MonitorSet?, evaluationSet: MonitorSet?, baseMarginals: [Float],
+         started: Double) {
+        self.splits = splits
+        self.trainer = trainer
+        self.history = history
+        self.startEpoch = startEpoch
+        self.startBatch = startBatch
+        self.monitorTrain = monitorTrain
+        self.monitorValidation = monitorValidation
+        self.evaluationSet = evaluationSet
+        self.baseMarginals = baseMarginals
+        self.started = started
+    }
+}
+
+/// Visible vectors held fixed for measuring: `rows` × n_visible, already binarized.
+struct MonitorSet {
+    var values: [Float]
+    var rows: Int
+
+    init(_ dataset: Dataset, _ binarization: Binarization, seed: UInt64) {
+        values = binarization.evaluationValues(of: dataset, seed: seed)
+        rows = dataset.count
+    }
+}
+
+extension TrainingRun {
+    /// Loads the data, builds the model (or restores it from the checkpoint), claims the run
+    /// folder (config.yaml and the metrics so far) and binarizes the monitoring sets.
+    func prepare() throws(TrainingError) -> TrainingSession {
+        let started = monotonicSeconds()
+        let splits = try loadData()
+        let train = splits.train
+        let seed = config.training.seed
+        let binarization = config.data.binarization
+        let trainerConfiguration = config.trainerConfiguration()
+
+        // Restore the trainer from the checkpoint, or build a fresh model:
+        // W ~ N(0, σ²), b from the training marginals (Hinton's guide), c = 0.
+        let trainer: DataParallelTrainer
+        var history: [EpochMetrics] = []
+        var startEpoch = 0, startBatch = 0
+        if resume {
+            let checkpoint = try loadCheckpointForResume(visibleCount: train.featureCount)
+            trainer = DataParallelTrainer(state: checkpoint.state, configuration: trainerConfiguration)
+            history = EpochMetrics.metrics(from: checkpoint.history)
+            startEpoch = checkpoint.epoch
+            startBatch = checkpoint.batchInEpoch
+        } else {
+            let marginals: [Float]? = config.model.visibleBiasInit == .data ? binarization.marginals(of: train) : nil
+            let model = BernoulliRBM.initialized(
+                visibleCount: train.featureCount, hiddenCount: config.model.hidden, seed: seed,
+                weightStandardDeviation: Float(config.model.weightStd), visibleMarginals: marginals)
+            trainer = DataParallelTrainer(model: model, configuration: trainerConfiguration)
+        }
+
+        // The run folder comes before any training: a run that cannot write must not start.
+        do {
+            try makeWritableFolder(runFolder)
+            try writeTextAtomically(ConfigLoader.render(config), to: folder.config)
+            try writeTextAtomically(([EpochMetrics.csvHeader] + history.map(\.csvLine)).joined(separator: "\n") + "\n",
+                                    to: folder.metrics)
+        } catch {
+            throw .file(error)
+        }
+
+        let monitorSamples = config.evaluation.monitorSamples
+        return TrainingSession(
+            splits: splits, trainer: trainer, history: history, startEpoch: startEpoch, startBatch: startBatch,
+            monitorTrain: MonitorSet(train.prefix(monitorSamples), binarization, seed: seed),
+            monitorValidation: splits.validation.map { MonitorSet($0.prefix(monitorSamples), binarization, seed: seed) },
+            evaluationSet: try evaluationData(splits), baseMarginals: binarization.marginals(of: train), started: started)
+    }
+
+    /// The IDX folder's splits, the training split cut to `data.train_samples`.
+    func loadData() throws(TrainingError) -> DatasetSplits {
+        var splits: DatasetSplits
+        do {
+            splits = try IDXFolder.load(folder: config.data.path, validationCount: config.data.validation)
+        } catch let error as DataError {
+            let hint: String? = config.data.path.hasPrefix("/usr/share/datasets/")
+                ? "This data set comes from a Debian package: `make deps` installs it." : nil
+            throw .data(error, hint: hint)
+        } catch {
+            throw .data(.readFailed(path: config.data.path, reason: "\(error)"), hint: nil)
+        }
+        if config.data.trainSamples > 0 && config.data.trainSamples < splits.train.count {
+            let source = splits.train.source
+            splits.train = splits.train.prefix(config.data.trainSamples)
+            splits.train.source = source
+        }
+        if splits.train.count < config.training.batchSize {
+            throw .shapeMismatch("\(config.data.path): \(splits.train.count) training samples cannot fill one batch of \(config.training.batchSize) (training.batch_size)")
+        }
+        return splits
+    }
+
+    /// Reads the run folder's checkpoint and checks that it can continue under this config.
+    func loadCheckpointForResume(visibleCount: Int) throws(TrainingError) -> Checkpoint {
+        guard folder.hasCheckpoint else {
+            throw .cannotResume("\(checkpointPath): no checkpoint to resume from (train without --resume first)")
+        }
+        let checkpoint: Checkpoint
+        do { checkpoint = try IsolatedRead.checkpoint(path: checkpointPath) } catch { throw .store(error) }
+        let saved: ExperimentConfig
+        do { saved = try ConfigLoader.parse(checkpoint.config, file: checkpointPath + " (config attribute)") } catch {
+            throw .cannotResume("\(error)")
+        }
+        let changed = ConfigLoader.differences(saved, config).filter { !ConfigSchema.resumableChanges.contains($0.key) }
+        guard changed.isEmpty else {
+            let list = changed.map { "\($0.key): \($0.first) in the checkpoint, \($0.second) now" }.joined(separator: "; ")
+            throw .cannotResume("\(checkpointPath): the run cannot continue exactly under a changed config (\(list)). Start a new run with another output.name instead.")
+        }
+        if saved.training.epochs != config.training.epochs && config.training.learningRateDecay != .none {
+            log("note: training.epochs changed from \(saved.training.epochs) to \(config.training.epochs); the learning-rate decay of the remaining epochs follows the new count")
+        }
+        guard checkpoint.model.visibleCount == visibleCount else {
+            throw .cannotResume("\(checkpointPath): the model has \(checkpoint.model.visibleCount) visible units but the data (\(config.data.path)) have \(visibleCount) features")
+        }
+        return checkpoint
+    }
+
+    /// The split periodic evaluation uses, binarized with the evaluation stream, or nil when
+    /// evaluation is off.
+    func evaluationData(_ splits: DatasetSplits) throws(TrainingError) -> MonitorSet? {
+        guard config.evaluation.every > 0 else { return nil }
+        guard var dataset = splits[config.evaluation.split] else {
+            throw .shapeMismatch("evaluation.split: \(config.data.path) has no \(config.evaluation.split.rawValue) split"
+                + (config.evaluation.split == .validation ? " (data.validation is 0)" : ""))
+        }
+        if config.evaluation.samples > 0 { dataset = dataset.prefix(config.evaluation.samples) }
+        return MonitorSet(dataset, config.data.binarization, seed: config.training.seed)
+    }
+}
+
+extension DatasetSplits {
+    /// The split of that name, nil when the data have none.
+    subscript(split: ExperimentConfig.EvaluationSplit) -> Dataset? {
+        switch split {
+        case .train: return train
+        case .validation: return validation
+        case .test: return test
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+import RBMExperiments
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure update speed (samples/s) against the BLAS bound, 1 worker vs all cores.",
+        discussion: """
+            Times CD-1 and PCD-1 updates (784→500 by default, batch 100) and, in the same run, \
+            the same GEMM calls alone. Uses an MNIST IDX folder when given, else synthetic data.
+            """)
+
+    @Option(help: "An IDX folder (MNIST layout); synthetic data when absent or missing.")
+    var data: String?
+
+    @Option(help: "Hidden units.") var hidden = 500
+    @Option(help: "Rows per minibatch.") var batchSize = 100
+    @Option(help: "Shards per minibatch.") var shards = 2
+    @Option(help: "Updates timed per measurement.") var updates = 300
+    @Option(help: "Worker counts to compare (default: 1 and all cores).") var workers: [Int] = []
+
+    func run() throws {
+        try Benchmark.measure(data: data, hiddenCount: hidden, batchSize: batchSize, shards: shards, updates: updates,
+                              workerCounts: workers)
+    }
+}

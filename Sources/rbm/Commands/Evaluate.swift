@@ -1,0 +1,39 @@
+import ArgumentParser
+import RBM
+import RBMExperiments
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a checkpoint: reconstruction error, free energy, pseudo-likelihood, log Z and log-likelihood.",
+        discussion: """
+            log Z is exact (enumerating the smaller layer) when it has at most 24 units, else \
+            estimated by Annealed Importance Sampling from a base-rate model with the training \
+            data's marginals (Salakhutdinov & Murray 2008), reported with a ±3 standard-error band. \
+            The data and their binarization come from the config stored in the checkpoint \
+            unless --data names a config or an IDX folder.
+            """)
+
+    @Argument(help: "A checkpoint.h5 written by rbm train.")
+    var checkpoint: String
+
+    @Option(help: "train, validation or test.")
+    var split = "test"
+
+    @Option(help: "An experiment config or IDX folder (default: the checkpoint's own config).")
+    var data: String?
+
+    @Option(help: "AIS runs.") var aisRuns = 100
+    @Option(help: "AIS inverse temperatures (the paper's 14,500 by default).") var aisBetas = 14_500
+    @Flag(help: "Compute log Z exactly even above 24 units (up to 30; 2^n work).") var exact = false
+    @Flag(help: "Force AIS even for small models.") var ais = false
+    @Flag(help: "Skip the exact pseudo-likelihood (n_visible × n_hidden work per sample).") var noPseudoLikelihood = false
+    @Option(help: "Use only the first N samples of the split.") var samples: Int?
+    @Option(help: "Threads to use.") var workers: Int?
+
+    func run() throws {
+        let options = EvaluationOptions(logLikelihood: exact ? .exact : (ais ? .ais : .auto), aisRuns: aisRuns,
+                                        aisBetas: aisBetas, pseudoLikelihood: !noPseudoLikelihood,
+                                        workers: DataParallel.workers(workers))
+        try ModelEvaluation.evaluate(checkpoint: checkpoint, split: split, data: data, samples: samples, options: options)
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import RBMExperiments
+
+struct Features: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write hidden features P(h=1|v) of a data set to an HDF5 file.",
+        discussion: """
+            Reads the data as a stream (memory stays bounded) and writes, for each split, \
+            /<split>/features [n_samples, n_hidden] float32 (chunked, gzip+shuffle) and \
+            /<split>/labels, with the checkpoint's path and SHA-256 as provenance. With a \
+            config, the splits are train, validation and test as the config defines them; with \
+            an IDX folder, train (the whole training file) and test.
+            """)
+
+    @Argument(help: "A checkpoint.h5 written by rbm train.")
+    var checkpoint: String
+
+    @Option(help: "An experiment config (YAML) or an IDX folder (MNIST layout).")
+    var data: String
+
+    @Option(help: "The feature file to write (default: features.h5 beside the checkpoint).")
+    var out: String?
+
+    @Option(help: "Threads to use.")
+    var workers: Int?
+
+    func run() throws {
+        try FeatureExtraction.extract(checkpoint: checkpoint, data: data, out: out, workers: workers)
+    }
+}
