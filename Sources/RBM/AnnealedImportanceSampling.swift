@@ -93,6 +93,10 @@ public struct AnnealedImportanceSampling: Sendable {
     }
 
     /// One group of runs through the whole schedule; returns their log weights.
+    ///
+    /// A numeric kernel kept in one piece (over 60 lines): the buffers it sets up are reused
+    /// by every one of the schedule's ~14,500 steps, and the step reads as the paper's
+    /// transition operator only when the weight update and the Gibbs sweep stand together.
     func anneal(model: BernoulliRBM, baseVisibleBias: [Float], runs range: Range<Int>) -> [Double] {
         let n = range.count
         let nv = model.visibleCount, nh = model.hiddenCount

@@ -60,34 +60,33 @@ public struct BernoulliRBM: Sendable, Equatable {
     /// P(h = 1 | v) for `rows` visible vectors stored row-major: σ(vW + c), rows × n_hidden.
     public func hiddenProbabilities(visible: [Float], rows: Int) -> [Float] {
         precondition(visible.count == rows * visibleCount)
-        var output = [Float](repeating: 0, count: rows * hiddenCount)
-        weights.withUnsafeBufferPointer { w in
-            hiddenBias.withUnsafeBufferPointer { c in
-                visible.withUnsafeBufferPointer { v in
-                    output.withUnsafeMutableBufferPointer { out in
-                        RBMKernels.hiddenProbabilities(
-                            visible: v.baseAddress!, rows: rows, weights: w.baseAddress!,
-                            hiddenBias: c.baseAddress!, visibleCount: visibleCount,
-                            hiddenCount: hiddenCount, into: out.baseAddress!)
-                    }
-                }
-            }
+        return conditional(given: visible, rows: rows, bias: hiddenBias) { v, w, c, out in
+            RBMKernels.hiddenProbabilities(visible: v, rows: rows, weights: w, hiddenBias: c, visibleCount: visibleCount,
+                                           hiddenCount: hiddenCount, into: out)
         }
-        return output
     }
 
     /// P(v = 1 | h) for `rows` hidden vectors stored row-major: σ(hWᵀ + b), rows × n_visible.
     public func visibleProbabilities(hidden: [Float], rows: Int) -> [Float] {
         precondition(hidden.count == rows * hiddenCount)
-        var output = [Float](repeating: 0, count: rows * visibleCount)
+        return conditional(given: hidden, rows: rows, bias: visibleBias) { h, w, b, out in
+            RBMKernels.visibleProbabilities(hidden: h, rows: rows, weights: w, visibleBias: b, visibleCount: visibleCount,
+                                            hiddenCount: hiddenCount, into: out)
+        }
+    }
+
+    /// Runs `kernel(input, W, bias, output)` on the arrays' storage; the output has one row of
+    /// `bias.count` values per input row.
+    private func conditional(
+        given input: [Float], rows: Int, bias: [Float],
+        _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+    ) -> [Float] {
+        var output = [Float](repeating: 0, count: rows * bias.count)
         weights.withUnsafeBufferPointer { w in
-            visibleBias.withUnsafeBufferPointer { b in
-                hidden.withUnsafeBufferPointer { h in
+            bias.withUnsafeBufferPointer { b in
+                input.withUnsafeBufferPointer { x in
                     output.withUnsafeMutableBufferPointer { out in
-                        RBMKernels.visibleProbabilities(
-                            hidden: h.baseAddress!, rows: rows, weights: w.baseAddress!,
-                            visibleBias: b.baseAddress!, visibleCount: visibleCount,
-                            hiddenCount: hiddenCount, into: out.baseAddress!)
+                        kernel(x.baseAddress!, w.baseAddress!, b.baseAddress!, out.baseAddress!)
                     }
                 }
             }

@@ -133,6 +133,9 @@ public final class DataParallelTrainer: @unchecked Sendable {
         }
     }
 
+    /// One shard's positive and negative statistics: the whole CD-k / PCD-k chain of its rows.
+    /// A numeric kernel kept in one piece (over 60 lines) so that the data, the k Gibbs steps
+    /// and the statistics GEMM read top to bottom as the algorithm, on the shard's own buffers.
     private func computeStatistics(ofShard shard: Int, batch: some MinibatchSource) {
         let workspace = workspaces[shard]
         let rowRange = configuration.rows(ofShard: shard)

@@ -8,38 +8,30 @@ public enum Monitoring {
     public static func reconstructionError(
         model: BernoulliRBM, visible: [Float], rows: Int, workers: Int
     ) -> Double {
-        guard rows > 0 else { return .nan }
-        let transfer = UnsafeTransfer((model, visible))
-        let sums = DataParallel.mapChunks(count: rows, chunkSize: chunkRows, workers: workers) { range in
-            let (model, visible) = transfer.value
-            let n = range.count
+        meanOverRows(model: model, visible: visible, rows: rows, workers: workers) { model, rowsStart, n in
             var hidden = [Float](repeating: 0, count: n * model.hiddenCount)
             var reconstruction = [Float](repeating: 0, count: n * model.visibleCount)
-            return visible.withUnsafeBufferPointer { v in
-                let rowsStart = v.baseAddress! + range.lowerBound * model.visibleCount
-                return model.weights.withUnsafeBufferPointer { w in
-                    hidden.withUnsafeMutableBufferPointer { h in
-                        reconstruction.withUnsafeMutableBufferPointer { r in
-                            RBMKernels.hiddenProbabilities(
-                                visible: rowsStart, rows: n, weights: w.baseAddress!,
-                                hiddenBias: model.hiddenBias, visibleCount: model.visibleCount,
-                                hiddenCount: model.hiddenCount, into: h.baseAddress!)
-                            RBMKernels.visibleProbabilities(
-                                hidden: h.baseAddress!, rows: n, weights: w.baseAddress!,
-                                visibleBias: model.visibleBias, visibleCount: model.visibleCount,
-                                hiddenCount: model.hiddenCount, into: r.baseAddress!)
-                            var sum = 0.0
-                            for index in 0..<(n * model.visibleCount) {
-                                let difference = Double(rowsStart[index] - r[index])
-                                sum += difference * difference
-                            }
-                            return sum
+            return model.weights.withUnsafeBufferPointer { w in
+                hidden.withUnsafeMutableBufferPointer { h in
+                    reconstruction.withUnsafeMutableBufferPointer { r in
+                        RBMKernels.hiddenProbabilities(
+                            visible: rowsStart, rows: n, weights: w.baseAddress!,
+                            hiddenBias: model.hiddenBias, visibleCount: model.visibleCount,
+                            hiddenCount: model.hiddenCount, into: h.baseAddress!)
+                        RBMKernels.visibleProbabilities(
+                            hidden: h.baseAddress!, rows: n, weights: w.baseAddress!,
+                            visibleBias: model.visibleBias, visibleCount: model.visibleCount,
+                            hiddenCount: model.hiddenCount, into: r.baseAddress!)
+                        var sum = 0.0
+                        for index in 0..<(n * model.visibleCount) {
+                            let difference = Double(rowsStart[index] - r[index])
+                            sum += difference * difference
                         }
+                        return sum
                     }
                 }
             }
         }
-        return sums.reduce(0, +) / Double(rows)
     }
 
     /// Mean free energy (1/N) Σ F(v) over the rows. Comparing it on training and held-out
@@ -47,27 +39,35 @@ public enum Monitoring {
     public static func meanFreeEnergy(
         model: BernoulliRBM, visible: [Float], rows: Int, workers: Int
     ) -> Double {
-        guard rows > 0 else { return .nan }
-        let transfer = UnsafeTransfer((model, visible))
-        let sums = DataParallel.mapChunks(count: rows, chunkSize: chunkRows, workers: workers) { range in
-            let (model, visible) = transfer.value
-            let n = range.count
+        meanOverRows(model: model, visible: visible, rows: rows, workers: workers) { model, rowsStart, n in
             var scratch = [Float](repeating: 0, count: n * model.hiddenCount)
             var energies = [Double](repeating: 0, count: n)
-            visible.withUnsafeBufferPointer { v in
-                model.weights.withUnsafeBufferPointer { w in
-                    scratch.withUnsafeMutableBufferPointer { s in
-                        energies.withUnsafeMutableBufferPointer { e in
-                            RBMKernels.freeEnergies(
-                                visible: v.baseAddress! + range.lowerBound * model.visibleCount,
-                                rows: n, weights: w.baseAddress!, visibleBias: model.visibleBias,
-                                hiddenBias: model.hiddenBias, scratch: s.baseAddress!,
-                                into: e.baseAddress!)
-                        }
+            model.weights.withUnsafeBufferPointer { w in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    energies.withUnsafeMutableBufferPointer { e in
+                        RBMKernels.freeEnergies(
+                            visible: rowsStart, rows: n, weights: w.baseAddress!, visibleBias: model.visibleBias,
+                            hiddenBias: model.hiddenBias, scratch: s.baseAddress!, into: e.baseAddress!)
                     }
                 }
             }
             return energies.reduce(0, +)
+        }
+    }
+
+    /// (1/rows) Σ over chunks of `chunkSum(model, first row of the chunk, rows in it)`, the
+    /// chunks computed on `workers` threads and their sums added in chunk order.
+    static func meanOverRows(
+        model: BernoulliRBM, visible: [Float], rows: Int, workers: Int,
+        _ chunkSum: @escaping @Sendable (BernoulliRBM, UnsafePointer<Float>, Int) -> Double
+    ) -> Double {
+        guard rows > 0 else { return .nan }
+        let transfer = UnsafeTransfer((model, visible))
+        let sums = DataParallel.mapChunks(count: rows, chunkSize: chunkRows, workers: workers) { range in
+            let (model, visible) = transfer.value
+            return visible.withUnsafeBufferPointer { v in
+                chunkSum(model, v.baseAddress! + range.lowerBound * model.visibleCount, range.count)
+            }
         }
         return sums.reduce(0, +) / Double(rows)
     }

@@ -32,7 +32,24 @@ public enum ChildProcess {
     }
 
     public static func run(_ arguments: [String], timeout: Double,
-                    slowNotice: (after: Double, action: () -> Void)? = nil) throws(SpawnError) -> ChildOutcome {
+                           slowNotice: (after: Double, action: () -> Void)? = nil) throws(SpawnError) -> ChildOutcome {
+        let started = monotonicSeconds()
+        let child = try spawn(arguments)
+        var outcome = collectOutput(of: child, until: started + timeout, started: started, slowNotice: slowNotice)
+        outcome.termination = waitForExit(child.pid, until: started + timeout)
+        return outcome
+    }
+
+    /// A started child: its pid and the read ends of its standard output and error.
+    struct Spawned {
+        var pid: pid_t
+        var output: Int32
+        var error: Int32
+    }
+
+    /// posix_spawn with standard input from /dev/null, standard output and error to pipes,
+    /// no other descriptors, no blocked signals and default handlers.
+    static func spawn(_ arguments: [String]) throws(SpawnError) -> Spawned {
         var outputPipe: [Int32] = [-1, -1]
         var errorPipe: [Int32] = [-1, -1]
         guard pipe(&outputPipe) == 0 else { throw SpawnError(description: errnoText("pipe")) }
@@ -83,12 +100,16 @@ public enum ChildProcess {
             close(outputPipe[0]); close(errorPipe[0])
             throw SpawnError(description: "\(arguments[0]): \(String(cString: strerror(spawned)))")
         }
+        return Spawned(pid: pid, output: outputPipe[0], error: errorPipe[0])
+    }
 
+    /// Reads both pipes until the child closes them or `deadline` passes (then closes them),
+    /// keeping all of standard output and the first 64 KiB of standard error.
+    static func collectOutput(of child: Spawned, until deadline: Double, started: Double,
+                              slowNotice: (after: Double, action: () -> Void)?) -> ChildOutcome {
         var outcome = ChildOutcome(termination: .timedOut, standardOutput: [], standardError: [])
-        let started = monotonicSeconds()
-        let deadline = started + timeout
         var pendingNotice = slowNotice
-        var open = [outputPipe[0], errorPipe[0]]
+        var open = [child.output, child.error]
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while !open.isEmpty {
             let now = monotonicSeconds()
@@ -104,7 +125,7 @@ public enum ChildProcess {
             for descriptor in descriptors where descriptor.revents != 0 {
                 let count = read(descriptor.fd, &buffer, buffer.count)
                 if count > 0 {
-                    if descriptor.fd == outputPipe[0] {
+                    if descriptor.fd == child.output {
                         outcome.standardOutput += buffer[0..<count]
                     } else if outcome.standardError.count < 65_536 {
                         outcome.standardError += buffer[0..<count]
@@ -116,28 +137,23 @@ public enum ChildProcess {
             }
         }
         open.forEach { close($0) }
+        return outcome
+    }
 
-        // Both pipes closed: the child has exited or is about to. Wait for it until the deadline.
+    /// Waits for the child until `deadline`, then kills it (SIGKILL) and reaps it.
+    static func waitForExit(_ pid: pid_t, until deadline: Double) -> ChildOutcome.Termination {
         var status: Int32 = 0
         while true {
             let waited = waitpid(pid, &status, WNOHANG)
-            if waited == pid {
-                outcome.termination = decode(status)
-                break
-            }
-            if waited < 0 && errno != EINTR {
-                outcome.termination = .exited(-1)
-                break
-            }
+            if waited == pid { return decode(status) }
+            if waited < 0 && errno != EINTR { return .exited(-1) }
             if monotonicSeconds() >= deadline {
                 kill(pid, SIGKILL)
                 while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                outcome.termination = .timedOut
-                break
+                return .timedOut
             }
             usleep(2_000)
         }
-        return outcome
     }
 
     /// Adds "close every descriptor from 3 up" to `actions`: glibc's

@@ -98,18 +98,3 @@ public enum LearningCurves {
         return format(value, 3)
     }
 }
-
-/// Escapes text for HTML and SVG.
-public func escape(_ text: String) -> String {
-    var result = ""
-    for character in text {
-        switch character {
-        case "&": result += "&amp;"
-        case "<": result += "&lt;"
-        case ">": result += "&gt;"
-        case "\"": result += "&quot;"
-        default: result.append(character)
-        }
-    }
-    return result
-}

@@ -60,9 +60,3 @@ extension SweepRunner {
             """
     }
 }
-
-/// A CSV field, quoted when it holds a comma, a quote or a line break.
-func csvField(_ text: String) -> String {
-    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return text }
-    return "\"" + text.replacingAll("\"", with: "\"\"") + "\""
-}

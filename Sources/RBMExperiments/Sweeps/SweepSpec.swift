@@ -137,12 +137,3 @@ public struct SweepSpec: Sendable {
         }
     }
 }
-
-func shortNumber(_ value: Double) -> String {
-    // Four significant digits, in plain notation (parseable by the config reader).
-    guard value != 0, value.isFinite else { return "\(value)" }
-    var digits = 3
-    var magnitude = abs(value)
-    while magnitude < 1 { magnitude *= 10; digits += 1 }
-    return format(value, min(digits, 12))
-}
