@@ -11,6 +11,7 @@ static inline hid_t rbm_h5t_native_int64(void) { return H5T_NATIVE_INT64; }
 static inline hid_t rbm_h5t_native_uint64(void) { return H5T_NATIVE_UINT64; }
 static inline hid_t rbm_h5t_c_s1(void) { return H5T_C_S1; }
 static inline hid_t rbm_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
+static inline hid_t rbm_h5p_file_access(void) { return H5P_FILE_ACCESS; }
 static inline hid_t rbm_h5p_default(void) { return H5P_DEFAULT; }
 static inline hid_t rbm_h5s_all(void) { return H5S_ALL; }
 static inline unsigned rbm_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }

@@ -49,4 +49,13 @@ public struct DatasetSplits: Sendable {
     public var train: Dataset
     public var validation: Dataset?
     public var test: Dataset?
+    /// What the source lacks by design (no test split, no labels), to be said once.
+    public var notes: [String]
+
+    public init(train: Dataset, validation: Dataset?, test: Dataset?, notes: [String] = []) {
+        self.train = train
+        self.validation = validation
+        self.test = test
+        self.notes = notes
+    }
 }

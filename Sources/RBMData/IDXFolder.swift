@@ -5,21 +5,53 @@ import Glibc
 /// Reads an IDX folder in the MNIST layout: `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
 /// `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`, each plain or with `.gz`.
 public enum IDXFolder {
+    /// The training file, split into train and validation (its last `validationCount`
+    /// samples), and the test file when the folder has one. Every split present is read and
+    /// checked the same way, and must have the training split's sample shape: a damaged test
+    /// file is an error before training, not a split dropped in silence. What is absent by
+    /// design (no test file, no label file) is said in `notes`.
     public static func load(folder: String, validationCount: Int) throws -> DatasetSplits {
-        let train = try loadPair(folder: folder, prefix: "train")
-        let test = try? loadPair(folder: folder, prefix: "t10k")
+        var notes: [String] = []
+        let train = try loadPair(folder: folder, prefix: "train", notes: &notes)
+        var test: Dataset?
+        if (try? locate(folder: folder, name: "t10k-images-idx3-ubyte")) != nil {
+            let loaded = try loadPair(folder: folder, prefix: "t10k", notes: &notes)
+            guard loaded.featureCount == train.featureCount else {
+                throw DataError.badDimensions(
+                    path: loaded.source,
+                    detail: "test samples have \(describeShape(loaded)) but training samples have \(describeShape(train)) (\(train.source))")
+            }
+            test = loaded
+        } else {
+            notes.append("\(folder): no test split (no t10k-images-idx3-ubyte[.gz]); evaluation and features use train and validation")
+        }
         guard validationCount >= 0, validationCount < train.count else {
             throw DataError.notEnoughData(
                 detail: "\(folder): a validation split of \(validationCount) leaves no training data (the training set has \(train.count) samples)")
         }
         if validationCount == 0 {
-            return DatasetSplits(train: train, validation: nil, test: test)
+            return DatasetSplits(train: train, validation: nil, test: test, notes: notes)
         }
         // The literature's convention: the last samples of the training file validate.
         let cut = train.count - validationCount
         var trainPart = train.slice(0..<cut)
         trainPart.source = train.source
-        return DatasetSplits(train: trainPart, validation: train.slice(cut..<train.count), test: test)
+        return DatasetSplits(train: trainPart, validation: train.slice(cut..<train.count), test: test, notes: notes)
+    }
+
+    /// "784 values (28×28)" or "36 values".
+    static func describeShape(_ dataset: Dataset) -> String {
+        "\(dataset.featureCount) values" + (dataset.imageShape.map { " (\($0.rows)×\($0.columns))" } ?? "")
+    }
+
+    /// Images and labels of one split, checked against each other; a missing label file is
+    /// said in `notes`.
+    public static func loadPair(folder: String, prefix: String, notes: inout [String]) throws -> Dataset {
+        let dataset = try loadPair(folder: folder, prefix: prefix)
+        if dataset.labels == nil {
+            notes.append("\(folder): no \(prefix)-labels-idx1-ubyte[.gz]; the \(prefix == "t10k" ? "test" : "training") samples have no labels (features.h5 carries none for them)")
+        }
+        return dataset
     }
 
     /// Images and labels of one split, checked against each other.

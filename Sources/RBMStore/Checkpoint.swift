@@ -52,13 +52,19 @@ public struct Checkpoint: Sendable, Equatable {
 
     public var model: BernoulliRBM { state.model }
 
-    /// Writes the checkpoint to a temporary file beside `path`, flushes it to disk and renames
-    /// it into place: a crash at any moment leaves either the old checkpoint or the new one.
+    /// Builds the file in memory, then writes its bytes to a temporary file beside `path`
+    /// (after checking the free space), flushes them to disk and renames the file into place:
+    /// a crash at any moment leaves either the old checkpoint or the new one, and a full disk
+    /// is an error naming the path and the reason, never a crash inside libhdf5.
     public func write(to path: String) throws(StoreError) {
-        try writeAtomically(to: path) { (temporary: String) throws(StoreError) in
-            let file = try HDF5File.create(path: temporary)
+        let bytes: [UInt8]
+        do {
+            let file = try HDF5File.createInMemory(name: path)
             try writeContents(to: file)
-            try file.flush()
+            bytes = try file.image()
+        }
+        do { try AtomicFile.write(bytes, to: path) } catch {
+            throw .writeFailed(path: path, detail: error.reason)
         }
     }
 

@@ -1,4 +1,5 @@
 import CHDF5
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,6 +25,35 @@ public final class HDF5File {
         let id = H5Fcreate(path, rbm_h5f_acc_trunc(), rbm_h5p_default(), rbm_h5p_default())
         guard id >= 0 else { throw .cannotCreate(path: path, detail: "HDF5 could not create the file") }
         return HDF5File(path: path, id: id)
+    }
+
+    /// Creates a file in memory (HDF5's core driver, no backing store): nothing touches the
+    /// disk until the caller writes `image()` itself, with every write checked. `name` is for
+    /// messages (the file's eventual path).
+    public static func createInMemory(name: String) throws(StoreError) -> HDF5File {
+        rbm_h5_silence_errors()
+        let access = H5Pcreate(rbm_h5p_file_access())
+        guard access >= 0 else { throw .cannotCreate(path: name, detail: "HDF5 could not make a file-access list") }
+        defer { H5Pclose(access) }
+        guard H5Pset_fapl_core(access, 1 << 20, false) >= 0 else {
+            throw .cannotCreate(path: name, detail: "HDF5's in-memory driver is unavailable")
+        }
+        // The core driver refuses a second open file of the same name: make each one unique.
+        let unique = "\(name)#memory-\(inMemoryCounter.add(1, ordering: .relaxed).newValue)"
+        let id = H5Fcreate(unique, rbm_h5f_acc_trunc(), rbm_h5p_default(), access)
+        guard id >= 0 else { throw .cannotCreate(path: name, detail: "HDF5 could not create the file in memory") }
+        return HDF5File(path: name, id: id)
+    }
+
+    /// The bytes of the whole file as it would be on disk (flushed first).
+    public func image() throws(StoreError) -> [UInt8] {
+        try flush()
+        let size = H5Fget_file_image(id, nil, 0)
+        guard size > 0 else { throw .writeFailed(path: path, detail: "HDF5 could not size the file image") }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let copied = bytes.withUnsafeMutableBytes { H5Fget_file_image(id, $0.baseAddress, size) }
+        guard copied == size else { throw .writeFailed(path: path, detail: "HDF5 could not copy the file image") }
+        return bytes
     }
 
     /// Opens an existing file read-only, telling a missing file from one that is not HDF5.
@@ -290,3 +320,5 @@ public final class HDF5File {
         return String(name[..<slash])
     }
 }
+
+private let inMemoryCounter = Atomic<Int>(0)

@@ -17,8 +17,10 @@ import Glibc
 /// Temporaries left by killed processes (the pid in the name no longer runs) are removed the
 /// next time the same file is written.
 public enum AtomicFile {
-    /// Writes `bytes` to `path` atomically.
+    /// Writes `bytes` to `path` atomically, after checking that the folder has room for them.
+    /// A full disk is an error naming the path and the reason; `path` keeps its old contents.
     public static func write(_ bytes: [UInt8], to path: String) throws(FileError) {
+        try checkFreeSpace(for: path, bytes: bytes.count)
         let (temporary, descriptor) = try openTemporary(for: path)
         var offset = 0
         while offset < bytes.count {
@@ -76,6 +78,20 @@ public enum AtomicFile {
     /// Removes a temporary file that will not be committed.
     public static func discard(temporary: String) {
         unlink(temporary)
+    }
+
+    /// Throws when the file system holding `path` has less room than `bytes` (plus 64 KiB for
+    /// the file system's own blocks) for an unprivileged writer.
+    public static func checkFreeSpace(for path: String, bytes: Int) throws(FileError) {
+        var status = statvfs()
+        let folder = split(path).folder
+        guard statvfs(folder.isEmpty ? "." : folder, &status) == 0 else { return }
+        let available = Double(status.f_bavail) * Double(status.f_frsize)
+        let needed = Double(bytes) + 65_536
+        guard available >= needed else {
+            throw FileError(path: path, reason: "no space left on device: writing it needs \(formatBytes(needed)), "
+                + "\(formatBytes(available)) free")
+        }
     }
 
     /// `.<name>.tmp-<pid>` beside `path`: the prefix of this process's temporaries (and, with

@@ -2,7 +2,7 @@ import ArgumentParser
 import RBMStore
 import RBMSystem
 #if canImport(Glibc)
-import Glibc
+@preconcurrency import Glibc  // for `stdout`, read once before any thread starts
 #endif
 
 /// # rbm: the command-line tool
@@ -28,6 +28,9 @@ struct RBMCommand: ParsableCommand {
     static func main() {
         // HDF5 files from outside are read by a child copy of this executable (IsolatedRead).
         IsolatedRead.childrenRunThisExecutable()
+        // Every line reaches a file or a pipe as it is printed, as it would a terminal: a log
+        // of a run killed with -9 keeps its epochs. (The progress line is terminal-only.)
+        setvbuf(stdout, nil, _IOLBF, 0)
         do {
             var command = try parseAsRoot()
             try command.run()

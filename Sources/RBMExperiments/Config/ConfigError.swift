@@ -31,7 +31,9 @@ public enum ConfigError: ExitStatusError, Equatable {
         case let .cannotRead(file, reason):
             return "\(file): cannot read the config: \(reason)"
         case let .invalidYAML(file, detail):
-            return "\(file): not valid YAML: \(detail)"
+            // The parser echoes the offending line, which can be a whole document on one line.
+            let lines = detail.split(separator: "\n", omittingEmptySubsequences: false).prefix(8)
+            return "\(file): not valid YAML: " + lines.map { excerpt(String($0), limit: 200) }.joined(separator: "\n")
         case let .notAMapping(location, found):
             return "\(location): expected a mapping of keys to values, found \(found)"
         case let .unknownKey(location, suggestion, validKeys):

@@ -45,7 +45,9 @@ public enum ConfigLoader {
             }
         }
         for override in overrides { try apply(override: override, to: &config) }
-        try checkConsistency(config, file: file)
+        let overridden = Set(overrides.compactMap { $0.split(separator: "=", maxSplits: 1).first }
+            .map { String($0).trimmingSpaces })
+        try checkConsistency(config, file: file, overridden: overridden)
         return config
     }
 
@@ -92,9 +94,11 @@ public enum ConfigLoader {
         } catch {
             switch error {
             case let .wrongType(expected):
-                throw .wrongType(location, expected: expected, found: "'\(value.text)'")
+                let found = value.quoted ? "the quoted string \"\(excerpt(value.text))\" (write numbers without quotes)"
+                    : "'\(excerpt(value.text))'"
+                throw .wrongType(location, expected: expected, found: found)
             case let .outOfRange(expected):
-                throw .outOfRange(location, expected: expected, found: value.text)
+                throw .outOfRange(location, expected: expected, found: excerpt(value.text))
             }
         }
     }
@@ -126,15 +130,17 @@ public enum ConfigLoader {
         try read(field, ConfigScalar(text: value, quoted: false), at: location, into: &config)
     }
 
-    /// Rules that involve more than one key.
-    static func checkConsistency(_ config: ExperimentConfig, file: String) throws(ConfigError) {
+    /// Rules that involve more than one key. A rule broken by a key that `--set` gave
+    /// (`overridden` key paths) is reported against `--set`, not the file.
+    static func checkConsistency(_ config: ExperimentConfig, file: String, overridden: Set<String> = []) throws(ConfigError) {
+        func source(_ keys: String...) -> String { keys.contains(where: overridden.contains) ? "--set" : file }
         if config.training.shards > config.training.batchSize {
-            throw .inconsistent(ConfigLocation(file: file, keyPath: "training.shards", line: nil),
+            throw .inconsistent(ConfigLocation(file: source("training.shards", "training.batch_size"), keyPath: "training.shards", line: nil),
                                 reason: "\(config.training.shards) shards cannot split a batch of \(config.training.batchSize) rows; use at most training.batch_size shards")
         }
         let name = config.output.name
         if !name.isEmpty, name.contains(where: { !($0.isLetter || $0.isNumber || "-_.".contains($0)) }) || name.hasPrefix(".") {
-            throw .inconsistent(ConfigLocation(file: file, keyPath: "output.name", line: nil),
+            throw .inconsistent(ConfigLocation(file: source("output.name"), keyPath: "output.name", line: nil),
                                 reason: "'\(name)' is not a plain folder name (letters, digits, - _ . only)")
         }
     }
@@ -176,7 +182,7 @@ public enum ConfigLoader {
 
     static func describe(_ node: Node) -> String {
         switch node {
-        case let .scalar(scalar): return "'\(scalar.string)'"
+        case let .scalar(scalar): return "'\(excerpt(scalar.string))'"
         case .mapping: return "a mapping"
         case .sequence: return "a list"
         case .alias: return "an alias"

@@ -107,12 +107,8 @@ enum ConfigSchema {
         return ConfigField(
             section: section, key: key, expected: expected,
             read: { scalar, config throws(ConfigValueProblem) in
-                guard let value = Int(scalar.text) else {
-                    if let real = Double(scalar.text), real.isFinite {
-                        throw .wrongType(expected: "an integer (found \(scalar.text))")
-                    }
-                    throw .wrongType(expected: "an integer")
-                }
+                // Strict like every other type: "32" in quotes is a string, not a number.
+                guard !scalar.quoted, let value = Int(scalar.text) else { throw .wrongType(expected: "an integer") }
                 guard range.contains(value) else { throw .outOfRange(expected: expected) }
                 config[keyPath: path] = value
             },
@@ -144,7 +140,7 @@ enum ConfigSchema {
         ConfigField(
             section: section, key: key, expected: range.description,
             read: { scalar, config throws(ConfigValueProblem) in
-                guard let value = parseReal(scalar.text) else { throw .wrongType(expected: "a number") }
+                guard !scalar.quoted, let value = parseReal(scalar.text) else { throw .wrongType(expected: "a number") }
                 guard value.isFinite, range.contains(value) else {
                     throw .outOfRange(expected: range.description)
                 }

@@ -11,7 +11,7 @@ extension FeatureExtraction {
     @discardableResult
     public static func extract(checkpoint path: String, data: String, out: String?, workers: Int?,
                                log: (String) -> Void = { print($0) }) throws -> String {
-        let saved = try IsolatedRead.checkpoint(path: path)
+        let saved = try Checkpoint.readUsable(path: path)
         var folder = data
         var validation = 0
         var threshold = (try? ConfigLoader.parse(saved.config, file: path))?.data.binarization == .threshold

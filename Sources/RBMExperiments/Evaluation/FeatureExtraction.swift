@@ -45,6 +45,10 @@ public enum FeatureExtraction {
             throw FeatureError.visibleMismatch(source: split.sourceDescription, dataFeatures: split.featureCount,
                                                modelVisible: model.visibleCount)
         }
+        // Room for the features uncompressed (gzip only makes them smaller) and the labels, and
+        // 1 MB for HDF5's own structures: a full disk is said before anything is written.
+        let upperBound = splits.reduce(1 << 20) { $0 + $1.count * (model.hiddenCount + 1) * 4 }
+        try AtomicFile.checkFreeSpace(for: path, bytes: upperBound)
         let writer = try FeatureFileWriter(path: path, provenance: provenance)
         for split in splits {
             try writer.beginSplit(split.name, rows: split.count, hiddenCount: model.hiddenCount, hasLabels: split.hasLabels)

@@ -10,7 +10,7 @@ extension ModelEvaluation {
         guard let chosenSplit = ExperimentConfig.EvaluationSplit(rawValue: split) else {
             throw UsageError("--split must be train, validation or test")
         }
-        let saved = try IsolatedRead.checkpoint(path: path)
+        let saved = try Checkpoint.readUsable(path: path)
         let config = try ExperimentConfig.stored(in: saved, path: path, data: data)
         let splits = try IDXFolder.load(folder: config.data.path, validationCount: config.data.validation)
         guard var dataset = splits[chosenSplit] else { throw UsageError("\(config.data.path) has no \(split) split") }

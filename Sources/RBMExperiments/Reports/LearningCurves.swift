@@ -1,4 +1,7 @@
 import RBMSystem
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Learning curves as a standalone SVG: one panel per quantity, epochs on the x axis.
 public enum LearningCurves {
@@ -59,14 +62,15 @@ public enum LearningCurves {
             func py(_ y: Double) -> Double { top + margin.top + (1 - (y - yLow) / (yHigh - yLow)) * plotHeight }
             body.append("<text x=\"\(margin.left)\" y=\"\(format(top + 18, 1))\" font-size=\"13\" font-weight=\"bold\">\(escape(panel.title))</text>")
             body.append("<rect x=\"\(margin.left)\" y=\"\(format(top + margin.top, 1))\" width=\"\(format(plotWidth, 1))\" height=\"\(format(plotHeight, 1))\" fill=\"none\" stroke=\"#999\"/>")
-            for tick in 0...4 {
-                let y = yLow + (yHigh - yLow) * Double(tick) / 4
-                body.append("<text x=\"\(format(margin.left - 6, 1))\" y=\"\(format(py(y) + 4, 1))\" font-size=\"10\" text-anchor=\"end\">\(tickLabel(y))</text>")
+            let yTicks = ticks(from: yLow, to: yHigh)
+            for y in yTicks.values {
+                body.append("<text x=\"\(format(margin.left - 6, 1))\" y=\"\(format(py(y) + 4, 1))\" font-size=\"10\" text-anchor=\"end\">\(format(y, yTicks.decimals))</text>")
                 body.append("<line x1=\"\(margin.left)\" x2=\"\(format(margin.left + plotWidth, 1))\" y1=\"\(format(py(y), 1))\" y2=\"\(format(py(y), 1))\" stroke=\"#eee\"/>")
             }
-            for tick in 0...4 {
-                let x = xLow + (xHigh - xLow) * Double(tick) / 4
-                body.append("<text x=\"\(format(px(x), 1))\" y=\"\(format(top + panelHeight - 18, 1))\" font-size=\"10\" text-anchor=\"middle\">\(tickLabel(x))</text>")
+            // Epochs are whole numbers: their ticks are too.
+            let xTicks = ticks(from: xLow, to: xHigh, minimumStep: 1)
+            for x in xTicks.values {
+                body.append("<text x=\"\(format(px(x), 1))\" y=\"\(format(top + panelHeight - 18, 1))\" font-size=\"10\" text-anchor=\"middle\">\(format(x, xTicks.decimals))</text>")
             }
             body.append("<text x=\"\(format(margin.left + plotWidth / 2, 1))\" y=\"\(format(top + panelHeight - 4, 1))\" font-size=\"10\" text-anchor=\"middle\">epoch</text>")
             for (seriesIndex, series) in panel.series.enumerated() {
@@ -91,10 +95,22 @@ public enum LearningCurves {
             """
     }
 
-    static func tickLabel(_ value: Double) -> String {
-        let magnitude = abs(value)
-        if magnitude >= 1000 || magnitude == 0 { return format(value, 0) }
-        if magnitude >= 10 { return format(value, 1) }
-        return format(value, 3)
+    /// Axis ticks at round numbers: a step of 1, 2 or 5 × 10^k (at least `minimumStep`) that
+    /// gives about five ticks inside [low, high], and the decimals their labels need.
+    static func ticks(from low: Double, to high: Double, minimumStep: Double = 0) -> (values: [Double], decimals: Int) {
+        let span = high - low
+        guard span > 0, span.isFinite else { return ([low], 0) }
+        let rough = span / 5
+        let power = pow(10, (log10(rough)).rounded(.down))
+        // The round step nearest the rough one on a log scale.
+        let candidates = [1.0, 2, 5, 10].map { $0 * power }
+        let nearest = candidates.min { abs(log($0 / rough)) < abs(log($1 / rough)) } ?? power
+        let step = max(minimumStep, nearest)
+        let decimals = max(0, Int(-(log10(step)).rounded(.down)))
+        // Multiples of the step, rounded to the decimals shown (no 0.30000000000000004).
+        let scale = pow(10, Double(decimals))
+        let first = Int((low / step).rounded(.up)), last = Int((high / step + 1e-9).rounded(.down))
+        let values = first > last ? [low] : (first...last).map { (Double($0) * step * scale).rounded() / scale }
+        return (values, decimals)
     }
 }

@@ -17,6 +17,13 @@ public func escape(_ text: String) -> String {
     return result
 }
 
+/// `text` cut to `limit` characters (with "…" and the count left out), so that a message
+/// quoting what a user wrote stays one readable line however long that was.
+func excerpt(_ text: String, limit: Int = 80) -> String {
+    guard text.count > limit else { return text }
+    return String(text.prefix(limit)) + "… (\(text.count - limit) more characters)"
+}
+
 /// A CSV field, quoted when it holds a comma, a quote or a line break.
 func csvField(_ text: String) -> String {
     guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return text }

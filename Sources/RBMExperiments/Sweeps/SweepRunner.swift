@@ -21,6 +21,9 @@ public struct SweepRunner {
 
     public func run() throws -> [SweepOutcome] {
         try makeWritableFolder(folder)
+        // The sweep owns its folder while it runs (each run also takes its own run folder).
+        let lock = try FolderLock(folder: folder, purpose: "sweep \(spec.name)")
+        defer { withExtendedLifetime(lock) {} }
         let points = spec.points
         var outcomes: [SweepOutcome] = []
         log("sweep \(spec.name): \(points.count) run(s) over \(spec.keys.joined(separator: ", ")), ranked by \(spec.metric.rawValue) (\(spec.maximize ? "higher" : "lower") is better); writing \(folder)")

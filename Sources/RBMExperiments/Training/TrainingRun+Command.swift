@@ -5,11 +5,19 @@ extension TrainingRun {
     /// `rbm train CONFIG`: loads and checks the config (and `--set` overrides), trains with
     /// Ctrl-C handling and prints the outcome.
     public static func train(configPath: String, overrides: [String], workers: Int?, resume: Bool,
-                             quiet: Bool) throws {
+                             force: Bool = false, quiet: Bool) throws {
         var overrides = overrides
         if let workers { overrides.append("training.workers=\(workers)") }
         let config = try ConfigLoader.load(path: configPath, overrides: overrides)
-        try trainAndReport(config, resume: resume, quiet: quiet)
+        var defaults = ExperimentConfig()
+        defaults.output.name = ConfigLoader.runName(forConfigPath: configPath)
+        if try ConfigLoader.load(path: configPath) == defaults {
+            print("note: \(configPath) sets no keys, so the defaults apply" + (overrides.isEmpty ? "" : " (with --set)")
+                  + ": data \(config.data.path), \(config.model.hidden) hidden units, "
+                  + "\(config.training.sampler.rawValue.uppercased())-\(config.training.gibbsSteps), \(config.training.epochs) epochs "
+                  + "(rbm train --help lists every key and its default)")
+        }
+        try trainAndReport(config, resume: resume, force: force, quiet: quiet)
     }
 
     /// `rbm resume FOLDER`: continues a run with the config stored in its checkpoint, in the
@@ -29,14 +37,15 @@ extension TrainingRun {
         }
         config.output.folder = folder.parent
         config.output.name = folder.name
-        try trainAndReport(config, resume: true, quiet: quiet)
+        try trainAndReport(config, resume: true, force: false, quiet: quiet)
     }
 
     /// Trains with signal handling, printing epoch lines (unless `quiet`) and a final summary.
-    static func trainAndReport(_ config: ExperimentConfig, resume: Bool, quiet: Bool) throws {
+    static func trainAndReport(_ config: ExperimentConfig, resume: Bool, force: Bool, quiet: Bool) throws {
         Interruption.install()
-        let run = TrainingRun(config: config, resume: resume, log: { line in if !quiet { print(line) } },
+        var run = TrainingRun(config: config, resume: resume, log: { line in if !quiet { print(line) } },
                               progress: ProgressLine(enabled: !quiet && standardErrorIsTerminal))
+        run.force = force
         let result = try run.run()
         let last = result.history.last
         print("done in \(formatDuration(result.seconds)): \(result.folder)"

@@ -32,6 +32,10 @@ public struct TrainingRun {
     public var config: ExperimentConfig
     /// Continue from the run folder's checkpoint instead of starting afresh.
     public var resume = false
+    /// Start afresh even when the run folder holds a checkpoint (it is overwritten).
+    public var force = false
+    /// The memory the run may use, in bytes (nil: unknown, no check); a test can lower it.
+    public var availableMemory: () -> Double? = { availableMemoryBytes() }
     /// Prints a line (epoch summaries, notices); the progress line goes to standard error.
     public var log: (String) -> Void
     public var progress: ProgressLine
@@ -102,6 +106,7 @@ public struct TrainingRun {
         log("training \(config.output.name): \(train.count) samples × \(train.featureCount) visible → \(session.trainer.hiddenCount) hidden, "
             + "\(samplerName), batch \(batchSize) in \(trainer.shards) shards on \(trainer.workers) worker(s), "
             + "\(config.training.epochs) epochs; writing \(runFolder)")
+        for note in session.splits.notes { log("note: " + note) }
         if resume {
             log("resuming after epoch \(session.startEpoch)"
                 + (session.startBatch > 0 ? " and \(session.startBatch) of its \(session.batchesPerEpoch) minibatches" : "")

@@ -6,6 +6,8 @@ import RBMSystem
 /// Everything `TrainingRun.prepare()` sets up before the first update and the loop carries
 /// from epoch to epoch.
 final class TrainingSession {
+    /// The run folder's lock, held until the session ends.
+    let lock: FolderLock
     let splits: DatasetSplits
     let trainer: DataParallelTrainer
     /// The epochs recorded so far (restored from the checkpoint when resuming).
@@ -26,9 +28,10 @@ final class TrainingSession {
     var batchesPerEpoch: Int { splits.train.count / trainer.configuration.batchSize }
     var workers: Int { trainer.configuration.workers }
 
-    init(splits: DatasetSplits, trainer: DataParallelTrainer, history: [EpochMetrics], startEpoch: Int, startBatch: Int,
+    init(lock: FolderLock, splits: DatasetSplits, trainer: DataParallelTrainer, history: [EpochMetrics], startEpoch: Int, startBatch: Int,
          monitorTrain: MonitorSet, monitorValidation: MonitorSet?, evaluationSet: MonitorSet?, baseMarginals: [Float],
          started: Double) {
+        self.lock = lock
         self.splits = splits
         self.trainer = trainer
         self.history = history
@@ -54,15 +57,17 @@ struct MonitorSet {
 }
 
 extension TrainingRun {
-    /// Loads the data, builds the model (or restores it from the checkpoint), claims the run
-    /// folder (config.yaml and the metrics so far) and binarizes the monitoring sets.
+    /// Loads the data, claims the run folder (its lock; a finished run in it is not
+    /// overwritten without `force`), builds the model (or restores it from the checkpoint),
+    /// writes config.yaml and the metrics so far, and binarizes the monitoring sets.
     func prepare() throws(TrainingError) -> TrainingSession {
         let started = monotonicSeconds()
         let splits = try loadData()
+        try checkMemory(splits)
         let train = splits.train
         let seed = config.training.seed
         let binarization = config.data.binarization
-        let trainerConfiguration = config.trainerConfiguration()
+        let lock = try claimRunFolder()
 
         // Restore the trainer from the checkpoint, or build a fresh model:
         // W ~ N(0, σ²), b from the training marginals (Hinton's guide), c = 0.
@@ -71,7 +76,7 @@ extension TrainingRun {
         var startEpoch = 0, startBatch = 0
         if resume {
             let checkpoint = try loadCheckpointForResume(visibleCount: train.featureCount)
-            trainer = DataParallelTrainer(state: checkpoint.state, configuration: trainerConfiguration)
+            trainer = DataParallelTrainer(state: checkpoint.state, configuration: config.trainerConfiguration())
             history = EpochMetrics.metrics(from: checkpoint.history)
             startEpoch = checkpoint.epoch
             startBatch = checkpoint.batchInEpoch
@@ -80,12 +85,10 @@ extension TrainingRun {
             let model = BernoulliRBM.initialized(
                 visibleCount: train.featureCount, hiddenCount: config.model.hidden, seed: seed,
                 weightStandardDeviation: Float(config.model.weightStd), visibleMarginals: marginals)
-            trainer = DataParallelTrainer(model: model, configuration: trainerConfiguration)
+            trainer = DataParallelTrainer(model: model, configuration: config.trainerConfiguration())
         }
 
-        // The run folder comes before any training: a run that cannot write must not start.
         do {
-            try makeWritableFolder(runFolder)
             try writeTextAtomically(ConfigLoader.render(config), to: folder.config)
             try writeTextAtomically(([EpochMetrics.csvHeader] + history.map(\.csvLine)).joined(separator: "\n") + "\n",
                                     to: folder.metrics)
@@ -95,10 +98,46 @@ extension TrainingRun {
 
         let monitorSamples = config.evaluation.monitorSamples
         return TrainingSession(
-            splits: splits, trainer: trainer, history: history, startEpoch: startEpoch, startBatch: startBatch,
+            lock: lock, splits: splits, trainer: trainer, history: history, startEpoch: startEpoch, startBatch: startBatch,
             monitorTrain: MonitorSet(train.prefix(monitorSamples), binarization, seed: seed),
             monitorValidation: splits.validation.map { MonitorSet($0.prefix(monitorSamples), binarization, seed: seed) },
             evaluationSet: try evaluationData(splits), baseMarginals: binarization.marginals(of: train), started: started)
+    }
+
+    /// Refuses a run whose estimated memory exceeds what is available, before allocating it.
+    /// The estimate counts 4-byte floats: W, its velocity and one W statistic per shard in the
+    /// trainer; the copies of W (and the velocity) a checkpoint and the monitors make; the data.
+    func checkMemory(_ splits: DatasetSplits) throws(TrainingError) {
+        guard let available = availableMemory() else { return }
+        let visible = Double(splits.train.featureCount), hidden = Double(config.model.hidden)
+        let weightBytes = 4 * visible * hidden
+        let copies = Double(config.training.shards) + 9
+        let dataBytes = 4 * visible * Double(splits.named.reduce(0) { $0 + $1.dataset.count })
+        let needed = copies * weightBytes + dataBytes
+        guard needed > available else { return }
+        throw .tooLarge(needed: needed, available: available,
+                        detail: "\(Int(visible)) visible × \(Int(hidden)) hidden weights held \(Int(copies)) times, \(formatBytes(dataBytes)) of data")
+    }
+
+    /// Makes the run folder (a run that cannot write must not start) and takes its lock; a
+    /// fresh run refuses a folder that holds a checkpoint unless `force` is set.
+    func claimRunFolder() throws(TrainingError) -> FolderLock {
+        let lock: FolderLock
+        do {
+            try makeWritableFolder(runFolder)
+            lock = try FolderLock(folder: runFolder, purpose: "training \(config.output.name)")
+        } catch let error as FolderLockError {
+            throw .folderInUse(error)
+        } catch let error as FileError {
+            throw .file(error)
+        } catch {
+            throw .file(FileError(path: runFolder, reason: "\(error)"))
+        }
+        if !resume && !force && folder.hasCheckpoint {
+            let epochs = (try? IsolatedRead.checkpoint(path: checkpointPath))?.epoch
+            throw .runExists(folder: runFolder, epochs: epochs)
+        }
+        return lock
     }
 
     /// The IDX folder's splits, the training split cut to `data.train_samples`.

@@ -27,10 +27,13 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue the run from its folder's checkpoint.h5 (bit-identical to not stopping).")
     var resume = false
 
+    @Flag(help: "Start afresh even when the run folder holds a checkpoint (it is overwritten).")
+    var force = false
+
     @Flag(help: "Print only the final summary.")
     var quiet = false
 
     func run() throws {
-        try TrainingRun.train(configPath: config, overrides: overrides, workers: workers, resume: resume, quiet: quiet)
+        try TrainingRun.train(configPath: config, overrides: overrides, workers: workers, resume: resume, force: force, quiet: quiet)
     }
 }
