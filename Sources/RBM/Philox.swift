@@ -73,6 +73,8 @@ public enum RandomPurpose: UInt32, Sendable {
     case pseudoLikelihood = 9
     case sampling = 10
     case sweep = 11
+    /// The order of blocks, and of rows within a block, when a large split is streamed.
+    case blockShuffle = 12
 }
 
 /// The coordinates of one row of random numbers: a pure function of these and the seed.

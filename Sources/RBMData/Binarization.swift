@@ -38,6 +38,27 @@ public enum Binarization: String, Sendable, CaseIterable {
         }
     }
 
+    /// Binarizes `rows` rows already gathered at `values` (in place when `destination` is
+    /// `values`); row `r` is dataset sample `samples[r]`, which keys its stochastic draws.
+    public func apply<Indices: Collection<Int>>(
+        gathered values: UnsafePointer<Float>, samples: Indices, featureCount d: Int, epoch: UInt32, seed: UInt64,
+        into destination: UnsafeMutablePointer<Float>
+    ) {
+        let stream = RandomStream(seed: seed, purpose: .binarization, step: epoch)
+        for (position, sample) in samples.enumerated() {
+            let source = values + position * d
+            let target = destination + position * d
+            switch self {
+            case .none:
+                if UnsafePointer(target) != source { target.update(from: source, count: d) }
+            case .threshold:
+                for i in 0..<d { target[i] = source[i] >= 0.5 ? 1 : 0 }
+            case .stochastic:
+                stream.bernoulli(row: UInt32(truncatingIfNeeded: sample), probabilities: source, count: d, into: target)
+            }
+        }
+    }
+
     /// The visible marginals p_i the binarized data have in expectation: the intensities'
     /// means, or for `threshold` the fraction of samples at or above 0.5. They initialize the
     /// visible biases and define AIS's base-rate model.

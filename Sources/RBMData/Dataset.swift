@@ -44,15 +44,20 @@ public struct Dataset: Sendable {
     }
 }
 
-/// The splits of a labelled image collection such as MNIST.
+/// The splits of a data set: train, and validation and test when there are any. Each is a
+/// `RowSource` (in memory, or a file read on demand).
 public struct DatasetSplits: Sendable {
-    public var train: Dataset
-    public var validation: Dataset?
-    public var test: Dataset?
+    public var train: any RowSource
+    public var validation: (any RowSource)?
+    public var test: (any RowSource)?
     /// What the source lacks by design (no test split, no labels), to be said once.
     public var notes: [String]
+    /// When the data are another RBM's features: the checkpoint that made them and its
+    /// SHA-256, for the provenance of what is trained on them.
+    public var inputCheckpoint: String?
+    public var inputCheckpointSHA256: String?
 
-    public init(train: Dataset, validation: Dataset?, test: Dataset?, notes: [String] = []) {
+    public init(train: any RowSource, validation: (any RowSource)?, test: (any RowSource)?, notes: [String] = []) {
         self.train = train
         self.validation = validation
         self.test = test

@@ -16,6 +16,14 @@ public enum DataError: ExitStatusError, Equatable {
     case countMismatch(images: String, labels: String, imageCount: Int, labelCount: Int)
     case missingFile(folder: String, names: [String])
     case notEnoughData(detail: String)
+    /// A .npy / .npz / HDF5 header or structure that cannot be read.
+    case badHeader(path: String, detail: String)
+    /// A CSV cell that is not what it should be (1-based line and column).
+    case badCell(path: String, line: Int, column: Int, detail: String)
+    /// A named array or dataset the file does not have.
+    case missingArray(path: String, name: String, available: [String])
+    /// A value the visible units cannot take (0-based row and column, as in numpy).
+    case badValue(path: String, row: Int, column: Int, value: Float, detail: String)
 
     public var description: String {
         switch self {
@@ -40,6 +48,15 @@ public enum DataError: ExitStatusError, Equatable {
             return "\(folder): none of \(names.joined(separator: ", ")) found"
         case let .notEnoughData(detail):
             return detail
+        case let .badHeader(path, detail):
+            return "\(path): \(detail)"
+        case let .badCell(path, line, column, detail):
+            return "\(path):\(line): column \(column): \(detail)"
+        case let .missingArray(path, name, available):
+            return "\(path): no array or dataset named '\(name)'"
+                + (available.isEmpty ? "" : " (it has \(available.prefix(20).joined(separator: ", ")))")
+        case let .badValue(path, row, column, value, detail):
+            return "\(path): row \(row), column \(column): \(value) \(detail)"
         }
     }
 }

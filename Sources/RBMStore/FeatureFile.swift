@@ -6,7 +6,8 @@ import RBMSystem
 ///     /<split>/features   [n_samples, n_hidden] float32, P(h=1|v); chunked, shuffle + gzip
 ///     /<split>/labels     [n_samples] int32, when the data have labels
 ///     root attributes     format = "rbm-features", format_version, created_by, checkpoint,
-///                         checkpoint_sha256, n_hidden, dataset, description
+///                         checkpoint_sha256, n_hidden, dataset, description; and for features
+///                         of features (stacked RBMs) input_checkpoint, input_checkpoint_sha256
 ///
 /// The file is written under a temporary name beside the destination and renamed into place by
 /// `finish()`, so an error or a crash never leaves a half-written file under the real name.
@@ -27,6 +28,11 @@ public final class FeatureFileWriter {
         public var checkpointSHA256: String
         public var hiddenCount: Int
         public var dataset: String
+        /// When the features were computed from another RBM's features (stacked RBMs): that
+        /// file's checkpoint and its SHA-256 (root attributes input_checkpoint,
+        /// input_checkpoint_sha256; absent otherwise).
+        public var inputCheckpoint: String?
+        public var inputCheckpointSHA256: String?
         public init(createdBy: String, checkpointPath: String, checkpointSHA256: String, hiddenCount: Int, dataset: String) {
             self.createdBy = createdBy
             self.checkpointPath = checkpointPath
@@ -54,6 +60,10 @@ public final class FeatureFileWriter {
         try file.setAttribute("checkpoint_sha256", string: provenance.checkpointSHA256)
         try file.setAttribute("n_hidden", int64: Int64(provenance.hiddenCount))
         try file.setAttribute("dataset", string: provenance.dataset)
+        if let input = provenance.inputCheckpoint {
+            try file.setAttribute("input_checkpoint", string: input)
+            try file.setAttribute("input_checkpoint_sha256", string: provenance.inputCheckpointSHA256 ?? "")
+        }
         try file.setAttribute("description", string: "features: P(h_j = 1 | v) = sigmoid(c_j + (v W)_j) for each sample v; rows follow the data's order")
     }
 

@@ -93,10 +93,38 @@ public enum IsolatedRead {
         return text
     }
 
+    /// The datasets and provenance of a data file from outside (`HDF5File.layout`), read in a
+    /// child process.
+    public static func layout(path: String, timeout: Double? = nil) throws(StoreError) -> HDF5Layout {
+        guard let executable else { return try HDF5File.openReadOnly(path: path).layout() }
+        guard access(path, R_OK) == 0 else { throw .cannotOpen(path: path) }
+        let reply = try run(executable, ["layout", path, "-"], reading: path, timeout: timeout ?? defaultTimeout)
+        guard case let .layout(layout) = reply else {
+            throw .unreadable(path: path, detail: "the reading process gave an unexpected reply")
+        }
+        return layout
+    }
+
+    /// Copies dataset `name` of a data file from outside to the `.npy` file `output`
+    /// (`HDF5File.exportNPY`) in a child process, allowed the default time plus a second per
+    /// 20 MB of the file.
+    public static func exportNPY(path: String, dataset name: String, to output: String) throws(StoreError) {
+        guard let executable else { return try HDF5File.openReadOnly(path: path).exportNPY(name, to: output) }
+        guard access(path, R_OK) == 0 else { throw .cannotOpen(path: path) }
+        var status = stat()
+        let bytes = stat(path, &status) == 0 ? Double(status.st_size) : 0
+        let reply = try run(executable, ["export", path, name, output], reading: path, timeout: defaultTimeout + bytes / 20e6)
+        guard case .exported = reply else {
+            throw .unreadable(path: path, detail: "the reading process gave an unexpected reply")
+        }
+    }
+
     /// What a child writes to its standard output, as JSON.
     enum Reply: Codable {
         case checkpointWritten
         case description(String)
+        case layout(HDF5Layout)
+        case exported
         case failed(StoreError)
     }
 
@@ -104,8 +132,9 @@ public enum IsolatedRead {
     /// then `<seconds>`, the time after which it ends itself (SIGALRM) even if its parent has
     /// gone. Prints one `Reply` and returns the exit status (0; 64 for a malformed request).
     public static func childMain(_ arguments: [String]) -> Int32 {
-        guard arguments.count == 4, let seconds = Double(arguments[3]), seconds > 0 else {
-            writeToStandardError("usage: rbm \(childCommand) checkpoint <input> <copy> <seconds> | describe <input> config|no-config <seconds>\n")
+        guard arguments.count == 4 || (arguments.count == 5 && arguments[0] == "export"),
+              let seconds = Double(arguments[arguments.count - 1]), seconds > 0 else {
+            writeToStandardError("usage: rbm \(childCommand) checkpoint <input> <copy> <seconds> | describe <input> config|no-config <seconds> | layout <input> - <seconds> | export <input> <dataset> <output.npy> <seconds>\n")
             return 64
         }
         limitResources(inputPath: arguments[1], seconds: seconds)
@@ -122,6 +151,15 @@ public enum IsolatedRead {
         case "describe":
             do {
                 reply = .description(try Inspection.describe(path: arguments[1], showConfig: arguments[2] == "config"))
+            } catch {
+                reply = .failed(error)
+            }
+        case "layout":
+            do { reply = .layout(try HDF5File.openReadOnly(path: arguments[1]).layout()) } catch { reply = .failed(error) }
+        case "export":
+            do {
+                try HDF5File.openReadOnly(path: arguments[1]).exportNPY(arguments[2], to: arguments[3])
+                reply = .exported
             } catch {
                 reply = .failed(error)
             }

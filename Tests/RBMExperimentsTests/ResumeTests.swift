@@ -78,9 +78,10 @@ import RBMStore
         #expect(file.shape(of: "/validation/features") == [40, 8] && file.shape(of: "/test/features") == [40, 8])
         // Rows are P(h|v) of the pixel intensities, in the data's order, with their labels.
         let splits = try IDXFolderForTests.load(folder.dataPath, validation: 40)
-        let expected = result.model.hiddenProbabilities(visible: splits.train.values, rows: 200)
+        let trainSplit = try splits.train.firstRows(.max)
+        let expected = result.model.hiddenProbabilities(visible: trainSplit.values, rows: 200)
         #expect(zip(train.values, expected).allSatisfy { abs($0 - $1) < 1e-6 })
-        #expect(try file.readInt32s("/train/labels").values == splits.train.labels!)
+        #expect(try file.readInt32s("/train/labels").values == trainSplit.labels!)
     }
 
     @Test func checkpointWithOtherVisibleCountIsRefusedWhenResuming() throws {

@@ -79,6 +79,13 @@ public enum ConfigLoader {
                                   validKeys: fields.map(\.key))
             }
             guard seen.insert(key).inserted else { throw .duplicateKey(location) }
+            // A list of plain values (data.image_shape: [28, 28]) reaches the field as its text.
+            if case let .sequence(items) = valueNode, field.expected.hasPrefix("["),
+               items.allSatisfy({ $0.scalar != nil }) {
+                let text = "[" + items.compactMap { $0.scalar?.string }.joined(separator: ", ") + "]"
+                try read(field, ConfigScalar(text: text, quoted: false), at: location, into: &config)
+                continue
+            }
             guard case let .scalar(scalar) = valueNode else {
                 throw .wrongType(location, expected: field.expected, found: describe(valueNode))
             }

@@ -38,6 +38,27 @@ enum ConfigSchema {
         integer("data", "validation", 0...10_000_000, \.data.validation),
         integer("data", "train_samples", 0...100_000_000, \.data.trainSamples, note: " (0: all)"),
         choice("data", "binarization", \.data.binarization),
+        choice("data", "format", \.data.format),
+        string("data", "train_key", "a dataset, array, file or column name", \.data.trainKey),
+        string("data", "validation_key", "a dataset, array or file name", \.data.validationKey),
+        string("data", "test_key", "a dataset, array or file name", \.data.testKey),
+        string("data", "labels_key", "a dataset, array, file or CSV column", \.data.labelsKey),
+        string("data", "validation_labels_key", "a dataset, array or file name", \.data.validationLabelsKey),
+        string("data", "test_labels_key", "a dataset, array, file or CSV column", \.data.testLabelsKey),
+        choice("data", "csv_header", \.data.csvHeader),
+        real("data", "scale", .openLow(0, 1e12), \.data.scale),
+        integer("data", "block_rows", 0...100_000_000, \.data.blockRows, note: " (0: read whole)"),
+        ConfigField(
+            section: "data", key: "image_shape", expected: "[rows, columns] or empty",
+            read: { scalar, config throws(ConfigValueProblem) in
+                let numbers = scalar.text.split(whereSeparator: { "[], x".contains($0) }).map { Int($0) }
+                if numbers.isEmpty { config.data.imageShape = []; return }
+                guard numbers.count == 2, let rows = numbers[0], let columns = numbers[1], rows > 0, columns > 0 else {
+                    throw .wrongType(expected: "[rows, columns] with two positive integers")
+                }
+                config.data.imageShape = [rows, columns]
+            },
+            render: { $0.data.imageShape.isEmpty ? "" : "[\($0.data.imageShape[0]), \($0.data.imageShape[1])]" }),
         integer("model", "hidden", 1...1_000_000, \.model.hidden),
         real("model", "weight_std", .closed(0, 10), \.model.weightStd),
         choice("model", "visible_bias_init", \.model.visibleBiasInit),

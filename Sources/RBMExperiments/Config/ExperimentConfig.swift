@@ -9,8 +9,29 @@ import Glibc
 /// write. Every field has a default; a config file names only what it changes.
 public struct ExperimentConfig: Sendable, Equatable {
     public struct Data: Sendable, Equatable {
-        /// A folder of IDX files in the MNIST layout (`train-images-idx3-ubyte[.gz]`, …).
+        /// A folder of IDX files in the MNIST layout (`train-images-idx3-ubyte[.gz]`, …), or a
+        /// data file: HDF5 (`.h5`, `.hdf5`), NumPy (`.npy`, `.npz`) or CSV (`.csv`).
         public var path = "/usr/share/datasets/fashion-mnist"
+        /// `auto` tells the format from the path.
+        public var format = DataFormat.auto
+        /// Where each split's rows and labels are inside the file: an HDF5 dataset path, an
+        /// `.npz` array name, a further `.npy` or CSV file (test and validation), a CSV label
+        /// column (name or 0-based index). Empty: the file's one obvious layout.
+        public var trainKey = ""
+        public var validationKey = ""
+        public var testKey = ""
+        public var labelsKey = ""
+        public var validationLabelsKey = ""
+        public var testLabelsKey = ""
+        /// CSV files: whether the first line names the columns (`auto`: when it is not numbers).
+        public var csvHeader = CSVTable.Header.auto
+        /// Values are divided by this (255 for bytes) before use; IDX files are always /255.
+        public var scale = 1.0
+        /// 0: a split is read whole (in memory, or mapped for .npy/.npz/HDF5) and shuffled whole;
+        /// N: the training split is streamed in blocks of N rows, shuffled block-wise.
+        public var blockRows = 0
+        /// [rows, columns] of one sample, for pictures; empty: from the data, else square-ish.
+        public var imageShape: [Int] = []
         /// How many of the last training samples are held out for validation.
         public var validation = 10_000
         /// Use only the first N training samples (0: all of them).
@@ -27,6 +48,8 @@ public struct ExperimentConfig: Sendable, Equatable {
     }
 
     public enum VisibleBiasInit: String, Sendable, CaseIterable { case data, zero }
+
+    public enum DataFormat: String, Sendable, CaseIterable { case auto, idx, hdf5, npy, npz, csv }
 
     public enum LearningRateDecay: String, Sendable, CaseIterable {
         /// ε stays at `learning_rate`.

@@ -12,21 +12,25 @@ extension FeatureExtraction {
     public static func extract(checkpoint path: String, data: String, out: String?, workers: Int?,
                                log: (String) -> Void = { print($0) }) throws -> String {
         let saved = try Checkpoint.readUsable(path: path)
-        var folder = data
-        var validation = 0
-        var threshold = (try? ConfigLoader.parse(saved.config, file: path))?.data.binarization == .threshold
-        if !isDirectory(data) {
-            let config = try ConfigLoader.load(path: data)
-            folder = config.data.path
-            validation = config.data.validation
-            threshold = config.data.binarization == .threshold
+        let trained = (try? ConfigLoader.parse(saved.config, file: path))?.data ?? ExperimentConfig.Data()
+        let chosen = try ExperimentConfig.Data.named(data, replacing: trained, wholeTrainingFile: true)
+        let threshold = chosen.binarization == .threshold
+        var provenance = FeatureFileWriter.Provenance(createdBy: rbmVersion, checkpointPath: path,
+                                                      checkpointSHA256: try SHA256.hex(ofFile: path),
+                                                      hiddenCount: saved.model.hiddenCount, dataset: chosen.path)
+        let splits: [any FeatureSplitSource]
+        if DataLoader.format(of: chosen) == .idx {
+            // IDX files are streamed from the (gzip) file itself: memory stays at one block.
+            splits = try streamedSplits(folder: chosen.path, validation: chosen.validation, threshold: threshold)
+        } else {
+            let loaded = try DataLoader.load(chosen)
+            splits = loaded.named.map { RowSourceSplit(name: $0.name, source: $0.dataset, threshold: threshold) }
+            provenance.inputCheckpoint = loaded.inputCheckpoint
+            provenance.inputCheckpointSHA256 = loaded.inputCheckpointSHA256
         }
-        let splits = try streamedSplits(folder: folder, validation: validation, threshold: threshold)
         let output = out ?? RunFolder(holding: path).features
         let progress = ProgressLine()
-        try write(model: saved.model, splits: splits, to: output,
-                  provenance: .init(createdBy: rbmVersion, checkpointPath: path, checkpointSHA256: try SHA256.hex(ofFile: path),
-                                    hiddenCount: saved.model.hiddenCount, dataset: folder),
+        try write(model: saved.model, splits: splits, to: output, provenance: provenance,
                   workers: DataParallel.workers(workers)) { name, done, count in
             progress.update("\(name): \(done)/\(count) samples")
         }

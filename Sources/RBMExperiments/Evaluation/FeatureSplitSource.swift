@@ -17,32 +17,34 @@ extension IDXSplitStream: FeatureSplitSource {
     public var sourceDescription: String { "\(imagePath) rows \(range.lowerBound)..<\(range.upperBound)" }
 }
 
-/// An in-memory dataset as a split (the training loop's data, already loaded).
-public final class DatasetSplitSource: FeatureSplitSource {
+/// Any split as a stream of blocks (the training loop's data: in memory, or mapped from a
+/// file and read a block at a time).
+public final class RowSourceSplit: FeatureSplitSource {
     public let name: String
-    let dataset: Dataset
+    let source: any RowSource
     let threshold: Bool
     var position = 0
 
-    public init(name: String, dataset: Dataset, threshold: Bool) {
+    public init(name: String, source: any RowSource, threshold: Bool) {
         self.name = name
-        self.dataset = dataset
+        self.source = source
         self.threshold = threshold
     }
 
-    public var count: Int { dataset.count }
-    public var featureCount: Int { dataset.featureCount }
-    public var hasLabels: Bool { dataset.labels != nil }
-    public var sourceDescription: String { dataset.source }
+    public var count: Int { source.count }
+    public var featureCount: Int { source.featureCount }
+    public var hasLabels: Bool { source.hasLabels }
+    public var sourceDescription: String { source.source }
 
     public func next(maximum: Int) throws -> (values: [Float], labels: [Int32]?)? {
         let rows = min(maximum, count - position)
         guard rows > 0 else { return nil }
         let range = position..<(position + rows)
         position += rows
-        var values = Array(dataset.values[(range.lowerBound * featureCount)..<(range.upperBound * featureCount)])
-        if threshold { for index in values.indices { values[index] = values[index] >= 0.5 ? 1 : 0 } }
-        return (values, dataset.labels.map { Array($0[range]) })
+        var block = try source.read(range)
+        source.release(range)
+        if threshold { for index in block.values.indices { block.values[index] = block.values[index] >= 0.5 ? 1 : 0 } }
+        return (block.values, block.labels)
     }
 }
 

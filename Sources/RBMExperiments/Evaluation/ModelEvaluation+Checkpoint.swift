@@ -12,9 +12,9 @@ extension ModelEvaluation {
         }
         let saved = try Checkpoint.readUsable(path: path)
         let config = try ExperimentConfig.stored(in: saved, path: path, data: data)
-        let splits = try IDXFolder.load(folder: config.data.path, validationCount: config.data.validation)
-        guard var dataset = splits[chosenSplit] else { throw UsageError("\(config.data.path) has no \(split) split") }
-        if let samples { dataset = dataset.prefix(samples) }
+        let splits = try DataLoader.load(config.data)
+        guard let chosen = splits[chosenSplit] else { throw UsageError("\(config.data.path) has no \(split) split") }
+        let dataset = try chosen.firstRows(samples ?? chosen.count)
         guard dataset.featureCount == saved.model.visibleCount else {
             throw FeatureError.visibleMismatch(source: dataset.source, dataFeatures: dataset.featureCount,
                                                modelVisible: saved.model.visibleCount)
@@ -26,7 +26,8 @@ extension ModelEvaluation {
             + "data \(config.data.path), \(binarization.rawValue) binarization")
         let report = try evaluate(
             model: saved.model, split: split, visible: binarization.evaluationValues(of: dataset, seed: options.seed),
-            rows: dataset.count, baseMarginals: binarization.marginals(of: splits.train), options: options)
+            rows: dataset.count, baseMarginals: try DataScan.marginals(of: splits.train, binarization: binarization),
+            options: options)
         for line in report.lines { log(line) }
     }
 }

@@ -95,14 +95,14 @@ public struct Reproduction {
             let trainingSeconds = result.history.reduce(0) { $0 + $1.seconds }
 
             let splits = try IDXFolder.load(folder: dataPath, validationCount: config.data.validation)
-            guard let test = splits.test else { throw DataError.missingFile(folder: dataPath, names: ["t10k-images-idx3-ubyte.gz"]) }
+            guard let test = try splits.test?.firstRows(.max) else { throw DataError.missingFile(folder: dataPath, names: ["t10k-images-idx3-ubyte.gz"]) }
             let binarization = config.data.binarization
             let visible = binarization.evaluationValues(of: test, seed: config.training.seed)
             // The paper's small models get exact log Z (2²⁵ states: seconds), the large ones AIS.
             let options = EvaluationOptions(logLikelihood: row.hidden <= 25 ? .exact : .ais, aisRuns: aisRuns,
                                             aisBetas: aisBetas, pseudoLikelihood: false, seed: config.training.seed,
                                             workers: workers)
-            let marginals = binarization.marginals(of: splits.train)
+            let marginals = try DataScan.marginals(of: splits.train, binarization: binarization)
             log("   evaluating on the test set (\(options.logLikelihood == .exact ? "exact log Z" : "AIS"))…")
             let report = try ModelEvaluation.evaluate(model: result.model, split: "test", visible: visible, rows: test.count,
                                                       baseMarginals: marginals, options: options)

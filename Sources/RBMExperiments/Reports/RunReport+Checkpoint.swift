@@ -20,15 +20,15 @@ extension RunReport {
         var imageCount = 0
         var dataStart: [Float]?
         do {
-            let splits = try IDXFolder.load(folder: config.data.path, validationCount: config.data.validation)
+            let splits = try DataLoader.load(config.data)
             guard splits.train.featureCount == model.visibleCount else {
                 throw FeatureError.visibleMismatch(source: splits.train.source, dataFeatures: splits.train.featureCount,
                                                    modelVisible: model.visibleCount)
             }
-            let shown = (splits.test ?? splits.validation ?? splits.train).prefix(20)
+            let shown = try (splits.test ?? splits.validation ?? splits.train).firstRows(20)
             images = config.data.binarization.evaluationValues(of: shown, seed: seed)
             imageCount = shown.count
-            dataStart = config.data.binarization.evaluationValues(of: splits.train.prefix(100), seed: seed)
+            dataStart = config.data.binarization.evaluationValues(of: try splits.train.firstRows(100), seed: seed)
             shape = splits.train.imageShape ?? shape
         } catch let error as FeatureError {
             throw error

@@ -140,7 +140,7 @@ public struct Benchmark {
                                workerCounts: [Int], log: (String) -> Void = { print($0) }) throws {
         let dataset: Dataset
         if let data, fileExists(data) {
-            dataset = try IDXFolder.load(folder: data, validationCount: 0).train
+            dataset = try IDXFolder.load(folder: data, validationCount: 0).train.firstRows(.max)
             log("data: \(dataset.source) (\(dataset.count) samples)")
         } else {
             if let data { log("note: \(data) not found; using synthetic data") }

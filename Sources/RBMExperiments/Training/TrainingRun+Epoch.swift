@@ -9,15 +9,12 @@ extension TrainingRun {
     /// update writes a checkpoint of that exact state and ends the run.
     func trainEpoch(_ schedule: EpochSchedule, _ session: TrainingSession) throws(TrainingError) -> EpochTiming {
         let epochStart = monotonicSeconds()
-        let train = session.splits.train
-        let batchSize = config.training.batchSize
-        let order = shuffledOrder(count: train.count, seed: config.training.seed, epoch: schedule.epoch)
+        let batches = EpochBatches(session.splits.train, config: config, epoch: schedule.epoch)
         for batchIndex in schedule.firstBatch..<session.batchesPerEpoch {
-            let start = batchIndex * batchSize
-            let batch = DatasetMinibatch(dataset: train, order: order[start..<(start + batchSize)],
-                                         binarization: config.data.binarization, epoch: schedule.epoch,
-                                         seed: config.training.seed)
-            session.trainer.update(batch: batch, hyperparameters: schedule.hyperparameters)
+            switch try batches.minibatch(batchIndex) {
+            case let .whole(batch): session.trainer.update(batch: batch, hyperparameters: schedule.hyperparameters)
+            case let .streamed(batch): session.trainer.update(batch: batch, hyperparameters: schedule.hyperparameters)
+            }
             afterBatch(schedule.epoch, batchIndex + 1)
             if let signal = stopRequest() {
                 progress.clear()
@@ -81,4 +78,47 @@ extension TrainingRun {
 struct EpochTiming {
     var started: Double
     var trainingSeconds: Double
+}
+
+/// The minibatches of one epoch: the whole split shuffled (`data.block_rows` 0), or the split
+/// streamed in shuffled blocks (`BlockOrder`).
+struct EpochBatches {
+    enum Batch {
+        case whole(SourceMinibatch)
+        case streamed(GatheredMinibatch)
+    }
+
+    let source: any RowSource
+    let batchSize: Int
+    let binarization: Binarization
+    let seed: UInt64
+    let epoch: Int
+    let order: [Int]
+    let streamed: StreamedEpoch?
+
+    init(_ source: any RowSource, config: ExperimentConfig, epoch: Int) {
+        self.source = source
+        batchSize = config.training.batchSize
+        binarization = config.data.binarization
+        seed = config.training.seed
+        self.epoch = epoch
+        if config.data.blockRows > 0 {
+            order = []
+            streamed = StreamedEpoch(source: source, order: BlockOrder(count: source.count, blockRows: config.data.blockRows,
+                                                                       seed: seed, epoch: epoch),
+                                     batchSize: batchSize, binarization: binarization)
+        } else {
+            order = shuffledOrder(count: source.count, seed: seed, epoch: epoch)
+            streamed = nil
+        }
+    }
+
+    func minibatch(_ index: Int) throws(TrainingError) -> Batch {
+        if let streamed {
+            do { return .streamed(try streamed.minibatch(index)) } catch { throw .data(error, hint: nil) }
+        }
+        let start = index * batchSize
+        return .whole(SourceMinibatch(source: source, order: order[start..<(start + batchSize)], binarization: binarization,
+                                      epoch: epoch, seed: seed))
+    }
 }

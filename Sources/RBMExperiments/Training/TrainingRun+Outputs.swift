@@ -29,13 +29,16 @@ extension TrainingRun {
     /// binarization), written to the run folder's features.h5.
     func writeFeatures(model: BernoulliRBM, splits: DatasetSplits, workers: Int) throws(TrainingError) {
         let threshold = config.data.binarization == .threshold
-        let sources: [any FeatureSplitSource] = splits.named.map { DatasetSplitSource(name: $0.name, dataset: $0.dataset, threshold: threshold) }
+        let sources: [any FeatureSplitSource] = splits.named.map { RowSourceSplit(name: $0.name, source: $0.dataset, threshold: threshold) }
         do {
             let digest = folder.hasCheckpoint ? try SHA256.hex(ofFile: checkpointPath) : ""
+            var provenance = FeatureFileWriter.Provenance(
+                createdBy: rbmVersion, checkpointPath: checkpointPath, checkpointSHA256: digest,
+                hiddenCount: model.hiddenCount, dataset: config.data.path)
+            provenance.inputCheckpoint = splits.inputCheckpoint
+            provenance.inputCheckpointSHA256 = splits.inputCheckpointSHA256
             try FeatureExtraction.write(
-                model: model, splits: sources, to: folder.features,
-                provenance: .init(createdBy: rbmVersion, checkpointPath: checkpointPath, checkpointSHA256: digest,
-                                  hiddenCount: model.hiddenCount, dataset: config.data.path),
+                model: model, splits: sources, to: folder.features, provenance: provenance,
                 workers: workers) { name, done, total in
                     progress.update("features: \(name) \(done)/\(total)")
                 }
@@ -55,10 +58,16 @@ extension TrainingRun {
         let splits = session.splits
         let binarization = config.data.binarization
         let seed = config.training.seed
-        let shown = (splits.test ?? splits.validation ?? splits.train).prefix(20)
+        let shown: Dataset
+        let chainStart: [Float]
         let chainCount = min(100, config.training.batchSize, splits.train.count)
-        let chainStart = session.trainer.state.chainVisible.map { Array($0.prefix(chainCount * model.visibleCount)) }
-            ?? binarization.evaluationValues(of: splits.train.prefix(chainCount), seed: seed)
+        do {
+            shown = try (splits.test ?? splits.validation ?? splits.train).firstRows(20)
+            chainStart = try session.trainer.state.chainVisible.map { Array($0.prefix(chainCount * model.visibleCount)) }
+                ?? binarization.evaluationValues(of: splits.train.firstRows(chainCount), seed: seed)
+        } catch {
+            throw .pictures("\(error)")
+        }
         let inputs = RunReport.Inputs(
             model: model, images: binarization.evaluationValues(of: shown, seed: seed), imageCount: shown.count,
             chainStart: chainStart, chainCount: chainCount, shape: splits.train.imageShape, seed: seed,
@@ -103,7 +112,7 @@ extension TrainingRun {
 
 extension DatasetSplits {
     /// The splits present, named train, validation and test, in that order.
-    public var named: [(name: String, dataset: Dataset)] {
+    public var named: [(name: String, dataset: any RowSource)] {
         [("train", train)] + (validation.map { [("validation", $0)] } ?? []) + (test.map { [("test", $0)] } ?? [])
     }
 }

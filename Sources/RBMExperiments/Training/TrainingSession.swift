@@ -54,6 +54,11 @@ struct MonitorSet {
         values = binarization.evaluationValues(of: dataset, seed: seed)
         rows = dataset.count
     }
+
+    /// The first `rows` rows of a split (all of them when it has fewer).
+    init(_ source: any RowSource, rows: Int, _ binarization: Binarization, seed: UInt64) throws(TrainingError) {
+        do { self.init(try source.firstRows(rows), binarization, seed: seed) } catch { throw .data(error, hint: nil) }
+    }
 }
 
 extension TrainingRun {
@@ -67,6 +72,7 @@ extension TrainingRun {
         let train = splits.train
         let seed = config.training.seed
         let binarization = config.data.binarization
+        let marginals = try checkValues(splits)
         let lock = try claimRunFolder()
 
         // Restore the trainer from the checkpoint, or build a fresh model:
@@ -81,10 +87,10 @@ extension TrainingRun {
             startEpoch = checkpoint.epoch
             startBatch = checkpoint.batchInEpoch
         } else {
-            let marginals: [Float]? = config.model.visibleBiasInit == .data ? binarization.marginals(of: train) : nil
             let model = BernoulliRBM.initialized(
                 visibleCount: train.featureCount, hiddenCount: config.model.hidden, seed: seed,
-                weightStandardDeviation: Float(config.model.weightStd), visibleMarginals: marginals)
+                weightStandardDeviation: Float(config.model.weightStd),
+                visibleMarginals: config.model.visibleBiasInit == .data ? marginals : nil)
             trainer = DataParallelTrainer(model: model, configuration: config.trainerConfiguration())
         }
 
@@ -99,9 +105,29 @@ extension TrainingRun {
         let monitorSamples = config.evaluation.monitorSamples
         return TrainingSession(
             lock: lock, splits: splits, trainer: trainer, history: history, startEpoch: startEpoch, startBatch: startBatch,
-            monitorTrain: MonitorSet(train.prefix(monitorSamples), binarization, seed: seed),
-            monitorValidation: splits.validation.map { MonitorSet($0.prefix(monitorSamples), binarization, seed: seed) },
-            evaluationSet: try evaluationData(splits), baseMarginals: binarization.marginals(of: train), started: started)
+            monitorTrain: try MonitorSet(train, rows: monitorSamples, binarization, seed: seed),
+            monitorValidation: try splits.validation.map { (split) throws(TrainingError) in
+                try MonitorSet(split, rows: monitorSamples, binarization, seed: seed)
+            },
+            evaluationSet: try evaluationData(splits), baseMarginals: marginals, started: started)
+    }
+
+    /// Reads every split once, before anything is written: every value must be finite, and in
+    /// [0, 1] unless the binarization thresholds; every split must have the training split's
+    /// width. Returns the training marginals (for the visible biases and AIS's base rates).
+    func checkValues(_ splits: DatasetSplits) throws(TrainingError) -> [Float] {
+        let binarization = config.data.binarization
+        for (name, split) in splits.named where split.featureCount != splits.train.featureCount {
+            throw .shapeMismatch("\(split.source): the \(name) samples have \(split.featureCount) values but the training samples have \(splits.train.featureCount)")
+        }
+        do {
+            for (name, split) in splits.named where name != "train" {
+                try DataScan.check(split, unitInterval: binarization != .threshold)
+            }
+            return try DataScan.marginals(of: splits.train, binarization: binarization)
+        } catch {
+            throw .data(error, hint: nil)
+        }
     }
 
     /// Refuses a run whose estimated memory exceeds what is available, before allocating it.
@@ -112,7 +138,9 @@ extension TrainingRun {
         let visible = Double(splits.train.featureCount), hidden = Double(config.model.hidden)
         let weightBytes = 4 * visible * hidden
         let copies = Double(config.training.shards) + 9
-        let dataBytes = 4 * visible * Double(splits.named.reduce(0) { $0 + $1.dataset.count })
+        // IDX and CSV data are held in memory as float32; mapped files are read on demand.
+        let inMemory = [.idx, .csv].contains(DataLoader.format(of: config.data))
+        let dataBytes = inMemory ? 4 * visible * Double(splits.named.reduce(0) { $0 + $1.dataset.count }) : 0
         let needed = copies * weightBytes + dataBytes
         guard needed > available else { return }
         throw .tooLarge(needed: needed, available: available,
@@ -140,22 +168,22 @@ extension TrainingRun {
         return lock
     }
 
-    /// The IDX folder's splits, the training split cut to `data.train_samples`.
+    /// The data's splits (`DataLoader`), the training split cut to `data.train_samples`.
     func loadData() throws(TrainingError) -> DatasetSplits {
         var splits: DatasetSplits
         do {
-            splits = try IDXFolder.load(folder: config.data.path, validationCount: config.data.validation)
+            splits = try DataLoader.load(config.data)
         } catch let error as DataError {
             let hint: String? = config.data.path.hasPrefix("/usr/share/datasets/")
                 ? "This data set comes from a Debian package: `make deps` installs it." : nil
             throw .data(error, hint: hint)
+        } catch let error as StoreError {
+            throw .store(error)
         } catch {
             throw .data(.readFailed(path: config.data.path, reason: "\(error)"), hint: nil)
         }
         if config.data.trainSamples > 0 && config.data.trainSamples < splits.train.count {
-            let source = splits.train.source
-            splits.train = splits.train.prefix(config.data.trainSamples)
-            splits.train.source = source
+            splits.train = TrainingRows(base: splits.train, count: config.data.trainSamples)
         }
         if splits.train.count < config.training.batchSize {
             throw .shapeMismatch("\(config.data.path): \(splits.train.count) training samples cannot fill one batch of \(config.training.batchSize) (training.batch_size)")
@@ -192,18 +220,18 @@ extension TrainingRun {
     /// evaluation is off.
     func evaluationData(_ splits: DatasetSplits) throws(TrainingError) -> MonitorSet? {
         guard config.evaluation.every > 0 else { return nil }
-        guard var dataset = splits[config.evaluation.split] else {
+        guard let split = splits[config.evaluation.split] else {
             throw .shapeMismatch("evaluation.split: \(config.data.path) has no \(config.evaluation.split.rawValue) split"
                 + (config.evaluation.split == .validation ? " (data.validation is 0)" : ""))
         }
-        if config.evaluation.samples > 0 { dataset = dataset.prefix(config.evaluation.samples) }
-        return MonitorSet(dataset, config.data.binarization, seed: config.training.seed)
+        let rows = config.evaluation.samples > 0 ? config.evaluation.samples : split.count
+        return try MonitorSet(split, rows: rows, config.data.binarization, seed: config.training.seed)
     }
 }
 
 extension DatasetSplits {
     /// The split of that name, nil when the data have none.
-    subscript(split: ExperimentConfig.EvaluationSplit) -> Dataset? {
+    subscript(split: ExperimentConfig.EvaluationSplit) -> (any RowSource)? {
         switch split {
         case .train: return train
         case .validation: return validation

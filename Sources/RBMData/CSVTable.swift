@@ -1,0 +1,156 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A CSV file of numbers, read strictly into memory: one sample per line, an optional header
+/// line (detected when its cells are not all numbers), an optional integer label column named
+/// by its header or its 0-based index. Every problem names the file, the line and the column.
+///
+/// Written here rather than taken from SwiftCSV or CSV.swift: those build a string for every
+/// cell (and SwiftCSV the whole file as one string first), and their errors do not carry the
+/// line and column this reader must report; numbers need only a split on commas, an optional
+/// pair of quotes around header names, and a strict number parse.
+public enum CSVTable {
+    public enum Header: String, Sendable, CaseIterable { case auto, yes, no }
+
+    /// Reads `path`; `labelColumn` is a header name or a 0-based column index ("" for none).
+    public static func read(path: String, header: Header = .auto, labelColumn: String = "", scale: Float = 1,
+                            imageShape: (rows: Int, columns: Int)? = nil) throws(DataError) -> Dataset {
+        guard let file = fopen(path, "rb") else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        defer { fclose(file) }
+        var parser = Parser(path: path, header: header, labelColumn: labelColumn, scale: scale)
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        while true {
+            let length = getline(&line, &capacity, file)
+            if length < 0 { break }
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(line!).assumingMemoryBound(to: UInt8.self), count: length)
+            try parser.consume(bytes)
+        }
+        if ferror(file) != 0 { throw .readFailed(path: path, reason: String(cString: strerror(errno))) }
+        return try parser.finish(imageShape: imageShape)
+    }
+
+    /// Parses lines as they come; public for the fuzzer and the tests.
+    public struct Parser {
+        let path: String
+        let header: Header
+        let labelColumn: String
+        let scale: Float
+        var lineNumber = 0
+        var columns: Int?
+        var labelIndex: Int?
+        var values: [Float] = []
+        var labels: [Int32] = []
+        var rows = 0
+
+        public init(path: String, header: Header, labelColumn: String, scale: Float) {
+            self.path = path
+            self.header = header
+            self.labelColumn = labelColumn
+            self.scale = scale
+        }
+
+        /// One line, with or without its line break.
+        public mutating func consume(_ bytes: UnsafeBufferPointer<UInt8>) throws(DataError) {
+            lineNumber += 1
+            var end = bytes.count
+            while end > 0 && (bytes[end - 1] == 10 || bytes[end - 1] == 13) { end -= 1 }
+            if end == 0 { return }  // blank lines (a last line break) carry nothing
+            let cells = split(bytes, end: end)
+            if columns == nil {
+                try takeFirstLine(cells, bytes)
+                if isHeader(cells, bytes) { return }
+            }
+            guard cells.count == columns else {
+                throw .badCell(path: path, line: lineNumber, column: min(cells.count, columns ?? 0) + 1,
+                               detail: "expected \(columns ?? 0) cells, found \(cells.count)")
+            }
+            for (index, cell) in cells.enumerated() {
+                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[cell]), as: UTF8.self)
+                guard let number = Double(text.trimmingSpaces), !text.isEmpty else {
+                    throw .badCell(path: path, line: lineNumber, column: index + 1,
+                                   detail: text.isEmpty ? "an empty cell" : "'\(String(text.prefix(40)))' is not a number")
+                }
+                if index == labelIndex {
+                    guard number == number.rounded(), abs(number) < 2e9 else {
+                        throw .badCell(path: path, line: lineNumber, column: index + 1, detail: "the label '\(text)' is not an integer")
+                    }
+                    labels.append(Int32(number))
+                } else {
+                    values.append(Float(number) / scale)
+                }
+            }
+            rows += 1
+        }
+
+        /// Decides the column count, the header and the label column from the first line.
+        mutating func takeFirstLine(_ cells: [Range<Int>], _ bytes: UnsafeBufferPointer<UInt8>) throws(DataError) {
+            columns = cells.count
+            let names = cells.map { cellText(bytes, $0) }
+            let hasHeader = isHeader(cells, bytes)
+            labelIndex = nil
+            guard !labelColumn.isEmpty else { return }
+            if let index = Int(labelColumn) {
+                guard index >= 0, index < cells.count else {
+                    throw .badCell(path: path, line: lineNumber, column: 1,
+                                   detail: "data.label_column \(index) is not a column (there are \(cells.count), counted from 0)")
+                }
+                labelIndex = index
+            } else if hasHeader, let index = names.firstIndex(of: labelColumn) {
+                labelIndex = index
+            } else {
+                throw .badCell(path: path, line: lineNumber, column: 1,
+                               detail: hasHeader ? "no column is named '\(labelColumn)' (the header has \(names.joined(separator: ", ")))"
+                                   : "data.label_column '\(labelColumn)' names a column but the file has no header line")
+            }
+        }
+
+        func isHeader(_ cells: [Range<Int>], _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            switch header {
+            case .yes: return true
+            case .no: return false
+            case .auto: return cells.contains { Double(cellText(bytes, $0).trimmingSpaces) == nil }
+            }
+        }
+
+        func cellText(_ bytes: UnsafeBufferPointer<UInt8>, _ cell: Range<Int>) -> String {
+            var text = String(decoding: UnsafeBufferPointer(rebasing: bytes[cell]), as: UTF8.self).trimmingSpaces
+            if text.count >= 2, text.first == "\"", text.last == "\"" { text = String(text.dropFirst().dropLast()) }
+            return text
+        }
+
+        func split(_ bytes: UnsafeBufferPointer<UInt8>, end: Int) -> [Range<Int>] {
+            var cells: [Range<Int>] = []
+            var start = 0
+            var quoted = false
+            for index in 0..<end {
+                if bytes[index] == 34 { quoted.toggle() }
+                if bytes[index] == 44 && !quoted {
+                    cells.append(start..<index)
+                    start = index + 1
+                }
+            }
+            cells.append(start..<end)
+            return cells
+        }
+
+        public func finish(imageShape: (rows: Int, columns: Int)?) throws(DataError) -> Dataset {
+            guard rows > 0, let columns else { throw .badDimensions(path: path, detail: "no rows of numbers") }
+            let features = columns - (labelIndex == nil ? 0 : 1)
+            guard features > 0 else { throw .badDimensions(path: path, detail: "only a label column") }
+            return Dataset(values: values, count: rows, featureCount: features, labels: labelIndex == nil ? nil : labels,
+                           imageShape: imageShape.flatMap { $0.rows * $0.columns == features ? $0 : nil }, source: path)
+        }
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var text = Substring(self)
+        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
+        while text.last == " " || text.last == "\t" { text = text.dropLast() }
+        return String(text)
+    }
+}

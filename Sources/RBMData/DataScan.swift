@@ -1,0 +1,63 @@
+/// One pass over a split, a block of rows at a time: every value checked, and the visible
+/// marginals computed. Memory stays at one block whatever the split's size.
+public enum DataScan {
+    /// Rows read together.
+    public static let blockRows = 4096
+
+    /// Checks that every value is finite and, when `unitInterval`, in [0, 1] (what Bernoulli
+    /// units take as probabilities); the first bad value is an error naming the source, its
+    /// row and column, and the ways out.
+    public static func check(_ source: any RowSource, unitInterval: Bool) throws(DataError) {
+        try forEachBlock(source, unitInterval: unitInterval) { _, _, _ in }  // the checks run inside
+    }
+
+    /// The visible marginals p_i the binarized data have in expectation (the intensities'
+    /// means, or for `threshold` the fraction at or above 0.5), after checking every value as
+    /// `check` does (any finite value passes under `threshold`, which needs no probabilities).
+    /// Sums run over rows in order, in double precision: the same bits for a split in memory
+    /// and the same split streamed from a file.
+    public static func marginals(of source: any RowSource, binarization: Binarization) throws(DataError) -> [Float] {
+        let d = source.featureCount
+        var sums = [Double](repeating: 0, count: d)
+        try forEachBlock(source, unitInterval: binarization != .threshold) { values, rows, _ in
+            for row in 0..<rows {
+                let base = row * d
+                if binarization == .threshold {
+                    for i in 0..<d where values[base + i] >= 0.5 { sums[i] += 1 }
+                } else {
+                    for i in 0..<d { sums[i] += Double(values[base + i]) }
+                }
+            }
+        }
+        return sums.map { Float($0 / Double(max(source.count, 1))) }
+    }
+
+    /// Calls `body(values, rows, firstRow)` for each block, after checking its values.
+    static func forEachBlock(_ source: any RowSource, unitInterval: Bool = true,
+                             _ body: (UnsafePointer<Float>, Int, Int) -> Void) throws(DataError) {
+        let d = source.featureCount
+        var buffer = [Float](repeating: 0, count: min(blockRows, max(source.count, 1)) * d)
+        var start = 0
+        while start < source.count {
+            let rows = min(blockRows, source.count - start)
+            try buffer.withUnsafeMutableBufferPointer { (pointer) throws(DataError) in
+                let values = pointer.baseAddress!
+                try source.copyRows(start..<(start + rows), into: values)
+                for index in 0..<(rows * d) {
+                    let value = values[index]
+                    if !value.isFinite || (unitInterval && !(value >= 0 && value <= 1)) {
+                        throw .badValue(path: source.source, row: start + index / d, column: index % d, value: value,
+                                        detail: value.isFinite ? outsideUnitInterval : "is not a finite number")
+                    }
+                }
+                body(values, rows, start)
+            }
+            source.release(start..<(start + rows))
+            start += rows
+        }
+    }
+
+    static let outsideUnitInterval = "is outside [0, 1], which Bernoulli visible units take as probabilities: "
+        + "divide by the data's maximum with data.scale (e.g. 255 for bytes), or binarize any values with "
+        + "data.binarization: threshold (1 at or above 0.5)"
+}
