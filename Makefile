@@ -16,7 +16,7 @@ MNIST ?= ../shared/data/mnist
 
 FUZZ_RUNS ?= 1000000
 
-.PHONY: deps build train test bench sweep reproduce fuzz fuzz-build fuzz-idx fuzz-config fuzz-hdf5 clean
+.PHONY: deps build train test bench bench-data dbn sweep reproduce fuzz fuzz-build fuzz-idx fuzz-config fuzz-hdf5 clean
 
 deps:
 	@missing=""; \
@@ -28,12 +28,14 @@ deps:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	@# h5py, for the test that runs the README's Python example on a real feature file.
-	@# Debian's own python3 refuses pip installs (PEP 668): its python3-h5py package serves then.
-	@python3 -c "import h5py" 2>/dev/null || { echo "make deps: installing h5py"; \
-	  python3 -m pip install --quiet --disable-pip-version-check h5py 2>/dev/null || \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-h5py; \
-	  python3 -c "import h5py"; }
+	@# h5py, numpy and pandas, for the tests that run the README's Python examples on real files.
+	@# Debian's own python3 refuses pip installs (PEP 668): its python3-* packages serve then.
+	@for module in h5py pandas; do \
+	  python3 -c "import $$module" 2>/dev/null || { echo "make deps: installing $$module"; \
+	  python3 -m pip install --quiet --disable-pip-version-check $$module 2>/dev/null || \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-$$module; \
+	  python3 -c "import $$module"; }; \
+	done
 
 build: deps
 	$(SWIFT) build -c release
@@ -51,6 +53,17 @@ test: deps
 
 bench: build
 	.build/release/rbm bench --data $(BENCH_DATA)
+
+# CD-1 fed from memory, HDF5 (contiguous, chunked gzip), mapped .npy and streamed .npy.
+bench-data: build
+	.build/release/rbm bench --data $(BENCH_DATA) --formats
+
+# The deep belief network of experiments/dbn-layer*.yaml, and how well a logistic regression
+# classifies with each layer's features (scikit-learn: pip install scikit-learn).
+dbn: build
+	.build/release/rbm train experiments/dbn-layer1.yaml --force
+	.build/release/rbm train experiments/dbn-layer2.yaml --force
+	python3 scripts/classify-features.py runs/dbn-layer1/features.h5 runs/dbn-layer2/features.h5 --pixels /usr/share/datasets/fashion-mnist
 
 sweep: build
 	.build/release/rbm sweep $(SWEEP)

@@ -131,7 +131,7 @@ extension HDF5File {
     }
 
     /// A version-1 `.npy` header, padded so that the data start at a multiple of 64 bytes.
-    static func npyHeader(descr: String, shape: [Int]) -> [UInt8] {
+    public static func npyHeader(descr: String, shape: [Int]) -> [UInt8] {
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var dictionary = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
         while (10 + dictionary.utf8.count + 1) % 64 != 0 { dictionary += " " }

@@ -1,6 +1,9 @@
 import RBM
 import RBMData
 import RBMSystem
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `rbm bench`: samples per second of CD-1 and PCD-1 updates against the speed of the same
 /// GEMMs alone (the BLAS bound), with 1 worker and with all cores, in one run.
@@ -137,7 +140,7 @@ public struct Benchmark {
     /// is nil or missing) for each worker count (default: 1 and all cores), printing each
     /// measurement and then the table.
     public static func measure(data: String?, hiddenCount: Int, batchSize: Int, shards: Int, updates: Int,
-                               workerCounts: [Int], log: (String) -> Void = { print($0) }) throws {
+                               workerCounts: [Int], formats: Bool = false, log: (String) -> Void = { print($0) }) throws {
         let dataset: Dataset
         if let data, fileExists(data) {
             dataset = try IDXFolder.load(folder: data, validationCount: 0).train.firstRows(.max)
@@ -151,6 +154,19 @@ public struct Benchmark {
         var bench = Benchmark(data: dataset, hiddenCount: hiddenCount, batchSize: batchSize, shards: shards, updates: updates)
         bench.repetitions = 3
         log("\(dataset.featureCount)→\(hiddenCount), batch \(batchSize) in \(shards) shards, \(updates) updates per measurement, best of \(bench.repetitions)")
+        if formats {
+            let folder = try DataLoader.makeTemporaryFolder()
+            defer {
+                for name in ["data.npy", "bytes.npy", "contiguous.h5", "gzip.h5"] { unlink(folder + "/" + name) }
+                rmdir(folder)
+            }
+            let workers = counts.max() ?? 1
+            log("CD-1 fed from each kind of file, \(workers) worker(s):")
+            let rows = try bench.measureSources(folder: folder, workers: workers, progress: log)
+            log("")
+            log(sourceTable(rows))
+            return
+        }
         let rows = bench.run(workerCounts: counts, progress: log)
         log("")
         log(table(rows, flopsPerSample: bench.flopsPerSample))

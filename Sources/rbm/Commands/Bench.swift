@@ -17,9 +17,11 @@ struct Bench: ParsableCommand {
     @Option(help: "Shards per minibatch.") var shards = 2
     @Option(help: "Updates timed per measurement.") var updates = 300
     @Option(help: "Worker counts to compare (default: 1 and all cores).") var workers: [Int] = []
+    @Flag(help: "Instead: CD-1 fed from memory, HDF5, mapped .npy and streamed .npy (samples/s and ratios).")
+    var formats = false
 
     func run() throws {
         try Benchmark.measure(data: data, hiddenCount: hidden, batchSize: batchSize, shards: shards, updates: updates,
-                              workerCounts: workers)
+                              workerCounts: workers, formats: formats)
     }
 }
