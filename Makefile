@@ -16,7 +16,7 @@ MNIST ?= ../shared/data/mnist
 
 FUZZ_RUNS ?= 1000000
 
-.PHONY: deps build train test bench bench-data dbn sweep reproduce fuzz fuzz-build fuzz-idx fuzz-config fuzz-hdf5 clean
+.PHONY: deps build train test bench bench-data dbn sweep reproduce fuzz fuzz-build fuzz-idx fuzz-data fuzz-config fuzz-hdf5 clean
 
 deps:
 	@missing=""; \
@@ -75,19 +75,19 @@ reproduce: build
 # libFuzzer with AddressSanitizer over the IDX reader, the config/sweep parser and the HDF5
 # loaders, FUZZ_RUNS inputs each. `make fuzz` runs all three (~2.5 hours on 2 cores: idx ~4 min,
 # config ~30 min, hdf5 ~1.5-2 hours); `make fuzz-idx`, `fuzz-config`, `fuzz-hdf5` run one.
-# - idx, config: this project's own parsers. The first crash stops the run and is saved in
+# - idx, data (.npy header and arrays, .npz, CSV), config: this project's own parsers. The first crash stops the run and is saved in
 #   Fuzz/regressions/<target>/, which make test replays: fix it and commit the input.
 # - hdf5: libhdf5 1.10.8 itself crashes and hangs on many corrupt files (Fuzz/known-libhdf5),
 #   so this target runs in fork mode past them; Fuzz/triage-hdf5.sh then requires every saved
 #   input to fail inside libhdf5, not in this project's code, and `rbm inspect` (which reads
 #   in a child process) to exit normally on it. No leak detection: libhdf5 leaks on some.
-fuzz: fuzz-idx fuzz-config fuzz-hdf5
+fuzz: fuzz-idx fuzz-data fuzz-config fuzz-hdf5
 
 fuzz-build: deps
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address
 	$(SWIFT) build -c release
 
-fuzz-idx fuzz-config: fuzz-%: fuzz-build
+fuzz-idx fuzz-data fuzz-config: fuzz-%: fuzz-build
 	@mkdir -p Fuzz/.work/$* Fuzz/regressions/$*
 	@echo "== fuzz-$*: $(FUZZ_RUNS) inputs"
 	@SWIFT_BACKTRACE=enable=no Fuzz/.build/release/fuzz-$* -runs=$(FUZZ_RUNS) -max_len=65536 \

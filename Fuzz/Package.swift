@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 //
-// libFuzzer targets for the parsers that read user files: IDX data, YAML configs and sweeps,
+// libFuzzer targets for the parsers that read user files: IDX data, .npy/.npz/CSV data, YAML configs and sweeps,
 // HDF5 checkpoints and feature files. `make fuzz` builds them with
 // `-Xswiftc -sanitize=fuzzer,address` (so the project's modules are instrumented too) and
 // runs each; not part of `make test` (the crash regression corpus is).
@@ -15,6 +15,8 @@ let package = Package(
     targets: [
         .target(name: "FuzzSupport", path: "Sources/FuzzSupport"),
         .executableTarget(name: "fuzz-idx", dependencies: ["FuzzSupport", .product(name: "RBMData", package: "RBMTrainer")],
+                          swiftSettings: fuzzerFlags, linkerSettings: fuzzerLink),
+        .executableTarget(name: "fuzz-data", dependencies: ["FuzzSupport", .product(name: "RBMData", package: "RBMTrainer")],
                           swiftSettings: fuzzerFlags, linkerSettings: fuzzerLink),
         .executableTarget(name: "fuzz-config", dependencies: ["FuzzSupport", .product(name: "RBMExperiments", package: "RBMTrainer")],
                           swiftSettings: fuzzerFlags, linkerSettings: fuzzerLink),

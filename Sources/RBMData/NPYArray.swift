@@ -118,7 +118,9 @@ public final class NPYArray: @unchecked Sendable {
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw .readFailed(path: path, reason: String(cString: strerror(errno))) }
-        let size = length ?? (Int(status.st_size) - offset)
+        // Never more than the file holds: touching a mapped page past its end is SIGBUS.
+        let available = max(0, Int(status.st_size) - offset)
+        let size = min(length ?? available, available)
         var first = [UInt8](repeating: 0, count: min(size, 65_536 + 12))
         let read = first.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
         guard read >= 0 else { throw .readFailed(path: path, reason: String(cString: strerror(errno))) }

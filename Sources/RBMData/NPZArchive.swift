@@ -29,7 +29,7 @@ public struct NPZArchive {
         fstat(descriptor, &status)
         let fileSize = Int(status.st_size)
         let tail = try Self.read(descriptor, at: max(0, fileSize - 65_557), count: min(fileSize, 65_557), path: path)
-        guard let eocd = Self.lastIndex(of: 0x0605_4b50, in: tail) else {
+        guard let eocd = Self.lastIndex(of: 0x0605_4b50, in: tail), eocd + 22 <= tail.count else {
             throw .badHeader(path: path, detail: "not a zip archive (no end of central directory): numpy.savez writes .npz files")
         }
         var count = Int(Self.le16(tail, eocd + 10))
@@ -86,6 +86,10 @@ public struct NPZArchive {
         }
         let dataOffset = entry.localHeaderOffset + 30 + Int(Self.le16(local, 26)) + Int(Self.le16(local, 28))
         let label = "\(path):\(entry.name)"
+        // Deflate expands at most about 1032:1: a larger claim is a damaged (or hostile) archive.
+        guard entry.method == 0 || entry.size <= entry.compressedSize * 1100 + (1 << 20) else {
+            throw .badHeader(path: path, detail: "\(entry.name) claims \(entry.size) bytes from \(entry.compressedSize) compressed")
+        }
         switch entry.method {
         case 0:
             return try NPYArray(path: path, length: entry.size, offset: dataOffset, name: label)

@@ -42,7 +42,26 @@ import RBMStore
         }
     }
 
+    @Test func dataCrashInputsAreRejectedWithAnError() {
+        for input in files("regressions/data") {
+            #expect(throws: DataError.self, "\(input)") {
+                let source = try NPYSource(values: NPYArray(path: input), labels: nil, scale: 1, imageShape: nil, source: input)
+                _ = try source.firstRows(64)
+            }
+            _ = try? NPZArchive(path: input).entries.keys.map { try NPZArchive(path: input).array($0) }
+            _ = try? CSVTable.read(path: input)   // must return, error or not
+        }
+    }
+
     @Test func seedCorporaParse() throws {
+        for input in files("corpus/data") {
+            if input.hasSuffix(".npy") { _ = try NPYArray(path: input) }
+            if input.hasSuffix(".npz") {
+                let archive = try NPZArchive(path: input)
+                for name in archive.entries.keys { _ = try archive.array(name) }
+            }
+            if input.hasSuffix(".csv") { _ = try CSVTable.read(path: input) }
+        }
         for input in files("corpus/idx") { _ = try IDXArray.read(path: input) }
         for input in files("corpus/config") where !input.hasSuffix("sweep.yaml") {
             _ = try ConfigLoader.parse(try String(contentsOfFile: input, encoding: .utf8), file: input)
