@@ -17,7 +17,8 @@ extension Benchmark {
     /// `rbm bench --formats`: the same training data (the IDX folder's training file, or
     /// synthetic images) fed to CD-1 updates from memory, from HDF5 files (contiguous, and
     /// chunked with gzip), from a mapped .npy (float32, and bytes with scale 255) and streamed
-    /// in blocks from the .npy; samples/s of each, best of `repetitions`, and the ratio to memory.
+    /// in blocks from the .npy; samples/s of each, best of `repetitions` rounds, and the ratio to
+    /// memory.
     public func measureSources(folder: String, workers: Int, progress: (String) -> Void) throws -> [SourceRow] {
         try writeFormats(to: folder)
         var variants: [(String, ExperimentConfig.Data)] = []
@@ -33,26 +34,26 @@ extension Benchmark {
         variants.append((".npy float32, mapped", data("data.npy")))
         variants.append((".npy uint8 (scale 255), mapped", data("bytes.npy") { $0.scale = 255 }))
         variants.append((".npy uint8, streamed (block_rows 10000)", data("bytes.npy") { $0.scale = 255; $0.blockRows = 10_000 }))
-        // Memory is measured first and again last (the machine warms up; both count).
-        let memoryFirst = best { speed(source: self.data, blockRows: 0, workers: workers) }
-        progress("in memory: \(format(memoryFirst, 0)) samples/s")
-        var rows = [SourceRow(label: "in memory (IDX loaded)", loadSeconds: 0, samplesPerSecond: memoryFirst)]
+        var sources: [(label: String, source: any RowSource, blockRows: Int, loadSeconds: Double)] = [
+            ("in memory (IDX loaded)", self.data, 0, 0),
+        ]
         for (label, data) in variants {
             let start = monotonicSeconds()
             let train = try DataLoader.load(data).train
             _ = try DataScan.marginals(of: train, binarization: .stochastic)
-            let loadSeconds = monotonicSeconds() - start
-            let measured = best { speed(source: train, blockRows: data.blockRows, workers: workers) }
-            rows.append(SourceRow(label: label, loadSeconds: loadSeconds, samplesPerSecond: measured))
-            progress("\(label): \(format(measured, 0)) samples/s (loaded and checked in \(format(loadSeconds, 2)) s)")
+            sources.append((label, train, data.blockRows, monotonicSeconds() - start))
         }
-        let memoryLast = best { speed(source: self.data, blockRows: 0, workers: workers) }
-        progress("in memory, again: \(format(memoryLast, 0)) samples/s")
-        rows[0].samplesPerSecond = max(memoryFirst, memoryLast)
-        return rows
+        // Round robin: every source once per round, best of the rounds, so that the machine's
+        // drift (shared cores, clocks) falls on all of them alike.
+        var best = [Double](repeating: 0, count: sources.count)
+        for round in 1...max(repetitions, 1) {
+            for (index, entry) in sources.enumerated() {
+                best[index] = max(best[index], speed(source: entry.source, blockRows: entry.blockRows, workers: workers))
+            }
+            progress("round \(round): " + zip(sources, best).map { "\($0.0.label) \(format($0.1, 0))" }.joined(separator: "; "))
+        }
+        return zip(sources, best).map { SourceRow(label: $0.0.label, loadSeconds: $0.0.loadSeconds, samplesPerSecond: $0.1) }
     }
-
-    func best(_ measure: () -> Double) -> Double { (0..<repetitions).map { _ in measure() }.max()! }
 
     /// CD-1 updates fed as training feeds them (`EpochBatches`): samples/s over `updates`.
     func speed(source: any RowSource, blockRows: Int, workers: Int) -> Double {

@@ -161,7 +161,8 @@ public struct Benchmark {
                 rmdir(folder)
             }
             let workers = counts.max() ?? 1
-            log("CD-1 fed from each kind of file, \(workers) worker(s):")
+            bench.repetitions = 5
+            log("CD-1 fed from each kind of file, \(workers) worker(s), best of \(bench.repetitions) rounds:")
             let rows = try bench.measureSources(folder: folder, workers: workers, progress: log)
             log("")
             log(sourceTable(rows))
