@@ -13,36 +13,10 @@ public func shuffledOrder(count: Int, seed: UInt64, epoch: Int) -> [Int] {
     return order
 }
 
-/// One minibatch: rows `order[start..<start+B]` of a dataset, binarized for `epoch`.
-/// Shards read their own rows concurrently; nothing here is mutated.
-public struct DatasetMinibatch: MinibatchSource, @unchecked Sendable {
-    public let dataset: Dataset
-    public let order: ArraySlice<Int>
-    public let binarization: Binarization
-    public let epoch: UInt32
-    public let seed: UInt64
-
-    public init(dataset: Dataset, order: ArraySlice<Int>, binarization: Binarization,
-                epoch: Int, seed: UInt64) {
-        self.dataset = dataset
-        self.order = order
-        self.binarization = binarization
-        self.epoch = UInt32(truncatingIfNeeded: epoch)
-        self.seed = seed
-    }
-
-    public var visibleCount: Int { dataset.featureCount }
-
-    public func copyRows(_ rows: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
-        let start = order.startIndex
-        binarization.apply(to: dataset, samples: order[(start + rows.lowerBound)..<(start + rows.upperBound)],
-                           epoch: epoch, seed: seed, into: destination)
-    }
-}
-
 /// One minibatch of any row source: rows `order[start..<start+B]`, gathered and binarized for
-/// `epoch` (sample `s` always keyed by its row `s`, as `DatasetMinibatch` does, so the same data
-/// in memory or in a file give the same bits).
+/// `epoch`. Sample `s` always draws from row `s` of the binarization stream, wherever it lands
+/// in a batch, so the same data in memory or in a file give the same bits. Shards read their
+/// own rows concurrently; nothing here is mutated.
 public struct SourceMinibatch: MinibatchSource, @unchecked Sendable {
     public let source: any RowSource
     public let order: ArraySlice<Int>

@@ -58,9 +58,25 @@ import RBM
         #expect(order != Array(0..<1000))
     }
 
+    /// Gathering rows and binarizing them in place gives the bits of binarizing them straight
+    /// from the dataset: the draws are keyed by sample, not by position or path.
+    @Test func gatheredBinarizationEqualsDirectBinarization() {
+        let order = shuffledOrder(count: 50, seed: 3, epoch: 2)
+        for binarization in Binarization.allCases {
+            let batch = SourceMinibatch(source: dataset, order: order[5..<25], binarization: binarization, epoch: 2, seed: 3)
+            var gathered = [Float](repeating: 0, count: 20 * 16)
+            gathered.withUnsafeMutableBufferPointer { batch.copyRows(0..<20, into: $0.baseAddress!) }
+            var direct = [Float](repeating: 0, count: 20 * 16)
+            direct.withUnsafeMutableBufferPointer {
+                binarization.apply(to: dataset, samples: order[5..<25], epoch: 2, seed: 3, into: $0.baseAddress!)
+            }
+            #expect(gathered == direct, "\(binarization)")
+        }
+    }
+
     @Test func minibatchCopiesTheRowsOfItsOrderSlice() {
         let order = shuffledOrder(count: 50, seed: 1, epoch: 0)
-        let batch = DatasetMinibatch(dataset: dataset, order: order[10..<20], binarization: .none, epoch: 0, seed: 1)
+        let batch = SourceMinibatch(source: dataset, order: order[10..<20], binarization: .none, epoch: 0, seed: 1)
         var rows = [Float](repeating: 0, count: 3 * 16)
         rows.withUnsafeMutableBufferPointer { batch.copyRows(2..<5, into: $0.baseAddress!) }
         for (position, sample) in order[12..<15].enumerated() {

@@ -65,9 +65,9 @@ public struct Benchmark {
         let order = shuffledOrder(count: data.count, seed: 1, epoch: 0)
         let batchesPerEpoch = data.count / batchSize
         let hyper = UpdateHyperparameters(learningRate: 0.01, momentum: 0.5)
-        func batch(_ index: Int) -> DatasetMinibatch {
+        func batch(_ index: Int) -> SourceMinibatch {
             let start = index % batchesPerEpoch * batchSize
-            return DatasetMinibatch(dataset: data, order: order[start..<(start + batchSize)],
+            return SourceMinibatch(source: data, order: order[start..<(start + batchSize)],
                                     binarization: .stochastic, epoch: 0, seed: 1)
         }
         for index in 0..<20 { trainer.update(batch: batch(index), hyperparameters: hyper) }
