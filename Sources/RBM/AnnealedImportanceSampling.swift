@@ -11,6 +11,13 @@
 /// step that leaves p_k invariant: h ~ σ(β_k x), v ~ σ((1 − β_k)·b_A + β_k·(b_B + Wh)). Then
 /// Ẑ_B = Z_A · mean(w).
 ///
+/// Other visible units anneal the same way from their own base model (W = 0, c = 0): Gaussian
+/// units from independent N(b_A, 1) with the data's means (log Z_A = n_hidden·log 2 +
+/// (n_v/2)·log 2π, and the visible part of log p*_k(v) is −(1 − β_k)·|v − b_A|²/2 −
+/// β_k·|v − b_B|²/2); categorical units from independent categoricals with the data's
+/// frequencies (b_A = log p; log Z_A = n_hidden·log 2 + Σ_groups logsumexp b_A). The Gibbs step
+/// samples v from the units' own conditional at (1 − β_k)·b_A + β_k·(b_B + Wh).
+///
 /// The runs are processed in fixed groups of `runsPerChunk` by the data-parallel engine; every
 /// random number is keyed by (seed, β index, run), so the estimate is the same for any number
 /// of workers.
@@ -58,7 +65,7 @@ public struct AnnealedImportanceSampling: Sendable {
 
     /// Estimates log Z of `model`, annealing from the base-rate model with visible biases
     /// `baseVisibleBias` (use `baseRateBias(marginals:)`).
-    public func estimate(model: BernoulliRBM, baseVisibleBias: [Float]) -> Estimate {
+    public func estimate(model: RBMModel, baseVisibleBias: [Float]) -> Estimate {
         precondition(baseVisibleBias.count == model.visibleCount)
         precondition(runs > 0 && betas.count >= 2)
         let chunks = (runs + Self.runsPerChunk - 1) / Self.runsPerChunk
@@ -69,8 +76,7 @@ public struct AnnealedImportanceSampling: Sendable {
         }
         precondition(chunkWeights.count == chunks)
         let logWeights = chunkWeights.flatMap { $0 }
-        let baseLogZ = Double(model.hiddenCount) * _log(2)
-            + baseVisibleBias.reduce(0.0) { $0 + softplus(Double($1)) }
+        let baseLogZ = Double(model.hiddenCount) * _log(2) + Self.baseVisibleLogPartition(model.visibleUnits, baseVisibleBias)
         let largest = logWeights.max()!
         let scaled = logWeights.map { _exp($0 - largest) }
         let mean = scaled.reduce(0, +) / Double(runs)
@@ -82,6 +88,31 @@ public struct AnnealedImportanceSampling: Sendable {
             lower: mean - 3 * standardError > 0 ? baseLogZ + largest + _log(mean - 3 * standardError) : -.infinity,
             upper: baseLogZ + largest + _log(mean + 3 * standardError),
             logWeights: logWeights, baseLogPartitionFunction: baseLogZ)
+    }
+
+    /// log Σ_v exp(−E_A(v)) of the base model's visible units alone.
+    static func baseVisibleLogPartition(_ units: VisibleUnits, _ bias: [Float]) -> Double {
+        switch units {
+        case .bernoulli:
+            return bias.reduce(0.0) { $0 + softplus(Double($1)) }
+        case .gaussian:
+            return Double(bias.count) / 2 * _log(2 * Double.pi)
+        case let .categorical(states):
+            return (0..<(bias.count / states)).reduce(0.0) { sum, group in
+                sum + logSumExp((0..<states).map { Double(bias[group * states + $0]) })
+            }
+        }
+    }
+
+    /// The base model's visible biases from the data's visible marginals p (the means of the
+    /// visible values): log(p / (1 − p)) for Bernoulli units, the means themselves for Gaussian
+    /// ones, log p for categorical ones (the one-hot columns' means are the frequencies).
+    public static func baseBias(units: VisibleUnits, marginals: [Float], clip: Float = 1e-3) -> [Float] {
+        switch units {
+        case .bernoulli: return baseRateBias(marginals: marginals, clip: clip)
+        case .gaussian: return marginals
+        case .categorical: return marginals.map { Float(_log(Double(min(max($0, clip), 1)))) }
+        }
     }
 
     /// b_A = log(p / (1 − p)) of the data's visible marginals p, clipped to [ε, 1 − ε].
@@ -97,9 +128,10 @@ public struct AnnealedImportanceSampling: Sendable {
     /// A numeric kernel kept in one piece (over 60 lines): the buffers it sets up are reused
     /// by every one of the schedule's ~14,500 steps, and the step reads as the paper's
     /// transition operator only when the weight update and the Gibbs sweep stand together.
-    func anneal(model: BernoulliRBM, baseVisibleBias: [Float], runs range: Range<Int>) -> [Double] {
+    func anneal(model: RBMModel, baseVisibleBias: [Float], runs range: Range<Int>) -> [Double] {
         let n = range.count
         let nv = model.visibleCount, nh = model.hiddenCount
+        let units = model.visibleUnits
         var visible = [Float](repeating: 0, count: n * nv)
         var preactivation = [Float](repeating: 0, count: n * nh)   // x = c + vW
         var hidden = [Float](repeating: 0, count: n * nh)
@@ -114,15 +146,15 @@ public struct AnnealedImportanceSampling: Sendable {
         hidden.withUnsafeMutableBufferPointer { h in
         visibleInput.withUnsafeMutableBufferPointer { u in
         zeroBias.withUnsafeBufferPointer { zero in
-            // v₁ ~ p_A: independent Bernoulli(σ(b_A)).
+            // v₁ ~ p_A: the base model's independent visible units (Bernoulli(σ(b_A)), …).
             let start = RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: 0, substep: 2)
             for r in 0..<n {
                 for i in 0..<nv { u[r * nv + i] = baseVisibleBias[i] }
             }
-            Logistic.applyWithBias(u.baseAddress!, rows: n, columns: nv, bias: zero.baseAddress!)
+            Self.means(units, u.baseAddress!, rows: n, columns: nv, zero: zero.baseAddress!)
             for r in 0..<n {
-                start.bernoulli(row: UInt32(range.lowerBound + r), probabilities: u.baseAddress! + r * nv,
-                                count: nv, into: v.baseAddress! + r * nv)
+                units.sample(start, row: UInt32(range.lowerBound + r), means: u.baseAddress! + r * nv,
+                             count: nv, into: v.baseAddress! + r * nv)
             }
             for k in 1..<betas.count {
                 let previous = Float(betas[k - 1]), current = Float(betas[k])
@@ -131,9 +163,9 @@ public struct AnnealedImportanceSampling: Sendable {
                 RBMKernels.affine(visible: v.baseAddress!, rows: n, weights: w.baseAddress!,
                                   hiddenBias: model.hiddenBias, visibleCount: nv, hiddenCount: nh, into: x.baseAddress!)
                 for r in 0..<n {
-                    var visibleTerm = 0.0
                     let row = v.baseAddress! + r * nv
-                    for i in 0..<nv where row[i] != 0 { visibleTerm += biasDifference[i] }
+                    let visibleTerm = Self.visibleTerm(units, row, count: nv, model: model, base: baseVisibleBias,
+                                                       biasDifference: biasDifference)
                     logWeights[r] += deltaBeta * visibleTerm
                         + Logistic.softplusDifferenceSum(x.baseAddress! + r * nh, count: nh, from: previous, to: current)
                 }
@@ -152,14 +184,41 @@ public struct AnnealedImportanceSampling: Sendable {
                         u[r * nv + i] = (1 - current) * baseVisibleBias[i] + current * (model.visibleBias[i] + u[r * nv + i])
                     }
                 }
-                Logistic.applyWithBias(u.baseAddress!, rows: n, columns: nv, bias: zero.baseAddress!)
+                Self.means(units, u.baseAddress!, rows: n, columns: nv, zero: zero.baseAddress!)
                 let visibleStream = RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: UInt32(k), substep: 1)
                 for r in 0..<n {
-                    visibleStream.bernoulli(row: UInt32(range.lowerBound + r), probabilities: u.baseAddress! + r * nv,
-                                            count: nv, into: v.baseAddress! + r * nv)
+                    units.sample(visibleStream, row: UInt32(range.lowerBound + r), means: u.baseAddress! + r * nv,
+                                 count: nv, into: v.baseAddress! + r * nv)
                 }
             }
         }}}}}}
         return logWeights
+    }
+
+    /// Turns pre-activations u into the visible units' conditional means, in place.
+    static func means(_ units: VisibleUnits, _ u: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+                      zero: UnsafePointer<Float>) {
+        switch units {
+        case .bernoulli: Logistic.applyWithBias(u, rows: rows, columns: columns, bias: zero)
+        case .gaussian: break
+        case let .categorical(states):
+            for group in 0..<(rows * columns / states) { RBMKernels.softmax(u + group * states, count: states) }
+        }
+    }
+
+    /// The visible part of log p*_k(v) − log p*_{k−1}(v), per unit of Δβ: (b_B − b_A)ᵀv for
+    /// Bernoulli and (one-hot) categorical units, |v − b_A|²/2 − |v − b_B|²/2 for Gaussian ones.
+    static func visibleTerm(_ units: VisibleUnits, _ v: UnsafePointer<Float>, count: Int, model: RBMModel,
+                            base: [Float], biasDifference: [Double]) -> Double {
+        var term = 0.0
+        if units == .gaussian {
+            for i in 0..<count {
+                let fromBase = Double(v[i]) - Double(base[i]), fromModel = Double(v[i]) - Double(model.visibleBias[i])
+                term += (fromBase * fromBase - fromModel * fromModel) / 2
+            }
+        } else {
+            for i in 0..<count where v[i] != 0 { term += biasDifference[i] }
+        }
+        return term
     }
 }

@@ -19,6 +19,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
     public let configuration: TrainerConfiguration
     public let visibleCount: Int
     public let hiddenCount: Int
+    public let visibleUnits: VisibleUnits
     public private(set) var step: Int
 
     private let parameters: ParameterBuffers
@@ -37,7 +38,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
     }
     static let reductionElementsPerWorker = 1 << 21
 
-    public convenience init(model: BernoulliRBM, configuration: TrainerConfiguration) {
+    public convenience init(model: RBMModel, configuration: TrainerConfiguration) {
         let zeros = { (count: Int) in [Float](repeating: 0, count: count) }
         let persistent = configuration.sampler == .persistentContrastiveDivergence
         self.init(state: TrainerState(
@@ -57,6 +58,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
         let model = state.model
         self.configuration = configuration
         visibleCount = model.visibleCount
+        visibleUnits = model.visibleUnits
         hiddenCount = model.hiddenCount
         step = state.step
         parameters = ParameterBuffers(weights: model.weights, visibleBias: model.visibleBias,
@@ -84,10 +86,12 @@ public final class DataParallelTrainer: @unchecked Sendable {
     }
 
     /// The current parameters, copied out.
-    public var model: BernoulliRBM {
-        BernoulliRBM(visibleCount: visibleCount, hiddenCount: hiddenCount,
-                     weights: parameters.weightsArray, visibleBias: parameters.visibleBiasArray,
-                     hiddenBias: parameters.hiddenBiasArray)
+    public var model: RBMModel {
+        var model = RBMModel(visibleCount: visibleCount, hiddenCount: hiddenCount,
+                             weights: parameters.weightsArray, visibleBias: parameters.visibleBiasArray,
+                             hiddenBias: parameters.hiddenBiasArray)
+        model.visibleUnits = visibleUnits
+        return model
     }
 
     /// Everything needed to continue training exactly, copied out.
@@ -169,16 +173,14 @@ public final class DataParallelTrainer: @unchecked Sendable {
                                        probabilities: source + r * nh, count: nh,
                                        into: workspace.hiddenSamples + r * nh)
             }
-            // vᵏ ~ P(v|h) = σ(hWᵀ + b), then P(h|vᵏ).
-            RBMKernels.visibleProbabilities(hidden: workspace.hiddenSamples, rows: n, weights: w,
-                                            visibleBias: b, visibleCount: nv, hiddenCount: nh,
-                                            into: negativeVisible)
+            // vᵏ ~ P(v|h) (σ(hWᵀ + b) for Bernoulli units; see VisibleUnits), then P(h|vᵏ).
+            RBMKernels.visibleMeans(units: visibleUnits, hidden: workspace.hiddenSamples, rows: n, weights: w,
+                                    visibleBias: b, visibleCount: nv, hiddenCount: nh, into: negativeVisible)
             let visibleStream = RandomStream(seed: seed, purpose: .visibleSample, step: step32,
                                              substep: UInt32(2 * gibbsStep + 1))
             for r in 0..<n {
-                visibleStream.bernoulli(row: UInt32(rowRange.lowerBound + r),
-                                        probabilities: negativeVisible + r * nv, count: nv,
-                                        into: negativeVisible + r * nv)
+                visibleUnits.sample(visibleStream, row: UInt32(rowRange.lowerBound + r),
+                                    means: negativeVisible + r * nv, count: nv, into: negativeVisible + r * nv)
             }
             RBMKernels.hiddenProbabilities(visible: negativeVisible, rows: n, weights: w,
                                            hiddenBias: c, visibleCount: nv, hiddenCount: nh,

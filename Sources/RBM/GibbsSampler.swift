@@ -1,10 +1,10 @@
 /// Block Gibbs sampling from the model, for pictures of what it has learned.
 public enum GibbsSampler {
     /// Runs `steps` alternating Gibbs steps h ~ P(h|v), v ~ P(v|h) from `start` (rows × n_visible)
-    /// and returns P(v|h) of the last step (mean-field pictures are easier to look at than
+    /// and returns E[v|h] of the last step (mean-field pictures are easier to look at than
     /// binary states). Random numbers are keyed by (seed, step, chain); chains are processed
     /// in fixed groups, so the result does not depend on `workers`.
-    public static func visibleProbabilities(model: BernoulliRBM, start: [Float], rows: Int, steps: Int,
+    public static func visibleProbabilities(model: RBMModel, start: [Float], rows: Int, steps: Int,
                                             seed: UInt64, workers: Int) -> [Float] {
         precondition(start.count == rows * model.visibleCount && steps >= 1)
         let nv = model.visibleCount, nh = model.hiddenCount
@@ -25,14 +25,16 @@ public enum GibbsSampler {
                                 hiddenStream.bernoulli(row: UInt32(range.lowerBound + r), probabilities: h.baseAddress! + r * nh,
                                                        count: nh, into: h.baseAddress! + r * nh)
                             }
-                            RBMKernels.visibleProbabilities(hidden: h.baseAddress!, rows: range.count, weights: w.baseAddress!,
-                                                            visibleBias: model.visibleBias, visibleCount: nv, hiddenCount: nh,
-                                                            into: v.baseAddress!)
+                            model.visibleBias.withUnsafeBufferPointer { b in
+                                RBMKernels.visibleMeans(units: model.visibleUnits, hidden: h.baseAddress!, rows: range.count,
+                                                        weights: w.baseAddress!, visibleBias: b.baseAddress!, visibleCount: nv,
+                                                        hiddenCount: nh, into: v.baseAddress!)
+                            }
                             if step == steps - 1 { break }
                             let visibleStream = RandomStream(seed: seed, purpose: .sampling, step: UInt32(step), substep: 1)
                             for r in 0..<range.count {
-                                visibleStream.bernoulli(row: UInt32(range.lowerBound + r), probabilities: v.baseAddress! + r * nv,
-                                                        count: nv, into: v.baseAddress! + r * nv)
+                                model.visibleUnits.sample(visibleStream, row: UInt32(range.lowerBound + r),
+                                                          means: v.baseAddress! + r * nv, count: nv, into: v.baseAddress! + r * nv)
                             }
                         }
                     }

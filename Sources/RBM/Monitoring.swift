@@ -4,9 +4,10 @@ public enum Monitoring {
     static let chunkRows = 256
 
     /// Mean over rows of the squared reconstruction error Σ_i (v_i − v̂_i)², where
-    /// v̂ = σ(b + W·σ(c + Wᵀv)) is the mean-field one-step reconstruction (no sampling).
+    /// v̂ = E[v | h = σ(c + Wᵀv)] is the mean-field one-step reconstruction (no sampling):
+    /// σ(b + Wh) for Bernoulli units, b + Wh for Gaussian ones, per-group softmax for categorical.
     public static func reconstructionError(
-        model: BernoulliRBM, visible: [Float], rows: Int, workers: Int
+        model: RBMModel, visible: [Float], rows: Int, workers: Int
     ) -> Double {
         meanOverRows(model: model, visible: visible, rows: rows, workers: workers) { model, rowsStart, n in
             var hidden = [Float](repeating: 0, count: n * model.hiddenCount)
@@ -18,10 +19,12 @@ public enum Monitoring {
                             visible: rowsStart, rows: n, weights: w.baseAddress!,
                             hiddenBias: model.hiddenBias, visibleCount: model.visibleCount,
                             hiddenCount: model.hiddenCount, into: h.baseAddress!)
-                        RBMKernels.visibleProbabilities(
-                            hidden: h.baseAddress!, rows: n, weights: w.baseAddress!,
-                            visibleBias: model.visibleBias, visibleCount: model.visibleCount,
-                            hiddenCount: model.hiddenCount, into: r.baseAddress!)
+                        model.visibleBias.withUnsafeBufferPointer { b in
+                            RBMKernels.visibleMeans(
+                                units: model.visibleUnits, hidden: h.baseAddress!, rows: n, weights: w.baseAddress!,
+                                visibleBias: b.baseAddress!, visibleCount: model.visibleCount,
+                                hiddenCount: model.hiddenCount, into: r.baseAddress!)
+                        }
                         var sum = 0.0
                         for index in 0..<(n * model.visibleCount) {
                             let difference = Double(rowsStart[index] - r[index])
@@ -37,7 +40,7 @@ public enum Monitoring {
     /// Mean free energy (1/N) Σ F(v) over the rows. Comparing it on training and held-out
     /// data shows overfitting: the held-out value rising above the training value.
     public static func meanFreeEnergy(
-        model: BernoulliRBM, visible: [Float], rows: Int, workers: Int
+        model: RBMModel, visible: [Float], rows: Int, workers: Int
     ) -> Double {
         meanOverRows(model: model, visible: visible, rows: rows, workers: workers) { model, rowsStart, n in
             var scratch = [Float](repeating: 0, count: n * model.hiddenCount)
@@ -47,7 +50,8 @@ public enum Monitoring {
                     energies.withUnsafeMutableBufferPointer { e in
                         RBMKernels.freeEnergies(
                             visible: rowsStart, rows: n, weights: w.baseAddress!, visibleBias: model.visibleBias,
-                            hiddenBias: model.hiddenBias, scratch: s.baseAddress!, into: e.baseAddress!)
+                            hiddenBias: model.hiddenBias, units: model.visibleUnits, scratch: s.baseAddress!,
+                            into: e.baseAddress!)
                     }
                 }
             }
@@ -58,8 +62,8 @@ public enum Monitoring {
     /// (1/rows) Σ over chunks of `chunkSum(model, first row of the chunk, rows in it)`, the
     /// chunks computed on `workers` threads and their sums added in chunk order.
     static func meanOverRows(
-        model: BernoulliRBM, visible: [Float], rows: Int, workers: Int,
-        _ chunkSum: @escaping @Sendable (BernoulliRBM, UnsafePointer<Float>, Int) -> Double
+        model: RBMModel, visible: [Float], rows: Int, workers: Int,
+        _ chunkSum: @escaping @Sendable (RBMModel, UnsafePointer<Float>, Int) -> Double
     ) -> Double {
         guard rows > 0 else { return .nan }
         let transfer = UnsafeTransfer((model, visible))

@@ -6,12 +6,19 @@
 /// `exact` sums over every visible unit (n_visible × n_hidden softplus per sample);
 /// `stochastic` is the cheap estimate n_visible · log σ(F(ṽ) − F(v)) for one random unit per
 /// sample (scikit-learn's `score_samples`), keyed by (seed, sample).
+///
+/// Categorical units: a variable g in state a, moved to a', changes F by
+/// F(v_{g=a'}) − F(v) = −(b_ga' − b_ga) − Σⱼ [softplus(xⱼ + W_ga'ⱼ − W_gaⱼ) − softplus(xⱼ)], and
+/// log P(v_g | v₋g) = −logsumexp_a' [F(v) − F(v_{g=a'})], summed over the variables.
+/// Gaussian units have no closed form here (the conditional density needs an integral over
+/// v_i of softplus terms): the mean is NaN, and evaluation reports none.
 public enum PseudoLikelihood {
     public enum Method: Sendable { case exact, stochastic(seed: UInt64) }
 
     /// The mean pseudo-log-likelihood per sample, in nats.
-    public static func mean(model: BernoulliRBM, visible: [Float], rows: Int, method: Method, workers: Int) -> Double {
-        guard rows > 0 else { return .nan }
+    public static func mean(model: RBMModel, visible: [Float], rows: Int, method: Method, workers: Int) -> Double {
+        guard rows > 0, model.visibleUnits != .gaussian else { return .nan }
+        let states = model.visibleUnits.states
         let transfer = UnsafeTransfer((model, visible))
         let sums = DataParallel.mapChunks(count: rows, chunkSize: 64, workers: workers) { range in
             let (model, visible) = transfer.value
@@ -30,6 +37,7 @@ public enum PseudoLikelihood {
                             let row = xs.baseAddress! + offset * nh
                             let base = zero.withUnsafeBufferPointer { Logistic.softplusSum(row, offset: $0.baseAddress!, count: nh) }
                             func logConditional(_ i: Int) -> Double {
+                                if states > 2 { return logCategorical(group: i) }
                                 let sign: Float = v[sample * nv + i] > 0.5 ? -1 : 1
                                 let weightsRow = w.baseAddress! + i * nh
                                 for j in 0..<nh { shifted[j] = sign * weightsRow[j] }
@@ -39,13 +47,31 @@ public enum PseudoLikelihood {
                                 let difference = -Double(sign * model.visibleBias[i]) - (flipped - base)
                                 return -softplus(-difference)   // log σ(d)
                             }
+                            func logCategorical(group: Int) -> Double {
+                                let first = group * states
+                                let current = (0..<states).first { v[sample * nv + first + $0] > 0.5 } ?? 0
+                                let currentRow = w.baseAddress! + (first + current) * nh
+                                var changes: [Double] = []
+                                for state in 0..<states {
+                                    if state == current { changes.append(0); continue }
+                                    let stateRow = w.baseAddress! + (first + state) * nh
+                                    for j in 0..<nh { shifted[j] = stateRow[j] - currentRow[j] }
+                                    let moved = shifted.withUnsafeBufferPointer {
+                                        Logistic.softplusSum(row, offset: $0.baseAddress!, count: nh)
+                                    }
+                                    changes.append(Double(model.visibleBias[first + state] - model.visibleBias[first + current])
+                                                   + (moved - base))
+                                }
+                                return -logSumExp(changes)
+                            }
+                            let variables = states > 2 ? nv / states : nv
                             switch method {
                             case .exact:
-                                for i in 0..<nv { total += logConditional(i) }
+                                for i in 0..<variables { total += logConditional(i) }
                             case let .stochastic(seed):
                                 let stream = RandomStream(seed: seed, purpose: .pseudoLikelihood)
-                                let unit = stream.integer(below: nv, row: UInt32(truncatingIfNeeded: sample), index: 0)
-                                total += Double(nv) * logConditional(unit)
+                                let unit = stream.integer(below: variables, row: UInt32(truncatingIfNeeded: sample), index: 0)
+                                total += Double(variables) * logConditional(unit)
                             }
                         }
                     }

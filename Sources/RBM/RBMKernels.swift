@@ -24,10 +24,11 @@ public enum RBMKernels {
     }
 
     /// F(v) per row, accumulated in double precision. `scratch` holds rows × n_hidden floats.
+    /// The visible term is −bᵀv, or Σ_i (v_i − b_i)²/2 for Gaussian units.
     public static func freeEnergies(
         visible: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
-        visibleBias: [Float], hiddenBias: [Float], scratch: UnsafeMutablePointer<Float>,
-        into output: UnsafeMutablePointer<Double>
+        visibleBias: [Float], hiddenBias: [Float], units: VisibleUnits = .bernoulli,
+        scratch: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Double>
     ) {
         let visibleCount = visibleBias.count
         let hiddenCount = hiddenBias.count
@@ -35,7 +36,14 @@ public enum RBMKernels {
         for row in 0..<rows {
             var energy = 0.0
             let v = visible + row * visibleCount
-            for i in 0..<visibleCount { energy -= Double(visibleBias[i]) * Double(v[i]) }
+            if units == .gaussian {
+                for i in 0..<visibleCount {
+                    let d = Double(v[i]) - Double(visibleBias[i])
+                    energy += d * d / 2
+                }
+            } else {
+                for i in 0..<visibleCount { energy -= Double(visibleBias[i]) * Double(v[i]) }
+            }
             let preactivation = scratch + row * hiddenCount
             for j in 0..<hiddenCount {
                 energy -= softplus(Double(preactivation[j]) + Double(hiddenBias[j]))
@@ -54,5 +62,40 @@ public enum RBMKernels {
             let target = output + row * hiddenCount
             for j in 0..<hiddenCount { target[j] += hiddenBias[j] }
         }
+    }
+
+    /// The conditional means of the visible units given hidden states h (rows × n_hidden):
+    /// σ(b + hWᵀ) (Bernoulli), b + hWᵀ (Gaussian) or the softmax of b + hWᵀ within each group of
+    /// `states` units (categorical), rows × n_visible.
+    @inlinable
+    public static func visibleMeans(
+        units: VisibleUnits, hidden: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
+        visibleBias: UnsafePointer<Float>, visibleCount: Int, hiddenCount: Int,
+        into output: UnsafeMutablePointer<Float>
+    ) {
+        if units == .bernoulli {
+            visibleProbabilities(hidden: hidden, rows: rows, weights: weights, visibleBias: visibleBias,
+                                 visibleCount: visibleCount, hiddenCount: hiddenCount, into: output)
+            return
+        }
+        BLAS.gemm(m: rows, n: visibleCount, k: hiddenCount, a: hidden, b: weights, transposeB: true, c: output)
+        for row in 0..<rows {
+            let target = output + row * visibleCount
+            for i in 0..<visibleCount { target[i] += visibleBias[i] }
+        }
+        guard case let .categorical(states) = units else { return }
+        for group in 0..<(rows * visibleCount / states) {
+            softmax(output + group * states, count: states)
+        }
+    }
+
+    /// Replaces `count` logits by their softmax (in double precision, max-shifted).
+    @inlinable
+    public static func softmax(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        var largest = -Float.infinity
+        for k in 0..<count { largest = max(largest, values[k]) }
+        var sum = 0.0
+        for k in 0..<count { sum += _exp(Double(values[k] - largest)) }
+        for k in 0..<count { values[k] = Float(_exp(Double(values[k] - largest)) / sum) }
     }
 }

@@ -1,7 +1,7 @@
 /// Everything a trainer carries from one update to the next. With the configuration it fixes
 /// every later update exactly, so a checkpoint of it resumes bit for bit.
 public struct TrainerState: Sendable, Equatable {
-    public var model: BernoulliRBM
+    public var model: RBMModel
     /// The momentum buffers: the previous update of W, b and c.
     public var weightVelocity: [Float]
     public var visibleBiasVelocity: [Float]
@@ -13,7 +13,7 @@ public struct TrainerState: Sendable, Equatable {
     public var chainVisible: [Float]?
     public var chainHiddenProbabilities: [Float]?
 
-    public init(model: BernoulliRBM, weightVelocity: [Float], visibleBiasVelocity: [Float],
+    public init(model: RBMModel, weightVelocity: [Float], visibleBiasVelocity: [Float],
                 hiddenBiasVelocity: [Float], step: Int, chainVisible: [Float]?,
                 chainHiddenProbabilities: [Float]?) {
         self.model = model

@@ -13,13 +13,15 @@ public enum DataScan {
 
     /// The visible marginals p_i the binarized data have in expectation (the intensities'
     /// means, or for `threshold` the fraction at or above 0.5), after checking every value as
-    /// `check` does (any finite value passes under `threshold`, which needs no probabilities).
+    /// `check` does (any finite value passes under `threshold`, which needs no probabilities,
+    /// and without `unitInterval`, for Gaussian units).
     /// Sums run over rows in order, in double precision: the same bits for a split in memory
     /// and the same split streamed from a file.
-    public static func marginals(of source: any RowSource, binarization: Binarization) throws(DataError) -> [Float] {
+    public static func marginals(of source: any RowSource, binarization: Binarization,
+                                 unitInterval: Bool = true) throws(DataError) -> [Float] {
         let d = source.featureCount
         var sums = [Double](repeating: 0, count: d)
-        try forEachBlock(source, unitInterval: binarization != .threshold) { values, rows, _ in
+        try forEachBlock(source, unitInterval: unitInterval && binarization != .threshold) { values, rows, _ in
             for row in 0..<rows {
                 let base = row * d
                 if binarization == .threshold {

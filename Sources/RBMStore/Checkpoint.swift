@@ -1,7 +1,8 @@
 import RBM
 import RBMSystem
 
-/// A training run's complete state (**contract**, format_version 1):
+/// A training run's complete state (**contract**, format_version 2; version 1 files, which
+/// have no visible_units attribute and are Bernoulli, are still read):
 ///
 ///     /model/weights                          [n_visible, n_hidden] float32
 ///     /model/visible_bias, /model/hidden_bias [n_visible], [n_hidden]
@@ -10,15 +11,19 @@ import RBMSystem
 ///     /sampler/persistent_chains              [n_chains, n_visible]   (PCD only)
 ///     /sampler/persistent_hidden_probabilities [n_chains, n_hidden]   (PCD only)
 ///     /history/<metric>                       [n_epochs] float32 per-epoch series
+///     /data/mean, /data/std                   [n_features] (Gaussian units' standardisation;
+///                                             v = (x − mean) / std)
 ///     root attributes                         format, format_version, created_by, config (YAML),
-///                                             seed, epoch, batch, step, sampler, rng
+///                                             seed, epoch, batch, step, sampler, rng,
+///                                             visible_units (bernoulli, gaussian, categorical),
+///                                             visible_states (q, categorical only)
 ///
 /// `epoch` counts completed epochs and `batch` the minibatches done in the epoch in progress
 /// (0 at an epoch boundary). With counter-based random numbers, (seed, step, epoch, batch) is
 /// the whole random state: the shuffle of an epoch and every sample are recomputed from them.
 public struct Checkpoint: Sendable, Equatable {
     public static let format = "rbm-checkpoint"
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     public var state: TrainerState
     public var sampler: SamplerKind
@@ -33,11 +38,15 @@ public struct Checkpoint: Sendable, Equatable {
     /// [rows, columns] of one sample when the data are images (optional attributes
     /// image_rows, image_columns), for pictures of the model.
     public var imageShape: [Int]?
+    /// The per-feature mean and standard deviation the training data were standardised with
+    /// (Gaussian units), so that features of new data use the same transform.
+    public var standardization: Standardization?
 
     public init(state: TrainerState, sampler: SamplerKind, config: String, seed: UInt64, epoch: Int,
                 batchInEpoch: Int, learningRate: Double, momentum: Double, history: History,
-                createdBy: String, imageShape: [Int]? = nil) {
+                createdBy: String, imageShape: [Int]? = nil, standardization: Standardization? = nil) {
         self.imageShape = imageShape
+        self.standardization = standardization
         self.state = state
         self.sampler = sampler
         self.config = config
@@ -50,7 +59,7 @@ public struct Checkpoint: Sendable, Equatable {
         self.createdBy = createdBy
     }
 
-    public var model: BernoulliRBM { state.model }
+    public var model: RBMModel { state.model }
 
     /// Builds the file in memory, then writes its bytes to a temporary file beside `path`
     /// (after checking the free space), flushes them to disk and renames the file into place:
@@ -86,6 +95,14 @@ public struct Checkpoint: Sendable, Equatable {
             try file.setAttribute("image_columns", int64: Int64(imageShape[1]))
         }
 
+        try file.setAttribute("visible_units", string: model.visibleUnits.name)
+        if case let .categorical(states) = model.visibleUnits {
+            try file.setAttribute("visible_states", int64: Int64(states))
+        }
+        if let standardization {
+            try file.write("/data/mean", floats: standardization.mean, shape: [standardization.mean.count])
+            try file.write("/data/std", floats: standardization.standardDeviation, shape: [standardization.standardDeviation.count])
+        }
         try file.write("/model/weights", floats: model.weights, shape: [nv, nh])
         try file.write("/model/visible_bias", floats: model.visibleBias, shape: [nv])
         try file.write("/model/hidden_bias", floats: model.hiddenBias, shape: [nh])
@@ -123,11 +140,18 @@ public struct Checkpoint: Sendable, Equatable {
             throw .wrongShape(path: path, object: "/model/weights", expected: [-1, -1], found: weightShape)
         }
         let nv = weightShape[0], nh = weightShape[1]
-        let model = BernoulliRBM(
+        let units = try visibleUnits(file, visibleCount: nv)
+        let model = RBMModel(
             visibleCount: nv, hiddenCount: nh,
             weights: try file.readFloats("/model/weights").values,
             visibleBias: try file.readFloats("/model/visible_bias", expectedShape: [nv]).values,
-            hiddenBias: try file.readFloats("/model/hidden_bias", expectedShape: [nh]).values)
+            hiddenBias: try file.readFloats("/model/hidden_bias", expectedShape: [nh]).values, visibleUnits: units)
+        var standardization: Standardization?
+        if file.exists("/data/mean") {
+            let mean = try file.readFloats("/data/mean").values
+            standardization = Standardization(
+                mean: mean, standardDeviation: try file.readFloats("/data/std", expectedShape: [mean.count]).values)
+        }
         let samplerName = try file.stringAttribute("sampler")
         guard let sampler = SamplerKind(rawValue: samplerName) else {
             throw .wrongType(path: path, object: "attribute sampler", expected: "cd or pcd")
@@ -165,7 +189,25 @@ public struct Checkpoint: Sendable, Equatable {
             momentum: try file.doubleAttribute("momentum", on: "/optimizer"),
             history: history, createdBy: try file.stringAttribute("created_by"),
             imageShape: file.hasAttribute("image_rows") && file.hasAttribute("image_columns")
-                ? [Int(try file.int64Attribute("image_rows")), Int(try file.int64Attribute("image_columns"))] : nil)
+                ? [Int(try file.int64Attribute("image_rows")), Int(try file.int64Attribute("image_columns"))] : nil,
+            standardization: standardization)
+    }
+
+    /// The visible_units attribute (absent in version-1 files: Bernoulli), checked.
+    static func visibleUnits(_ file: HDF5File, visibleCount: Int) throws(StoreError) -> VisibleUnits {
+        guard file.hasAttribute("visible_units") else { return .bernoulli }
+        switch try file.stringAttribute("visible_units") {
+        case "bernoulli": return .bernoulli
+        case "gaussian": return .gaussian
+        case "categorical":
+            let states = Int(try file.int64Attribute("visible_states"))
+            guard states >= 2, visibleCount % states == 0 else {
+                throw .wrongType(path: file.path, object: "attribute visible_states", expected: "a divisor ≥ 2 of n_visible")
+            }
+            return .categorical(states: states)
+        default:
+            throw .wrongType(path: file.path, object: "attribute visible_units", expected: "bernoulli, gaussian or categorical")
+        }
     }
 }
 
@@ -183,5 +225,16 @@ enum FileHeader {
         guard version <= supportedVersion else {
             throw .newerVersion(path: file.path, found: version, supported: supportedVersion)
         }
+    }
+}
+
+/// v = (x − mean) / std, per feature: Gaussian visible units expect standardised data.
+public struct Standardization: Sendable, Equatable {
+    public var mean: [Float]
+    public var standardDeviation: [Float]
+
+    public init(mean: [Float], standardDeviation: [Float]) {
+        self.mean = mean
+        self.standardDeviation = standardDeviation
     }
 }

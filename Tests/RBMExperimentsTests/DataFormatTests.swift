@@ -118,7 +118,7 @@ enum DataFiles {
         try DataFiles.npy(folder.path + "/x.npy", floats: data.values, rows: data.count)
         let settings = ["data.path=\(folder.path)/x.npy", "data.block_rows=70", "data.validation=0", "training.epochs=3",
                         "training.sampler=pcd", "output.features=false", "output.pictures=false"]
-        var models: [BernoulliRBM] = []
+        var models: [RBMModel] = []
         for workers in 1...3 {
             models.append(try train(folder.config(settings + ["training.workers=\(workers)", "output.name=w\(workers)"])).model)
         }

@@ -42,11 +42,11 @@ func pngHeader(_ path: String) throws -> (width: Int, height: Int, chunks: [Stri
     }
 
     @Test func filterGridHasOneTilePerHiddenUpToTheLimit() {
-        let model = BernoulliRBM.initialized(visibleCount: 784, hiddenCount: 500, seed: 1)
+        let model = RBMModel.initialized(visibleCount: 784, hiddenCount: 500, seed: 1)
         let image = Pictures.filters(model: model, shape: (28, 28))
         // 256 tiles: a 16 × 16 grid of 28 × 28 tiles with 1-pixel borders.
         #expect(image.width == 16 * 29 + 1 && image.height == 16 * 29 + 1)
-        let small = Pictures.filters(model: BernoulliRBM.initialized(visibleCount: 36, hiddenCount: 10, seed: 1), shape: (6, 6))
+        let small = Pictures.filters(model: RBMModel.initialized(visibleCount: 36, hiddenCount: 10, seed: 1), shape: (6, 6))
         #expect(small.width == 4 * 7 + 1 && small.height == 3 * 7 + 1)
     }
 

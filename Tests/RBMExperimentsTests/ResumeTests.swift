@@ -90,7 +90,7 @@ import RBMStore
         let result = try quiet(folder.config(["training.epochs=1"])).run()
         // Replace the checkpoint by one whose model has 10 visible units.
         var checkpoint = try Checkpoint.read(path: result.folder + "/checkpoint.h5")
-        let small = BernoulliRBM(visibleCount: 10, hiddenCount: 8, weights: .init(repeating: 0, count: 80),
+        let small = RBMModel(visibleCount: 10, hiddenCount: 8, weights: .init(repeating: 0, count: 80),
                                  visibleBias: .init(repeating: 0, count: 10), hiddenBias: .init(repeating: 0, count: 8))
         checkpoint.state = TrainerState(model: small, weightVelocity: .init(repeating: 0, count: 80),
                                         visibleBiasVelocity: .init(repeating: 0, count: 10),

@@ -37,7 +37,7 @@ import RBM
         }
         let marginals = (0..<784).map { i in Float((0..<rows).map { Double(data[$0 * 784 + i]) }.reduce(0, +) / Double(rows)) }
         let trainer = DataParallelTrainer(
-            model: BernoulliRBM.initialized(visibleCount: 784, hiddenCount: 15, seed: 3, visibleMarginals: marginals),
+            model: RBMModel.initialized(visibleCount: 784, hiddenCount: 15, seed: 3, visibleMarginals: marginals),
             configuration: TrainerConfiguration(batchSize: 50, shards: 2, workers: 2, sampler: .persistentContrastiveDivergence,
                                                 gibbsSteps: 1, weightDecay: 0, seed: 3))
         for epoch in 0..<10 {
@@ -65,7 +65,7 @@ import RBM
 
 @Suite struct PseudoLikelihoodTests {
     /// log P(vᵢ | v₋ᵢ) from free energies computed by enumerating the hidden states.
-    func referencePseudoLikelihood(_ model: BernoulliRBM, _ v: [Float]) -> Double {
+    func referencePseudoLikelihood(_ model: RBMModel, _ v: [Float]) -> Double {
         let f = Reference.freeEnergyByEnumeration(model, v)
         var total = 0.0
         for i in 0..<v.count {

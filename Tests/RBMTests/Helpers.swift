@@ -6,7 +6,7 @@ import RBM
 enum Reference {
     static func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
 
-    static func hiddenProbabilities(_ model: BernoulliRBM, _ v: [Float]) -> [Double] {
+    static func hiddenProbabilities(_ model: RBMModel, _ v: [Float]) -> [Double] {
         (0..<model.hiddenCount).map { j in
             var x = Double(model.hiddenBias[j])
             for i in 0..<model.visibleCount { x += Double(v[i]) * Double(model.weights[i * model.hiddenCount + j]) }
@@ -14,7 +14,7 @@ enum Reference {
         }
     }
 
-    static func visibleProbabilities(_ model: BernoulliRBM, _ h: [Float]) -> [Double] {
+    static func visibleProbabilities(_ model: RBMModel, _ h: [Float]) -> [Double] {
         (0..<model.visibleCount).map { i in
             var x = Double(model.visibleBias[i])
             for j in 0..<model.hiddenCount { x += Double(h[j]) * Double(model.weights[i * model.hiddenCount + j]) }
@@ -23,7 +23,7 @@ enum Reference {
     }
 
     /// E(v, h) = −bᵀv − cᵀh − vᵀWh.
-    static func energy(_ model: BernoulliRBM, _ v: [Float], _ h: [Float]) -> Double {
+    static func energy(_ model: RBMModel, _ v: [Float], _ h: [Float]) -> Double {
         var e = 0.0
         for i in 0..<model.visibleCount { e -= Double(model.visibleBias[i]) * Double(v[i]) }
         for j in 0..<model.hiddenCount { e -= Double(model.hiddenBias[j]) * Double(h[j]) }
@@ -36,13 +36,13 @@ enum Reference {
     }
 
     /// F(v) = −log Σ_h e^(−E(v,h)), by enumerating h (small models only).
-    static func freeEnergyByEnumeration(_ model: BernoulliRBM, _ v: [Float]) -> Double {
+    static func freeEnergyByEnumeration(_ model: RBMModel, _ v: [Float]) -> Double {
         let terms = allStates(model.hiddenCount).map { -energy(model, v, $0) }
         return -logSumExp(terms)
     }
 
     /// log Z by enumerating both layers (tiny models only).
-    static func logPartitionByBruteForce(_ model: BernoulliRBM) -> Double {
+    static func logPartitionByBruteForce(_ model: RBMModel) -> Double {
         var terms: [Double] = []
         for v in allStates(model.visibleCount) {
             for h in allStates(model.hiddenCount) { terms.append(-energy(model, v, h)) }
@@ -55,10 +55,10 @@ enum Reference {
     }
 
     /// A model with weights ~ N(0, scale²) and biases ~ N(0, (scale/2)²), keyed by seed.
-    static func randomModel(visible: Int, hidden: Int, scale: Float, seed: UInt64) -> BernoulliRBM {
+    static func randomModel(visible: Int, hidden: Int, scale: Float, seed: UInt64) -> RBMModel {
         let stream = RandomStream(seed: seed, purpose: .evaluation)
         func draw(_ row: Int, _ index: Int) -> Float { Float(stream.normal(row: UInt32(row), index: UInt32(index))) }
-        return BernoulliRBM(
+        return RBMModel(
             visibleCount: visible, hiddenCount: hidden,
             weights: (0..<(visible * hidden)).map { draw(0, $0) * scale },
             visibleBias: (0..<visible).map { draw(1, $0) * scale / 2 },

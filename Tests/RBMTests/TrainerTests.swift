@@ -9,7 +9,7 @@ struct ExactStatistics {
     var hiddenBias: [Double]
 
     /// (1/N) Σ_d v_d P(h|v_d)ᵀ, or with `probabilities`, Σ_v p(v) v P(h|v)ᵀ.
-    init(model: BernoulliRBM, rows: [[Float]], probabilities: [Double]? = nil) {
+    init(model: RBMModel, rows: [[Float]], probabilities: [Double]? = nil) {
         let nv = model.visibleCount, nh = model.hiddenCount
         weights = Array(repeating: 0, count: nv * nh)
         visibleBias = Array(repeating: 0, count: nv)
@@ -25,7 +25,7 @@ struct ExactStatistics {
         }
     }
 
-    static func model(_ model: BernoulliRBM) -> ExactStatistics {
+    static func model(_ model: RBMModel) -> ExactStatistics {
         let states = Reference.allStates(model.visibleCount)
         let logZ = model.exactLogPartitionFunction()
         let energies = model.freeEnergies(visible: states.flatMap { $0 }, rows: states.count)
@@ -101,9 +101,9 @@ struct ExactStatistics {
         let marginals = (0..<10).map { i in
             Float((0..<sampleCount).map { Double(data[$0 * 10 + i]) }.reduce(0, +) / Double(sampleCount))
         }
-        let student = BernoulliRBM.initialized(visibleCount: 10, hiddenCount: 6, seed: 5,
+        let student = RBMModel.initialized(visibleCount: 10, hiddenCount: 6, seed: 5,
                                                weightStandardDeviation: 0.01, visibleMarginals: marginals)
-        func logLikelihood(_ model: BernoulliRBM) -> Double {
+        func logLikelihood(_ model: RBMModel) -> Double {
             model.averageLogLikelihood(visible: data, rows: sampleCount,
                                        logPartitionFunction: model.exactLogPartitionFunction())
         }
@@ -133,7 +133,7 @@ struct ExactStatistics {
     func sameSeedGivesBitIdenticalParametersWithOneTwoAndThreeWorkers(sampler: SamplerKind) {
         let data = Reference.randomBinary(rows: 30 * 6, columns: 37, seed: 4)
         func train(workers: Int, seed: UInt64 = 42) -> TrainerState {
-            let model = BernoulliRBM.initialized(visibleCount: 37, hiddenCount: 19, seed: seed,
+            let model = RBMModel.initialized(visibleCount: 37, hiddenCount: 19, seed: seed,
                                                  weightStandardDeviation: 0.1)
             let trainer = DataParallelTrainer(model: model, configuration: configuration(
                 sampler, batch: 30, shards: 4, workers: workers, k: 2, decay: 1e-3, seed: seed))
@@ -149,7 +149,7 @@ struct ExactStatistics {
         #expect(one == train(workers: 2))
         #expect(one == train(workers: 3))
         #expect(one != train(workers: 2, seed: 43), "another seed must give other parameters")
-        #expect(one.model.weights != BernoulliRBM.initialized(
+        #expect(one.model.weights != RBMModel.initialized(
             visibleCount: 37, hiddenCount: 19, seed: 42, weightStandardDeviation: 0.1).weights)
     }
 
@@ -157,7 +157,7 @@ struct ExactStatistics {
         let data = Reference.randomBinary(rows: 20, columns: 12, seed: 8)
         let batch = MatrixMinibatch(values: data, visibleCount: 12)
         let config = configuration(.persistentContrastiveDivergence, batch: 20, shards: 3, workers: 2)
-        let start = BernoulliRBM.initialized(visibleCount: 12, hiddenCount: 9, seed: 1, weightStandardDeviation: 0.1)
+        let start = RBMModel.initialized(visibleCount: 12, hiddenCount: 9, seed: 1, weightStandardDeviation: 0.1)
         let hyper = UpdateHyperparameters(learningRate: 0.05, momentum: 0.9)
         let straight = DataParallelTrainer(model: start, configuration: config)
         for _ in 0..<10 { straight.update(batch: batch, hyperparameters: hyper) }

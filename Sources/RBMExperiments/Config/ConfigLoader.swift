@@ -145,6 +145,22 @@ public enum ConfigLoader {
             throw .inconsistent(ConfigLocation(file: source("training.shards", "training.batch_size"), keyPath: "training.shards", line: nil),
                                 reason: "\(config.training.shards) shards cannot split a batch of \(config.training.batchSize) rows; use at most training.batch_size shards")
         }
+        switch config.model.visible {
+        case .gaussian where config.data.binarization != .none:
+            throw .inconsistent(ConfigLocation(file: source("model.visible", "data.binarization"), keyPath: "data.binarization", line: nil),
+                                reason: "Gaussian visible units take real values: set data.binarization: none")
+        case .categorical where config.data.categories < 2:
+            throw .inconsistent(ConfigLocation(file: source("model.visible", "data.categories"), keyPath: "data.categories", line: nil),
+                                reason: "categorical visible units need data.categories, the number of states of every variable (at least 2)")
+        case .categorical where config.data.binarization != .none:
+            throw .inconsistent(ConfigLocation(file: source("model.visible", "data.binarization"), keyPath: "data.binarization", line: nil),
+                                reason: "categorical visible units read integer codes: set data.binarization: none")
+        case .bernoulli where config.data.categories != 0, .gaussian where config.data.categories != 0:
+            throw .inconsistent(ConfigLocation(file: source("model.visible", "data.categories"), keyPath: "data.categories", line: nil),
+                                reason: "data.categories is for categorical visible units (model.visible: categorical)")
+        default:
+            break
+        }
         let name = config.output.name
         if !name.isEmpty, name.contains(where: { !($0.isLetter || $0.isNumber || "-_.".contains($0)) }) || name.hasPrefix(".") {
             throw .inconsistent(ConfigLocation(file: source("output.name"), keyPath: "output.name", line: nil),

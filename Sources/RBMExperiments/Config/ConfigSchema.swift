@@ -48,6 +48,8 @@ enum ConfigSchema {
         choice("data", "csv_header", \.data.csvHeader),
         real("data", "scale", .openLow(0, 1e12), \.data.scale),
         integer("data", "block_rows", 0...100_000_000, \.data.blockRows, note: " (0: read whole)"),
+        integer("data", "categories", 0...65_536, \.data.categories, note: " (categorical units: states per variable)"),
+        choice("data", "standardize", \.data.standardize),
         ConfigField(
             section: "data", key: "image_shape", expected: "[rows, columns] or empty",
             read: { scalar, config throws(ConfigValueProblem) in
@@ -59,6 +61,7 @@ enum ConfigSchema {
                 config.data.imageShape = [rows, columns]
             },
             render: { $0.data.imageShape.isEmpty ? "" : "[\($0.data.imageShape[0]), \($0.data.imageShape[1])]" }),
+        choice("model", "visible", \.model.visible),
         integer("model", "hidden", 1...1_000_000, \.model.hidden),
         real("model", "weight_std", .closed(0, 10), \.model.weightStd),
         choice("model", "visible_bias_init", \.model.visibleBiasInit),

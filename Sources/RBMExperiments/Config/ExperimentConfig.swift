@@ -32,6 +32,11 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var blockRows = 0
         /// [rows, columns] of one sample, for pictures; empty: from the data, else square-ish.
         public var imageShape: [Int] = []
+        /// Categorical units: the number of states q of every variable (codes 0 … q−1).
+        public var categories = 0
+        /// Gaussian units: v = (x − mean) / std with the training split's mean and standard
+        /// deviation, stored in the checkpoint and applied to every split and to new data.
+        public var standardize = Standardize.auto
         /// How many of the last training samples are held out for validation.
         public var validation = 10_000
         /// Use only the first N training samples (0: all of them).
@@ -40,6 +45,8 @@ public struct ExperimentConfig: Sendable, Equatable {
     }
 
     public struct Model: Sendable, Equatable {
+        /// The kind of the visible units (the hidden units are Bernoulli).
+        public var visible = VisibleKind.bernoulli
         public var hidden = 500
         /// σ of the initial weights, W ~ N(0, σ²).
         public var weightStd = 0.01
@@ -48,6 +55,17 @@ public struct ExperimentConfig: Sendable, Equatable {
     }
 
     public enum VisibleBiasInit: String, Sendable, CaseIterable { case data, zero }
+
+    /// `bernoulli` (values in [0, 1]), `gaussian` (real values, standardised), `categorical`
+    /// (integer codes 0 … data.categories − 1, one-hot groups inside the model).
+    public enum VisibleKind: String, Sendable, CaseIterable { case bernoulli, gaussian, categorical }
+
+    public enum Standardize: String, Sendable, CaseIterable {
+        /// Standardise for Gaussian units, not otherwise.
+        case auto
+        case yes
+        case no
+    }
 
     public enum DataFormat: String, Sendable, CaseIterable { case auto, idx, hdf5, npy, npz, csv }
 
@@ -133,6 +151,20 @@ public struct ExperimentConfig: Sendable, Equatable {
     /// μ for a 0-based epoch.
     public func momentum(epoch: Int) -> Double {
         epoch < training.momentumSwitchEpoch ? training.momentum : training.finalMomentum
+    }
+
+    /// The model's visible units.
+    public var visibleUnits: VisibleUnits {
+        switch model.visible {
+        case .bernoulli: return .bernoulli
+        case .gaussian: return .gaussian
+        case .categorical: return .categorical(states: max(2, data.categories))
+        }
+    }
+
+    /// True when the data are standardised (`data.standardize`, auto: for Gaussian units).
+    public var standardizes: Bool {
+        data.standardize == .yes || (data.standardize == .auto && model.visible == .gaussian)
     }
 
     /// What periodic evaluation computes (`evaluation.*`), on `workers` threads.

@@ -1,3 +1,4 @@
+import RBM
 import RBMData
 import RBMStore
 import RBMSystem
@@ -230,5 +231,47 @@ extension DataLoader {
             throw FileError.fromErrno(path: base, "cannot create a temporary folder")
         }
         return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+}
+
+// MARK: What the visible units read
+
+extension DataLoader {
+    /// The splits as visible units of kind `units` read them: categorical codes as one-hot
+    /// groups of q units; with `standardize`, every split standardised by `standardization`, or
+    /// when that is nil by the training split's own per-feature mean and standard deviation
+    /// (returned, to be stored in the checkpoint).
+    public static func forUnits(_ splits: DatasetSplits, units: VisibleUnits, standardize: Bool,
+                                standardization: Standardization? = nil) throws -> (DatasetSplits, Standardization?) {
+        var splits = splits
+        func each(_ transform: (any RowSource) -> any RowSource) {
+            splits.train = transform(splits.train)
+            splits.validation = splits.validation.map(transform)
+            splits.test = splits.test.map(transform)
+        }
+        if case let .categorical(states) = units { each { OneHotRows(base: $0, states: states) } }
+        guard standardize else { return (splits, nil) }
+        let chosen: Standardization
+        if let standardization {
+            guard standardization.mean.count == splits.train.featureCount else {
+                throw DataError.badDimensions(path: splits.train.source,
+                    detail: "the checkpoint standardises \(standardization.mean.count) features, the data have \(splits.train.featureCount)")
+            }
+            chosen = standardization
+        } else {
+            let (mean, deviation) = try DataScan.meanAndStandardDeviation(of: splits.train)
+            chosen = Standardization(mean: mean, standardDeviation: deviation)
+        }
+        each { StandardizedRows(base: $0, mean: chosen.mean, standardDeviation: chosen.standardDeviation) }
+        return (splits, chosen)
+    }
+
+    /// A checkpoint's data (`data`) as its model reads them: its visible units, and the
+    /// standardisation stored with it.
+    public static func load(_ data: ExperimentConfig.Data, for checkpoint: Checkpoint) throws -> DatasetSplits {
+        let units = checkpoint.model.visibleUnits
+        let standardize = checkpoint.standardization != nil || units == .gaussian
+        return try forUnits(load(data), units: units, standardize: standardize,
+                            standardization: checkpoint.standardization).0
     }
 }

@@ -19,11 +19,11 @@ extension FeatureExtraction {
                                                       checkpointSHA256: try SHA256.hex(ofFile: path),
                                                       hiddenCount: saved.model.hiddenCount, dataset: chosen.path)
         let splits: [any FeatureSplitSource]
-        if DataLoader.format(of: chosen) == .idx {
+        if DataLoader.format(of: chosen) == .idx && saved.model.visibleUnits == .bernoulli {
             // IDX files are streamed from the (gzip) file itself: memory stays at one block.
             splits = try streamedSplits(folder: chosen.path, validation: chosen.validation, threshold: threshold)
         } else {
-            let loaded = try DataLoader.load(chosen)
+            let loaded = try DataLoader.load(chosen, for: saved)
             splits = loaded.named.map { RowSourceSplit(name: $0.name, source: $0.dataset, threshold: threshold) }
             provenance.inputCheckpoint = loaded.inputCheckpoint
             provenance.inputCheckpointSHA256 = loaded.inputCheckpointSHA256

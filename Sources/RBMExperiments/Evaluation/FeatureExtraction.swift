@@ -10,7 +10,7 @@ public enum FeatureExtraction {
     public static let blockRows = 4096
 
     /// P(h = 1 | v) for `rows` visible vectors, computed over chunks of 256 rows on `workers`.
-    public static func hiddenProbabilities(model: BernoulliRBM, values: [Float], rows: Int, workers: Int) -> [Float] {
+    public static func hiddenProbabilities(model: RBMModel, values: [Float], rows: Int, workers: Int) -> [Float] {
         var output = [Float](repeating: 0, count: rows * model.hiddenCount)
         output.withUnsafeMutableBufferPointer { out in
             values.withUnsafeBufferPointer { input in
@@ -37,7 +37,7 @@ public enum FeatureExtraction {
     /// Computes and writes the features of every split; the file appears at `path` only when
     /// all of them are written.
     public static func write(
-        model: BernoulliRBM, splits: [any FeatureSplitSource], to path: String,
+        model: RBMModel, splits: [any FeatureSplitSource], to path: String,
         provenance: FeatureFileWriter.Provenance, workers: Int,
         progress: (String, Int, Int) -> Void = { _, _, _ in }
     ) throws {

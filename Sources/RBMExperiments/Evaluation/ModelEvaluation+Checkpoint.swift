@@ -12,7 +12,7 @@ extension ModelEvaluation {
         }
         let saved = try Checkpoint.readUsable(path: path)
         let config = try ExperimentConfig.stored(in: saved, path: path, data: data)
-        let splits = try DataLoader.load(config.data)
+        let splits = try DataLoader.load(config.data, for: saved)
         guard let chosen = splits[chosenSplit] else { throw UsageError("\(config.data.path) has no \(split) split") }
         let dataset = try chosen.firstRows(samples ?? chosen.count)
         guard dataset.featureCount == saved.model.visibleCount else {
@@ -26,7 +26,8 @@ extension ModelEvaluation {
             + "data \(config.data.path), \(binarization.rawValue) binarization")
         let report = try evaluate(
             model: saved.model, split: split, visible: binarization.evaluationValues(of: dataset, seed: options.seed),
-            rows: dataset.count, baseMarginals: try DataScan.marginals(of: splits.train, binarization: binarization),
+            rows: dataset.count, baseMarginals: try DataScan.marginals(of: splits.train, binarization: binarization,
+                                                 unitInterval: saved.model.visibleUnits != .gaussian),
             options: options)
         for line in report.lines { log(line) }
     }

@@ -40,13 +40,15 @@ public struct EvaluationReport: Sendable, Equatable {
     public var meanFreeEnergy: Double
     /// Mean Σᵢ log P(vᵢ | v₋ᵢ), exact, and the one-random-unit estimate.
     public var pseudoLikelihood: Double?
-    public var stochasticPseudoLikelihood: Double
+    public var stochasticPseudoLikelihood: Double?
     /// "exact" or "AIS (R runs, K β)".
     public var logPartitionMethod: String?
     public var logPartitionFunction: Double?
     public var logPartitionLower: Double?
     public var logPartitionUpper: Double?
     public var seconds: Double
+    /// The model's visible units (log-likelihoods of Gaussian units are densities).
+    public var visibleUnits: VisibleUnits = .bernoulli
 
     /// Mean log p(v) = −mean F(v) − log Z.
     public var averageLogLikelihood: Double? { logPartitionFunction.map { -meanFreeEnergy - $0 } }
@@ -61,7 +63,9 @@ public struct EvaluationReport: Sendable, Equatable {
             "mean free energy: \(format(meanFreeEnergy, 3))",
         ]
         if let pseudoLikelihood { lines.append("pseudo-log-likelihood: \(format(pseudoLikelihood, 3)) nats (exact over all units)") }
-        lines.append("pseudo-log-likelihood, one random unit: \(format(stochasticPseudoLikelihood, 3)) nats")
+        if let stochasticPseudoLikelihood {
+            lines.append("pseudo-log-likelihood, one random unit: \(format(stochasticPseudoLikelihood, 3)) nats")
+        }
         if let logZ = logPartitionFunction, let method = logPartitionMethod, let average = averageLogLikelihood {
             var band = ""
             if let low = logPartitionLower, let high = logPartitionUpper, method != "exact" {
@@ -72,7 +76,8 @@ public struct EvaluationReport: Sendable, Equatable {
             if let low = averageLogLikelihoodLower, let high = averageLogLikelihoodUpper, method != "exact" {
                 likelihoodBand = " [\(low.isFinite ? format(low, 2) : "-inf"), \(high.isFinite ? format(high, 2) : "+inf")]"
             }
-            lines.append("average log-likelihood: \(format(average, 2)) nats\(likelihoodBand)")
+            lines.append("average log-likelihood: \(format(average, 2)) nats\(likelihoodBand)"
+                + (visibleUnits == .gaussian ? " (a log-density: Gaussian visible units, standardised data)" : ""))
         }
         lines.append("time: \(format(seconds, 1)) s")
         return lines
@@ -98,25 +103,28 @@ public enum ModelEvaluation {
     /// - Parameters:
     ///   - visible: the split's visible vectors (already binarized), `rows` × n_visible.
     ///   - baseMarginals: the training data's visible marginals, for AIS's base-rate model.
-    public static func evaluate(model: BernoulliRBM, split: String, visible: [Float], rows: Int,
+    public static func evaluate(model: RBMModel, split: String, visible: [Float], rows: Int,
                                 baseMarginals: [Float], options: EvaluationOptions) throws(EvaluationError) -> EvaluationReport {
         let start = monotonicSeconds()
         let workers = options.workers
-        let smaller = min(model.visibleCount, model.hiddenCount)
+        // The layer exact log Z enumerates: the smaller one, or the hidden one when the visible
+        // units are not Bernoulli (they are summed or integrated out in closed form).
+        let smaller = model.visibleUnits == .bernoulli ? min(model.visibleCount, model.hiddenCount) : model.hiddenCount
         var report = EvaluationReport(
             split: split, samples: rows,
             reconstructionError: Monitoring.reconstructionError(model: model, visible: visible, rows: rows, workers: workers),
             meanFreeEnergy: Monitoring.meanFreeEnergy(model: model, visible: visible, rows: rows, workers: workers),
             pseudoLikelihood: options.pseudoLikelihood
-                ? PseudoLikelihood.mean(model: model, visible: visible, rows: rows, method: .exact, workers: workers) : nil,
-            stochasticPseudoLikelihood: PseudoLikelihood.mean(model: model, visible: visible, rows: rows,
-                                                              method: .stochastic(seed: options.seed), workers: workers),
+                ? finite(PseudoLikelihood.mean(model: model, visible: visible, rows: rows, method: .exact, workers: workers)) : nil,
+            stochasticPseudoLikelihood: finite(PseudoLikelihood.mean(model: model, visible: visible, rows: rows,
+                                                                     method: .stochastic(seed: options.seed), workers: workers)),
             seconds: 0)
+        report.visibleUnits = model.visibleUnits
         var method = options.logLikelihood
         if method == .auto { method = smaller <= exactLimit ? .exact : .ais }
         switch method {
         case .exact:
-            guard smaller <= BernoulliRBM.exactEnumerationLimit else { throw .exactTooLarge(smallerLayer: smaller) }
+            guard smaller <= RBMModel.exactEnumerationLimit else { throw .exactTooLarge(smallerLayer: smaller) }
             let logZ = model.exactLogPartitionFunction(workers: workers)
             report.logPartitionMethod = "exact"
             report.logPartitionFunction = logZ
@@ -125,7 +133,8 @@ public enum ModelEvaluation {
         case .ais:
             let estimate = AnnealedImportanceSampling(runs: options.aisRuns, betaCount: options.aisBetas,
                                                       seed: options.seed, workers: workers)
-                .estimate(model: model, baseVisibleBias: AnnealedImportanceSampling.baseRateBias(marginals: baseMarginals))
+                .estimate(model: model, baseVisibleBias: AnnealedImportanceSampling.baseBias(units: model.visibleUnits,
+                                                                                          marginals: baseMarginals))
             report.logPartitionMethod = "AIS, \(options.aisRuns) runs, \(options.aisBetas) β"
             report.logPartitionFunction = estimate.logPartitionFunction
             report.logPartitionLower = estimate.lower
@@ -137,3 +146,6 @@ public enum ModelEvaluation {
         return report
     }
 }
+
+/// nil for NaN (a pseudo-likelihood that does not exist for the units).
+func finite(_ value: Double) -> Double? { value.isNaN ? nil : value }

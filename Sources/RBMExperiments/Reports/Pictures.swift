@@ -49,10 +49,10 @@ public enum Pictures {
     }
 
     /// Each hidden unit's weights W[:, j] as a tile, contrast-normalised per tile.
-    public static func filters(model: BernoulliRBM, shape: (rows: Int, columns: Int), maximumUnits: Int = 256) -> GrayImage {
+    public static func filters(model: RBMModel, shape: (rows: Int, columns: Int), maximumUnits: Int = 256) -> GrayImage {
         let count = min(model.hiddenCount, maximumUnits)
         let vectors = (0..<count).map { j in
-            (0..<model.visibleCount).map { i in model.weights[i * model.hiddenCount + j] }
+            display((0..<model.visibleCount).map { i in model.weights[i * model.hiddenCount + j] }, model.visibleUnits)
         }
         var columns = 1
         while columns * columns < count { columns += 1 }
@@ -61,7 +61,7 @@ public enum Pictures {
 
     /// Images (top row of each pair) above their one-step mean-field reconstructions
     /// σ(b + W·σ(c + Wᵀv)), `columns` to a row.
-    public static func reconstructions(model: BernoulliRBM, images: [Float], count: Int,
+    public static func reconstructions(model: RBMModel, images: [Float], count: Int,
                                        shape: (rows: Int, columns: Int), columns: Int = 10) -> GrayImage {
         let hidden = model.hiddenProbabilities(visible: images, rows: count)
         let reconstructed = model.visibleProbabilities(hidden: hidden, rows: count)
@@ -69,8 +69,8 @@ public enum Pictures {
         var vectors: [[Float]] = []
         for pairRow in stride(from: 0, to: count, by: columns) {
             let indices = pairRow..<min(count, pairRow + columns)
-            let originals = indices.map { Array(images[($0 * nv)..<(($0 + 1) * nv)]) }
-            let copies = indices.map { Array(reconstructed[($0 * nv)..<(($0 + 1) * nv)]) }
+            let originals = indices.map { display(Array(images[($0 * nv)..<(($0 + 1) * nv)]), model.visibleUnits) }
+            let copies = indices.map { display(Array(reconstructed[($0 * nv)..<(($0 + 1) * nv)]), model.visibleUnits) }
             let blank = [[Float]](repeating: [], count: columns - indices.count)
             vectors += originals + blank + copies + blank
         }
@@ -78,14 +78,32 @@ public enum Pictures {
     }
 
     /// P(v|h) of chains after `steps` Gibbs steps, as tiles.
-    public static func samples(model: BernoulliRBM, start: [Float], count: Int, steps: Int, seed: UInt64,
+    public static func samples(model: RBMModel, start: [Float], count: Int, steps: Int, seed: UInt64,
                                shape: (rows: Int, columns: Int), workers: Int) -> GrayImage {
         let values = GibbsSampler.visibleProbabilities(model: model, start: start, rows: count, steps: steps,
                                                        seed: seed, workers: workers)
         let nv = model.visibleCount
-        let vectors = (0..<count).map { Array(values[($0 * nv)..<(($0 + 1) * nv)]) }
+        let vectors = (0..<count).map { display(Array(values[($0 * nv)..<(($0 + 1) * nv)]), model.visibleUnits) }
         var columns = 1
         while columns * columns < count { columns += 1 }
-        return tiled(vectors, shape: shape, gridColumns: columns, scaling: .unit)
+        return tiled(vectors, shape: shape, gridColumns: columns, scaling: scaling(model.visibleUnits))
+    }
+
+    /// One value per visible variable to draw: the vector itself, or for categorical units
+    /// the expected level Σ_a a·v_a / (q − 1) of each group (its states weighted by the values).
+    public static func display(_ vector: [Float], _ units: VisibleUnits) -> [Float] {
+        guard case let .categorical(states) = units else { return vector }
+        return (0..<(vector.count / states)).map { group in
+            (0..<states).reduce(Float(0)) { $0 + Float($1) * vector[group * states + $1] } / Float(states - 1)
+        }
+    }
+
+    /// Gaussian units' standardised values have no fixed range: each tile is scaled to its own.
+    static func scaling(_ units: VisibleUnits) -> Scaling { units == .gaussian ? .perTile : .unit }
+
+    /// Values drawn per picture: the visible units, or the variables of categorical units.
+    public static func variables(_ model: RBMModel) -> Int {
+        if case let .categorical(states) = model.visibleUnits { return model.visibleCount / states }
+        return model.visibleCount
     }
 }

@@ -20,7 +20,7 @@ extension RunReport {
         var imageCount = 0
         var dataStart: [Float]?
         do {
-            let splits = try DataLoader.load(config.data)
+            let splits = try DataLoader.load(config.data, for: saved)
             guard splits.train.featureCount == model.visibleCount else {
                 throw FeatureError.visibleMismatch(source: splits.train.source, dataFeatures: splits.train.featureCount,
                                                    modelVisible: model.visibleCount)
@@ -60,7 +60,7 @@ extension RunReport {
 
     /// `count` visible vectors drawn from σ(b) alone (the model's visible biases), for chains
     /// that have neither persistent states nor data to start from.
-    static func biasSamples(model: BernoulliRBM, count: Int, seed: UInt64) -> [Float] {
+    static func biasSamples(model: RBMModel, count: Int, seed: UInt64) -> [Float] {
         var draws = model.visibleProbabilities(hidden: [Float](repeating: 0, count: count * model.hiddenCount), rows: count)
         let stream = RandomStream(seed: seed, purpose: .sampling, step: .max)
         draws.withUnsafeMutableBufferPointer { buffer in

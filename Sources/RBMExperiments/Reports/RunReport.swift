@@ -12,7 +12,7 @@ public enum RunReport {
 
     /// What the pictures are made from.
     public struct Inputs {
-        public var model: BernoulliRBM
+        public var model: RBMModel
         /// Images for the reconstructions (binarized as in evaluation), or nil.
         public var images: [Float]?
         public var imageCount: Int
@@ -24,7 +24,7 @@ public enum RunReport {
         public var workers: Int
         public var gibbsSteps = 1000
 
-        public init(model: BernoulliRBM, images: [Float]?, imageCount: Int, chainStart: [Float], chainCount: Int,
+        public init(model: RBMModel, images: [Float]?, imageCount: Int, chainStart: [Float], chainCount: Int,
                     shape: (rows: Int, columns: Int)?, seed: UInt64, workers: Int) {
             self.model = model
             self.images = images
@@ -42,7 +42,7 @@ public enum RunReport {
     @discardableResult
     public static func writePictures(_ inputs: Inputs, to folder: String) throws(PNGError) -> [String] {
         let model = inputs.model
-        let shape = Pictures.tileShape(featureCount: model.visibleCount, imageShape: inputs.shape)
+        let shape = Pictures.tileShape(featureCount: Pictures.variables(model), imageShape: inputs.shape)
         var written: [String] = []
         try PNG.write(Pictures.filters(model: model, shape: shape), to: folder + "/" + filtersFile)
         written.append(filtersFile)

@@ -57,7 +57,7 @@ extension Benchmark {
 
     /// CD-1 updates fed as training feeds them (`EpochBatches`): samples/s over `updates`.
     func speed(source: any RowSource, blockRows: Int, workers: Int) -> Double {
-        let model = BernoulliRBM.initialized(visibleCount: visibleCount, hiddenCount: hiddenCount, seed: 1,
+        let model = RBMModel.initialized(visibleCount: visibleCount, hiddenCount: hiddenCount, seed: 1,
                                              visibleMarginals: data.featureMeans)
         let trainer = DataParallelTrainer(model: model, configuration: TrainerConfiguration(
             batchSize: batchSize, shards: shards, workers: workers, sampler: .contrastiveDivergence, gibbsSteps: 1,

@@ -57,7 +57,7 @@ public struct Benchmark {
     }
 
     func trainerSpeed(sampler: SamplerKind, workers: Int) -> Double {
-        let model = BernoulliRBM.initialized(visibleCount: visibleCount, hiddenCount: hiddenCount,
+        let model = RBMModel.initialized(visibleCount: visibleCount, hiddenCount: hiddenCount,
                                              seed: 1, visibleMarginals: data.featureMeans)
         let trainer = DataParallelTrainer(model: model, configuration: TrainerConfiguration(
             batchSize: batchSize, shards: shards, workers: workers, sampler: sampler, gibbsSteps: 1,

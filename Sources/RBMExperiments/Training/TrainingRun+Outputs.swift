@@ -13,7 +13,8 @@ extension TrainingRun {
             seed: config.training.seed, epoch: epochsDone, batchInEpoch: batchesDone,
             learningRate: schedule.learningRate, momentum: schedule.momentum,
             history: EpochMetrics.history(session.history), createdBy: rbmVersion,
-            imageShape: session.splits.train.imageShape.map { [$0.rows, $0.columns] })
+            imageShape: session.splits.train.imageShape.map { [$0.rows, $0.columns] },
+            standardization: session.standardization)
         do { try checkpoint.write(to: checkpointPath) } catch { throw .store(error) }
     }
 
@@ -27,7 +28,7 @@ extension TrainingRun {
 
     /// P(h = 1 | v) of every split, with v the pixel intensities (thresholded for `threshold`
     /// binarization), written to the run folder's features.h5.
-    func writeFeatures(model: BernoulliRBM, splits: DatasetSplits, workers: Int) throws(TrainingError) {
+    func writeFeatures(model: RBMModel, splits: DatasetSplits, workers: Int) throws(TrainingError) {
         let threshold = config.data.binarization == .threshold
         let sources: [any FeatureSplitSource] = splits.named.map { RowSourceSplit(name: $0.name, source: $0.dataset, threshold: threshold) }
         do {

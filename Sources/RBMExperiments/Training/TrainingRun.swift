@@ -6,7 +6,7 @@ import RBMSystem
 /// What a finished run leaves behind.
 public struct RunResult: Sendable {
     public var folder: String
-    public var model: BernoulliRBM
+    public var model: RBMModel
     public var history: [EpochMetrics]
     public var seconds: Double
     /// True when `timeBudget` ended the run before its last epoch.

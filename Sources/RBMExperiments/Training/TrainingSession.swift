@@ -9,6 +9,8 @@ final class TrainingSession {
     /// The run folder's lock, held until the session ends.
     let lock: FolderLock
     let splits: DatasetSplits
+    /// Gaussian units: the standardisation the data went through (stored in checkpoints).
+    let standardization: Standardization?
     let trainer: DataParallelTrainer
     /// The epochs recorded so far (restored from the checkpoint when resuming).
     var history: [EpochMetrics]
@@ -28,11 +30,12 @@ final class TrainingSession {
     var batchesPerEpoch: Int { splits.train.count / trainer.configuration.batchSize }
     var workers: Int { trainer.configuration.workers }
 
-    init(lock: FolderLock, splits: DatasetSplits, trainer: DataParallelTrainer, history: [EpochMetrics], startEpoch: Int, startBatch: Int,
+    init(lock: FolderLock, splits: DatasetSplits, standardization: Standardization?, trainer: DataParallelTrainer, history: [EpochMetrics], startEpoch: Int, startBatch: Int,
          monitorTrain: MonitorSet, monitorValidation: MonitorSet?, evaluationSet: MonitorSet?, baseMarginals: [Float],
          started: Double) {
         self.lock = lock
         self.splits = splits
+        self.standardization = standardization
         self.trainer = trainer
         self.history = history
         self.startEpoch = startEpoch
@@ -67,7 +70,7 @@ extension TrainingRun {
     /// writes config.yaml and the metrics so far, and binarizes the monitoring sets.
     func prepare() throws(TrainingError) -> TrainingSession {
         let started = monotonicSeconds()
-        let splits = try loadData()
+        let (splits, standardization) = try loadData()
         try checkMemory(splits)
         let train = splits.train
         let seed = config.training.seed
@@ -87,10 +90,10 @@ extension TrainingRun {
             startEpoch = checkpoint.epoch
             startBatch = checkpoint.batchInEpoch
         } else {
-            let model = BernoulliRBM.initialized(
+            let model = RBMModel.initialized(
                 visibleCount: train.featureCount, hiddenCount: config.model.hidden, seed: seed,
                 weightStandardDeviation: Float(config.model.weightStd),
-                visibleMarginals: config.model.visibleBiasInit == .data ? marginals : nil)
+                visibleMarginals: config.model.visibleBiasInit == .data ? marginals : nil, visibleUnits: config.visibleUnits)
             trainer = DataParallelTrainer(model: model, configuration: config.trainerConfiguration())
         }
 
@@ -104,7 +107,7 @@ extension TrainingRun {
 
         let monitorSamples = config.evaluation.monitorSamples
         return TrainingSession(
-            lock: lock, splits: splits, trainer: trainer, history: history, startEpoch: startEpoch, startBatch: startBatch,
+            lock: lock, splits: splits, standardization: standardization, trainer: trainer, history: history, startEpoch: startEpoch, startBatch: startBatch,
             monitorTrain: try MonitorSet(train, rows: monitorSamples, binarization, seed: seed),
             monitorValidation: try splits.validation.map { (split) throws(TrainingError) in
                 try MonitorSet(split, rows: monitorSamples, binarization, seed: seed)
@@ -117,14 +120,17 @@ extension TrainingRun {
     /// width. Returns the training marginals (for the visible biases and AIS's base rates).
     func checkValues(_ splits: DatasetSplits) throws(TrainingError) -> [Float] {
         let binarization = config.data.binarization
+        // Bernoulli units take probabilities; categorical ones read one-hot groups (their
+        // codes were checked on the way); Gaussian ones any finite value.
+        let unitInterval = config.model.visible != .gaussian
         for (name, split) in splits.named where split.featureCount != splits.train.featureCount {
             throw .shapeMismatch("\(split.source): the \(name) samples have \(split.featureCount) values but the training samples have \(splits.train.featureCount)")
         }
         do {
             for (name, split) in splits.named where name != "train" {
-                try DataScan.check(split, unitInterval: binarization != .threshold)
+                try DataScan.check(split, unitInterval: unitInterval && binarization != .threshold)
             }
-            return try DataScan.marginals(of: splits.train, binarization: binarization)
+            return try DataScan.marginals(of: splits.train, binarization: binarization, unitInterval: unitInterval)
         } catch {
             throw .data(error, hint: nil)
         }
@@ -168,8 +174,9 @@ extension TrainingRun {
         return lock
     }
 
-    /// The data's splits (`DataLoader`), the training split cut to `data.train_samples`.
-    func loadData() throws(TrainingError) -> DatasetSplits {
+    /// The data's splits (`DataLoader`), the training split cut to `data.train_samples`, as the
+    /// visible units read them (one-hot codes, standardised values), and the standardisation.
+    func loadData() throws(TrainingError) -> (DatasetSplits, Standardization?) {
         var splits: DatasetSplits
         do {
             splits = try DataLoader.load(config.data)
@@ -188,7 +195,13 @@ extension TrainingRun {
         if splits.train.count < config.training.batchSize {
             throw .shapeMismatch("\(config.data.path): \(splits.train.count) training samples cannot fill one batch of \(config.training.batchSize) (training.batch_size)")
         }
-        return splits
+        do {
+            return try DataLoader.forUnits(splits, units: config.visibleUnits, standardize: config.standardizes)
+        } catch let error as DataError {
+            throw .data(error, hint: nil)
+        } catch {
+            throw .data(.readFailed(path: config.data.path, reason: "\(error)"), hint: nil)
+        }
     }
 
     /// Reads the run folder's checkpoint and checks that it can continue under this config.

@@ -1,14 +1,18 @@
-/// A Bernoulli–Bernoulli Restricted Boltzmann Machine.
+/// A Restricted Boltzmann Machine with Bernoulli hidden units and visible units of a
+/// `VisibleUnits` kind (Bernoulli by default).
 ///
-/// Energy: E(v, h) = −bᵀv − cᵀh − vᵀWh, with W of shape n_visible × n_hidden stored row-major,
-/// b the visible and c the hidden biases. Conditionals:
+/// Energy (Bernoulli visible): E(v, h) = −bᵀv − cᵀh − vᵀWh, with W of shape n_visible × n_hidden
+/// stored row-major, b the visible and c the hidden biases. Conditionals:
 ///
 ///     P(h_j = 1 | v) = σ(c_j + (vᵀW)_j)        P(v_i = 1 | h) = σ(b_i + (Wh)_i)
 ///
-/// Free energy: F(v) = −bᵀv − Σ_j softplus(c_j + (vᵀW)_j), so that log p(v) = −F(v) − log Z.
-public struct BernoulliRBM: Sendable, Equatable {
+/// Free energy: F(v) = −bᵀv − Σ_j softplus(c_j + (vᵀW)_j), so that log p(v) = −F(v) − log Z;
+/// for Gaussian visible units the first term is Σ_i (v_i − b_i)²/2 instead (see `VisibleUnits`).
+public struct RBMModel: Sendable, Equatable {
     public let visibleCount: Int
     public let hiddenCount: Int
+    /// The kind of the visible units.
+    public var visibleUnits: VisibleUnits = .bernoulli
     /// W, n_visible × n_hidden, row-major.
     public var weights: [Float]
     /// b, n_visible.
@@ -17,8 +21,12 @@ public struct BernoulliRBM: Sendable, Equatable {
     public var hiddenBias: [Float]
 
     public init(visibleCount: Int, hiddenCount: Int, weights: [Float], visibleBias: [Float],
-                hiddenBias: [Float]) {
+                hiddenBias: [Float], visibleUnits: VisibleUnits = .bernoulli) {
         precondition(visibleCount > 0 && hiddenCount > 0, "an RBM needs units in both layers")
+        if case let .categorical(states) = visibleUnits {
+            precondition(states >= 2 && visibleCount % states == 0, "categorical units come in groups of their states")
+        }
+        self.visibleUnits = visibleUnits
         precondition(weights.count == visibleCount * hiddenCount, "weights must be n_visible × n_hidden")
         precondition(visibleBias.count == visibleCount && hiddenBias.count == hiddenCount)
         self.visibleCount = visibleCount
@@ -29,13 +37,15 @@ public struct BernoulliRBM: Sendable, Equatable {
     }
 
     /// The usual starting point (Hinton, "A Practical Guide to Training RBMs", 2010):
-    /// W ~ N(0, σ²) with σ = `weightStandardDeviation`, c = 0, and b_i = log(p_i / (1 − p_i))
-    /// from the training data's visible marginals p (clipped to [ε, 1 − ε]), or b = 0.
+    /// W ~ N(0, σ²) with σ = `weightStandardDeviation`, c = 0, and b from the training data's
+    /// visible marginals p (clipped to [ε, 1 − ε]) so that the visible units alone model them:
+    /// b_i = log(p_i / (1 − p_i)) (Bernoulli), b_i = p_i, the mean (Gaussian), b_ga = log p_ga
+    /// (categorical: the softmax of a group is then its frequencies); or b = 0.
     public static func initialized(
         visibleCount: Int, hiddenCount: Int, seed: UInt64,
         weightStandardDeviation: Float = 0.01, visibleMarginals: [Float]? = nil,
-        marginalClip: Float = 1e-3
-    ) -> BernoulliRBM {
+        marginalClip: Float = 1e-3, visibleUnits: VisibleUnits = .bernoulli
+    ) -> RBMModel {
         let stream = RandomStream(seed: seed, purpose: .weightInitialization)
         var weights = [Float](repeating: 0, count: visibleCount * hiddenCount)
         for i in 0..<visibleCount {
@@ -49,12 +59,16 @@ public struct BernoulliRBM: Sendable, Equatable {
             precondition(marginals.count == visibleCount)
             for i in 0..<visibleCount {
                 let p = min(max(marginals[i], marginalClip), 1 - marginalClip)
-                visibleBias[i] = Float(_log(Double(p) / Double(1 - p)))
+                switch visibleUnits {
+                case .bernoulli: visibleBias[i] = Float(_log(Double(p) / Double(1 - p)))
+                case .gaussian: visibleBias[i] = marginals[i]
+                case .categorical: visibleBias[i] = Float(_log(Double(p)))
+                }
             }
         }
-        return BernoulliRBM(visibleCount: visibleCount, hiddenCount: hiddenCount, weights: weights,
-                            visibleBias: visibleBias,
-                            hiddenBias: [Float](repeating: 0, count: hiddenCount))
+        return RBMModel(visibleCount: visibleCount, hiddenCount: hiddenCount, weights: weights,
+                        visibleBias: visibleBias, hiddenBias: [Float](repeating: 0, count: hiddenCount),
+                        visibleUnits: visibleUnits)
     }
 
     /// P(h = 1 | v) for `rows` visible vectors stored row-major: σ(vW + c), rows × n_hidden.
@@ -66,12 +80,14 @@ public struct BernoulliRBM: Sendable, Equatable {
         }
     }
 
-    /// P(v = 1 | h) for `rows` hidden vectors stored row-major: σ(hWᵀ + b), rows × n_visible.
+    /// E[v | h] for `rows` hidden vectors stored row-major, rows × n_visible: P(v = 1 | h) =
+    /// σ(hWᵀ + b) for Bernoulli units, the mean b + hWᵀ for Gaussian ones, the softmax of each
+    /// group for categorical ones.
     public func visibleProbabilities(hidden: [Float], rows: Int) -> [Float] {
         precondition(hidden.count == rows * hiddenCount)
         return conditional(given: hidden, rows: rows, bias: visibleBias) { h, w, b, out in
-            RBMKernels.visibleProbabilities(hidden: h, rows: rows, weights: w, visibleBias: b, visibleCount: visibleCount,
-                                            hiddenCount: hiddenCount, into: out)
+            RBMKernels.visibleMeans(units: visibleUnits, hidden: h, rows: rows, weights: w, visibleBias: b,
+                                    visibleCount: visibleCount, hiddenCount: hiddenCount, into: out)
         }
     }
 
@@ -94,7 +110,8 @@ public struct BernoulliRBM: Sendable, Equatable {
         return output
     }
 
-    /// F(v) = −bᵀv − Σ_j softplus(c_j + (vᵀW)_j) for each of `rows` visible vectors.
+    /// F(v) = −bᵀv − Σ_j softplus(c_j + (vᵀW)_j) for each of `rows` visible vectors (with
+    /// Σ_i (v_i − b_i)²/2 for −bᵀv when the visible units are Gaussian).
     public func freeEnergies(visible: [Float], rows: Int) -> [Double] {
         precondition(visible.count == rows * visibleCount)
         var output = [Double](repeating: 0, count: rows)
@@ -105,7 +122,7 @@ public struct BernoulliRBM: Sendable, Equatable {
                     output.withUnsafeMutableBufferPointer { out in
                         RBMKernels.freeEnergies(
                             visible: v.baseAddress!, rows: rows, weights: w.baseAddress!,
-                            visibleBias: visibleBias, hiddenBias: hiddenBias,
+                            visibleBias: visibleBias, hiddenBias: hiddenBias, units: visibleUnits,
                             scratch: s.baseAddress!, into: out.baseAddress!)
                     }
                 }

@@ -6,14 +6,19 @@
 ///     enumerate v:  log Z = log Σ_v exp(−F(v))
 ///
 /// Terms are computed in chunks of states (one GEMM per chunk), each chunk reduced with
-/// log-sum-exp in double precision, and the chunks combined in order.
-extension BernoulliRBM {
+/// log-sum-exp in double precision, and the chunks combined in order. With Gaussian or
+/// categorical visible units the hidden layer is always the one enumerated (a = Wh):
+///
+///     Gaussian:     log Z = (n_v/2)·log 2π + log Σ_h exp(cᵀh + Σ_i (b_i a_i + a_i²/2))
+///     categorical:  log Z = log Σ_h exp(cᵀh + Σ_groups log Σ_a exp(b_ga + a_ga))
+extension RBMModel {
     /// The largest smaller layer `exactLogPartitionFunction` accepts (2^30 terms).
     public static let exactEnumerationLimit = 30
 
-    /// log Z, exactly. Requires min(n_visible, n_hidden) ≤ `exactEnumerationLimit`.
+    /// log Z, exactly. Requires min(n_visible, n_hidden) ≤ `exactEnumerationLimit` (n_hidden
+    /// for Gaussian and categorical visible units).
     public func exactLogPartitionFunction(workers: Int = 1) -> Double {
-        let enumerateHidden = hiddenCount <= visibleCount
+        let enumerateHidden = hiddenCount <= visibleCount || visibleUnits != .bernoulli
         let units = enumerateHidden ? hiddenCount : visibleCount
         precondition(units <= Self.exactEnumerationLimit,
                      "exact log Z needs a layer of at most \(Self.exactEnumerationLimit) units")
@@ -49,14 +54,38 @@ extension BernoulliRBM {
                         for unit in 0..<units where states[row * units + unit] == 1 {
                             term += Double(enumeratedBias[unit])
                         }
-                        term += Logistic.softplusSum(p.baseAddress! + row * other, offset: bias.baseAddress!, count: other)
+                        term += model.summedOutVisibleTerm(p.baseAddress! + row * other, bias: bias.baseAddress!,
+                                                           enumerateHidden: enumerateHidden)
                         terms[row] = term
                     }
                 }
             }
             return logSumExp(terms)
         }
-        return logSumExp(chunkLogSums)
+        let gaussianConstant = visibleUnits == .gaussian ? Double(visibleCount) / 2 * _log(2 * Double.pi) : 0
+        return logSumExp(chunkLogSums) + gaussianConstant
+    }
+
+    /// The log of the sum (or integral) over the layer not enumerated, for pre-activations a
+    /// (without its bias): Σ softplus(bias + a) for Bernoulli units (either layer), Σ_i (b_i a_i +
+    /// a_i²/2) for Gaussian visible units (less the constant), Σ_groups logsumexp(b + a) for
+    /// categorical ones.
+    func summedOutVisibleTerm(_ a: UnsafePointer<Float>, bias: UnsafePointer<Float>, enumerateHidden: Bool) -> Double {
+        let count = enumerateHidden ? visibleCount : hiddenCount
+        switch (enumerateHidden ? visibleUnits : .bernoulli) {
+        case .bernoulli:
+            return Logistic.softplusSum(a, offset: bias, count: count)
+        case .gaussian:
+            var sum = 0.0
+            for i in 0..<count { sum += Double(bias[i]) * Double(a[i]) + Double(a[i]) * Double(a[i]) / 2 }
+            return sum
+        case let .categorical(states):
+            var sum = 0.0
+            for group in 0..<(count / states) {
+                sum += logSumExp((0..<states).map { Double(bias[group * states + $0]) + Double(a[group * states + $0]) })
+            }
+            return sum
+        }
     }
 
     /// Mean log p(v) = −F(v) − log Z over `rows` visible vectors.

@@ -1,0 +1,97 @@
+/// Integer codes 0 … q−1 (one per visible variable) as one-hot groups of q units: what
+/// categorical visible units read. A code that is not an integer in range is an error naming
+/// the source, row and column.
+public struct OneHotRows: RowSource {
+    public let base: any RowSource
+    public let states: Int
+
+    public init(base: any RowSource, states: Int) {
+        self.base = base
+        self.states = states
+    }
+
+    public var count: Int { base.count }
+    public var featureCount: Int { base.featureCount * states }
+    public var hasLabels: Bool { base.hasLabels }
+    /// The variables' shape (a picture shows one level per variable).
+    public var imageShape: (rows: Int, columns: Int)? { base.imageShape }
+    public var source: String { base.source }
+
+    public func copyRows<Indices: Collection<Int>>(_ indices: Indices, into destination: UnsafeMutablePointer<Float>) throws(DataError) {
+        let variables = base.featureCount
+        var codes = [Float](repeating: 0, count: variables)
+        for (position, row) in indices.enumerated() {
+            try codes.withUnsafeMutableBufferPointer { (buffer) throws(DataError) in try base.copyRows(CollectionOfOne(row), into: buffer.baseAddress!) }
+            let target = destination + position * variables * states
+            target.initialize(repeating: 0, count: variables * states)
+            for variable in 0..<variables {
+                let code = codes[variable]
+                guard code.isFinite, code == code.rounded(), code >= 0, code < Float(states) else {
+                    throw .badValue(path: source, row: row, column: variable, value: code,
+                                    detail: "is not a category code: data.categories is \(states), so codes are the integers 0 to \(states - 1)")
+                }
+                target[variable * states + Int(code)] = 1
+            }
+        }
+    }
+
+    public func labels(_ range: Range<Int>) throws(DataError) -> [Int32]? { try base.labels(range) }
+    public func release(_ range: Range<Int>) { base.release(range) }
+}
+
+/// v = (x − mean) / std per feature: the standardised data Gaussian visible units expect.
+public struct StandardizedRows: RowSource {
+    public let base: any RowSource
+    public let mean: [Float]
+    public let standardDeviation: [Float]
+
+    public init(base: any RowSource, mean: [Float], standardDeviation: [Float]) {
+        self.base = base
+        self.mean = mean
+        self.standardDeviation = standardDeviation
+    }
+
+    public var count: Int { base.count }
+    public var featureCount: Int { base.featureCount }
+    public var hasLabels: Bool { base.hasLabels }
+    public var imageShape: (rows: Int, columns: Int)? { base.imageShape }
+    public var source: String { base.source }
+
+    public func copyRows<Indices: Collection<Int>>(_ indices: Indices, into destination: UnsafeMutablePointer<Float>) throws(DataError) {
+        try base.copyRows(indices, into: destination)
+        let d = featureCount
+        for position in 0..<indices.count {
+            let row = destination + position * d
+            for i in 0..<d { row[i] = (row[i] - mean[i]) / standardDeviation[i] }
+        }
+    }
+
+    public func labels(_ range: Range<Int>) throws(DataError) -> [Int32]? { try base.labels(range) }
+    public func release(_ range: Range<Int>) { base.release(range) }
+}
+
+extension DataScan {
+    /// Per-feature mean and standard deviation (population, double precision, rows in order);
+    /// a constant feature gets 1, so that it standardises to 0 rather than dividing by 0. Every
+    /// value must be finite.
+    public static func meanAndStandardDeviation(of source: any RowSource) throws(DataError) -> (mean: [Float], standardDeviation: [Float]) {
+        let d = source.featureCount
+        var sums = [Double](repeating: 0, count: d), squares = [Double](repeating: 0, count: d)
+        try forEachBlock(source, unitInterval: false) { values, rows, _ in
+            for row in 0..<rows {
+                for i in 0..<d {
+                    let x = Double(values[row * d + i])
+                    sums[i] += x
+                    squares[i] += x * x
+                }
+            }
+        }
+        let n = Double(max(source.count, 1))
+        let means = sums.map { $0 / n }
+        let deviations = (0..<d).map { i -> Float in
+            let variance = max(0, squares[i] / n - means[i] * means[i])
+            return variance > 1e-12 ? Float(variance.squareRoot()) : 1
+        }
+        return (means.map { Float($0) }, deviations)
+    }
+}
