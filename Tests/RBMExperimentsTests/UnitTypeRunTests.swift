@@ -1,0 +1,117 @@
+import Foundation
+import RBM
+import RBMData
+import RBMStore
+import RBMSystem
+import Testing
+@testable import RBMExperiments
+
+/// Gaussian and categorical visible units through the whole tool: config, data, training,
+/// checkpoint (format 2), features of new data, evaluation; and version-1 checkpoints.
+@Suite(.serialized) struct UnitTypeRunTests {
+    func train(_ config: ExperimentConfig) throws -> RunResult {
+        var run = TrainingRun(config: config, log: { _ in })
+        run.progress = ProgressLine(enabled: false)
+        return try run.run()
+    }
+
+    /// Real values (not in [0, 1]) train with Gaussian units on standardised data; the
+    /// checkpoint keeps the standardisation, and `rbm features` applies it to the data.
+    @Test func gaussianUnitsTrainOnStandardisedDataAndKeepTheTransform() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let data = try IDXFolder.load(folder: folder.dataPath, validationCount: 0).train.firstRows(.max)
+        let real = data.values.map { $0 * 40 - 7 }   // far outside [0, 1]
+        try DataFiles.npy(folder.path + "/real.npy", floats: real, rows: data.count)
+        let config = try folder.config(["data.path=\(folder.path)/real.npy", "data.validation=40", "data.binarization=none",
+                                        "model.visible=gaussian", "training.epochs=3", "training.learning_rate=0.01",
+                                        "evaluation.every=3", "evaluation.split=validation", "output.name=gaussian"])
+        let result = try train(config)
+        #expect(result.model.visibleUnits == .gaussian && result.model.isFinite)
+        let checkpoint = try Checkpoint.read(path: RunFolder(path: result.folder).checkpoint)
+        let standardization = try #require(checkpoint.standardization)
+        // The transform is the 200 training rows' own mean and standard deviation.
+        let column = (0..<200).map { Double(real[$0 * 36 + 5]) }
+        let mean = column.reduce(0, +) / 200
+        let deviation = (column.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 200).squareRoot()
+        #expect(abs(Double(standardization.mean[5]) - mean) < 1e-4 && abs(Double(standardization.standardDeviation[5]) - deviation) < 1e-4)
+        #expect(checkpoint.model.visibleUnits == .gaussian)
+        // Log-likelihoods are densities: finite, and no pseudo-likelihood.
+        let last = try #require(result.history.last)
+        #expect(last.logLikelihood?.isFinite == true && last.pseudoLikelihood == nil)
+
+        // Features of the data through the command line match P(h | standardised v).
+        let out = folder.path + "/f.h5"
+        let (status, output) = try Child(["features", RunFolder(path: result.folder).checkpoint, "--data", folder.path + "/real.npy",
+                                          "--out", out]).finish()
+        #expect(status == 0, "\(output)")
+        let first = (0..<36).map { (real[$0] - standardization.mean[$0]) / standardization.standardDeviation[$0] }
+        let expected = checkpoint.model.hiddenProbabilities(visible: first, rows: 1)
+        let written = try HDF5File.openReadOnly(path: out).readFloats("/train/features").values
+        #expect(zip(written.prefix(8), expected).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+
+    /// Integer codes train categorical units; the exact log-likelihood is recorded.
+    @Test func categoricalUnitsTrainOnIntegerCodes() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let data = try IDXFolder.load(folder: folder.dataPath, validationCount: 0).train.firstRows(.max)
+        let codes = data.values.map { $0 > 0.5 ? UInt8(3) : UInt8(0) }  // 4 grey levels, two used
+        try DataFiles.npy(folder.path + "/codes.npy", descr: "|u1", shape: [data.count, 36], bytes: codes)
+        let result = try train(folder.config([
+            "data.path=\(folder.path)/codes.npy", "data.validation=40", "data.binarization=none", "model.visible=categorical",
+            "data.categories=4", "training.epochs=3", "evaluation.every=3", "output.name=categorical"]))
+        #expect(result.model.visibleUnits == .categorical(states: 4) && result.model.visibleCount == 144)
+        let last = try #require(result.history.last)
+        #expect(last.logLikelihood.map { $0 < 0 && $0.isFinite } == true && last.pseudoLikelihood.map { $0 < 0 } == true)
+        let checkpoint = try Checkpoint.read(path: RunFolder(path: result.folder).checkpoint)
+        #expect(checkpoint.model.visibleUnits == .categorical(states: 4))
+        let pictures = try FileManager.default.contentsOfDirectory(atPath: result.folder)
+        #expect(pictures.contains("filters.png") && pictures.contains("samples.png"))
+    }
+
+    @Test func badUnitInputsAreClearErrors() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        var codes = [UInt8](repeating: 1, count: 240 * 36)
+        codes[7 * 36 + 3] = 9
+        try DataFiles.npy(folder.path + "/codes.npy", descr: "|u1", shape: [240, 36], bytes: codes)
+        var fractions = [Float](repeating: 1, count: 240 * 36)
+        fractions[2 * 36 + 1] = 1.5
+        try DataFiles.npy(folder.path + "/fractions.npy", floats: fractions, rows: 240)
+        var real = [Float](repeating: 2, count: 240 * 36)
+        real[4 * 36 + 2] = .nan
+        try DataFiles.npy(folder.path + "/nan.npy", floats: real, rows: 240)
+        let categorical = ["model.visible=categorical", "data.categories=4", "data.binarization=none", "data.validation=0"]
+        let cases: [([String], String)] = [
+            (categorical + ["data.path=\(folder.path)/codes.npy"], "codes.npy: row 7, column 3: 9.0 is not a category code: data.categories is 4"),
+            (categorical + ["data.path=\(folder.path)/fractions.npy"], "fractions.npy: row 2, column 1: 1.5 is not a category code"),
+            (["model.visible=gaussian", "data.binarization=none", "data.validation=0", "data.path=\(folder.path)/nan.npy"],
+             "nan.npy: row 4, column 2: nan is not a finite number"),
+        ]
+        for (settings, message) in cases {
+            #expect {
+                try train(folder.config(settings + ["output.name=bad"]))
+            } throws: { error in "\(error)".contains(message) }
+        }
+        #expect {
+            try folder.config(["model.visible=gaussian"])
+        } throws: { error in "\(error)".contains("Gaussian visible units take real values: set data.binarization: none") }
+        #expect {
+            try folder.config(["model.visible=categorical", "data.binarization=none"])
+        } throws: { error in "\(error)".contains("need data.categories") }
+    }
+
+    /// A checkpoint written by the previous release (format_version 1, 9b5d6e0) still loads,
+    /// as Bernoulli, and evaluates.
+    @Test func aVersionOneCheckpointStillLoadsAndEvaluates() throws {
+        let path = repositoryRoot + "/Tests/RBMStoreTests/Fixtures/version1-checkpoint.h5"
+        let checkpoint = try Checkpoint.read(path: path)
+        #expect(try HDF5File.openReadOnly(path: path).int64Attribute("format_version") == 1)
+        #expect(checkpoint.model.visibleUnits == .bernoulli && checkpoint.model.visibleCount == 16 && checkpoint.model.hiddenCount == 3)
+        #expect(checkpoint.model.weights[0] == Float(0.007060661446303129))
+        #expect(checkpoint.standardization == nil && checkpoint.epoch == 2)
+        let logZ = checkpoint.model.exactLogPartitionFunction()
+        #expect(logZ.isFinite && logZ > 0)
+    }
+}

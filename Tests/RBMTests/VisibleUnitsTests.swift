@@ -1,0 +1,228 @@
+import Foundation
+import RBM
+import Testing
+
+/// Gaussian and categorical visible units, held to the formulas by direct evaluation, to
+/// brute-force partition functions (enumeration; quadrature for the Gaussian integral) and to
+/// the exact log-likelihood gradient.
+enum UnitReference {
+    static func with(_ model: RBMModel, _ units: VisibleUnits) -> RBMModel {
+        var model = model
+        model.visibleUnits = units
+        return model
+    }
+
+    /// (Wh)_i in double precision.
+    static func visibleInput(_ model: RBMModel, _ h: [Float]) -> [Double] {
+        (0..<model.visibleCount).map { i in
+            (0..<model.hiddenCount).reduce(0.0) { $0 + Double(model.weights[i * model.hiddenCount + $1]) * Double(h[$1]) }
+        }
+    }
+
+    /// E(v, h) for Gaussian units: Σ(v − b)²/2 − cᵀh − vᵀWh.
+    static func gaussianEnergy(_ model: RBMModel, _ v: [Double], _ h: [Float]) -> Double {
+        var e = 0.0
+        for i in 0..<model.visibleCount { e += (v[i] - Double(model.visibleBias[i])) * (v[i] - Double(model.visibleBias[i])) / 2 }
+        for j in 0..<model.hiddenCount { e -= Double(model.hiddenBias[j]) * Double(h[j]) }
+        let input = visibleInput(model, h)
+        for i in 0..<model.visibleCount { e -= v[i] * input[i] }
+        return e
+    }
+
+    /// Every one-hot configuration of `variables` variables with `states` states.
+    static func oneHotStates(variables: Int, states: Int) -> [[Float]] {
+        var configurations: [[Float]] = [[]]
+        for _ in 0..<variables {
+            configurations = configurations.flatMap { prefix in
+                (0..<states).map { state in prefix + (0..<states).map { Float($0 == state ? 1 : 0) } }
+            }
+        }
+        return configurations
+    }
+
+    /// A categorical model and data drawn uniformly over the states, keyed by seed.
+    static func categoricalData(rows: Int, variables: Int, states: Int, seed: UInt64) -> [Float] {
+        let stream = RandomStream(seed: seed, purpose: .evaluation, step: 3)
+        var data: [Float] = []
+        for row in 0..<rows {
+            for variable in 0..<variables {
+                let state = stream.integer(below: states, row: UInt32(row), index: UInt32(variable))
+                data += (0..<states).map { Float($0 == state ? 1 : 0) }
+            }
+        }
+        return data
+    }
+}
+
+@Suite struct VisibleUnitsTests {
+    @Test func gaussianConditionalIsTheMeanAndCategoricalASoftmaxPerGroup() {
+        let base = Reference.randomModel(visible: 6, hidden: 4, scale: 0.8, seed: 5)
+        let h: [Float] = [1, 0, 1, 1]
+        let input = UnitReference.visibleInput(base, h)
+        let gaussian = UnitReference.with(base, .gaussian).visibleProbabilities(hidden: h, rows: 1)
+        for i in 0..<6 { #expect(abs(Double(gaussian[i]) - (Double(base.visibleBias[i]) + input[i])) < 1e-5) }
+        let categorical = UnitReference.with(base, .categorical(states: 3)).visibleProbabilities(hidden: h, rows: 1)
+        for group in 0..<2 {
+            let logits = (0..<3).map { Double(base.visibleBias[group * 3 + $0]) + input[group * 3 + $0] }
+            let normalizer = logits.map(exp).reduce(0, +)
+            for state in 0..<3 {
+                #expect(abs(Double(categorical[group * 3 + state]) - exp(logits[state]) / normalizer) < 1e-6)
+            }
+        }
+    }
+
+    @Test func freeEnergiesMatchEnumerationOverTheHiddenStates() {
+        let base = Reference.randomModel(visible: 6, hidden: 4, scale: 0.8, seed: 6)
+        let gaussian = UnitReference.with(base, .gaussian)
+        let v: [Float] = [0.3, -1.2, 2.0, 0.0, -0.4, 1.1]
+        let expected = -logSumExp(Reference.allStates(4).map { -UnitReference.gaussianEnergy(gaussian, v.map(Double.init), $0) })
+        #expect(abs(gaussian.freeEnergies(visible: v, rows: 1)[0] - expected) < 1e-5)
+        let categorical = UnitReference.with(base, .categorical(states: 3))
+        let oneHot: [Float] = [0, 1, 0, 0, 0, 1]
+        #expect(abs(categorical.freeEnergies(visible: oneHot, rows: 1)[0] - Reference.freeEnergyByEnumeration(base, oneHot)) < 1e-5)
+    }
+
+    /// Categorical: every one-hot v and every h. Gaussian (2 visible units): the v integral by
+    /// the trapezoid rule on [−12, 12]² (step 0.02) for each h.
+    @Test func exactLogPartitionFunctionsMatchBruteForce() {
+        let base = Reference.randomModel(visible: 6, hidden: 3, scale: 0.9, seed: 7)
+        let categorical = UnitReference.with(base, .categorical(states: 3))
+        var terms: [Double] = []
+        for v in UnitReference.oneHotStates(variables: 2, states: 3) {
+            for h in Reference.allStates(3) { terms.append(-Reference.energy(base, v, h)) }
+        }
+        #expect(abs(categorical.exactLogPartitionFunction() - logSumExp(terms)) < 1e-6)
+
+        let small = UnitReference.with(Reference.randomModel(visible: 2, hidden: 3, scale: 0.7, seed: 8), .gaussian)
+        let step = 0.02, grid = stride(from: -12.0, through: 12.0, by: step).map { $0 }
+        var total = 0.0
+        for h in Reference.allStates(3) {
+            for x in grid {
+                for y in grid { total += exp(-UnitReference.gaussianEnergy(small, [x, y], h)) * step * step }
+            }
+        }
+        #expect(abs(small.exactLogPartitionFunction() - log(total)) < 1e-6, "exact \(small.exactLogPartitionFunction()), quadrature \(log(total))")
+    }
+
+    /// With the parameters held fixed, PCD's chains sample the model: the averaged gradient
+    /// estimate approaches the exact gradient E_data[v P(h|v)ᵀ] − E_model[v hᵀ], the model term by
+    /// enumerating hidden states with E[v | h] in closed form (Gaussian) or every one-hot v
+    /// (categorical).
+    @Test(arguments: ["gaussian", "categorical"])
+    func pcdGradientApproachesTheExactGradient(kind: String) {
+        let base = Reference.randomModel(visible: 6, hidden: 4, scale: 0.5, seed: 11)
+        let units: VisibleUnits = kind == "gaussian" ? .gaussian : .categorical(states: 3)
+        let model = UnitReference.with(base, units)
+        let batchSize = 300
+        let data: [Float] = units == .gaussian
+            ? (0..<(batchSize * 6)).map { Float(RandomStream(seed: 4, purpose: .evaluation).normal(row: 0, index: UInt32($0))) }
+            : UnitReference.categoricalData(rows: batchSize, variables: 2, states: 3, seed: 4)
+        let rows = (0..<batchSize).map { Array(data[($0 * 6)..<(($0 + 1) * 6)]) }
+        let positive = ExactStatistics(model: base, rows: rows)
+        var negative = [Double](repeating: 0, count: 24 + 6 + 4)
+        if units == .gaussian {
+            // p(h) ∝ exp(cᵀh + bᵀa + |a|²/2), a = Wh; E[v | h] = b + a.
+            let states = Reference.allStates(4)
+            var logWeights: [Double] = []
+            for h in states {
+                let a = UnitReference.visibleInput(model, h)
+                var logWeight = 0.0
+                for j in 0..<4 { logWeight += Double(model.hiddenBias[j]) * Double(h[j]) }
+                for i in 0..<6 { logWeight += Double(model.visibleBias[i]) * a[i] + a[i] * a[i] / 2 }
+                logWeights.append(logWeight)
+            }
+            let logZ = logSumExp(logWeights)
+            for (h, logWeight) in zip(states, logWeights) {
+                let p: Double = Foundation.exp(logWeight - logZ)
+                let a = UnitReference.visibleInput(model, h)
+                for i in 0..<6 {
+                    let mean: Double = Double(model.visibleBias[i]) + a[i]
+                    for j in 0..<4 { negative[i * 4 + j] += p * mean * Double(h[j]) }
+                    negative[24 + i] += p * mean
+                }
+                for j in 0..<4 { negative[30 + j] += p * Double(h[j]) }
+            }
+        } else {
+            let states = UnitReference.oneHotStates(variables: 2, states: 3)
+            let logZ = model.exactLogPartitionFunction()
+            let energies = model.freeEnergies(visible: states.flatMap { $0 }, rows: states.count)
+            let exact = ExactStatistics(model: base, rows: states, probabilities: energies.map { exp(-$0 - logZ) })
+            negative = exact.weights + exact.visibleBias + exact.hiddenBias
+        }
+        let trainer = DataParallelTrainer(model: model, configuration: TrainerConfiguration(
+            batchSize: batchSize, shards: 3, workers: 2, sampler: .persistentContrastiveDivergence, gibbsSteps: 1,
+            weightDecay: 0, seed: 42))
+        let batch = MatrixMinibatch(values: data, visibleCount: 6)
+        for _ in 0..<50 { _ = trainer.estimateGradient(batch: batch) }
+        let updates = 400
+        var sum = [Double](repeating: 0, count: 34)
+        for _ in 0..<updates {
+            let g = trainer.estimateGradient(batch: batch)
+            for (index, value) in (g.weights + g.visibleBias + g.hiddenBias).enumerated() { sum[index] += Double(value) / Double(updates) }
+        }
+        let exact = zip(positive.weights + positive.visibleBias + positive.hiddenBias, negative).map { $0 - $1 }
+        let largestError = zip(sum, exact).map { abs($0 - $1) }.max()!
+        // 120,000 chain samples: Monte Carlo error of a few thousandths; a wrong sampler or
+        // conditional is off by tenths.
+        #expect(largestError < 0.03, "\(kind): largest |estimate − exact| = \(largestError)")
+        #expect(exact.map(abs).max()! > 0.1, "the test model should have a gradient to find")
+    }
+
+    @Test(arguments: ["gaussian", "categorical"])
+    func aisAgreesWithExactLogZ(kind: String) {
+        let base = Reference.randomModel(visible: 24, hidden: 10, scale: 0.4, seed: 13)
+        let units: VisibleUnits = kind == "gaussian" ? .gaussian : .categorical(states: 4)
+        let model = UnitReference.with(base, units)
+        let marginals: [Float] = units == .gaussian ? [Float](repeating: 0, count: 24) : [Float](repeating: 0.25, count: 24)
+        let exact = model.exactLogPartitionFunction()
+        let ais = AnnealedImportanceSampling(runs: 100, betaCount: 14_500, seed: 3, workers: 2)
+            .estimate(model: model, baseVisibleBias: AnnealedImportanceSampling.baseBias(units: units, marginals: marginals))
+        #expect(abs(ais.logPartitionFunction - exact) < 0.05, "\(kind): AIS \(ais.logPartitionFunction), exact \(exact)")
+    }
+
+    @Test(arguments: ["gaussian", "categorical"])
+    func trainingIsBitIdenticalForOneTwoAndThreeWorkers(kind: String) {
+        let units: VisibleUnits = kind == "gaussian" ? .gaussian : .categorical(states: 3)
+        let data: [Float] = units == .gaussian
+            ? (0..<(60 * 6)).map { Float(RandomStream(seed: 2, purpose: .evaluation).normal(row: 1, index: UInt32($0))) }
+            : UnitReference.categoricalData(rows: 60, variables: 2, states: 3, seed: 2)
+        func train(workers: Int) -> TrainerState {
+            let trainer = DataParallelTrainer(
+                model: UnitReference.with(Reference.randomModel(visible: 6, hidden: 5, scale: 0.1, seed: 1), units),
+                configuration: TrainerConfiguration(batchSize: 20, shards: 3, workers: workers, sampler: .persistentContrastiveDivergence,
+                                                    gibbsSteps: 2, weightDecay: 1e-4, seed: 9))
+            for step in 0..<30 {
+                let start = step % 3 * 20 * 6
+                trainer.update(batch: MatrixMinibatch(values: Array(data[start..<(start + 120)]), visibleCount: 6),
+                               hyperparameters: UpdateHyperparameters(learningRate: 0.05, momentum: 0.5))
+            }
+            return trainer.state
+        }
+        let one = train(workers: 1)
+        #expect(one == train(workers: 2) && one == train(workers: 3))
+        #expect(one.model.visibleUnits == units && one.model.isFinite)
+    }
+
+    @Test func categoricalSamplesAreOneHotWithTheSoftmaxFrequencies() {
+        var counts = [0, 0, 0]
+        let means: [Float] = [0.2, 0.5, 0.3]
+        var output = [Float](repeating: 0, count: 3)
+        for row in 0..<20_000 {
+            VisibleUnits.categorical(states: 3).sample(RandomStream(seed: 1, purpose: .sampling), row: UInt32(row),
+                                                       means: means, count: 3, into: &output)
+            #expect(output.reduce(0, +) == 1)
+            counts[output.firstIndex(of: 1)!] += 1
+        }
+        for state in 0..<3 { #expect(abs(Double(counts[state]) / 20_000 - Double(means[state])) < 0.015) }
+    }
+
+    @Test func gaussianSamplesHaveTheirMeanAndUnitVariance() {
+        let count = 40_000
+        var output = [Float](repeating: 0, count: count)
+        let means = [Float](repeating: 1.5, count: count)
+        VisibleUnits.gaussian.sample(RandomStream(seed: 2, purpose: .sampling), row: 0, means: means, count: count, into: &output)
+        let mean = output.reduce(0.0) { $0 + Double($1) } / Double(count)
+        let variance = output.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(count)
+        #expect(abs(mean - 1.5) < 0.02 && abs(variance - 1) < 0.03, "mean \(mean), variance \(variance)")
+    }
+}
