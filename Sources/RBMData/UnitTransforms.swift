@@ -1,13 +1,18 @@
 /// Integer codes 0 … q−1 (one per visible variable) as one-hot groups of q units: what
 /// categorical visible units read. A code that is not an integer in range is an error naming
 /// the source, row and column.
+///
+/// With `quantize`, the values are intensities in [0, 1] (an IDX folder's pixels / 255) and
+/// the code of x is min(q − 1, ⌊x·q⌋): q grey levels of equal width.
 public struct OneHotRows: RowSource {
     public let base: any RowSource
     public let states: Int
+    public let quantize: Bool
 
-    public init(base: any RowSource, states: Int) {
+    public init(base: any RowSource, states: Int, quantize: Bool = false) {
         self.base = base
         self.states = states
+        self.quantize = quantize
     }
 
     public var count: Int { base.count }
@@ -25,7 +30,8 @@ public struct OneHotRows: RowSource {
             let target = destination + position * variables * states
             target.initialize(repeating: 0, count: variables * states)
             for variable in 0..<variables {
-                let code = codes[variable]
+                let code = quantize && codes[variable] >= 0 && codes[variable] <= 1
+                    ? min(Float(states - 1), (codes[variable] * Float(states)).rounded(.down)) : codes[variable]
                 guard code.isFinite, code == code.rounded(), code >= 0, code < Float(states) else {
                     throw .badValue(path: source, row: row, column: variable, value: code,
                                     detail: "is not a category code: data.categories is \(states), so codes are the integers 0 to \(states - 1)")

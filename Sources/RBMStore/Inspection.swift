@@ -32,7 +32,7 @@ public enum Inspection {
 
     /// The root attributes this project writes (besides format, format_version and config).
     static let knownAttributes = [
-        "created_by", "seed", "epoch", "batch", "step", "sampler", "rng", "image_rows", "image_columns",
+        "created_by", "seed", "epoch", "batch", "step", "sampler", "rng", "visible_units", "visible_states", "image_rows", "image_columns",
         "checkpoint", "checkpoint_sha256", "input_checkpoint", "input_checkpoint_sha256", "n_hidden", "dataset", "description",
     ]
     static let groupAttributes = ["step", "learning_rate", "momentum", "n_samples"]

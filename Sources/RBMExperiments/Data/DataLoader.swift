@@ -238,18 +238,19 @@ extension DataLoader {
 
 extension DataLoader {
     /// The splits as visible units of kind `units` read them: categorical codes as one-hot
-    /// groups of q units; with `standardize`, every split standardised by `standardization`, or
+    /// groups of q units (with `quantize`, intensities in [0, 1] cut into q equal levels, as for
+    /// an IDX folder's pixels); with `standardize`, every split standardised by `standardization`, or
     /// when that is nil by the training split's own per-feature mean and standard deviation
     /// (returned, to be stored in the checkpoint).
     public static func forUnits(_ splits: DatasetSplits, units: VisibleUnits, standardize: Bool,
-                                standardization: Standardization? = nil) throws -> (DatasetSplits, Standardization?) {
+                                standardization: Standardization? = nil, quantize: Bool = false) throws -> (DatasetSplits, Standardization?) {
         var splits = splits
         func each(_ transform: (any RowSource) -> any RowSource) {
             splits.train = transform(splits.train)
             splits.validation = splits.validation.map(transform)
             splits.test = splits.test.map(transform)
         }
-        if case let .categorical(states) = units { each { OneHotRows(base: $0, states: states) } }
+        if case let .categorical(states) = units { each { OneHotRows(base: $0, states: states, quantize: quantize) } }
         guard standardize else { return (splits, nil) }
         let chosen: Standardization
         if let standardization {
@@ -272,6 +273,6 @@ extension DataLoader {
         let units = checkpoint.model.visibleUnits
         let standardize = checkpoint.standardization != nil || units == .gaussian
         return try forUnits(load(data), units: units, standardize: standardize,
-                            standardization: checkpoint.standardization).0
+                            standardization: checkpoint.standardization, quantize: format(of: data) == .idx).0
     }
 }

@@ -1,4 +1,5 @@
 import RBM
+import RBMStore
 import RBMSystem
 #if canImport(Glibc)
 import Glibc
@@ -62,15 +63,16 @@ public enum Pictures {
     /// Images (top row of each pair) above their one-step mean-field reconstructions
     /// σ(b + W·σ(c + Wᵀv)), `columns` to a row.
     public static func reconstructions(model: RBMModel, images: [Float], count: Int,
-                                       shape: (rows: Int, columns: Int), columns: Int = 10) -> GrayImage {
+                                       shape: (rows: Int, columns: Int), columns: Int = 10,
+                                       standardization: Standardization? = nil) -> GrayImage {
         let hidden = model.hiddenProbabilities(visible: images, rows: count)
         let reconstructed = model.visibleProbabilities(hidden: hidden, rows: count)
         let nv = model.visibleCount
         var vectors: [[Float]] = []
         for pairRow in stride(from: 0, to: count, by: columns) {
             let indices = pairRow..<min(count, pairRow + columns)
-            let originals = indices.map { display(Array(images[($0 * nv)..<(($0 + 1) * nv)]), model.visibleUnits) }
-            let copies = indices.map { display(Array(reconstructed[($0 * nv)..<(($0 + 1) * nv)]), model.visibleUnits) }
+            let originals = indices.map { display(Array(images[($0 * nv)..<(($0 + 1) * nv)]), model.visibleUnits, standardization) }
+            let copies = indices.map { display(Array(reconstructed[($0 * nv)..<(($0 + 1) * nv)]), model.visibleUnits, standardization) }
             let blank = [[Float]](repeating: [], count: columns - indices.count)
             vectors += originals + blank + copies + blank
         }
@@ -79,27 +81,35 @@ public enum Pictures {
 
     /// P(v|h) of chains after `steps` Gibbs steps, as tiles.
     public static func samples(model: RBMModel, start: [Float], count: Int, steps: Int, seed: UInt64,
-                               shape: (rows: Int, columns: Int), workers: Int) -> GrayImage {
+                               shape: (rows: Int, columns: Int), workers: Int,
+                               standardization: Standardization? = nil) -> GrayImage {
         let values = GibbsSampler.visibleProbabilities(model: model, start: start, rows: count, steps: steps,
                                                        seed: seed, workers: workers)
         let nv = model.visibleCount
-        let vectors = (0..<count).map { display(Array(values[($0 * nv)..<(($0 + 1) * nv)]), model.visibleUnits) }
+        let vectors = (0..<count).map { display(Array(values[($0 * nv)..<(($0 + 1) * nv)]), model.visibleUnits, standardization) }
         var columns = 1
         while columns * columns < count { columns += 1 }
-        return tiled(vectors, shape: shape, gridColumns: columns, scaling: scaling(model.visibleUnits))
+        return tiled(vectors, shape: shape, gridColumns: columns, scaling: scaling(model.visibleUnits, standardization))
     }
 
-    /// One value per visible variable to draw: the vector itself, or for categorical units
-    /// the expected level Σ_a a·v_a / (q − 1) of each group (its states weighted by the values).
-    public static func display(_ vector: [Float], _ units: VisibleUnits) -> [Float] {
+    /// One value per visible variable to draw: the vector itself (standardised values mapped
+    /// back, x = v·std + mean, when the standardisation is known), or for categorical units the
+    /// expected level Σ_a a·v_a / (q − 1) of each group (its states weighted by the values).
+    public static func display(_ vector: [Float], _ units: VisibleUnits, _ standardization: Standardization? = nil) -> [Float] {
+        if let standardization, standardization.mean.count == vector.count {
+            return vector.indices.map { vector[$0] * standardization.standardDeviation[$0] + standardization.mean[$0] }
+        }
         guard case let .categorical(states) = units else { return vector }
         return (0..<(vector.count / states)).map { group in
             (0..<states).reduce(Float(0)) { $0 + Float($1) * vector[group * states + $1] } / Float(states - 1)
         }
     }
 
-    /// Gaussian units' standardised values have no fixed range: each tile is scaled to its own.
-    static func scaling(_ units: VisibleUnits) -> Scaling { units == .gaussian ? .perTile : .unit }
+    /// Gaussian units' standardised values have no fixed range: each tile is scaled to its own,
+    /// unless they were mapped back to the data's own range.
+    static func scaling(_ units: VisibleUnits, _ standardization: Standardization? = nil) -> Scaling {
+        units == .gaussian && standardization == nil ? .perTile : .unit
+    }
 
     /// Values drawn per picture: the visible units, or the variables of categorical units.
     public static func variables(_ model: RBMModel) -> Int {

@@ -50,6 +50,7 @@ extension RunReport {
         var inputs = Inputs(model: model, images: images, imageCount: imageCount, chainStart: start.values,
                             chainCount: start.count, shape: shape, seed: seed, workers: workers)
         inputs.gibbsSteps = gibbsSteps
+        inputs.standardization = saved.standardization
         let pictures = try writePictures(inputs, to: folder)
         try writeReport(folder: folder, title: "RBM \(path)", configYAML: saved.config,
                         history: EpochMetrics.metrics(from: saved.history), pictures: pictures)

@@ -1,5 +1,6 @@
 import RBM
 import RBMData
+import RBMStore
 import RBMSystem
 
 /// The pictures, curves and HTML report of a run folder.
@@ -23,6 +24,8 @@ public enum RunReport {
         public var seed: UInt64
         public var workers: Int
         public var gibbsSteps = 1000
+        /// Gaussian units: the data's standardisation, to draw values as intensities again.
+        public var standardization: Standardization?
 
         public init(model: RBMModel, images: [Float]?, imageCount: Int, chainStart: [Float], chainCount: Int,
                     shape: (rows: Int, columns: Int)?, seed: UInt64, workers: Int) {
@@ -47,13 +50,15 @@ public enum RunReport {
         try PNG.write(Pictures.filters(model: model, shape: shape), to: folder + "/" + filtersFile)
         written.append(filtersFile)
         if let images = inputs.images, inputs.imageCount > 0 {
-            try PNG.write(Pictures.reconstructions(model: model, images: images, count: inputs.imageCount, shape: shape),
+            try PNG.write(Pictures.reconstructions(model: model, images: images, count: inputs.imageCount, shape: shape,
+                                                   standardization: inputs.standardization),
                           to: folder + "/" + reconstructionsFile)
             written.append(reconstructionsFile)
         }
         if inputs.chainCount > 0 {
             try PNG.write(Pictures.samples(model: model, start: inputs.chainStart, count: inputs.chainCount,
-                                           steps: inputs.gibbsSteps, seed: inputs.seed, shape: shape, workers: inputs.workers),
+                                           steps: inputs.gibbsSteps, seed: inputs.seed, shape: shape, workers: inputs.workers,
+                                           standardization: inputs.standardization),
                           to: folder + "/" + samplesFile)
             written.append(samplesFile)
         }

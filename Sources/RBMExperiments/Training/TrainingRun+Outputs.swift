@@ -69,10 +69,11 @@ extension TrainingRun {
         } catch {
             throw .pictures("\(error)")
         }
-        let inputs = RunReport.Inputs(
+        var inputs = RunReport.Inputs(
             model: model, images: binarization.evaluationValues(of: shown, seed: seed), imageCount: shown.count,
             chainStart: chainStart, chainCount: chainCount, shape: splits.train.imageShape, seed: seed,
             workers: session.workers)
+        inputs.standardization = session.standardization
         do {
             let pictures = try RunReport.writePictures(inputs, to: runFolder)
             try RunReport.writeReport(folder: runFolder, title: "RBM run \(config.output.name)",

@@ -196,7 +196,9 @@ extension TrainingRun {
             throw .shapeMismatch("\(config.data.path): \(splits.train.count) training samples cannot fill one batch of \(config.training.batchSize) (training.batch_size)")
         }
         do {
-            return try DataLoader.forUnits(splits, units: config.visibleUnits, standardize: config.standardizes)
+            // An IDX folder's values are pixel intensities: categorical units see q grey levels.
+            return try DataLoader.forUnits(splits, units: config.visibleUnits, standardize: config.standardizes,
+                                           quantize: DataLoader.format(of: config.data) == .idx)
         } catch let error as DataError {
             throw .data(error, hint: nil)
         } catch {
