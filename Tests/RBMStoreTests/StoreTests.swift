@@ -118,6 +118,22 @@ func sampleCheckpoint(persistent: Bool = true) -> Checkpoint {
         #expect(object == "/optimizer/weight_velocity" && expected == [7, 3] && found == [3, 7])
     }
 
+    /// Format 2 keeps the visible units and the standardisation.
+    @Test(arguments: [VisibleUnits.gaussian, .categorical(states: 7)])
+    func visibleUnitsAndStandardisationRoundTrip(units: VisibleUnits) throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var checkpoint = sampleCheckpoint()
+        checkpoint.state.model.visibleUnits = units
+        if units == .gaussian {
+            checkpoint.standardization = Standardization(mean: [0.5, -1, 2, 0, 0, 1, 3], standardDeviation: [1, 2, 0.5, 1, 1, 4, 1])
+        }
+        try checkpoint.write(to: folder + "/c.h5")
+        let read = try Checkpoint.read(path: folder + "/c.h5")
+        #expect(read.state == checkpoint.state && read.standardization == checkpoint.standardization && read.model.visibleUnits == units)
+        #expect(try HDF5File.openReadOnly(path: folder + "/c.h5").int64Attribute("format_version") == 2)
+    }
+
     @Test func newerFormatVersionIsRefused() throws {
         let newer = Checkpoint.formatVersion + 1
         let error = try readError { file in try file.setAttribute("format_version", int64: Int64(newer)) }

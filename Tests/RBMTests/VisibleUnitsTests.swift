@@ -203,6 +203,34 @@ enum UnitReference {
         #expect(one.model.visibleUnits == units && one.model.isFinite)
     }
 
+    /// Stopping after 15 updates and continuing from the saved state ends where 30 straight
+    /// updates end, for every kind of unit.
+    @Test(arguments: ["bernoulli", "gaussian", "categorical"])
+    func resumingFromTheStateContinuesExactly(kind: String) {
+        let units: VisibleUnits = kind == "gaussian" ? .gaussian : kind == "categorical" ? .categorical(states: 3) : .bernoulli
+        let data: [Float] = units == .gaussian
+            ? (0..<(40 * 6)).map { Float(RandomStream(seed: 3, purpose: .evaluation).normal(row: 2, index: UInt32($0))) }
+            : units == .bernoulli ? Reference.randomBinary(rows: 40, columns: 6, seed: 3)
+            : UnitReference.categoricalData(rows: 40, variables: 2, states: 3, seed: 3)
+        let configuration = TrainerConfiguration(batchSize: 20, shards: 2, workers: 2, sampler: .persistentContrastiveDivergence,
+                                                 gibbsSteps: 1, weightDecay: 1e-4, seed: 5)
+        let model = UnitReference.with(Reference.randomModel(visible: 6, hidden: 4, scale: 0.1, seed: 2), units)
+        func run(_ trainer: DataParallelTrainer, _ steps: Range<Int>) {
+            for step in steps {
+                let start = step % 2 * 120
+                trainer.update(batch: MatrixMinibatch(values: Array(data[start..<(start + 120)]), visibleCount: 6),
+                               hyperparameters: UpdateHyperparameters(learningRate: 0.05, momentum: 0.5))
+            }
+        }
+        let straight = DataParallelTrainer(model: model, configuration: configuration)
+        run(straight, 0..<30)
+        let first = DataParallelTrainer(model: model, configuration: configuration)
+        run(first, 0..<15)
+        let resumed = DataParallelTrainer(state: first.state, configuration: configuration)
+        run(resumed, 15..<30)
+        #expect(resumed.state == straight.state, "\(kind)")
+    }
+
     @Test func categoricalSamplesAreOneHotWithTheSoftmaxFrequencies() {
         var counts = [0, 0, 0]
         let means: [Float] = [0.2, 0.5, 0.3]
