@@ -59,16 +59,29 @@ extension Dataset: RowSource {
     public func labels(_ range: Range<Int>) throws(DataError) -> [Int32]? { labels.map { Array($0[range]) } }
 }
 
+/// A source made from another (a range of its rows, its codes one-hot, its values
+/// standardised): everything it does not change passes through from `base`.
+public protocol DerivedRowSource: RowSource {
+    var base: any RowSource { get }
+}
+
+extension DerivedRowSource {
+    public var count: Int { base.count }
+    public var featureCount: Int { base.featureCount }
+    public var hasLabels: Bool { base.hasLabels }
+    public var imageShape: (rows: Int, columns: Int)? { base.imageShape }
+    public var source: String { base.source }
+    public func labels(_ range: Range<Int>) throws(DataError) -> [Int32]? { try base.labels(range) }
+    public func release(_ range: Range<Int>) { base.release(range) }
+}
+
 /// A contiguous range of another source's rows (a held-out validation split, the first N
 /// training samples).
-struct RowRange: RowSource {
+struct RowRange: DerivedRowSource {
     let base: any RowSource
     let range: Range<Int>
 
     var count: Int { range.count }
-    var featureCount: Int { base.featureCount }
-    var hasLabels: Bool { base.hasLabels }
-    var imageShape: (rows: Int, columns: Int)? { base.imageShape }
     var source: String { "\(base.source)[\(range.lowerBound)..<\(range.upperBound)]" }
 
     func copyRows<Indices: Collection<Int>>(_ indices: Indices, into destination: UnsafeMutablePointer<Float>) throws(DataError) {

@@ -4,7 +4,7 @@
 ///
 /// With `quantize`, the values are intensities in [0, 1] (an IDX folder's pixels / 255) and
 /// the code of x is min(q − 1, ⌊x·q⌋): q grey levels of equal width.
-public struct OneHotRows: RowSource {
+public struct OneHotRows: DerivedRowSource {
     public let base: any RowSource
     public let states: Int
     public let quantize: Bool
@@ -15,12 +15,7 @@ public struct OneHotRows: RowSource {
         self.quantize = quantize
     }
 
-    public var count: Int { base.count }
     public var featureCount: Int { base.featureCount * states }
-    public var hasLabels: Bool { base.hasLabels }
-    /// The variables' shape (a picture shows one level per variable).
-    public var imageShape: (rows: Int, columns: Int)? { base.imageShape }
-    public var source: String { base.source }
 
     public func copyRows<Indices: Collection<Int>>(_ indices: Indices, into destination: UnsafeMutablePointer<Float>) throws(DataError) {
         let variables = base.featureCount
@@ -41,12 +36,10 @@ public struct OneHotRows: RowSource {
         }
     }
 
-    public func labels(_ range: Range<Int>) throws(DataError) -> [Int32]? { try base.labels(range) }
-    public func release(_ range: Range<Int>) { base.release(range) }
 }
 
 /// v = (x − mean) / std per feature: the standardised data Gaussian visible units expect.
-public struct StandardizedRows: RowSource {
+public struct StandardizedRows: DerivedRowSource {
     public let base: any RowSource
     public let mean: [Float]
     public let standardDeviation: [Float]
@@ -57,12 +50,6 @@ public struct StandardizedRows: RowSource {
         self.standardDeviation = standardDeviation
     }
 
-    public var count: Int { base.count }
-    public var featureCount: Int { base.featureCount }
-    public var hasLabels: Bool { base.hasLabels }
-    public var imageShape: (rows: Int, columns: Int)? { base.imageShape }
-    public var source: String { base.source }
-
     public func copyRows<Indices: Collection<Int>>(_ indices: Indices, into destination: UnsafeMutablePointer<Float>) throws(DataError) {
         try base.copyRows(indices, into: destination)
         let d = featureCount
@@ -72,8 +59,6 @@ public struct StandardizedRows: RowSource {
         }
     }
 
-    public func labels(_ range: Range<Int>) throws(DataError) -> [Int32]? { try base.labels(range) }
-    public func release(_ range: Range<Int>) { base.release(range) }
 }
 
 extension DataScan {

@@ -140,21 +140,13 @@ public enum DataLoader {
 
 /// The first `count` rows of a split, keeping its name (the training rows before a held-out
 /// validation tail).
-struct TrainingRows: RowSource {
+struct TrainingRows: DerivedRowSource {
     let base: any RowSource
     let count: Int
-
-    var featureCount: Int { base.featureCount }
-    var hasLabels: Bool { base.hasLabels }
-    var imageShape: (rows: Int, columns: Int)? { base.imageShape }
-    var source: String { base.source }
 
     func copyRows<Indices: Collection<Int>>(_ indices: Indices, into destination: UnsafeMutablePointer<Float>) throws(DataError) {
         try base.copyRows(indices, into: destination)
     }
-
-    func labels(_ range: Range<Int>) throws(DataError) -> [Int32]? { try base.labels(range) }
-    func release(_ range: Range<Int>) { base.release(range) }
 }
 
 // MARK: HDF5
