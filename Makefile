@@ -16,7 +16,7 @@ MNIST ?= ../shared/data/mnist
 
 FUZZ_RUNS ?= 1000000
 
-.PHONY: deps build train test bench bench-data dbn sweep reproduce fuzz fuzz-build fuzz-idx fuzz-data fuzz-config fuzz-hdf5 clean
+.PHONY: deps build train test bench bench-data bench-peers bench-sizes dbn sweep reproduce fuzz fuzz-build fuzz-idx fuzz-data fuzz-config fuzz-hdf5 clean
 
 deps:
 	@missing=""; \
@@ -53,6 +53,14 @@ test: deps
 
 bench: build
 	.build/release/rbm bench --data $(BENCH_DATA)
+
+# The textbook update in numpy, PyTorch (when installed) and scikit-learn, beside rbm bench, in one run.
+bench-peers: build
+	python3 scripts/bench-peers.py --rbm .build/release/rbm --data $(BENCH_DATA)
+
+# CD-1 for growing models and batches against the large-SGEMM rate of the same run.
+bench-sizes: build
+	.build/release/rbm bench --sizes
 
 # CD-1 fed from memory, HDF5 (contiguous, chunked gzip), mapped .npy and streamed .npy.
 bench-data: build

@@ -1,4 +1,7 @@
 import CBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Thin, named wrappers over the CBLAS calls the RBM uses, all row-major single precision.
 public enum BLAS {
@@ -6,6 +9,41 @@ public enum BLAS {
     /// `concurrentPerform`; a second level of BLAS threads only competes for the same cores.
     public static func useSingleThread() {
         openblas_set_num_threads(1)
+    }
+
+    /// What OpenBLAS runs: its build configuration and the kernel it chose for this CPU (which
+    /// OPENBLAS_CORETYPE overrides).
+    public static var description: String {
+        let config = openblas_get_config().map { String(cString: $0) } ?? "?"
+        let core = openblas_get_corename().map { String(cString: $0) } ?? "?"
+        return "\(config.split(separator: " ").joined(separator: " ")), kernel \(core)"
+    }
+
+    /// GFLOP/s of one large square SGEMM (n × n × n, 2n³ operations) on `threads` OpenBLAS
+    /// threads, the best of `repetitions`: the machine's practical arithmetic limit for this
+    /// library. BLAS is left single-threaded afterwards, as the trainer needs it.
+    public static func largeSGEMMRate(size n: Int = 4096, threads: Int, repetitions: Int = 3) -> Double {
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+        let b = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        for index in 0..<(n * n) {
+            a[index] = Float(index % 7) * 0.01
+            b[index] = Float(index % 5) * 0.01
+        }
+        openblas_set_num_threads(Int32(threads))
+        defer { useSingleThread() }
+        gemm(m: n, n: n, k: n, a: a, b: b, c: c)   // warm-up: thread start, page faults
+        var best = 0.0
+        for _ in 0..<repetitions {
+            var start = timespec(), end = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &start)
+            gemm(m: n, n: n, k: n, a: a, b: b, c: c)
+            clock_gettime(CLOCK_MONOTONIC, &end)
+            let seconds = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) * 1e-9
+            best = max(best, 2 * Double(n) * Double(n) * Double(n) / seconds / 1e9)
+        }
+        return best
     }
 
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, row-major.

@@ -120,10 +120,11 @@ public struct Benchmark {
     }
 
     /// The results as a Markdown table with the ratios the issue asks for.
-    public static func table(_ rows: [Row], flopsPerSample: Double) -> String {
+    public static func table(_ rows: [Row], flopsPerSample: Double, sgemmGFLOPS: Double? = nil) -> String {
         var lines = [
-            "| update | workers | samples/s | GFLOP/s | GEMM-only samples/s | of GEMM bound | speed-up vs 1 worker |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            "| update | workers | samples/s | GFLOP/s | GEMM-only samples/s | of GEMM bound | speed-up vs 1 worker |"
+                + (sgemmGFLOPS == nil ? "" : " of SGEMM rate |"),
+            "|---|---:|---:|---:|---:|---:|---:|" + (sgemmGFLOPS == nil ? "" : "---:|"),
         ]
         for row in rows {
             let single = rows.first { $0.label == row.label && $0.workers == 1 }
@@ -131,7 +132,8 @@ public struct Benchmark {
             lines.append("| \(row.label) | \(row.workers) | \(format(row.samplesPerSecond, 0)) | "
                 + "\(format(row.gflops, 1)) | \(format(row.gemmBoundSamplesPerSecond, 0)) | "
                 + "\(format(100 * row.samplesPerSecond / row.gemmBoundSamplesPerSecond, 1))% | "
-                + "\(speedup.map { format($0, 2) + "×" } ?? "–") |")
+                + "\(speedup.map { format($0, 2) + "×" } ?? "–") |"
+                + (sgemmGFLOPS.map { " \(format(100 * row.gflops / $0, 1))% |" } ?? ""))
         }
         return lines.joined(separator: "\n")
     }
@@ -140,7 +142,9 @@ public struct Benchmark {
     /// is nil or missing) for each worker count (default: 1 and all cores), printing each
     /// measurement and then the table.
     public static func measure(data: String?, hiddenCount: Int, batchSize: Int, shards: Int, updates: Int,
-                               workerCounts: [Int], formats: Bool = false, log: (String) -> Void = { print($0) }) throws {
+                               workerCounts: [Int], formats: Bool = false, sizes: Bool = false,
+                               log: (String) -> Void = { print($0) }) throws {
+        log(machineDescription())
         let dataset: Dataset
         if let data, fileExists(data) {
             dataset = try IDXFolder.load(folder: data, validationCount: 0).train.firstRows(.max)
@@ -153,24 +157,61 @@ public struct Benchmark {
         let counts = workerCounts.isEmpty ? Array(Set([1, availableCores])).sorted() : workerCounts
         var bench = Benchmark(data: dataset, hiddenCount: hiddenCount, batchSize: batchSize, shards: shards, updates: updates)
         bench.repetitions = 3
+        if formats { return try bench.measureFormats(workers: counts.max() ?? 1, log: log) }
+        if sizes { return bench.measureSizes(workers: counts.max() ?? 1, log: log) }
         log("\(dataset.featureCount)→\(hiddenCount), batch \(batchSize) in \(shards) shards, \(updates) updates per measurement, best of \(bench.repetitions)")
-        if formats {
-            let folder = try DataLoader.makeTemporaryFolder()
-            defer {
-                for name in ["data.npy", "bytes.npy", "contiguous.h5", "gzip.h5"] { unlink(folder + "/" + name) }
-                rmdir(folder)
-            }
-            let workers = counts.max() ?? 1
-            bench.repetitions = 5
-            log("CD-1 fed from each kind of file, \(workers) worker(s), best of \(bench.repetitions) rounds:")
-            let rows = try bench.measureSources(folder: folder, workers: workers, progress: log)
-            log("")
-            log(sourceTable(rows))
-            return
-        }
         let rows = bench.run(workerCounts: counts, progress: log)
+        let sgemm = BLAS.largeSGEMMRate(threads: counts.max() ?? 1)
+        log("one 4096³ SGEMM on \(counts.max() ?? 1) thread(s): \(format(sgemm, 1)) GFLOP/s (\(format(sgemm * 1e9 / bench.flopsPerSample, 0)) samples/s of this update)")
         log("")
-        log(table(rows, flopsPerSample: bench.flopsPerSample))
+        log(table(rows, flopsPerSample: bench.flopsPerSample, sgemmGFLOPS: sgemm))
+    }
+
+    /// The CPU, the core count and the BLAS kernel, for the line above every figure.
+    static func machineDescription() -> String {
+        let cpuinfo = (try? readText(path: "/proc/cpuinfo")) ?? ""
+        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingSpaces } ?? "unknown CPU"
+        let coretype = getenv("OPENBLAS_CORETYPE").map { " (OPENBLAS_CORETYPE=\(String(cString: $0)))" } ?? ""
+        return "machine: \(model), \(availableCores) cores; BLAS: \(BLAS.description)\(coretype)"
+    }
+
+    /// `rbm bench --formats`: the training data fed from each kind of file.
+    func measureFormats(workers: Int, log: (String) -> Void) throws {
+        let folder = try DataLoader.makeTemporaryFolder()
+        defer {
+            for name in ["data.npy", "bytes.npy", "contiguous.h5", "gzip.h5"] { unlink(folder + "/" + name) }
+            rmdir(folder)
+        }
+        var bench = self
+        bench.repetitions = 5
+        log("CD-1 fed from each kind of file, \(workers) worker(s), best of \(bench.repetitions) rounds:")
+        let rows = try bench.measureSources(folder: folder, workers: workers, progress: log)
+        log("")
+        log(Self.sourceTable(rows))
+    }
+
+    /// `rbm bench --sizes`: CD-1 on all cores for growing models and batches, against the
+    /// large-SGEMM rate of the same run.
+    func measureSizes(workers: Int, log: (String) -> Void) {
+        let sgemm = BLAS.largeSGEMMRate(threads: workers)
+        log("one 4096³ SGEMM on \(workers) thread(s): \(format(sgemm, 1)) GFLOP/s")
+        var lines = ["| model | batch | samples/s | GFLOP/s | of SGEMM rate |", "|---|---:|---:|---:|---:|"]
+        for (visible, hidden) in [(784, 500), (784, 2000), (4096, 4096)] {
+            for batch in [100, 1000] {
+                var bench = Benchmark(data: Self.syntheticDataset(count: max(4 * batch, 2000), features: visible),
+                                      hiddenCount: hidden, batchSize: batch, shards: shards)
+                // About a second of updates, at least three.
+                bench.updates = max(3, Int(1e11 / (bench.flopsPerSample * Double(batch))))
+                bench.repetitions = 2
+                let speed = (0..<bench.repetitions).map { _ in bench.trainerSpeed(sampler: .contrastiveDivergence, workers: workers) }.max()!
+                let gflops = speed * bench.flopsPerSample / 1e9
+                lines.append("| \(visible)→\(hidden) | \(batch) | \(format(speed, 0)) | \(format(gflops, 1)) | \(format(100 * gflops / sgemm, 1))% |")
+                log(lines.last!)
+            }
+        }
+        log("")
+        log(lines.joined(separator: "\n"))
     }
 
     /// Smooth random images in [0, 1], so binarization and sampling do real work.

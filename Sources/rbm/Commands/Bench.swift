@@ -19,9 +19,11 @@ struct Bench: ParsableCommand {
     @Option(help: "Worker counts to compare (default: 1 and all cores).") var workers: [Int] = []
     @Flag(help: "Instead: CD-1 fed from memory, HDF5, mapped .npy and streamed .npy (samples/s and ratios).")
     var formats = false
+    @Flag(help: "Instead: CD-1 for 784→500, 784→2000 and 4096→4096 at batch 100 and 1000, against the SGEMM rate.")
+    var sizes = false
 
     func run() throws {
         try Benchmark.measure(data: data, hiddenCount: hidden, batchSize: batchSize, shards: shards, updates: updates,
-                              workerCounts: workers, formats: formats)
+                              workerCounts: workers, formats: formats, sizes: sizes)
     }
 }
