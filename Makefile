@@ -40,8 +40,11 @@ deps:
 build: deps
 	$(SWIFT) build -c release
 
+# A second `make train` refuses to overwrite the finished run: TRAIN_FLAGS=--resume continues it,
+# TRAIN_FLAGS=--force starts over.
+TRAIN_FLAGS ?=
 train: build
-	.build/release/rbm train $(CONFIG)
+	.build/release/rbm train $(CONFIG) $(TRAIN_FLAGS)
 
 # Tests run optimized (the numeric tests take minutes unoptimized) in their own build folder,
 # so that switching between `make test` and `make train` does not rebuild everything.
