@@ -2,6 +2,7 @@
 //
 // A data-parallel trainer for Restricted Boltzmann Machines.
 // Dependencies point one way: rbm -> RBMExperiments -> RBMStore, RBMData -> RBM -> CBLAS;
+// RBMCluster (MPI) sits beside RBMStore, between RBM and RBMExperiments.
 // RBMSystem (atomic files, child processes, signals, clocks, standard error) sits under
 // RBMStore and RBMExperiments and depends on nothing of the project.
 import PackageDescription
@@ -31,15 +32,18 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "RBMSystem"),
         .target(name: "RBM", dependencies: ["CBLAS"]),
         .target(name: "RBMData", dependencies: ["RBM", "RBMSystem", "CZlib"]),
         .target(name: "RBMStore", dependencies: ["RBM", "RBMSystem", "CHDF5", "CCrypto"]),
+        .target(name: "RBMCluster", dependencies: ["RBM", "CMPI"]),
         .target(name: "RBMExperiments", dependencies: [
-            "RBM", "RBMData", "RBMStore", "RBMSystem", "CPNG", .product(name: "Yams", package: "Yams"),
+            "RBM", "RBMCluster", "RBMData", "RBMStore", "RBMSystem", "CPNG", .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "rbm", dependencies: [
-            "RBMExperiments", "RBMStore", "RBMData", "RBMSystem", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "RBMExperiments", "RBMCluster", "RBMStore", "RBMData", "RBMSystem", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "RBMTests", dependencies: ["RBM"]),
         .testTarget(name: "RBMDataTests", dependencies: ["RBMData", "CZlib"]),

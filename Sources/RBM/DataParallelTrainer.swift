@@ -15,6 +15,13 @@
 ///
 /// Every random number is Philox keyed by (seed, step, chain row, Gibbs half-step, unit), so the
 /// result is bit-identical for any number of workers.
+///
+/// **Ranks.** Under several processes (`RankGroup`, MPI) each rank computes a contiguous range
+/// of the shards. The statistics are then cut into one contiguous piece per rank; rank j
+/// receives piece j of every other rank's shards, sums all shards' piece j in the same tree
+/// over shard index one process uses, and the pieces of the total are gathered on every rank,
+/// which applies the same update. Each element sees the same additions in the same order as in
+/// one process, so the weights are bit-identical for any ranks × workers.
 public final class DataParallelTrainer: @unchecked Sendable {
     public let configuration: TrainerConfiguration
     public let visibleCount: Int
@@ -22,23 +29,32 @@ public final class DataParallelTrainer: @unchecked Sendable {
     public let visibleUnits: VisibleUnits
     public private(set) var step: Int
 
-    private let parameters: ParameterBuffers
-    private let velocity: ParameterBuffers
-    private let chains: PersistentChains?
-    private let workspaces: [ShardWorkspace]
+    let parameters: ParameterBuffers
+    let velocity: ParameterBuffers
+    let chains: PersistentChains?
+    /// This rank's shards' buffers, in shard order (all shards in a single process).
+    let workspaces: [ShardWorkspace]
+    /// The processes the shards are spread over, and the shards this one computes.
+    public let ranks: any RankGroup
+    public let localShards: Range<Int>
+    /// Several ranks only: the other ranks' pieces of their shards' statistics (one slot per
+    /// shard) and the summed statistics, whole.
+    let receivedPieces: UnsafeMutablePointer<Float>?
+    let totalStatistics: UnsafeMutablePointer<Float>?
     /// Rows of W reduced and updated together by one work item.
-    private let rowsPerBlock = 32
+    let rowsPerBlock = 32
     /// Workers for the reduction: one per `reductionElementsPerWorker` elements summed, at most
     /// `workers`. Waking a second thread costs about as much as it saves below that size
     /// (measured: 784×500 with 2 shards reduces in ~0.1 ms on one thread, and not faster on
     /// two). The split is elementwise, so the count never changes a bit of the result.
-    private var reductionWorkers: Int {
+    var reductionWorkers: Int {
         let elements = configuration.shards * (visibleCount + 1) * hiddenCount
         return max(1, min(configuration.workers, elements / Self.reductionElementsPerWorker))
     }
     static let reductionElementsPerWorker = 1 << 21
 
-    public convenience init(model: RBMModel, configuration: TrainerConfiguration) {
+    public convenience init(model: RBMModel, configuration: TrainerConfiguration,
+                            ranks: any RankGroup = SingleProcess()) {
         let zeros = { (count: Int) in [Float](repeating: 0, count: count) }
         let persistent = configuration.sampler == .persistentContrastiveDivergence
         self.init(state: TrainerState(
@@ -50,11 +66,15 @@ public final class DataParallelTrainer: @unchecked Sendable {
             chainVisible: persistent ? zeros(configuration.batchSize * model.visibleCount) : nil,
             chainHiddenProbabilities: persistent
                 ? zeros(configuration.batchSize * model.hiddenCount) : nil),
-            configuration: configuration)
+            configuration: configuration, ranks: ranks)
     }
 
-    public init(state: TrainerState, configuration: TrainerConfiguration) {
+    public init(state: TrainerState, configuration: TrainerConfiguration, ranks: any RankGroup = SingleProcess()) {
         if let problem = configuration.validationError() { preconditionFailure(problem) }
+        precondition(ranks.size <= configuration.shards,
+                     "\(ranks.size) ranks cannot share \(configuration.shards) shard(s): raise training.shards")
+        self.ranks = ranks
+        localShards = configuration.shards(ofRank: ranks.rank, ranks: ranks.size)
         let model = state.model
         self.configuration = configuration
         visibleCount = model.visibleCount
@@ -78,9 +98,20 @@ public final class DataParallelTrainer: @unchecked Sendable {
         } else {
             chains = nil
         }
-        workspaces = (0..<configuration.shards).map { shard in
+        workspaces = localShards.map { shard in
             ShardWorkspace(rows: configuration.rows(ofShard: shard).count,
                            visibleCount: model.visibleCount, hiddenCount: model.hiddenCount)
+        }
+        if ranks.size > 1 {
+            let count = model.visibleCount * model.hiddenCount + model.visibleCount + model.hiddenCount
+            let piece = evenPiece(of: count, parts: ranks.size, index: 0).count
+            receivedPieces = .allocate(capacity: configuration.shards * piece)
+            receivedPieces?.initialize(repeating: 0, count: configuration.shards * piece)
+            totalStatistics = .allocate(capacity: count)
+            totalStatistics?.initialize(repeating: 0, count: count)
+        } else {
+            receivedPieces = nil
+            totalStatistics = nil
         }
         BLAS.useSingleThread()
     }
@@ -94,9 +125,16 @@ public final class DataParallelTrainer: @unchecked Sendable {
         return model
     }
 
-    /// Everything needed to continue training exactly, copied out.
+    deinit {
+        receivedPieces?.deallocate()
+        totalStatistics?.deallocate()
+    }
+
+    /// Everything needed to continue training exactly, copied out. Under several ranks this is
+    /// collective (each rank's persistent chains are gathered): every rank must ask for it.
     public var state: TrainerState {
-        TrainerState(model: model, weightVelocity: velocity.weightsArray,
+        gatherChains()
+        return TrainerState(model: model, weightVelocity: velocity.weightsArray,
                      visibleBiasVelocity: velocity.visibleBiasArray,
                      hiddenBiasVelocity: velocity.hiddenBiasArray, step: step,
                      chainVisible: chains?.visibleArray,
@@ -106,7 +144,11 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// One training update on a minibatch of exactly `configuration.batchSize` rows.
     public func update(batch: some MinibatchSource, hyperparameters: UpdateHyperparameters) {
         computeShardStatistics(batch: batch)
-        reduce(applying: hyperparameters)
+        if ranks.size > 1 {
+            reduceAcrossRanks(applying: hyperparameters)
+        } else {
+            reduce(applying: hyperparameters)
+        }
         step += 1
     }
 
@@ -114,6 +156,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// It still advances the step counter and, for PCD, the persistent chains, exactly as
     /// `update` does, so successive calls walk the chains forward.
     public func estimateGradient(batch: some MinibatchSource) -> ParameterGradient {
+        precondition(ranks.size == 1, "estimateGradient runs in a single process")
         computeShardStatistics(batch: batch)
         reduce(applying: nil)
         step += 1
@@ -131,9 +174,10 @@ public final class DataParallelTrainer: @unchecked Sendable {
         precondition(batch.visibleCount == visibleCount,
                      "the batch has \(batch.visibleCount) visible units, the model \(visibleCount)")
         let transfer = UnsafeTransfer((self, batch))
-        DataParallel.forEach(items: configuration.shards, workers: configuration.workers) { shard in
+        let firstShard = localShards.lowerBound
+        DataParallel.forEach(items: localShards.count, workers: configuration.workers) { index in
             let (trainer, batch) = transfer.value
-            trainer.computeStatistics(ofShard: shard, batch: batch)
+            trainer.computeStatistics(ofShard: firstShard + index, batch: batch)
         }
     }
 
@@ -141,7 +185,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// A numeric kernel kept in one piece (over 60 lines) so that the data, the k Gibbs steps
     /// and the statistics GEMM read top to bottom as the algorithm, on the shard's own buffers.
     private func computeStatistics(ofShard shard: Int, batch: some MinibatchSource) {
-        let workspace = workspaces[shard]
+        let workspace = workspaces[shard - localShards.lowerBound]
         let rowRange = configuration.rows(ofShard: shard)
         let n = rowRange.count
         let nv = visibleCount

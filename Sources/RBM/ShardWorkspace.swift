@@ -15,6 +15,10 @@ final class ShardWorkspace: @unchecked Sendable {
     /// +1 for the n data rows, −1 for the n negative rows.
     let visibleSigns: UnsafeMutablePointer<Float>
     let ones: UnsafeMutablePointer<Float>
+    /// All of the shard's statistics, contiguous: the weight statistic (n_visible × n_hidden),
+    /// then the visible and the hidden bias statistics. Ranks exchange pieces of it.
+    let statistics: UnsafeMutablePointer<Float>
+    let statisticsCount: Int
     /// n_visible × n_hidden; reused by the reduction as the tree's partial sums.
     let weightStatistics: UnsafeMutablePointer<Float>
     let visibleBiasStatistics: UnsafeMutablePointer<Float>
@@ -33,9 +37,11 @@ final class ShardWorkspace: @unchecked Sendable {
         hiddenSamples = allocate(rows * hiddenCount)
         visibleSigns = allocate(2 * rows)
         ones = allocate(2 * rows)
-        weightStatistics = allocate(visibleCount * hiddenCount)
-        visibleBiasStatistics = allocate(visibleCount)
-        hiddenBiasStatistics = allocate(hiddenCount)
+        statisticsCount = visibleCount * hiddenCount + visibleCount + hiddenCount
+        statistics = allocate(statisticsCount)
+        weightStatistics = statistics
+        visibleBiasStatistics = statistics + visibleCount * hiddenCount
+        hiddenBiasStatistics = visibleBiasStatistics + visibleCount
         for r in 0..<(2 * rows) {
             visibleSigns[r] = r < rows ? 1 : -1
             ones[r] = 1
@@ -43,8 +49,7 @@ final class ShardWorkspace: @unchecked Sendable {
         allocations = [
             (stackedVisible, 2 * rows * visibleCount), (stackedHidden, 2 * rows * hiddenCount),
             (hiddenSamples, rows * hiddenCount), (visibleSigns, 2 * rows), (ones, 2 * rows),
-            (weightStatistics, visibleCount * hiddenCount), (visibleBiasStatistics, visibleCount),
-            (hiddenBiasStatistics, hiddenCount),
+            (statistics, statisticsCount),
         ]
     }
 

@@ -36,10 +36,13 @@ public struct TrainerConfiguration: Sendable, Equatable {
     /// The rows of the minibatch that shard `shard` owns: an even split, the first shards
     /// one row longer when B is not a multiple of the shard count.
     public func rows(ofShard shard: Int) -> Range<Int> {
-        let base = batchSize / shards
-        let extra = batchSize % shards
-        let start = shard * base + min(shard, extra)
-        return start..<(start + base + (shard < extra ? 1 : 0))
+        evenPiece(of: batchSize, parts: shards, index: shard)
+    }
+
+    /// The shards rank `rank` of `ranks` computes: a contiguous, even split (the first ranks
+    /// one shard more when `ranks` does not divide `shards`).
+    public func shards(ofRank rank: Int, ranks: Int) -> Range<Int> {
+        evenPiece(of: shards, parts: ranks, index: rank)
     }
 
     /// Problems that would make training meaningless, or nil.

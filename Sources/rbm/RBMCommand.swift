@@ -1,4 +1,5 @@
 import ArgumentParser
+import RBMCluster
 import RBMStore
 import RBMSystem
 #if canImport(Glibc)
@@ -34,12 +35,27 @@ struct RBMCommand: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+            Cluster.finalize()
         } catch let error as any ExitStatusError {
-            writeToStandardError("error: \(error)\n" + (error.hint.map { $0 + "\n" } ?? ""))
-            Glibc.exit(error.exitStatus)
+            // A stop by signal is agreed by every rank: rank 0 says so for all of them.
+            let agreedStop = error.exitStatus > 128 && (Cluster.mpiWorld.map { $0.rank != 0 } ?? false)
+            if !agreedStop { writeToStandardError("error: \(error)\n" + (error.hint.map { $0 + "\n" } ?? "")) }
+            exitAfterError(status: error.exitStatus)
         } catch {
             // The argument parser's own: usage errors, --help, --version, ExitCode.
             exit(withError: error)
         }
+    }
+
+    /// Under mpirun with several ranks, one rank's error ends the whole job (the others would
+    /// wait for it in the next collective); mpirun names the rank and host. A stop by signal
+    /// (status 128 + n) is agreed by every rank after the same update, so they end together.
+    static func exitAfterError(status: Int32) -> Never {
+        if let world = Cluster.mpiWorld, world.size > 1, status <= 128 {
+            writeToStandardError("(\(world.description): ending the job)\n")
+            Cluster.abort(status: status)
+        }
+        Cluster.finalize()
+        Glibc.exit(status)
     }
 }

@@ -1,3 +1,4 @@
+import RBMCluster
 import RBMStore
 import RBMSystem
 
@@ -41,12 +42,17 @@ extension TrainingRun {
     }
 
     /// Trains with signal handling, printing epoch lines (unless `quiet`) and a final summary.
+    /// Under `mpirun` the job's ranks share every minibatch; rank 0 alone prints and writes.
     static func trainAndReport(_ config: ExperimentConfig, resume: Bool, force: Bool, quiet: Bool) throws {
         Interruption.install()
+        let ranks = Cluster.world()
+        let quiet = quiet || !ranks.isRoot
         var run = TrainingRun(config: config, resume: resume, log: { line in if !quiet { print(line) } },
                               progress: ProgressLine(enabled: !quiet && standardErrorIsTerminal))
         run.force = force
+        run.ranks = ranks
         let result = try run.run()
+        guard ranks.isRoot else { return }
         let last = result.history.last
         print("done in \(formatDuration(result.seconds)): \(result.folder)"
               + (last.map { "  (final recon \(format($0.reconstructionError, 3)), F(train) \(format($0.freeEnergyTrain, 2)))" } ?? ""))

@@ -16,10 +16,13 @@ extension TrainingRun {
             case let .streamed(batch): session.trainer.update(batch: batch, hyperparameters: schedule.hyperparameters)
             }
             afterBatch(schedule.epoch, batchIndex + 1)
-            if let signal = stopRequest() {
+            // Every rank stops after the same update: the largest signal any rank received.
+            if let signal = agreedStopRequest() {
                 progress.clear()
                 try checkFinite(session.trainer.model.isFinite, schedule)
                 try writeCheckpoint(session, schedule, epochsDone: schedule.epoch, batchesDone: batchIndex + 1)
+                // The other ranks wait until rank 0's checkpoint is on disk, then all end together.
+                _ = ranks.maximum(0)
                 throw .interrupted(signal: signal, completedEpochs: schedule.epoch, runFolder: runFolder)
             }
             progress.update(progressText(schedule, batch: batchIndex + 1, of: session.batchesPerEpoch,
@@ -34,6 +37,13 @@ extension TrainingRun {
                  _ timing: EpochTiming) throws(TrainingError) -> EpochMetrics {
         let model = session.trainer.model
         try checkFinite(model.isFinite, schedule)
+        // The other ranks hold the same parameters; only rank 0 measures and records.
+        guard ranks.isRoot else {
+            return EpochMetrics(epoch: schedule.epoch + 1, reconstructionError: .nan, validationReconstructionError: nil,
+                                freeEnergyTrain: .nan, freeEnergyValidation: nil, learningRate: schedule.learningRate,
+                                momentum: schedule.momentum, samplesPerSecond: .nan,
+                                seconds: monotonicSeconds() - timing.started)
+        }
         let workers = session.workers
         func reconstructionError(_ set: MonitorSet) -> Double {
             Monitoring.reconstructionError(model: model, visible: set.values, rows: set.rows, workers: workers)
@@ -71,6 +81,16 @@ extension TrainingRun {
             metrics.logLikelihoodUpper = report.averageLogLikelihoodUpper
         }
         return metrics
+    }
+}
+
+extension TrainingRun {
+    /// `stopRequest()`, agreed by all ranks (a single process just asks).
+    func agreedStopRequest() -> Int32? {
+        let local = stopRequest()
+        guard ranks.size > 1 else { return local }
+        let agreed = ranks.maximum(Int(local ?? 0))
+        return agreed > 0 ? Int32(agreed) : nil
     }
 }
 

@@ -8,8 +8,10 @@ extension TrainingRun {
     /// complete epochs and `batchesDone` minibatches of the next.
     func writeCheckpoint(_ session: TrainingSession, _ schedule: EpochSchedule, epochsDone: Int,
                          batchesDone: Int) throws(TrainingError) {
+        let state = session.trainer.state  // collective under several ranks
+        guard ranks.isRoot else { return }
         let checkpoint = Checkpoint(
-            state: session.trainer.state, sampler: config.training.sampler, config: ConfigLoader.render(config),
+            state: state, sampler: config.training.sampler, config: ConfigLoader.render(config),
             seed: config.training.seed, epoch: epochsDone, batchInEpoch: batchesDone,
             learningRate: schedule.learningRate, momentum: schedule.momentum,
             history: EpochMetrics.history(session.history), createdBy: rbmVersion,
@@ -21,9 +23,11 @@ extension TrainingRun {
     /// What a run leaves besides its checkpoint, as the config asks: features.h5, then the
     /// pictures and report.
     func finish(_ session: TrainingSession) throws(TrainingError) {
-        let model = session.trainer.model
+        let state = session.trainer.state  // collective under several ranks
+        guard ranks.isRoot else { return }
+        let model = state.model
         if config.output.features { try writeFeatures(model: model, splits: session.splits, workers: session.workers) }
-        if config.output.pictures { try writePicturesAndReport(session) }
+        if config.output.pictures { try writePicturesAndReport(session, state: state) }
     }
 
     /// P(h = 1 | v) of every split, with v the pixel intensities (thresholded for `threshold`
@@ -53,9 +57,9 @@ extension TrainingRun {
     }
 
     /// filters.png, reconstructions.png, samples.png, curves.svg and report.html.
-    func writePicturesAndReport(_ session: TrainingSession) throws(TrainingError) {
+    func writePicturesAndReport(_ session: TrainingSession, state: TrainerState) throws(TrainingError) {
         progress.update("pictures: 1,000 Gibbs steps for the samples…", force: true)
-        let model = session.trainer.model
+        let model = state.model
         let splits = session.splits
         let binarization = config.data.binarization
         let seed = config.training.seed
@@ -64,7 +68,7 @@ extension TrainingRun {
         let chainCount = min(100, config.training.batchSize, splits.train.count)
         do {
             shown = try (splits.test ?? splits.validation ?? splits.train).firstRows(20)
-            chainStart = try session.trainer.state.chainVisible.map { Array($0.prefix(chainCount * model.visibleCount)) }
+            chainStart = try state.chainVisible.map { Array($0.prefix(chainCount * model.visibleCount)) }
                 ?? binarization.evaluationValues(of: splits.train.firstRows(chainCount), seed: seed)
         } catch {
             throw .pictures("\(error)")

@@ -46,6 +46,9 @@ public struct TrainingRun {
     /// Stop after the first epoch that ends later than this many seconds into the run (the
     /// checkpoint then holds that epoch, so the run can be continued).
     public var timeBudget: Double?
+    /// The processes the run's shards are spread over (`Cluster.world()` under mpirun). Rank 0
+    /// owns the run folder: it alone reads and writes it, and broadcasts what it read.
+    public var ranks: any RankGroup = SingleProcess()
 
     public init(config: ExperimentConfig, resume: Bool = false, log: @escaping (String) -> Void = { print($0) },
                 progress: ProgressLine = ProgressLine()) {
@@ -69,14 +72,18 @@ public struct TrainingRun {
             let metrics = try measure(schedule, session, timing)
 
             session.history.append(metrics)
-            do { try appendLine(metrics.csvLine, to: folder.metrics) } catch { throw .file(error) }
+            if ranks.isRoot {
+                do { try appendLine(metrics.csvLine, to: folder.metrics) } catch { throw .file(error) }
+            }
             let checkpointDue = epoch + 1 == epochs || config.output.checkpointEvery > 0
                 && (epoch + 1) % config.output.checkpointEvery == 0
             if checkpointDue { try writeCheckpoint(session, schedule, epochsDone: epoch + 1, batchesDone: 0) }
             progress.clear()
             log("epoch \(pad(epoch + 1, to: epochs))/\(epochs)  \(metrics.summary)")
 
-            if let timeBudget, epoch + 1 < epochs, monotonicSeconds() - session.started >= timeBudget {
+            // Rank 0's clock decides for every rank.
+            let overBudget = timeBudget.map { monotonicSeconds() - session.started >= $0 } ?? false
+            if let timeBudget, epoch + 1 < epochs, ranks.maximum(ranks.isRoot && overBudget ? 1 : 0) == 1 {
                 if !checkpointDue { try writeCheckpoint(session, schedule, epochsDone: epoch + 1, batchesDone: 0) }
                 log("time budget of \(formatDuration(timeBudget)) reached after epoch \(epoch + 1)")
                 return result(session, stoppedByBudget: true)
@@ -104,7 +111,8 @@ public struct TrainingRun {
         let batchSize = config.training.batchSize
         let samplerName = (trainer.sampler == .contrastiveDivergence ? "CD" : "PCD") + "-\(config.training.gibbsSteps)"
         log("training \(config.output.name): \(train.count) samples × \(train.featureCount) visible → \(session.trainer.hiddenCount) hidden, "
-            + "\(samplerName), batch \(batchSize) in \(trainer.shards) shards on \(trainer.workers) worker(s), "
+            + "\(samplerName), batch \(batchSize) in \(trainer.shards) shards on "
+            + (ranks.size > 1 ? "\(ranks.size) ranks × " : "") + "\(trainer.workers) worker(s), "
             + "\(config.training.epochs) epochs; writing \(runFolder)")
         for note in session.splits.notes { log("note: " + note) }
         if resume {

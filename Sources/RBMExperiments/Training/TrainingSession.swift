@@ -6,8 +6,9 @@ import RBMSystem
 /// Everything `TrainingRun.prepare()` sets up before the first update and the loop carries
 /// from epoch to epoch.
 final class TrainingSession {
-    /// The run folder's lock, held until the session ends.
-    let lock: FolderLock
+    /// The run folder's lock, held until the session ends (rank 0 only: the others never
+    /// touch the run folder).
+    let lock: FolderLock?
     let splits: DatasetSplits
     /// Gaussian units: the standardisation the data went through (stored in checkpoints).
     let standardization: Standardization?
@@ -30,7 +31,7 @@ final class TrainingSession {
     var batchesPerEpoch: Int { splits.train.count / trainer.configuration.batchSize }
     var workers: Int { trainer.configuration.workers }
 
-    init(lock: FolderLock, splits: DatasetSplits, standardization: Standardization?, trainer: DataParallelTrainer, history: [EpochMetrics], startEpoch: Int, startBatch: Int,
+    init(lock: FolderLock?, splits: DatasetSplits, standardization: Standardization?, trainer: DataParallelTrainer, history: [EpochMetrics], startEpoch: Int, startBatch: Int,
          monitorTrain: MonitorSet, monitorValidation: MonitorSet?, evaluationSet: MonitorSet?, baseMarginals: [Float],
          started: Double) {
         self.lock = lock
@@ -76,7 +77,10 @@ extension TrainingRun {
         let seed = config.training.seed
         let binarization = config.data.binarization
         let marginals = try checkValues(splits)
-        let lock = try claimRunFolder()
+        if ranks.size > config.training.shards {
+            throw .shapeMismatch("\(ranks.size) ranks cannot share training.shards \(config.training.shards): each rank computes at least one shard (raise training.shards to a multiple of \(ranks.size))")
+        }
+        let lock = ranks.isRoot ? try claimRunFolder() : nil
 
         // Restore the trainer from the checkpoint, or build a fresh model:
         // W ~ N(0, σ²), b from the training marginals (Hinton's guide), c = 0.
@@ -84,26 +88,27 @@ extension TrainingRun {
         var history: [EpochMetrics] = []
         var startEpoch = 0, startBatch = 0
         if resume {
-            let checkpoint = try loadCheckpointForResume(visibleCount: train.featureCount)
-            trainer = DataParallelTrainer(state: checkpoint.state, configuration: config.trainerConfiguration())
-            history = EpochMetrics.metrics(from: checkpoint.history)
-            startEpoch = checkpoint.epoch
-            startBatch = checkpoint.batchInEpoch
+            // Rank 0 reads the checkpoint and broadcasts it: only it needs the run folder.
+            var point: ResumePoint?
+            if ranks.isRoot {
+                let checkpoint = try loadCheckpointForResume(visibleCount: train.featureCount)
+                history = EpochMetrics.metrics(from: checkpoint.history)
+                point = ResumePoint(state: checkpoint.state, epoch: checkpoint.epoch, batchInEpoch: checkpoint.batchInEpoch)
+            }
+            if ranks.size > 1 { point = ranks.broadcast(point, visibleUnits: config.visibleUnits) }
+            guard let point else { preconditionFailure("rank 0 always has the resume point") }
+            trainer = DataParallelTrainer(state: point.state, configuration: config.trainerConfiguration(), ranks: ranks)
+            startEpoch = point.epoch
+            startBatch = point.batchInEpoch
         } else {
             let model = RBMModel.initialized(
                 visibleCount: train.featureCount, hiddenCount: config.model.hidden, seed: seed,
                 weightStandardDeviation: Float(config.model.weightStd),
                 visibleMarginals: config.model.visibleBiasInit == .data ? marginals : nil, visibleUnits: config.visibleUnits)
-            trainer = DataParallelTrainer(model: model, configuration: config.trainerConfiguration())
+            trainer = DataParallelTrainer(model: model, configuration: config.trainerConfiguration(), ranks: ranks)
         }
 
-        do {
-            try writeTextAtomically(ConfigLoader.render(config), to: folder.config)
-            try writeTextAtomically(([EpochMetrics.csvHeader] + history.map(\.csvLine)).joined(separator: "\n") + "\n",
-                                    to: folder.metrics)
-        } catch {
-            throw .file(error)
-        }
+        if ranks.isRoot { try writeConfigAndMetrics(history) }
 
         let monitorSamples = config.evaluation.monitorSamples
         return TrainingSession(
@@ -113,6 +118,17 @@ extension TrainingRun {
                 try MonitorSet(split, rows: monitorSamples, binarization, seed: seed)
             },
             evaluationSet: try evaluationData(splits), baseMarginals: marginals, started: started)
+    }
+
+    /// config.yaml and metrics.csv with the epochs recorded so far.
+    func writeConfigAndMetrics(_ history: [EpochMetrics]) throws(TrainingError) {
+        do {
+            try writeTextAtomically(ConfigLoader.render(config), to: folder.config)
+            try writeTextAtomically(([EpochMetrics.csvHeader] + history.map(\.csvLine)).joined(separator: "\n") + "\n",
+                                    to: folder.metrics)
+        } catch {
+            throw .file(error)
+        }
     }
 
     /// Reads every split once, before anything is written: every value must be finite, and in

@@ -1,0 +1,102 @@
+/// The reduction and the state when the shards are spread over several ranks (`RankGroup`).
+extension DataParallelTrainer {
+    /// Every rank: the statistics' piece j of each local shard goes to rank j; rank j sums all
+    /// shards' piece j in the single-process tree (`pairwiseSum`), the summed pieces are
+    /// gathered on every rank, and every rank applies the same momentum update to the whole
+    /// parameter vector. Elementwise from end to end, so each element is added and updated
+    /// exactly as in one process.
+    func reduceAcrossRanks(applying hyperparameters: UpdateHyperparameters) {
+        guard let receivedPieces, let totalStatistics else { preconditionFailure("single-process trainer") }
+        let rankCount = ranks.size
+        let me = ranks.rank
+        let count = workspaces[0].statisticsCount
+        let pieces = (0..<rankCount).map { evenPiece(of: count, parts: rankCount, index: $0) }
+        let mine = pieces[me]
+        let slot = pieces[0].count
+
+        // Exchange: send every local shard's piece j to rank j; receive piece `me` of the
+        // others' shards, one slot per shard. The tag is the shard index.
+        var messages: [RankMessage] = []
+        for shard in localShards {
+            let statistics = workspaces[shard - localShards.lowerBound].statistics
+            for peer in 0..<rankCount where peer != me && !pieces[peer].isEmpty {
+                messages.append(.send(to: peer, tag: shard, UnsafePointer(statistics + pieces[peer].lowerBound),
+                                      count: pieces[peer].count))
+            }
+        }
+        for peer in 0..<rankCount where peer != me {
+            for shard in configuration.shards(ofRank: peer, ranks: rankCount) where !mine.isEmpty {
+                messages.append(.receive(from: peer, tag: shard, receivedPieces + shard * slot, count: mine.count))
+            }
+        }
+        ranks.exchange(messages)
+
+        // This rank's piece of Σ_shards G_s, in the tree one process uses, then on every rank.
+        let partials: [UnsafeMutablePointer<Float>] = (0..<configuration.shards).map { shard in
+            localShards.contains(shard)
+                ? workspaces[shard - localShards.lowerBound].statistics + mine.lowerBound
+                : receivedPieces + shard * slot
+        }
+        Self.pairwiseSum(partials, count: mine.count)
+        (totalStatistics + mine.lowerBound).update(from: partials[0], count: mine.count)
+        ranks.allGather(totalStatistics, counts: pieces.map(\.count), offsets: pieces.map(\.lowerBound))
+
+        // Δ ← μΔ + ε(g/B − λθ), θ ← θ + Δ over W (in blocks of rows), b and c.
+        let nh = hiddenCount
+        let blocks = (visibleCount + rowsPerBlock - 1) / rowsPerBlock
+        let scale = 1 / Float(configuration.batchSize)
+        let transfer = UnsafeTransfer((self, totalStatistics))
+        DataParallel.forEach(items: blocks + 1, workers: reductionWorkers) { item in
+            let (trainer, totalStatistics) = transfer.value
+            let decay = trainer.configuration.weightDecay
+            if item == blocks {
+                let visibleOffset = trainer.visibleCount * nh
+                ParameterUpdate.momentumStep(
+                    parameters: trainer.parameters.visibleBias, velocity: trainer.velocity.visibleBias,
+                    statistics: totalStatistics + visibleOffset, count: trainer.visibleCount, scale: scale,
+                    weightDecay: 0, hyperparameters: hyperparameters)
+                ParameterUpdate.momentumStep(
+                    parameters: trainer.parameters.hiddenBias, velocity: trainer.velocity.hiddenBias,
+                    statistics: totalStatistics + visibleOffset + trainer.visibleCount, count: nh, scale: scale,
+                    weightDecay: 0, hyperparameters: hyperparameters)
+            } else {
+                let start = item * trainer.rowsPerBlock
+                let rows = start..<min(trainer.visibleCount, start + trainer.rowsPerBlock)
+                let offset = rows.lowerBound * nh
+                ParameterUpdate.momentumStep(
+                    parameters: trainer.parameters.weights + offset, velocity: trainer.velocity.weights + offset,
+                    statistics: totalStatistics + offset, count: rows.count * nh, scale: scale,
+                    weightDecay: decay, hyperparameters: hyperparameters)
+            }
+        }
+    }
+
+    /// PCD: each rank advances only its own shards' chains; this brings every rank's rows to
+    /// every rank (collective; nothing to do in a single process).
+    func gatherChains() {
+        guard ranks.size > 1, let chains else { return }
+        let rowRanges = (0..<ranks.size).map { peer -> Range<Int> in
+            let shards = configuration.shards(ofRank: peer, ranks: ranks.size)
+            return configuration.rows(ofShard: shards.lowerBound).lowerBound
+                ..< configuration.rows(ofShard: shards.upperBound - 1).upperBound
+        }
+        for (buffer, width) in [(chains.visible, visibleCount), (chains.hiddenProbabilities, hiddenCount)] {
+            ranks.allGather(buffer, counts: rowRanges.map { $0.count * width },
+                            offsets: rowRanges.map { $0.lowerBound * width })
+        }
+    }
+
+    /// In place: ((p0 + p1) + (p2 + p3)) + …, the total left in `partials[0]` — the order of
+    /// the single-process reduction's tree over shard index.
+    static func pairwiseSum(_ partials: [UnsafeMutablePointer<Float>], count: Int) {
+        var stride = 1
+        while stride < partials.count {
+            var index = 0
+            while index + stride < partials.count {
+                ParameterUpdate.add(partials[index + stride], into: partials[index], count: count)
+                index += 2 * stride
+            }
+            stride *= 2
+        }
+    }
+}

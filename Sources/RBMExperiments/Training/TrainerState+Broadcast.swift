@@ -1,0 +1,44 @@
+import RBM
+
+/// Where a resumed run starts: the trainer's state and its place in the epochs.
+struct ResumePoint {
+    var state: TrainerState
+    var epoch: Int
+    var batchInEpoch: Int
+}
+
+extension RankGroup {
+    /// Rank 0's resume point on every rank (the others pass nil): only rank 0 reads the run
+    /// folder. Sent as a header of counts, then the floats in a fixed order.
+    func broadcast(_ point: ResumePoint?, visibleUnits: VisibleUnits) -> ResumePoint {
+        var bytes: [UInt8] = []
+        if isRoot, let point {
+            let state = point.state
+            let arrays: [[Float]] = [state.model.weights, state.model.visibleBias, state.model.hiddenBias,
+                                     state.weightVelocity, state.visibleBiasVelocity, state.hiddenBiasVelocity,
+                                     state.chainVisible ?? [], state.chainHiddenProbabilities ?? []]
+            let header: [Int64] = [Int64(state.step), Int64(point.epoch), Int64(point.batchInEpoch),
+                                   Int64(state.model.visibleCount), Int64(state.model.hiddenCount),
+                                   state.chainVisible == nil ? 0 : 1] + arrays.map { Int64($0.count) }
+            header.withUnsafeBytes { bytes += $0 }
+            for array in arrays { array.withUnsafeBytes { bytes += $0 } }
+        }
+        let received = broadcast(bytes, root: 0)
+        return received.withUnsafeBytes { raw -> ResumePoint in
+            let header = (0..<14).map { raw.load(fromByteOffset: 8 * $0, as: Int64.self) }.map(Int.init)
+            var offset = 8 * 14
+            let arrays = header[6...].map { count -> [Float] in
+                defer { offset += 4 * count }
+                return (0..<count).map { raw.loadUnaligned(fromByteOffset: offset + 4 * $0, as: Float.self) }
+            }
+            let model = RBMModel(visibleCount: header[3], hiddenCount: header[4], weights: arrays[0],
+                                 visibleBias: arrays[1], hiddenBias: arrays[2], visibleUnits: visibleUnits)
+            let hasChains = header[5] == 1
+            let state = TrainerState(model: model, weightVelocity: arrays[3], visibleBiasVelocity: arrays[4],
+                                     hiddenBiasVelocity: arrays[5], step: header[0],
+                                     chainVisible: hasChains ? arrays[6] : nil,
+                                     chainHiddenProbabilities: hasChains ? arrays[7] : nil)
+            return ResumePoint(state: state, epoch: header[1], batchInEpoch: header[2])
+        }
+    }
+}
