@@ -60,3 +60,4 @@ public func parentFolder(of path: String) -> String {
     let folder = AtomicFile.split(path).folder
     return folder.isEmpty ? "." : folder
 }
+

@@ -3,7 +3,14 @@ import RBMSystem
 
 /// One run's outcome in a sweep.
 public struct SweepOutcome: Sendable {
-    public enum Status: String, Sendable { case done, budget, failed, skipped = "done (earlier)" }
+    public enum Status: String, Sendable, CaseIterable {
+        case done, budget, failed, skipped = "done (earlier)"
+        /// `--collect` only: the run has a checkpoint short of its last epoch, or none at all.
+        case incomplete, missing = "not run"
+    }
+    /// Written into a run's folder when the run ends (done, budget or failed; see
+    /// `message()`), so that `--collect` reports it exactly, whichever machine trained it.
+    public static let file = "outcome.txt"
     public var point: SweepSpec.Point
     public var status: Status
     public var final: EpochMetrics?
@@ -16,6 +23,16 @@ public struct SweepOutcome: Sendable {
     /// evaluation computes, the latest evaluated one.
     public func value(of metric: Metric) -> Double? {
         metric.isPeriodic ? latestEvaluated[metric] : final?[metric]
+    }
+
+    init(point: SweepSpec.Point, status: Status, final: EpochMetrics?, latestEvaluated: [Metric: Double],
+         seconds: Double, error: String?) {
+        self.point = point
+        self.status = status
+        self.final = final
+        self.latestEvaluated = latestEvaluated
+        self.seconds = seconds
+        self.error = error
     }
 
     init(point: SweepSpec.Point, status: Status, history: [EpochMetrics], seconds: Double, error: String? = nil) {

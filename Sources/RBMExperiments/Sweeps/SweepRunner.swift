@@ -27,49 +27,62 @@ public struct SweepRunner {
         let points = spec.points
         var outcomes: [SweepOutcome] = []
         log("sweep \(spec.name): \(points.count) run(s) over \(spec.keys.joined(separator: ", ")), ranked by \(spec.metric.rawValue) (\(spec.maximize ? "higher" : "lower") is better); writing \(folder)")
-        for (index, point) in points.enumerated() {
-            let config = try spec.config(for: point, outputRoot: outputRoot)
-            let checkpointPath = RunFolder(parent: folder, name: point.id).checkpoint
-            let description = point.values.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        for index in points.indices {
             let best = ranked(outcomes).first.flatMap { outcome in
                 outcome.value(of: spec.metric).map { "best so far \(outcome.point.id): \(spec.metric.rawValue) \(format($0, 3))" }
             }
-            log("[\(index + 1)/\(points.count)] \(point.id)" + (description.isEmpty ? "" : " (\(description))") + (best.map { " · \($0)" } ?? ""))
-
-            if let previous = try? IsolatedRead.checkpoint(path: checkpointPath),
-               previous.epoch >= config.training.epochs, previous.batchInEpoch == 0 {
-                let history = EpochMetrics.metrics(from: previous.history)
-                outcomes.append(SweepOutcome(point: point, status: .skipped, history: history,
-                                             seconds: history.reduce(0) { $0 + $1.seconds }))
-                log("    finished earlier; skipped")
+            announce(index, best: best)
+            do {
+                outcomes.append(try outcome(ofRun: index))
+            } catch {
                 try writeResults(outcomes)
-                continue
-            }
-            var run = TrainingRun(config: config, resume: fileExists(checkpointPath), log: { _ in }, progress: progress)
-            run.timeBudget = spec.secondsBudget
-            run.stopRequest = stopRequest
-            let start = monotonicSeconds()
-            let result: Result<RunResult, TrainingError>
-            do { result = .success(try run.run()) } catch { result = .failure(error) }
-            switch result {
-            case let .success(result):
-                let outcome = SweepOutcome(point: point, status: result.stoppedByBudget ? .budget : .done,
-                                           history: result.history, seconds: monotonicSeconds() - start)
-                outcomes.append(outcome)
-                log("    \(outcome.status.rawValue) in \(formatDuration(outcome.seconds)): \(spec.metric.rawValue) "
-                    + (outcome.value(of: spec.metric).map { format($0, 3) } ?? "–"))
-            case let .failure(error):
-                if case .interrupted = error {
-                    try writeResults(outcomes)
-                    throw error
-                }
-                outcomes.append(SweepOutcome(point: point, status: .failed, history: [], seconds: monotonicSeconds() - start,
-                                             error: "\(error)"))
-                log("    failed: \(error)")
+                throw error
             }
             try writeResults(outcomes)
         }
         return ranked(outcomes)
+    }
+
+    /// "[3/8] lr0.01-h200 (training.learning_rate=0.01, …)", and the best so far.
+    func announce(_ index: Int, best: String?) {
+        let point = spec.points[index]
+        let description = point.values.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        log("[\(index + 1)/\(spec.points.count)] \(point.id)" + (description.isEmpty ? "" : " (\(description))") + (best.map { " · \($0)" } ?? ""))
+    }
+
+    /// Trains run `index` of the sweep (continuing it from its checkpoint when it has one),
+    /// or skips it when its checkpoint already holds every epoch. A failing run is an outcome;
+    /// only a stop request (Ctrl-C, SIGTERM) is thrown, after the run's checkpoint is written.
+    func outcome(ofRun index: Int) throws -> SweepOutcome {
+        let point = spec.points[index]
+        let config = try spec.config(for: point, outputRoot: outputRoot)
+        let runFolder = RunFolder(parent: folder, name: point.id)
+        if let previous = try? IsolatedRead.checkpoint(path: runFolder.checkpoint),
+           previous.epoch >= config.training.epochs, previous.batchInEpoch == 0 {
+            let history = EpochMetrics.metrics(from: previous.history)
+            log("    finished earlier; skipped")
+            return SweepOutcome(point: point, status: .skipped, history: history, seconds: history.reduce(0) { $0 + $1.seconds })
+        }
+        var run = TrainingRun(config: config, resume: fileExists(runFolder.checkpoint), log: { _ in }, progress: progress)
+        run.timeBudget = spec.secondsBudget
+        run.stopRequest = stopRequest
+        let start = monotonicSeconds()
+        let outcome: SweepOutcome
+        do {
+            let result = try run.run()
+            outcome = SweepOutcome(point: point, status: result.stoppedByBudget ? .budget : .done,
+                                   history: result.history, seconds: monotonicSeconds() - start)
+            log("    \(outcome.status.rawValue) in \(formatDuration(outcome.seconds)): \(spec.metric.rawValue) "
+                + (outcome.value(of: spec.metric).map { format($0, 3) } ?? "–"))
+        } catch {
+            if case .interrupted = error { throw error }
+            outcome = SweepOutcome(point: point, status: .failed, history: [], seconds: monotonicSeconds() - start,
+                                   error: "\(error)")
+            log("    failed: \(error)")
+        }
+        // Recorded beside the run, for `--collect` (the run may be on another machine).
+        try writeTextAtomically(outcome.message() + "\n", to: runFolder.file(SweepOutcome.file))
+        return outcome
     }
 
     /// Best first by the metric; runs without a value (failed, not evaluated) last.
