@@ -43,7 +43,7 @@ let package = Package(
             "RBM", "RBMCluster", "RBMData", "RBMStore", "RBMSystem", "CPNG", .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "rbm", dependencies: [
-            "RBMExperiments", "RBMCluster", "RBMStore", "RBMData", "RBMSystem", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "RBMExperiments", "RBMCluster", "RBM", "RBMStore", "RBMData", "RBMSystem", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "RBMTests", dependencies: ["RBM"]),
         .testTarget(name: "RBMDataTests", dependencies: ["RBMData", "CZlib"]),

@@ -1,3 +1,14 @@
+import Dispatch
+
+/// What the ranks sent each other, for `rbm bench --ranks`: payload bytes this rank sent (the
+/// exchange of statistics pieces and its share of the gather, not the MPI library's own
+/// framing) and the seconds it spent in those calls, waiting included.
+public struct CommunicationCounters: Sendable, Equatable {
+    public var bytesSent = 0
+    public var seconds = 0.0
+    public var updates = 0
+}
+
 /// The reduction and the state when the shards are spread over several ranks (`RankGroup`).
 extension DataParallelTrainer {
     /// Every rank: the statistics' piece j of each local shard goes to rank j; rank j sums all
@@ -29,7 +40,9 @@ extension DataParallelTrainer {
                 messages.append(.receive(from: peer, tag: shard, receivedPieces + shard * slot, count: mine.count))
             }
         }
+        let exchangeStart = DispatchTime.now().uptimeNanoseconds
         ranks.exchange(messages)
+        var seconds = Double(DispatchTime.now().uptimeNanoseconds - exchangeStart) / 1e9
 
         // This rank's piece of Σ_shards G_s, in the tree one process uses, then on every rank.
         let partials: [UnsafeMutablePointer<Float>] = (0..<configuration.shards).map { shard in
@@ -39,7 +52,13 @@ extension DataParallelTrainer {
         }
         Self.pairwiseSum(partials, count: mine.count)
         (totalStatistics + mine.lowerBound).update(from: partials[0], count: mine.count)
+        let gatherStart = DispatchTime.now().uptimeNanoseconds
         ranks.allGather(totalStatistics, counts: pieces.map(\.count), offsets: pieces.map(\.lowerBound))
+        seconds += Double(DispatchTime.now().uptimeNanoseconds - gatherStart) / 1e9
+        let sentFloats = localShards.count * (count - mine.count) + (rankCount - 1) * mine.count
+        communication.bytesSent += 4 * sentFloats
+        communication.seconds += seconds
+        communication.updates += 1
 
         // Δ ← μΔ + ε(g/B − λθ), θ ← θ + Δ over W (in blocks of rows), b and c.
         let nh = hiddenCount

@@ -37,6 +37,8 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// The processes the shards are spread over, and the shards this one computes.
     public let ranks: any RankGroup
     public let localShards: Range<Int>
+    /// Several ranks only: what this rank has sent and waited for so far.
+    public internal(set) var communication = CommunicationCounters()
     /// Several ranks only: the other ranks' pieces of their shards' statistics (one slot per
     /// shard) and the summed statistics, whole.
     let receivedPieces: UnsafeMutablePointer<Float>?

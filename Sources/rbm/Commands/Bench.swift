@@ -1,4 +1,5 @@
 import ArgumentParser
+import RBM
 import RBMExperiments
 
 struct Bench: ParsableCommand {
@@ -22,7 +23,13 @@ struct Bench: ParsableCommand {
     @Flag(help: "Instead: CD-1 for 784→500, 784→2000 and 4096→4096 at batch 100 and 1000, against the SGEMM rate.")
     var sizes = false
 
+    @Flag(help: "Instead: CD-1 (784→500 batch 100, 784→4096 batch 1000) on this job's MPI ranks × --workers (run under mpirun).")
+    var ranks = false
+
     func run() throws {
+        if ranks {
+            return Benchmark.measureRanks(workers: workers.first ?? availableCores)
+        }
         try Benchmark.measure(data: data, hiddenCount: hidden, batchSize: batchSize, shards: shards, updates: updates,
                               workerCounts: workers, formats: formats, sizes: sizes)
     }

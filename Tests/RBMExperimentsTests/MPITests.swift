@@ -1,0 +1,263 @@
+import Foundation
+import Testing
+import RBM
+import RBMStore
+@testable import RBMExperiments
+
+/// `mpirun` on the PATH (Open MPI, installed by `make deps`), or nil.
+let mpirunPath: String? = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin")
+    .split(separator: ":").map { $0 + "/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+
+/// The launcher's own options for these tests: more ranks than cores, as root where the
+/// tests run as root, and the transport (`vader` shared memory by default, or TCP).
+func mpirunArguments(ranks: Int, tcp: Bool = false) -> [String] {
+    ["--oversubscribe", "-np", String(ranks)] + (getuid() == 0 ? ["--allow-run-as-root"] : [])
+        + (tcp ? ["--mca", "btl", "self,tcp"] : [])
+}
+
+/// Runs `mpirun … rbm arguments`, returning (status, output).
+@discardableResult
+func mpirun(ranks: Int, tcp: Bool = false, _ arguments: [String], timeout: Double = 120) throws -> (Int32, String) {
+    let process = Process()
+    let outputPath = NSTemporaryDirectory() + "rbm-mpirun-\(UUID().uuidString).log"
+    _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: outputPath) }
+    let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+    process.executableURL = URL(fileURLWithPath: mpirunPath!)
+    process.arguments = mpirunArguments(ranks: ranks, tcp: tcp) + [try rbmExecutable()] + arguments
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(20_000) }
+    if process.isRunning { process.terminate() }
+    process.waitUntilExit()
+    return (process.terminationStatus, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
+}
+
+/// The trainer's state as bits: equal only when every float is the same bit pattern.
+func bits(_ state: TrainerState) -> [[UInt32]] {
+    [state.model.weights, state.model.visibleBias, state.model.hiddenBias, state.weightVelocity,
+     state.visibleBiasVelocity, state.hiddenBiasVelocity, state.chainVisible ?? [], state.chainHiddenProbabilities ?? []]
+        .map { $0.map(\.bitPattern) }
+}
+
+@Suite(.serialized, .enabled(if: mpirunPath != nil, "mpirun is not installed: `make deps` installs Open MPI (openmpi-bin)"))
+struct MPITests {
+    /// The synthetic data and a config file for `rbm train`: 4 shards, so 1, 2 and 4 ranks
+    /// divide them; no decay of ε, so that a resume with more epochs continues the same run.
+    func configFile(_ folder: SyntheticIDXFolder, _ extra: [String]) throws -> String {
+        let path = folder.path + "/mpi-\(UUID().uuidString).yaml"
+        let config = try folder.config(["training.shards=4", "training.batch_size=20", "training.epochs=3",
+                                        "output.features=false", "output.pictures=false", "model.hidden=12"] + extra)
+        try ConfigLoader.render(config).write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func checkpoint(_ folder: SyntheticIDXFolder, _ name: String) throws -> Checkpoint {
+        try Checkpoint.read(path: folder.path + "/runs/\(name)/checkpoint.h5")
+    }
+
+    /// 1, 2 and 4 ranks × 1 and 2 workers, over shared memory and over TCP, CD and PCD: the
+    /// weights, velocities and chains are bit for bit those of one process.
+    @Test(arguments: ["cd", "pcd"])
+    func ranksTrainBitIdenticalWeightsToOneProcess(sampler: String) throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let config = try configFile(folder, ["training.sampler=\(sampler)"])
+        let single = try Child(["train", config, "--quiet", "--set", "output.name=single"]).finish()
+        try #require(single.0 == 0, "\(single.1)")
+        let reference = bits(try checkpoint(folder, "single").state)
+        for (ranks, workers, tcp) in [(1, 2, false), (2, 1, false), (2, 2, false), (4, 1, false), (4, 2, false), (2, 1, true)] {
+            let name = "r\(ranks)w\(workers)\(tcp ? "tcp" : "shm")"
+            let (status, output) = try mpirun(ranks: ranks, tcp: tcp, ["train", config, "--quiet", "--workers", String(workers),
+                                                                       "--set", "output.name=\(name)"])
+            try #require(status == 0, "\(name): \(output)")
+            #expect(bits(try checkpoint(folder, name).state) == reference, "\(name) differs from one process")
+        }
+    }
+
+    /// Two epochs under 2 ranks, then two more under 4 ranks (and under one process): the same
+    /// bits as four epochs straight in one process.
+    @Test func aRunResumesUnderAnotherRankCountWithTheSameWeights() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let config = try configFile(folder, ["training.sampler=pcd", "training.epochs=4"])
+        try #require(try Child(["train", config, "--quiet", "--set", "output.name=straight"]).finish().0 == 0)
+        for (name, second) in [("to4", 4), ("to1", 1)] {
+            let first = try mpirun(ranks: 2, ["train", config, "--quiet", "--set", "training.epochs=2", "--set", "output.name=\(name)"])
+            try #require(first.0 == 0, "\(first.1)")
+            let resumed = try mpirun(ranks: second, ["resume", folder.path + "/runs/\(name)", "--epochs", "4"])
+            try #require(resumed.0 == 0, "\(resumed.1)")
+            #expect(resumed.1.contains("resuming after epoch 2"))
+            let state = try checkpoint(folder, name)
+            #expect(state.epoch == 4)
+            #expect(bits(state.state) == bits(try checkpoint(folder, "straight").state), "2 ranks then \(second)")
+        }
+    }
+
+    /// SIGTERM to every rank (what mpirun sends on Ctrl-C): all ranks stop after the same
+    /// update, rank 0 writes one checkpoint of that state (the one a single process stopped
+    /// at that update writes), the message comes once, and the run resumes.
+    @Test func aSignalStopsEveryRankAfterTheSameUpdateWithOneCheckpoint() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let config = try configFile(folder, ["training.sampler=pcd", "training.epochs=100000"])
+        let process = Process()
+        let logPath = folder.path + "/stop.log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: mpirunPath!)
+        process.arguments = mpirunArguments(ranks: 2) + [try rbmExecutable(), "train", config, "--set", "output.name=stop"]
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardError = process.standardOutput
+        try process.run()
+        let metrics = folder.path + "/runs/stop/metrics.csv"
+        let started = waitUntil(timeout: 60) {
+            ((try? String(contentsOfFile: metrics, encoding: .utf8))?.split(separator: "\n").count ?? 0) > 3
+        }
+        try #require(started, "the run did not start: \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
+        // The ranks are the launcher's children: signal them directly, as mpirun does.
+        for child in childProcesses(of: process.processIdentifier) { kill(child, SIGTERM) }
+        let ended = waitUntil(timeout: 30) { !process.isRunning }
+        if !ended { process.terminate() }
+        process.waitUntilExit()
+        let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        #expect(ended)
+        #expect(log.components(separatedBy: "stopped by signal 15").count == 2, "\(log)")
+        let stopped = try checkpoint(folder, "stop")
+        #expect(stopped.batchInEpoch > 0 || stopped.epoch > 0)
+
+        // One process stopped after the same update holds the same bits.
+        var single = TrainingRun(config: try ConfigLoader.load(path: config, overrides: ["output.name=single"]),
+                                 log: { _ in }, progress: ProgressLine(enabled: false))
+        let counter = SignalBox()
+        var updates = 0
+        single.stopRequest = {
+            updates += 1
+            if updates == stopped.state.step { counter.value = SIGTERM }
+            return counter.value
+        }
+        #expect(throws: TrainingError.self) { try single.run() }
+        #expect(bits(try checkpoint(folder, "single").state) == bits(stopped.state))
+        let resumed = try mpirun(ranks: 2, ["resume", folder.path + "/runs/stop", "--epochs", String(stopped.epoch + 1), "--quiet"])
+        #expect(resumed.0 == 0, "\(resumed.1)")
+    }
+
+    /// A rank killed with -9 ends the job with an error naming the rank and the host; the last
+    /// checkpoint is intact and resumes.
+    @Test func aKilledRankEndsTheJobNamingItAndLeavesTheCheckpointIntact() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let config = try configFile(folder, ["training.epochs=100000", "output.checkpoint_every=1"])
+        let process = Process()
+        let logPath = folder.path + "/kill.log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: mpirunPath!)
+        process.arguments = mpirunArguments(ranks: 2) + [try rbmExecutable(), "train", config, "--quiet", "--set", "output.name=kill"]
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardError = process.standardOutput
+        try process.run()
+        let checkpointPath = folder.path + "/runs/kill/checkpoint.h5"
+        try #require(waitUntil(timeout: 60) { ((try? Checkpoint.read(path: checkpointPath))?.epoch ?? 0) >= 3 })
+        let ranks = childProcesses(of: process.processIdentifier)
+        try #require(ranks.count == 2, "expected two ranks, found \(ranks)")
+        kill(ranks[1], SIGKILL)
+        let ended = waitUntil(timeout: 30) { !process.isRunning }
+        if !ended { process.terminate() }
+        process.waitUntilExit()
+        let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        #expect(ended && process.terminationStatus != 0)
+        #expect(log.contains("rank") && log.contains("on node") && log.contains("signal 9"), "\(log)")
+        let intact = try Checkpoint.read(path: checkpointPath)
+        let resumed = try Child(["resume", folder.path + "/runs/kill", "--epochs", String(intact.epoch + 1), "--quiet"]).finish()
+        #expect(resumed.0 == 0, "\(resumed.1)")
+    }
+
+    /// More ranks than shards is a clear error before anything is written.
+    @Test func moreRanksThanShardsIsAClearError() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let config = try configFile(folder, ["training.shards=1"])
+        let (status, output) = try mpirun(ranks: 2, ["train", config, "--quiet", "--set", "output.name=many"])
+        #expect(status != 0)
+        #expect(output.contains("2 ranks cannot share training.shards 1"), "\(output)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/runs/many/checkpoint.h5"))
+    }
+}
+
+/// The processes whose parent is `pid`, in increasing pid order (mpirun's ranks).
+func childProcesses(of pid: Int32) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap(Int32.init).filter { child in
+        guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 2 && Int32(fields[1]) == pid
+    }.sorted()
+}
+
+@Suite(.serialized, .enabled(if: mpirunPath != nil, "mpirun is not installed: `make deps` installs Open MPI (openmpi-bin)"))
+struct DistributedSweepTests {
+    /// results.csv without its timing column (seconds), as rows of fields.
+    func results(_ path: String) throws -> [[String]] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
+            var fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            fields.remove(at: fields.count - 2)
+            return fields
+        }
+    }
+
+    /// The same sweep three ways — one process, two MPI ranks, and two `--part`s merged by
+    /// `--collect` — gives the same results.csv values (every metric exactly, every status).
+    @Test func mpiAndPartsGiveTheSequentialSweepsResults() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let body = "set:\n  training.epochs: 2\n  output.features: false\n  output.pictures: false\n"
+            + "grid:\n  training.learning_rate: [0.05, 0.2]\n  model.hidden: [4, 8, 16]\nmetric: reconstruction_error\n"
+        var paths: [String] = []
+        for name in ["sequential", "ranks", "parts"] {
+            paths.append(try writeSweep(folder, name: name, body: body))
+        }
+        let sequential = try Child(["sweep", paths[0]]).finish()
+        try #require(sequential.0 == 0, "\(sequential.1)")
+        let ranks = try mpirun(ranks: 2, ["sweep", paths[1]])
+        try #require(ranks.0 == 0, "\(ranks.1)")
+        #expect(ranks.1.contains("on 2 ranks") && ranks.1.contains("(on rank 1)"), "\(ranks.1)")
+        for part in ["1/2", "2/2"] {
+            let result = try Child(["sweep", paths[2], "--part", part]).finish()
+            try #require(result.0 == 0, "\(result.1)")
+            #expect(result.1.contains("part \(part)"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/sweeps/parts/results.csv"))
+        let collected = try Child(["sweep", paths[2], "--collect"]).finish()
+        try #require(collected.0 == 0, "\(collected.1)")
+        let reference = try results(folder.path + "/sweeps/sequential/results.csv")
+        #expect(reference.count == 7)
+        #expect(try results(folder.path + "/sweeps/ranks/results.csv") == reference)
+        #expect(try results(folder.path + "/sweeps/parts/results.csv") == reference)
+    }
+
+    /// `--collect` before every part has run lists the missing runs as not run.
+    @Test func collectBeforeEveryPartRanMarksTheMissingRuns() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let path = try writeSweep(folder, body: "set:\n  training.epochs: 1\n  output.features: false\n  output.pictures: false\n"
+                                  + "grid:\n  model.hidden: [4, 8, 16]\nmetric: reconstruction_error\n")
+        try #require(try Child(["sweep", path, "--part", "2/3"]).finish().0 == 0)
+        let collected = try Child(["sweep", path, "--collect"]).finish()
+        #expect(collected.0 == 0)
+        let rows = try results(folder.path + "/sweeps/tiny-sweep/results.csv").dropFirst()
+        #expect(rows.filter { $0[2] == "done" }.count == 1 && rows.filter { $0[2] == "not run" }.count == 2, "\(rows)")
+        #expect(collected.1.contains("2 not finished"))
+    }
+
+    @Test func aMalformedPartIsAUsageError() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let path = try writeSweep(folder, body: "grid:\n  model.hidden: [4, 8]\n")
+        for bad in ["0/2", "3/2", "1", "a/b"] {
+            let (status, output) = try Child(["sweep", path, "--part", bad]).finish()
+            #expect(status == 64 && output.contains("--part takes K/N"), "\(bad): \(status) \(output)")
+        }
+    }
+}
