@@ -6,9 +6,10 @@ CONFIG ?= experiments/default.yaml
 BENCH_DATA ?= ../shared/data/mnist
 
 # Debian packages: BLAS, zlib for .gz inputs, HDF5 for checkpoints, libpng for pictures, libcrypto
-# (libssl-dev) for the feature files' SHA-256, the default data set
+# (libssl-dev) for the feature files' SHA-256, Open MPI (libopenmpi-dev, and mpirun from
+# openmpi-bin) for training across processes and machines, the default data set
 # (and python3 for the h5py check; pip installs h5py itself).
-APT_PACKAGES := libopenblas-dev zlib1g-dev libhdf5-dev libpng-dev libssl-dev pkg-config dataset-fashion-mnist python3 python3-pip
+APT_PACKAGES := libopenblas-dev zlib1g-dev libhdf5-dev libpng-dev libssl-dev libopenmpi-dev openmpi-bin pkg-config dataset-fashion-mnist python3 python3-pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 SWEEP ?= experiments/sweep-fashion-lr-hidden.yaml
@@ -16,7 +17,7 @@ MNIST ?= ../shared/data/mnist
 
 FUZZ_RUNS ?= 1000000
 
-.PHONY: deps build train test bench bench-data bench-peers bench-sizes dbn sweep reproduce fuzz fuzz-build fuzz-idx fuzz-data fuzz-config fuzz-hdf5 clean
+.PHONY: deps build train test bench bench-data bench-peers bench-sizes bench-mpi dbn sweep reproduce fuzz fuzz-build fuzz-idx fuzz-data fuzz-config fuzz-hdf5 clean
 
 deps:
 	@missing=""; \
@@ -60,6 +61,21 @@ bench: build
 # The textbook update in numpy, PyTorch (when installed) and scikit-learn, beside rbm bench, in one run.
 bench-peers: build
 	python3 scripts/bench-peers.py --rbm .build/release/rbm --data $(BENCH_DATA)
+
+# The MPI path against the threaded one with the same cores: 1 process × 2 workers, 2 ranks × 1
+# worker over shared memory and over TCP on loopback; then the cost model for more machines.
+MPIRUN := mpirun --oversubscribe $(shell [ "$$(id -u)" = 0 ] && echo --allow-run-as-root)
+bench-mpi: build
+	@echo "== 1 process × 1 worker"; .build/release/rbm bench --ranks --workers 1 | tee /tmp/rbm-bench-1x1.txt
+	@echo "== 1 process × 2 workers"; .build/release/rbm bench --ranks --workers 2
+	@echo "== 2 ranks × 1 worker, shared memory"; $(MPIRUN) -np 2 .build/release/rbm bench --ranks --workers 1
+	@echo "== 2 ranks × 1 worker, TCP on loopback"; $(MPIRUN) --mca btl self,tcp -np 2 .build/release/rbm bench --ranks --workers 1 | tee /tmp/rbm-bench-2tcp.txt
+	@one=$$(grep '^| 784→500 ' /tmp/rbm-bench-1x1.txt | cut -d'|' -f6 | tr -d ' ,'); \
+	tcp=$$(grep '^| 784→500 ' /tmp/rbm-bench-2tcp.txt | cut -d'|' -f6 | tr -d ' ,'); \
+	fraction=$$(grep '^| 784→500 ' /tmp/rbm-bench-2tcp.txt | cut -d'|' -f8 | tr -d ' %'); \
+	echo "== the cost model"; \
+	python3 scripts/mpi-cost-model.py --core-gflops $$(python3 -c "print($$one * 3.92e6 / 1e9)") && \
+	python3 scripts/mpi-cost-model.py --check $$one $$tcp $$(python3 -c "print($$fraction / 100)")
 
 # CD-1 for growing models and batches against the large-SGEMM rate of the same run.
 bench-sizes: build

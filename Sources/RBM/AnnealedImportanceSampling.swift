@@ -64,13 +64,15 @@ public struct AnnealedImportanceSampling: Sendable {
     }
 
     /// Estimates log Z of `model`, annealing from the base-rate model with visible biases
-    /// `baseVisibleBias` (use `baseRateBias(marginals:)`).
-    public func estimate(model: RBMModel, baseVisibleBias: [Float]) -> Estimate {
+    /// `baseVisibleBias` (use `baseRateBias(marginals:)`). Under several `ranks` the groups of
+    /// runs are split between them and gathered in order: the same estimate, bit for bit.
+    public func estimate(model: RBMModel, baseVisibleBias: [Float], ranks: any RankGroup = SingleProcess()) -> Estimate {
         precondition(baseVisibleBias.count == model.visibleCount)
         precondition(runs > 0 && betas.count >= 2)
         let chunks = (runs + Self.runsPerChunk - 1) / Self.runsPerChunk
         let transfer = UnsafeTransfer((model, baseVisibleBias, self))
-        let chunkWeights = DataParallel.mapChunks(count: runs, chunkSize: Self.runsPerChunk, workers: workers) { range in
+        let chunkWeights = DataParallel.mapChunks(count: runs, chunkSize: Self.runsPerChunk, workers: workers,
+                                                  ranks: ranks) { range in
             let (model, base, sampler) = transfer.value
             return sampler.anneal(model: model, baseVisibleBias: base, runs: range)
         }

@@ -65,3 +65,32 @@ public var availableCores: Int {
     return 1
     #endif
 }
+
+extension DataParallel {
+    /// `mapChunks` with the chunks also split across ranks: rank r computes a contiguous range
+    /// of the chunks on its workers, and every rank receives every chunk's result in chunk
+    /// order — exactly what one process computes, for any ranks × workers.
+    public static func mapChunks(
+        count: Int, chunkSize: Int, workers: Int, ranks: any RankGroup,
+        _ body: @Sendable (Range<Int>) -> [Double]
+    ) -> [[Double]] {
+        guard ranks.size > 1 else { return mapChunks(count: count, chunkSize: chunkSize, workers: workers, body) }
+        let chunks = count == 0 ? 0 : (count + chunkSize - 1) / chunkSize
+        let mine = evenPiece(of: chunks, parts: ranks.size, index: ranks.rank)
+        let local = mapChunks(count: mine.count, chunkSize: 1, workers: workers) { index in
+            let chunk = mine.lowerBound + index.lowerBound
+            return body(chunk * chunkSize..<min(count, (chunk + 1) * chunkSize))
+        }
+        // Each chunk travels as [length, values…], so results of any length come apart again.
+        let gathered = ranks.allGather(doubles: local.flatMap { [Double($0.count)] + $0 })
+        var results: [[Double]] = []
+        var position = 0
+        while position < gathered.count {
+            let length = Int(gathered[position])
+            results.append(Array(gathered[(position + 1)..<(position + 1 + length)]))
+            position += 1 + length
+        }
+        precondition(results.count == chunks, "ranks returned \(results.count) of \(chunks) chunks")
+        return results
+    }
+}

@@ -17,7 +17,9 @@ extension RBMModel {
 
     /// log Z, exactly. Requires min(n_visible, n_hidden) ≤ `exactEnumerationLimit` (n_hidden
     /// for Gaussian and categorical visible units).
-    public func exactLogPartitionFunction(workers: Int = 1) -> Double {
+    /// Under several `ranks` the chunks of states are split between them and combined in the
+    /// same order: the same value, bit for bit.
+    public func exactLogPartitionFunction(workers: Int = 1, ranks: any RankGroup = SingleProcess()) -> Double {
         let enumerateHidden = hiddenCount <= visibleCount || visibleUnits != .bernoulli
         let units = enumerateHidden ? hiddenCount : visibleCount
         precondition(units <= Self.exactEnumerationLimit,
@@ -29,7 +31,7 @@ extension RBMModel {
         let chunkSize = min(stateCount, 4096)
         let transfer = UnsafeTransfer(self)
         let chunkLogSums = DataParallel.mapChunks(count: stateCount, chunkSize: chunkSize,
-                                                  workers: workers) { range in
+                                                  workers: workers, ranks: ranks) { range -> [Double] in
             let model = transfer.value
             let n = range.count
             var states = [Float](repeating: 0, count: n * units)
@@ -60,10 +62,10 @@ extension RBMModel {
                     }
                 }
             }
-            return logSumExp(terms)
+            return [logSumExp(terms)]
         }
         let gaussianConstant = visibleUnits == .gaussian ? Double(visibleCount) / 2 * _log(2 * Double.pi) : 0
-        return logSumExp(chunkLogSums) + gaussianConstant
+        return logSumExp(chunkLogSums.map { $0[0] }) + gaussianConstant
     }
 
     /// The log of the sum (or integral) over the layer not enumerated, for pre-activations a

@@ -17,6 +17,8 @@ public protocol RankGroup: AnyObject, Sendable {
     func maximum(_ value: Int) -> Int
     /// Rank `root`'s bytes, on every rank (the others' `bytes` are ignored).
     func broadcast(_ bytes: [UInt8], root: Int) -> [UInt8]
+    /// Every rank's `values` (any length), concatenated in rank order, on every rank.
+    func allGather(doubles values: [Double]) -> [Double]
     /// A name for messages: "rank 1 of 4 on host node07".
     var description: String { get }
 }
@@ -38,6 +40,7 @@ public final class SingleProcess: RankGroup {
     public func allGather(_ buffer: UnsafeMutablePointer<Float>, counts: [Int], offsets: [Int]) {}
     public func maximum(_ value: Int) -> Int { value }
     public func broadcast(_ bytes: [UInt8], root: Int) -> [UInt8] { bytes }
+    public func allGather(doubles values: [Double]) -> [Double] { values }
     public var description: String { "a single process" }
 }
 

@@ -62,6 +62,20 @@ public final class MPIRanks: RankGroup, @unchecked Sendable {
         return buffer
     }
 
+    public func allGather(doubles values: [Double]) -> [Double] {
+        var count = Int64(values.count)
+        var counts = [Int64](repeating: 0, count: size)
+        MPI_Allgather(&count, 1, rbm_mpi_int64(), &counts, 1, rbm_mpi_int64(), communicator)
+        var counts32 = counts.map { Self.int32(Int($0)) }
+        var offsets32 = [Int32](repeating: 0, count: size)
+        for index in 1..<max(1, size) { offsets32[index] = offsets32[index - 1] + counts32[index - 1] }
+        var result = [Double](repeating: 0, count: Int(counts.reduce(0, +)))
+        var local = values
+        MPI_Allgatherv(&local, Self.int32(values.count), rbm_mpi_double(), &result, &counts32, &offsets32,
+                       rbm_mpi_double(), communicator)
+        return result
+    }
+
     // MARK: Point-to-point bytes (the sweep's hand-out of runs)
 
     /// Sends `bytes` to rank `peer` (blocking until the buffer may be reused).

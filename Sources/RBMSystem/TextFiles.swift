@@ -4,6 +4,11 @@ import Glibc
 
 /// Reads a whole text file (UTF-8; invalid bytes become U+FFFD).
 public func readText(path: String) throws(FileError) -> String {
+    String(decoding: try readBytes(path: path), as: UTF8.self)
+}
+
+/// Reads a whole file.
+public func readBytes(path: String) throws(FileError) -> [UInt8] {
     guard let file = fopen(path, "rb") else { throw FileError.fromErrno(path: path) }
     defer { fclose(file) }
     var bytes: [UInt8] = []
@@ -16,7 +21,7 @@ public func readText(path: String) throws(FileError) -> String {
             break
         }
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
 }
 
 /// Writes `text` to `path` atomically (`AtomicFile`): the file is the old one or the new one.

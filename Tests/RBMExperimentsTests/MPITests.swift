@@ -173,6 +173,43 @@ struct MPITests {
         #expect(resumed.0 == 0, "\(resumed.1)")
     }
 
+    /// Periodic evaluation splits log Z's work (AIS runs, exact enumeration chunks) between the
+    /// ranks: metrics.csv holds the same numbers as one process's, to the last digit.
+    @Test(arguments: ["ais", "exact"])
+    func evaluationSplitBetweenRanksRecordsTheSameNumbers(method: String) throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let config = try configFile(folder, ["evaluation.every=1", "evaluation.log_likelihood=\(method)",
+                                             "evaluation.ais_runs=60", "evaluation.ais_betas=200", "training.epochs=2"])
+        try #require(try Child(["train", config, "--quiet", "--set", "output.name=single"]).finish().0 == 0)
+        let ranks = try mpirun(ranks: 3, ["train", config, "--quiet", "--set", "output.name=ranks"])
+        try #require(ranks.0 == 0, "\(ranks.1)")
+        func table(_ name: String) throws -> [[String]] {
+            let lines = try String(contentsOfFile: folder.path + "/runs/\(name)/metrics.csv", encoding: .utf8).split(separator: "\n")
+            let header = lines[0].split(separator: ",").map(String.init)
+            let timing = Set(["samples_per_second", "seconds"].compactMap { header.firstIndex(of: $0) })
+            return lines.map { line in
+                line.split(separator: ",", omittingEmptySubsequences: false).enumerated()
+                    .filter { !timing.contains($0.offset) }.map { String($0.element) }
+            }
+        }
+        let single = try table("single")
+        #expect(single.count == 3)
+        let column = single[0].firstIndex(of: "log_likelihood")!
+        #expect(!single[1][column].isEmpty && !single[2][column].isEmpty)
+        #expect(try table("ranks") == single)
+
+        // `rbm evaluate` under mpirun: rank 0 reads the checkpoint and sends it; the same report.
+        let checkpoint = folder.path + "/runs/single/checkpoint.h5"
+        let arguments = ["evaluate", checkpoint, "--\(method)", "--ais-runs", "60", "--ais-betas", "200"]
+        let alone = try Child(arguments).finish()
+        let shared = try mpirun(ranks: 2, arguments)
+        try #require(alone.0 == 0 && shared.0 == 0, "\(alone.1)\n\(shared.1)")
+        let withoutTime = { (text: String) in text.split(separator: "\n").filter { !$0.hasPrefix("time:") } }
+        #expect(withoutTime(shared.1) == withoutTime(alone.1))
+        #expect(shared.1.contains("log Z:"))
+    }
+
     /// More ranks than shards is a clear error before anything is written.
     @Test func moreRanksThanShardsIsAClearError() throws {
         let folder = SyntheticIDXFolder()

@@ -1,3 +1,5 @@
+import RBM
+import RBMCluster
 import RBMData
 import RBMStore
 import RBMSystem
@@ -5,13 +7,18 @@ import RBMSystem
 extension ModelEvaluation {
     /// `rbm evaluate CHECKPOINT`: evaluates a checkpoint on one split of its data (or of
     /// `data`, a config or IDX folder), the first `samples` rows when given, printing the report.
-    public static func evaluate(checkpoint path: String, split: String, data: String?, samples: Int?,
-                                options: EvaluationOptions, log: (String) -> Void = { print($0) }) throws {
+    /// Under `mpirun`, rank 0 reads the checkpoint and sends it to the others (the data must be
+    /// readable on every host); log Z's work is split between the ranks and rank 0 prints.
+    public static func evaluate(checkpoint givenPath: String, split: String, data: String?, samples: Int?,
+                                options: EvaluationOptions, log givenLog: @escaping (String) -> Void = { print($0) }) throws {
+        let ranks = Cluster.world()
+        let log: (String) -> Void = { line in if ranks.isRoot { givenLog(line) } }
+        let path = try ranks.localCopy(of: givenPath)
         guard let chosenSplit = ExperimentConfig.EvaluationSplit(rawValue: split) else {
             throw UsageError("--split must be train, validation or test")
         }
         let saved = try Checkpoint.readUsable(path: path)
-        let config = try ExperimentConfig.stored(in: saved, path: path, data: data)
+        let config = try ExperimentConfig.stored(in: saved, path: givenPath, data: data)
         let splits = try DataLoader.load(config.data, for: saved)
         guard let chosen = splits[chosenSplit] else { throw UsageError("\(config.data.path) has no \(split) split") }
         let dataset = try chosen.firstRows(samples ?? chosen.count)
@@ -22,13 +29,13 @@ extension ModelEvaluation {
         let binarization = config.data.binarization
         var options = options
         options.seed = config.training.seed
-        log("\(path): \(saved.model.visibleCount) visible × \(saved.model.hiddenCount) hidden after \(saved.epoch) epoch(s); "
+        log("\(givenPath): \(saved.model.visibleCount) visible × \(saved.model.hiddenCount) hidden after \(saved.epoch) epoch(s); "
             + "data \(config.data.path), \(binarization.rawValue) binarization")
         let report = try evaluate(
             model: saved.model, split: split, visible: binarization.evaluationValues(of: dataset, seed: options.seed),
             rows: dataset.count, baseMarginals: try DataScan.marginals(of: splits.train, binarization: binarization,
                                                  unitInterval: saved.model.visibleUnits != .gaussian),
-            options: options)
+            options: options, ranks: ranks)
         for line in report.lines { log(line) }
     }
 }

@@ -103,8 +103,13 @@ public enum ModelEvaluation {
     /// - Parameters:
     ///   - visible: the split's visible vectors (already binarized), `rows` × n_visible.
     ///   - baseMarginals: the training data's visible marginals, for AIS's base-rate model.
+    ///
+    /// Under several `ranks` (every rank calls this with the same arguments) exact log Z's
+    /// chunks and AIS's runs are split between them; every rank gets the same report, the one
+    /// a single process computes.
     public static func evaluate(model: RBMModel, split: String, visible: [Float], rows: Int,
-                                baseMarginals: [Float], options: EvaluationOptions) throws(EvaluationError) -> EvaluationReport {
+                                baseMarginals: [Float], options: EvaluationOptions,
+                                ranks: any RankGroup = SingleProcess()) throws(EvaluationError) -> EvaluationReport {
         let start = monotonicSeconds()
         let workers = options.workers
         // The layer exact log Z enumerates: the smaller one, or the hidden one when the visible
@@ -125,7 +130,7 @@ public enum ModelEvaluation {
         switch method {
         case .exact:
             guard smaller <= RBMModel.exactEnumerationLimit else { throw .exactTooLarge(smallerLayer: smaller) }
-            let logZ = model.exactLogPartitionFunction(workers: workers)
+            let logZ = model.exactLogPartitionFunction(workers: workers, ranks: ranks)
             report.logPartitionMethod = "exact"
             report.logPartitionFunction = logZ
             report.logPartitionLower = logZ
@@ -134,7 +139,8 @@ public enum ModelEvaluation {
             let estimate = AnnealedImportanceSampling(runs: options.aisRuns, betaCount: options.aisBetas,
                                                       seed: options.seed, workers: workers)
                 .estimate(model: model, baseVisibleBias: AnnealedImportanceSampling.baseBias(units: model.visibleUnits,
-                                                                                          marginals: baseMarginals))
+                                                                                          marginals: baseMarginals),
+                          ranks: ranks)
             report.logPartitionMethod = "AIS, \(options.aisRuns) runs, \(options.aisBetas) β"
             report.logPartitionFunction = estimate.logPartitionFunction
             report.logPartitionLower = estimate.lower

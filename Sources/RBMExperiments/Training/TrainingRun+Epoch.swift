@@ -37,13 +37,8 @@ extension TrainingRun {
                  _ timing: EpochTiming) throws(TrainingError) -> EpochMetrics {
         let model = session.trainer.model
         try checkFinite(model.isFinite, schedule)
-        // The other ranks hold the same parameters; only rank 0 measures and records.
-        guard ranks.isRoot else {
-            return EpochMetrics(epoch: schedule.epoch + 1, reconstructionError: .nan, validationReconstructionError: nil,
-                                freeEnergyTrain: .nan, freeEnergyValidation: nil, learningRate: schedule.learningRate,
-                                momentum: schedule.momentum, samplesPerSecond: .nan,
-                                seconds: monotonicSeconds() - timing.started)
-        }
+        // Every rank holds the same parameters and measures the same numbers (the monitors are
+        // small); the periodic evaluation's log Z is split between the ranks. Rank 0 records.
         let workers = session.workers
         func reconstructionError(_ set: MonitorSet) -> Double {
             Monitoring.reconstructionError(model: model, visible: set.values, rows: set.rows, workers: workers)
@@ -70,7 +65,7 @@ extension TrainingRun {
                 report = try ModelEvaluation.evaluate(
                     model: model, split: config.evaluation.split.rawValue, visible: evaluationSet.values,
                     rows: evaluationSet.rows, baseMarginals: session.baseMarginals,
-                    options: config.evaluationOptions(workers: workers))
+                    options: config.evaluationOptions(workers: workers), ranks: ranks)
             } catch {
                 throw .evaluation("\(error)")
             }
