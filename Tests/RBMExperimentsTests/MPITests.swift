@@ -210,6 +210,36 @@ struct MPITests {
         #expect(shared.1.contains("log Z:"))
     }
 
+    /// features.h5 written at the end of a run under 3 ranks, and by `rbm features` under 2:
+    /// every split's features are the single process's bits.
+    @Test func featuresSplitBetweenRanksAreTheSameBits() throws {
+        let folder = SyntheticIDXFolder(trainCount: 1300, testCount: 600)
+        defer { folder.remove() }
+        let config = try configFile(folder, ["output.features=true", "training.epochs=1"])
+        try #require(try Child(["train", config, "--quiet", "--set", "output.name=single"]).finish().0 == 0)
+        let ranks = try mpirun(ranks: 3, ["train", config, "--quiet", "--set", "output.name=ranks"])
+        try #require(ranks.0 == 0, "\(ranks.1)")
+        let extracted = folder.path + "/extracted.h5"
+        let command = try mpirun(ranks: 2, ["features", folder.path + "/runs/single/checkpoint.h5", "--data", folder.dataPath,
+                                            "--out", extracted])
+        try #require(command.0 == 0, "\(command.1)")
+        let reference = try HDF5File.openReadOnly(path: folder.path + "/runs/single/features.h5")
+        let trained = try HDF5File.openReadOnly(path: folder.path + "/runs/ranks/features.h5")
+        for split in ["train", "validation", "test"] {
+            let expected = try reference.readFloats("/\(split)/features").values.map(\.bitPattern)
+            #expect(split == "validation" || expected.count > 2 * 256 * 12, "\(split): more rows than two chunks")
+            #expect(try trained.readFloats("/\(split)/features").values.map(\.bitPattern) == expected, "\(split)")
+        }
+        // `rbm features` on an IDX folder takes the whole training file and the test file.
+        let alone = folder.path + "/alone.h5"
+        try #require(try Child(["features", folder.path + "/runs/single/checkpoint.h5", "--data", folder.dataPath,
+                                "--out", alone]).finish().0 == 0)
+        let a = try HDF5File.openReadOnly(path: alone), b = try HDF5File.openReadOnly(path: extracted)
+        for split in ["train", "test"] {
+            #expect(try a.readFloats("/\(split)/features").values.map(\.bitPattern) == b.readFloats("/\(split)/features").values.map(\.bitPattern))
+        }
+    }
+
     /// More ranks than shards is a clear error before anything is written.
     @Test func moreRanksThanShardsIsAClearError() throws {
         let folder = SyntheticIDXFolder()

@@ -1,4 +1,5 @@
 import RBM
+import RBMCluster
 import RBMData
 import RBMStore
 import RBMSystem
@@ -7,16 +8,20 @@ extension FeatureExtraction {
     /// `rbm features CHECKPOINT --data D`: P(h=1|v) of every split of `data` (a config: its
     /// train, validation and test splits; an IDX folder: the whole training file and the test
     /// file), streamed a block at a time, written to `out` (default: features.h5 beside the
-    /// checkpoint). Returns the file written.
+    /// checkpoint). Returns the file written. Under `mpirun`, rank 0 reads the checkpoint and
+    /// sends it to the others, every rank reads the data and computes its share of each block's
+    /// rows, and rank 0 writes the file.
     @discardableResult
     public static func extract(checkpoint path: String, data: String, out: String?, workers: Int?,
-                               log: (String) -> Void = { print($0) }) throws -> String {
-        let saved = try Checkpoint.readUsable(path: path)
+                               log givenLog: @escaping (String) -> Void = { print($0) }) throws -> String {
+        let ranks = Cluster.world()
+        let log: (String) -> Void = { line in if ranks.isRoot { givenLog(line) } }
+        let saved = try Checkpoint.readUsable(path: try ranks.localCopy(of: path))
         let trained = (try? ConfigLoader.parse(saved.config, file: path))?.data ?? ExperimentConfig.Data()
         let chosen = try ExperimentConfig.Data.named(data, replacing: trained, wholeTrainingFile: true)
         let threshold = chosen.binarization == .threshold
         var provenance = FeatureFileWriter.Provenance(createdBy: rbmVersion, checkpointPath: path,
-                                                      checkpointSHA256: try SHA256.hex(ofFile: path),
+                                                      checkpointSHA256: ranks.isRoot ? try SHA256.hex(ofFile: path) : "",
                                                       hiddenCount: saved.model.hiddenCount, dataset: chosen.path)
         let splits: [any FeatureSplitSource]
         if DataLoader.format(of: chosen) == .idx && saved.model.visibleUnits == .bernoulli {
@@ -29,9 +34,9 @@ extension FeatureExtraction {
             provenance.inputCheckpointSHA256 = loaded.inputCheckpointSHA256
         }
         let output = out ?? RunFolder(holding: path).features
-        let progress = ProgressLine()
+        let progress = ProgressLine(enabled: ranks.isRoot && standardErrorIsTerminal)
         try write(model: saved.model, splits: splits, to: output, provenance: provenance,
-                  workers: DataParallel.workers(workers)) { name, done, count in
+                  workers: DataParallel.workers(workers), ranks: ranks) { name, done, count in
             progress.update("\(name): \(done)/\(count) samples")
         }
         progress.clear()

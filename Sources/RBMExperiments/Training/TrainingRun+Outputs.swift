@@ -24,10 +24,10 @@ extension TrainingRun {
     /// pictures and report.
     func finish(_ session: TrainingSession) throws(TrainingError) {
         let state = session.trainer.state  // collective under several ranks
-        guard ranks.isRoot else { return }
         let model = state.model
+        // Every rank computes its share of the features; rank 0 writes them, and the pictures.
         if config.output.features { try writeFeatures(model: model, splits: session.splits, workers: session.workers) }
-        if config.output.pictures { try writePicturesAndReport(session, state: state) }
+        if config.output.pictures && ranks.isRoot { try writePicturesAndReport(session, state: state) }
     }
 
     /// P(h = 1 | v) of every split, with v the pixel intensities (thresholded for `threshold`
@@ -36,7 +36,7 @@ extension TrainingRun {
         let threshold = config.data.binarization == .threshold
         let sources: [any FeatureSplitSource] = splits.named.map { RowSourceSplit(name: $0.name, source: $0.dataset, threshold: threshold) }
         do {
-            let digest = folder.hasCheckpoint ? try SHA256.hex(ofFile: checkpointPath) : ""
+            let digest = ranks.isRoot && folder.hasCheckpoint ? try SHA256.hex(ofFile: checkpointPath) : ""
             var provenance = FeatureFileWriter.Provenance(
                 createdBy: rbmVersion, checkpointPath: checkpointPath, checkpointSHA256: digest,
                 hiddenCount: model.hiddenCount, dataset: config.data.path)
@@ -44,7 +44,7 @@ extension TrainingRun {
             provenance.inputCheckpointSHA256 = splits.inputCheckpointSHA256
             try FeatureExtraction.write(
                 model: model, splits: sources, to: folder.features, provenance: provenance,
-                workers: workers) { name, done, total in
+                workers: workers, ranks: ranks) { name, done, total in
                     progress.update("features: \(name) \(done)/\(total)")
                 }
             progress.clear()
