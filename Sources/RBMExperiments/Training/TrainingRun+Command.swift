@@ -12,7 +12,7 @@ extension TrainingRun {
         let config = try ConfigLoader.load(path: configPath, overrides: overrides)
         var defaults = ExperimentConfig()
         defaults.output.name = ConfigLoader.runName(forConfigPath: configPath)
-        if try ConfigLoader.load(path: configPath) == defaults {
+        if Cluster.world().isRoot, try ConfigLoader.load(path: configPath) == defaults {
             print("note: \(configPath) sets no keys, so the defaults apply" + (overrides.isEmpty ? "" : " (with --set)")
                   + ": data \(config.data.path), \(config.model.hidden) hidden units, "
                   + "\(config.training.sampler.rawValue.uppercased())-\(config.training.gibbsSteps), \(config.training.epochs) epochs "
