@@ -60,34 +60,8 @@ extension DataParallelTrainer {
         communication.seconds += seconds
         communication.updates += 1
 
-        // Δ ← μΔ + ε(g/B − λθ), θ ← θ + Δ over W (in blocks of rows), b and c.
-        let nh = hiddenCount
-        let blocks = (visibleCount + rowsPerBlock - 1) / rowsPerBlock
-        let scale = 1 / Float(configuration.batchSize)
-        let transfer = UnsafeTransfer((self, totalStatistics))
-        DataParallel.forEach(items: blocks + 1, workers: reductionWorkers) { item in
-            let (trainer, totalStatistics) = transfer.value
-            let decay = trainer.configuration.weightDecay
-            if item == blocks {
-                let visibleOffset = trainer.visibleCount * nh
-                ParameterUpdate.momentumStep(
-                    parameters: trainer.parameters.visibleBias, velocity: trainer.velocity.visibleBias,
-                    statistics: totalStatistics + visibleOffset, count: trainer.visibleCount, scale: scale,
-                    weightDecay: 0, hyperparameters: hyperparameters)
-                ParameterUpdate.momentumStep(
-                    parameters: trainer.parameters.hiddenBias, velocity: trainer.velocity.hiddenBias,
-                    statistics: totalStatistics + visibleOffset + trainer.visibleCount, count: nh, scale: scale,
-                    weightDecay: 0, hyperparameters: hyperparameters)
-            } else {
-                let start = item * trainer.rowsPerBlock
-                let rows = start..<min(trainer.visibleCount, start + trainer.rowsPerBlock)
-                let offset = rows.lowerBound * nh
-                ParameterUpdate.momentumStep(
-                    parameters: trainer.parameters.weights + offset, velocity: trainer.velocity.weights + offset,
-                    statistics: totalStatistics + offset, count: rows.count * nh, scale: scale,
-                    weightDecay: decay, hyperparameters: hyperparameters)
-            }
-        }
+        // The same update on every rank: Δ ← μΔ + ε(g/B − λθ), θ ← θ + Δ (and centering, FPCD).
+        applyUpdate(totals: totalStatistics, hyperparameters: hyperparameters)
     }
 
     /// PCD: each rank advances only its own shards' chains; this brings every rank's rows to
@@ -99,7 +73,8 @@ extension DataParallelTrainer {
             return configuration.rows(ofShard: shards.lowerBound).lowerBound
                 ..< configuration.rows(ofShard: shards.upperBound - 1).upperBound
         }
-        for (buffer, width) in [(chains.visible, visibleCount), (chains.hiddenProbabilities, hiddenCount)] {
+        let perRow = configuration.chainsPerRow
+        for (buffer, width) in [(chains.visible, visibleCount * perRow), (chains.hiddenProbabilities, hiddenCount * perRow)] {
             ranks.allGather(buffer, counts: rowRanges.map { $0.count * width },
                             offsets: rowRanges.map { $0.lowerBound * width })
         }

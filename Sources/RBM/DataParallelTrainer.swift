@@ -37,6 +37,16 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// The processes the shards are spread over, and the shards this one computes.
     public let ranks: any RankGroup
     public let localShards: Range<Int>
+    /// FPCD: the fast parameters, and the sum parameters + fast parameters the chains sample
+    /// from (refreshed before every update).
+    let fast: ParameterBuffers?
+    let negative: ParameterBuffers?
+    /// Centering: μ (fixed) and λ (updated every step), n_visible and n_hidden floats.
+    let offsets: ParameterBuffers?
+    /// Parallel tempering: swaps attempted and accepted per neighbouring pair of temperatures
+    /// (pair t is β_t ↔ β_{t+1}), since `resetSwapCounts()`; summed over this rank's shards.
+    public internal(set) var swapAttempts: [Int]
+    public internal(set) var swapAcceptances: [Int]
     /// Several ranks only: what this rank has sent and waited for so far.
     public internal(set) var communication = CommunicationCounters()
     /// Several ranks only: the other ranks' pieces of their shards' statistics (one slot per
@@ -57,18 +67,8 @@ public final class DataParallelTrainer: @unchecked Sendable {
 
     public convenience init(model: RBMModel, configuration: TrainerConfiguration,
                             ranks: any RankGroup = SingleProcess()) {
-        let zeros = { (count: Int) in [Float](repeating: 0, count: count) }
-        let persistent = configuration.sampler == .persistentContrastiveDivergence
-        self.init(state: TrainerState(
-            model: model, weightVelocity: zeros(model.weights.count),
-            visibleBiasVelocity: zeros(model.visibleCount),
-            hiddenBiasVelocity: zeros(model.hiddenCount), step: 0,
-            // Chains start with P(h|v) = 0, so their first visible states are drawn from σ(b):
-            // the data's marginals when b was initialized from them.
-            chainVisible: persistent ? zeros(configuration.batchSize * model.visibleCount) : nil,
-            chainHiddenProbabilities: persistent
-                ? zeros(configuration.batchSize * model.hiddenCount) : nil),
-            configuration: configuration, ranks: ranks)
+        self.init(state: TrainerState.initial(model: model, configuration: configuration),
+                  configuration: configuration, ranks: ranks)
     }
 
     public init(state: TrainerState, configuration: TrainerConfiguration, ranks: any RankGroup = SingleProcess()) {
@@ -88,24 +88,43 @@ public final class DataParallelTrainer: @unchecked Sendable {
         velocity = ParameterBuffers(weights: state.weightVelocity,
                                     visibleBias: state.visibleBiasVelocity,
                                     hiddenBias: state.hiddenBiasVelocity)
-        if configuration.sampler == .persistentContrastiveDivergence {
-            let visible = state.chainVisible
-                ?? [Float](repeating: 0, count: configuration.batchSize * visibleCount)
-            let hidden = state.chainHiddenProbabilities
-                ?? [Float](repeating: 0, count: configuration.batchSize * hiddenCount)
-            precondition(visible.count == configuration.batchSize * visibleCount
-                         && hidden.count == configuration.batchSize * hiddenCount,
-                         "persistent chains must be batch size × units")
+        let initial = TrainerState.initial(model: model, configuration: configuration)
+        if configuration.sampler.isPersistent {
+            let chainCount = configuration.batchSize * configuration.chainsPerRow
+            let visible = state.chainVisible ?? initial.chainVisible!
+            let hidden = state.chainHiddenProbabilities ?? initial.chainHiddenProbabilities!
+            precondition(visible.count == chainCount * visibleCount && hidden.count == chainCount * hiddenCount,
+                         "persistent chains must be batch size × chains per row × units")
             chains = PersistentChains(visible: visible, hiddenProbabilities: hidden)
         } else {
             chains = nil
         }
+        if configuration.sampler == .fastPersistentContrastiveDivergence {
+            let fastState = state.fastParameters ?? initial.fastParameters!
+            fast = ParameterBuffers(weights: fastState.weights, visibleBias: fastState.visibleBias,
+                                    hiddenBias: fastState.hiddenBias)
+            negative = ParameterBuffers(weights: model.weights, visibleBias: model.visibleBias,
+                                        hiddenBias: model.hiddenBias)
+        } else {
+            fast = nil
+            negative = nil
+        }
+        if configuration.centering {
+            offsets = ParameterBuffers(weights: [], visibleBias: state.visibleOffsets ?? initial.visibleOffsets!,
+                                       hiddenBias: state.hiddenOffsets ?? initial.hiddenOffsets!)
+        } else {
+            offsets = nil
+        }
+        let pairs = max(0, configuration.chainsPerRow - 1)
+        swapAttempts = [Int](repeating: 0, count: pairs)
+        swapAcceptances = [Int](repeating: 0, count: pairs)
         workspaces = localShards.map { shard in
             ShardWorkspace(rows: configuration.rows(ofShard: shard).count,
-                           visibleCount: model.visibleCount, hiddenCount: model.hiddenCount)
+                           visibleCount: model.visibleCount, hiddenCount: model.hiddenCount,
+                           dataHiddenSums: configuration.centering, chainsPerRow: configuration.chainsPerRow)
         }
         if ranks.size > 1 {
-            let count = model.visibleCount * model.hiddenCount + model.visibleCount + model.hiddenCount
+            let count = workspaces[0].statisticsCount
             let piece = evenPiece(of: count, parts: ranks.size, index: 0).count
             receivedPieces = .allocate(capacity: configuration.shards * piece)
             receivedPieces?.initialize(repeating: 0, count: configuration.shards * piece)
@@ -136,18 +155,33 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// collective (each rank's persistent chains are gathered): every rank must ask for it.
     public var state: TrainerState {
         gatherChains()
-        return TrainerState(model: model, weightVelocity: velocity.weightsArray,
-                     visibleBiasVelocity: velocity.visibleBiasArray,
-                     hiddenBiasVelocity: velocity.hiddenBiasArray, step: step,
-                     chainVisible: chains?.visibleArray,
-                     chainHiddenProbabilities: chains?.hiddenArray)
+        var state = TrainerState(model: model, weightVelocity: velocity.weightsArray,
+                                 visibleBiasVelocity: velocity.visibleBiasArray,
+                                 hiddenBiasVelocity: velocity.hiddenBiasArray, step: step,
+                                 chainVisible: chains?.visibleArray,
+                                 chainHiddenProbabilities: chains?.hiddenArray)
+        state.fastParameters = fast.map {
+            FastParameters(weights: $0.weightsArray, visibleBias: $0.visibleBiasArray, hiddenBias: $0.hiddenBiasArray)
+        }
+        state.visibleOffsets = offsets?.visibleBiasArray
+        state.hiddenOffsets = offsets?.hiddenBiasArray
+        return state
     }
+
+    /// True when the update needs the summed statistics whole before it can change a
+    /// parameter (centering's correction, FPCD's fast step): the reduction and the update
+    /// then run as two passes.
+    var updatesFromTotals: Bool { configuration.centering || fast != nil }
 
     /// One training update on a minibatch of exactly `configuration.batchSize` rows.
     public func update(batch: some MinibatchSource, hyperparameters: UpdateHyperparameters) {
+        refreshNegativeParameters()
         computeShardStatistics(batch: batch)
         if ranks.size > 1 {
             reduceAcrossRanks(applying: hyperparameters)
+        } else if updatesFromTotals {
+            reduce(applying: nil)
+            applyUpdate(totals: workspaces[0].statistics, hyperparameters: hyperparameters)
         } else {
             reduce(applying: hyperparameters)
         }
@@ -159,6 +193,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// `update` does, so successive calls walk the chains forward.
     public func estimateGradient(batch: some MinibatchSource) -> ParameterGradient {
         precondition(ranks.size == 1, "estimateGradient runs in a single process")
+        refreshNegativeParameters()
         computeShardStatistics(batch: batch)
         reduce(applying: nil)
         step += 1
@@ -181,12 +216,13 @@ public final class DataParallelTrainer: @unchecked Sendable {
             let (trainer, batch) = transfer.value
             trainer.computeStatistics(ofShard: firstShard + index, batch: batch)
         }
+        if configuration.chainsPerRow > 1 { collectSwapCounts() }
     }
 
     /// One shard's positive and negative statistics: the whole CD-k / PCD-k chain of its rows.
     /// A numeric kernel kept in one piece (over 60 lines) so that the data, the k Gibbs steps
     /// and the statistics GEMM read top to bottom as the algorithm, on the shard's own buffers.
-    private func computeStatistics(ofShard shard: Int, batch: some MinibatchSource) {
+    func computeStatistics(ofShard shard: Int, batch: some MinibatchSource) {
         let workspace = workspaces[shard - localShards.lowerBound]
         let rowRange = configuration.rows(ofShard: shard)
         let n = rowRange.count
@@ -207,35 +243,14 @@ public final class DataParallelTrainer: @unchecked Sendable {
         RBMKernels.hiddenProbabilities(visible: dataVisible, rows: n, weights: w, hiddenBias: c,
                                        visibleCount: nv, hiddenCount: nh, into: dataHidden)
 
-        // The chains start from h ~ P(h|v⁰) (CD) or from the persistent chains' P(h|v) (PCD).
-        let startingProbabilities = chains.map { UnsafePointer($0.hiddenProbabilities + rowRange.lowerBound * nh) }
-            ?? UnsafePointer(dataHidden)
-        for gibbsStep in 0..<configuration.gibbsSteps {
-            let hiddenStream = RandomStream(seed: seed, purpose: .hiddenSample, step: step32,
-                                            substep: UInt32(2 * gibbsStep))
-            let source = gibbsStep == 0 ? startingProbabilities : UnsafePointer(negativeHidden)
-            for r in 0..<n {
-                hiddenStream.bernoulli(row: UInt32(rowRange.lowerBound + r),
-                                       probabilities: source + r * nh, count: nh,
-                                       into: workspace.hiddenSamples + r * nh)
-            }
-            // vᵏ ~ P(v|h) (σ(hWᵀ + b) for Bernoulli units; see VisibleUnits), then P(h|vᵏ).
-            RBMKernels.visibleMeans(units: visibleUnits, hidden: workspace.hiddenSamples, rows: n, weights: w,
-                                    visibleBias: b, visibleCount: nv, hiddenCount: nh, into: negativeVisible)
-            let visibleStream = RandomStream(seed: seed, purpose: .visibleSample, step: step32,
-                                             substep: UInt32(2 * gibbsStep + 1))
-            for r in 0..<n {
-                visibleUnits.sample(visibleStream, row: UInt32(rowRange.lowerBound + r),
-                                    means: negativeVisible + r * nv, count: nv, into: negativeVisible + r * nv)
-            }
-            RBMKernels.hiddenProbabilities(visible: negativeVisible, rows: n, weights: w,
-                                           hiddenBias: c, visibleCount: nv, hiddenCount: nh,
-                                           into: negativeHidden)
+        if configuration.sampler == .parallelTempering {
+            runTemperedChains(workspace: workspace, rows: rowRange)
+        } else {
+            runChains(workspace: workspace, rows: rowRange, start: UnsafePointer(dataHidden))
         }
-        if let chains {
-            (chains.visible + rowRange.lowerBound * nv).update(from: negativeVisible, count: n * nv)
-            (chains.hiddenProbabilities + rowRange.lowerBound * nh)
-                .update(from: negativeHidden, count: n * nh)
+        // Centering: Σ P(h|v⁰) over the data rows, for the hidden offsets' moving average.
+        if let dataHiddenSums = workspace.dataHiddenSums {
+            BLAS.weightedRowSum(rows: n, columns: nh, a: dataHidden, weights: workspace.ones, into: dataHiddenSums)
         }
 
         // Statistics: G = [v⁰; vᵏ]ᵀ [P(h|v⁰); −P(h|vᵏ)], and the bias sums.
@@ -246,6 +261,55 @@ public final class DataParallelTrainer: @unchecked Sendable {
                             weights: workspace.visibleSigns, into: workspace.visibleBiasStatistics)
         BLAS.weightedRowSum(rows: 2 * n, columns: nh, a: workspace.stackedHidden,
                             weights: workspace.ones, into: workspace.hiddenBiasStatistics)
+    }
+
+
+    /// The negative phase of CD-k, PCD-k and FPCD-k for one shard's rows: k Gibbs steps from
+    /// h ~ `start` (CD: P(h|v⁰)) or from the persistent chains' P(h|v), leaving vᵏ and P(h|vᵏ)
+    /// below the data rows of the shard's stacked buffers. FPCD's chains sample from the
+    /// parameters plus the fast parameters.
+    private func runChains(workspace: ShardWorkspace, rows rowRange: Range<Int>, start dataHidden: UnsafePointer<Float>) {
+        let n = rowRange.count
+        let nv = visibleCount
+        let nh = hiddenCount
+        let negativeVisible = workspace.stackedVisible + n * nv
+        let negativeHidden = workspace.stackedHidden + n * nh
+        let seed = configuration.seed
+        let step32 = UInt32(truncatingIfNeeded: step)
+        let negativeWeights = UnsafePointer(negative?.weights ?? parameters.weights)
+        let negativeVisibleBias = UnsafePointer(negative?.visibleBias ?? parameters.visibleBias)
+        let negativeHiddenBias = UnsafePointer(negative?.hiddenBias ?? parameters.hiddenBias)
+        // The chains start from h ~ P(h|v⁰) (CD) or from the persistent chains' P(h|v) (PCD).
+        let startingProbabilities = chains.map { UnsafePointer($0.hiddenProbabilities + rowRange.lowerBound * nh) }
+            ?? dataHidden
+        for gibbsStep in 0..<configuration.gibbsSteps {
+            let hiddenStream = RandomStream(seed: seed, purpose: .hiddenSample, step: step32,
+                                            substep: UInt32(2 * gibbsStep))
+            let source = gibbsStep == 0 ? startingProbabilities : UnsafePointer(negativeHidden)
+            for r in 0..<n {
+                hiddenStream.bernoulli(row: UInt32(rowRange.lowerBound + r),
+                                       probabilities: source + r * nh, count: nh,
+                                       into: workspace.hiddenSamples + r * nh)
+            }
+            // vᵏ ~ P(v|h) (σ(hWᵀ + b) for Bernoulli units; see VisibleUnits), then P(h|vᵏ).
+            RBMKernels.visibleMeans(units: visibleUnits, hidden: workspace.hiddenSamples, rows: n, weights: negativeWeights,
+                                    visibleBias: negativeVisibleBias, visibleCount: nv, hiddenCount: nh,
+                                    into: negativeVisible)
+            let visibleStream = RandomStream(seed: seed, purpose: .visibleSample, step: step32,
+                                             substep: UInt32(2 * gibbsStep + 1))
+            for r in 0..<n {
+                visibleUnits.sample(visibleStream, row: UInt32(rowRange.lowerBound + r),
+                                    means: negativeVisible + r * nv, count: nv, into: negativeVisible + r * nv)
+            }
+            RBMKernels.hiddenProbabilities(visible: negativeVisible, rows: n, weights: negativeWeights,
+                                           hiddenBias: negativeHiddenBias, visibleCount: nv, hiddenCount: nh,
+                                           into: negativeHidden)
+        }
+        if let chains {
+            (chains.visible + rowRange.lowerBound * nv).update(from: negativeVisible, count: n * nv)
+            (chains.hiddenProbabilities + rowRange.lowerBound * nh)
+                .update(from: negativeHidden, count: n * nh)
+        }
     }
 
     // MARK: Phase 2: reduction and update
@@ -289,6 +353,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
 
     private func reduceHiddenBias(applying hyperparameters: UpdateHyperparameters?) {
         treeSum(count: hiddenCount) { $0.hiddenBiasStatistics }
+        if workspaces[0].dataHiddenSums != nil { treeSum(count: hiddenCount) { $0.dataHiddenSums! } }
         guard let hyperparameters else { return }
         ParameterUpdate.momentumStep(
             parameters: parameters.hiddenBias, velocity: velocity.hiddenBias,

@@ -146,6 +146,30 @@ public enum Logistic {
 
     /// In place: values[i] = σ(values[i] + bias[i % biasCount]) over `rows` rows of `columns`.
     @inlinable
+    /// σ(β(x + bias)) in place over one row of `columns` values; β = 1 is `applyWithBias`.
+    public static func applyTempered(_ values: UnsafeMutablePointer<Float>, columns: Int, bias: UnsafePointer<Float>,
+                                     beta: Float) {
+        if beta == 1 { return applyWithBias(values, rows: 1, columns: columns, bias: bias) }
+        let raw = UnsafeMutableRawPointer(values)
+        let rawBias = UnsafeRawPointer(bias)
+        let stride = MemoryLayout<Float>.stride
+        let vectorColumns = columns / 8 * 8
+        var column = 0
+        while column < vectorColumns {
+            let offset = column * stride
+            let x = (raw.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                + rawBias.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)) * beta
+            raw.storeBytes(of: 1 / (1 + exp8(-x)), toByteOffset: offset, as: SIMD8<Float>.self)
+            column += 8
+        }
+        while column < columns {
+            var lane = SIMD8<Float>(repeating: 0)
+            lane[0] = -(values[column] + bias[column]) * beta
+            values[column] = 1 / (1 + exp8(lane)[0])
+            column += 1
+        }
+    }
+
     public static func applyWithBias(
         _ values: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>
     ) {

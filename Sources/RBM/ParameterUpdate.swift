@@ -54,4 +54,12 @@ enum ParameterUpdate {
             index += 1
         }
     }
+
+    /// θ ← d·θ + r·G (FPCD's fast parameters; no momentum).
+    static func decayingStep(_ parameters: UnsafeMutablePointer<Float>, statistics: UnsafePointer<Float>, count: Int,
+                             decay: Float, rate: Float) {
+        for index in 0..<count {
+            parameters[index] = decay * parameters[index] + rate * statistics[index]
+        }
+    }
 }

@@ -75,6 +75,8 @@ public enum RandomPurpose: UInt32, Sendable {
     case sweep = 11
     /// The order of blocks, and of rows within a block, when a large split is streamed.
     case blockShuffle = 12
+    /// Parallel tempering: the uniform that accepts or rejects a swap of neighbouring chains.
+    case temperingSwap = 13
 }
 
 /// The coordinates of one row of random numbers: a pure function of these and the seed.

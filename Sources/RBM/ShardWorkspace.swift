@@ -19,13 +19,23 @@ final class ShardWorkspace: @unchecked Sendable {
     /// then the visible and the hidden bias statistics. Ranks exchange pieces of it.
     let statistics: UnsafeMutablePointer<Float>
     let statisticsCount: Int
+    /// Centering only: Σ P(h|v⁰) over the shard's data rows (n_hidden), after the bias
+    /// statistics in `statistics`.
+    let dataHiddenSums: UnsafeMutablePointer<Float>?
+    /// Parallel tempering only: the hidden pre-activations vW (without the bias) and hidden
+    /// samples of the shard's chains at every temperature (n·M rows); and the swaps tried and
+    /// accepted per pair of neighbouring temperatures in the last update.
+    let temperedPreactivations: UnsafeMutablePointer<Float>?
+    let temperedHiddenSamples: UnsafeMutablePointer<Float>?
+    var swapAttempts: [Int]
+    var swapAcceptances: [Int]
     /// n_visible × n_hidden; reused by the reduction as the tree's partial sums.
     let weightStatistics: UnsafeMutablePointer<Float>
     let visibleBiasStatistics: UnsafeMutablePointer<Float>
     let hiddenBiasStatistics: UnsafeMutablePointer<Float>
-    private let allocations: [(UnsafeMutablePointer<Float>, Int)]
+    private let allocations: [(UnsafeMutablePointer<Float>?, Int)]
 
-    init(rows: Int, visibleCount: Int, hiddenCount: Int) {
+    init(rows: Int, visibleCount: Int, hiddenCount: Int, dataHiddenSums withSums: Bool = false, chainsPerRow: Int = 1) {
         func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
             let pointer = UnsafeMutablePointer<Float>.allocate(capacity: count)
             pointer.initialize(repeating: 0, count: count)
@@ -37,11 +47,17 @@ final class ShardWorkspace: @unchecked Sendable {
         hiddenSamples = allocate(rows * hiddenCount)
         visibleSigns = allocate(2 * rows)
         ones = allocate(2 * rows)
-        statisticsCount = visibleCount * hiddenCount + visibleCount + hiddenCount
+        statisticsCount = visibleCount * hiddenCount + visibleCount + hiddenCount + (withSums ? hiddenCount : 0)
         statistics = allocate(statisticsCount)
         weightStatistics = statistics
         visibleBiasStatistics = statistics + visibleCount * hiddenCount
         hiddenBiasStatistics = visibleBiasStatistics + visibleCount
+        dataHiddenSums = withSums ? hiddenBiasStatistics + hiddenCount : nil
+        let tempered = chainsPerRow > 1
+        temperedPreactivations = tempered ? allocate(rows * chainsPerRow * hiddenCount) : nil
+        temperedHiddenSamples = tempered ? allocate(rows * chainsPerRow * hiddenCount) : nil
+        swapAttempts = [Int](repeating: 0, count: max(0, chainsPerRow - 1))
+        swapAcceptances = swapAttempts
         for r in 0..<(2 * rows) {
             visibleSigns[r] = r < rows ? 1 : -1
             ones[r] = 1
@@ -50,10 +66,11 @@ final class ShardWorkspace: @unchecked Sendable {
             (stackedVisible, 2 * rows * visibleCount), (stackedHidden, 2 * rows * hiddenCount),
             (hiddenSamples, rows * hiddenCount), (visibleSigns, 2 * rows), (ones, 2 * rows),
             (statistics, statisticsCount),
+            (temperedPreactivations, 0), (temperedHiddenSamples, 0),
         ]
     }
 
     deinit {
-        for (pointer, _) in allocations { pointer.deallocate() }
+        for (pointer, _) in allocations { pointer?.deallocate() }
     }
 }

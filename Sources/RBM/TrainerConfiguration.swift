@@ -4,6 +4,26 @@ public enum SamplerKind: String, Sendable, CaseIterable {
     case contrastiveDivergence = "cd"
     /// PCD-k (Tieleman 2008): a set of chains persists from one update to the next.
     case persistentContrastiveDivergence = "pcd"
+    /// Fast PCD (Tieleman & Hinton 2009): PCD whose chains sample from the parameters plus
+    /// fast weights, which learn with their own (large) rate and decay quickly.
+    case fastPersistentContrastiveDivergence = "fpcd"
+    /// Parallel tempering: persistent chains at several inverse temperatures per minibatch
+    /// row, swapping neighbours' states by the Metropolis rule; the β = 1 chains give the
+    /// negative statistics.
+    case parallelTempering = "pt"
+
+    /// True for the samplers whose chains persist from one update to the next.
+    public var isPersistent: Bool { self != .contrastiveDivergence }
+
+    /// "CD-1", "PCD-1", "FPCD-1", "PT-1".
+    public func label(steps: Int) -> String {
+        switch self {
+        case .contrastiveDivergence: return "CD-\(steps)"
+        case .persistentContrastiveDivergence: return "PCD-\(steps)"
+        case .fastPersistentContrastiveDivergence: return "FPCD-\(steps)"
+        case .parallelTempering: return "PT-\(steps)"
+        }
+    }
 }
 
 /// Everything that fixes what one update computes. None of it depends on the machine:
@@ -21,6 +41,21 @@ public struct TrainerConfiguration: Sendable, Equatable {
     /// L2 penalty λ on the weights: the update adds −λW to the gradient.
     public var weightDecay: Float
     public var seed: UInt64
+    /// FPCD: the fast parameters' learning rate ε_f (constant) and the factor they are
+    /// multiplied by before each update (Tieleman & Hinton: 19/20).
+    public var fastLearningRate: Float = 0
+    public var fastDecay: Float = 0.95
+    /// Parallel tempering: the inverse temperatures β₁ = 1 > β₂ > … > β_M > 0 of each row's
+    /// chains (M = 1 is PCD).
+    public var inverseTemperatures: [Float] = [1]
+    /// Centering (Melchior, Fischer & Wiskott 2016): the gradient of the energy with visible
+    /// offsets μ (the data mean) and hidden offsets λ (a moving average of the data's hidden
+    /// means, rate ν = `centeringRate`). The parameters stay in the plain form.
+    public var centering = false
+    public var centeringRate: Float = 0.01
+
+    /// Chains per minibatch row: M under parallel tempering, else 1.
+    public var chainsPerRow: Int { sampler == .parallelTempering ? inverseTemperatures.count : 1 }
 
     public init(batchSize: Int, shards: Int, workers: Int, sampler: SamplerKind,
                 gibbsSteps: Int, weightDecay: Float, seed: UInt64) {
@@ -53,6 +88,13 @@ public struct TrainerConfiguration: Sendable, Equatable {
         if workers < 1 { return "workers must be at least 1 (got \(workers))" }
         if gibbsSteps < 1 { return "Gibbs steps k must be at least 1 (got \(gibbsSteps))" }
         if !(weightDecay >= 0) || !weightDecay.isFinite { return "weight decay must be a finite number ≥ 0" }
+        if !(fastLearningRate >= 0) || !fastLearningRate.isFinite { return "the fast learning rate must be a finite number ≥ 0" }
+        if !(fastDecay >= 0 && fastDecay <= 1) { return "the fast weights' decay must be in [0, 1]" }
+        if !(centeringRate > 0 && centeringRate <= 1) { return "the centering rate must be in (0, 1]" }
+        if inverseTemperatures.first != 1 { return "the first inverse temperature must be 1" }
+        for (hotter, colder) in zip(inverseTemperatures.dropFirst(), inverseTemperatures) where !(hotter > 0 && hotter < colder) {
+            return "inverse temperatures must decrease from 1 and stay above 0 (got \(inverseTemperatures))"
+        }
         return nil
     }
 }

@@ -8,10 +8,18 @@ public struct TrainerState: Sendable, Equatable {
     public var hiddenBiasVelocity: [Float]
     /// Updates applied so far; keys the random numbers of the next update.
     public var step: Int
-    /// PCD only: the persistent chains' visible states (n_chains × n_visible) and their
-    /// hidden probabilities P(h|v) under the parameters of the update that produced them.
+    /// Persistent samplers: the chains' visible states (n_chains × n_visible) and their
+    /// hidden probabilities P(h|v) under the parameters of the update that produced them (at
+    /// the chain's own temperature). Parallel tempering keeps M chains per minibatch row, row
+    /// by row: chain (row r, temperature t) is chain r·M + t.
     public var chainVisible: [Float]?
     public var chainHiddenProbabilities: [Float]?
+    /// FPCD: the fast weights and biases, added to the parameters in the negative phase.
+    public var fastParameters: FastParameters?
+    /// Centering: the visible offsets μ (the training data's mean, fixed) and the hidden
+    /// offsets λ (a moving average of the data's hidden means).
+    public var visibleOffsets: [Float]?
+    public var hiddenOffsets: [Float]?
 
     public init(model: RBMModel, weightVelocity: [Float], visibleBiasVelocity: [Float],
                 hiddenBiasVelocity: [Float], step: Int, chainVisible: [Float]?,
@@ -26,10 +34,55 @@ public struct TrainerState: Sendable, Equatable {
     }
 }
 
+/// FPCD's fast weights and biases (Tieleman & Hinton 2009).
+public struct FastParameters: Sendable, Equatable {
+    public var weights: [Float]
+    public var visibleBias: [Float]
+    public var hiddenBias: [Float]
+
+    public init(weights: [Float], visibleBias: [Float], hiddenBias: [Float]) {
+        self.weights = weights
+        self.visibleBias = visibleBias
+        self.hiddenBias = hiddenBias
+    }
+
+    /// All zeros for a model of that size.
+    public static func zeros(visibleCount: Int, hiddenCount: Int) -> FastParameters {
+        FastParameters(weights: [Float](repeating: 0, count: visibleCount * hiddenCount),
+                       visibleBias: [Float](repeating: 0, count: visibleCount),
+                       hiddenBias: [Float](repeating: 0, count: hiddenCount))
+    }
+}
+
 /// The batch-averaged log-likelihood gradient estimate of one update, before weight decay:
 /// ∂/∂W ≈ (1/B)(Σ v⁰ P(h|v⁰)ᵀ − Σ vᵏ P(h|vᵏ)ᵀ), and likewise for the biases.
 public struct ParameterGradient: Sendable, Equatable {
     public var weights: [Float]
     public var visibleBias: [Float]
     public var hiddenBias: [Float]
+}
+
+extension TrainerState {
+    /// The state before the first update of `model` under `configuration`: no momentum yet;
+    /// persistent chains with P(h|v) = 0, so that their first visible states are drawn from
+    /// σ(b) (the data's marginals when b was initialized from them); FPCD's fast parameters at
+    /// zero; centering's offsets at μ = σ(b) (callers pass the data mean instead) and λ = ½.
+    public static func initial(model: RBMModel, configuration: TrainerConfiguration) -> TrainerState {
+        let zeros = { (count: Int) in [Float](repeating: 0, count: count) }
+        let chains = configuration.batchSize * configuration.chainsPerRow
+        let persistent = configuration.sampler.isPersistent
+        var state = TrainerState(
+            model: model, weightVelocity: zeros(model.weights.count), visibleBiasVelocity: zeros(model.visibleCount),
+            hiddenBiasVelocity: zeros(model.hiddenCount), step: 0,
+            chainVisible: persistent ? zeros(chains * model.visibleCount) : nil,
+            chainHiddenProbabilities: persistent ? zeros(chains * model.hiddenCount) : nil)
+        if configuration.sampler == .fastPersistentContrastiveDivergence {
+            state.fastParameters = .zeros(visibleCount: model.visibleCount, hiddenCount: model.hiddenCount)
+        }
+        if configuration.centering {
+            state.visibleOffsets = model.visibleBias.map { Float(1 / (1 + _exp(-Double($0)))) }
+            state.hiddenOffsets = [Float](repeating: 0.5, count: model.hiddenCount)
+        }
+        return state
+    }
 }

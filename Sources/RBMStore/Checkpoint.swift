@@ -8,8 +8,13 @@ import RBMSystem
 ///     /model/visible_bias, /model/hidden_bias [n_visible], [n_hidden]
 ///     /optimizer/weight_velocity, /optimizer/visible_bias_velocity, /optimizer/hidden_bias_velocity
 ///     /optimizer attributes                   step, learning_rate, momentum
-///     /sampler/persistent_chains              [n_chains, n_visible]   (PCD only)
-///     /sampler/persistent_hidden_probabilities [n_chains, n_hidden]   (PCD only)
+///     /sampler/persistent_chains              [n_chains, n_visible]   (PCD, FPCD, PT)
+///     /sampler/persistent_hidden_probabilities [n_chains, n_hidden]   (PCD, FPCD, PT)
+///     /sampler/inverse_temperatures           [M]  (PT: chain r·M + t runs at β_t)
+///     /sampler/fast_weights, fast_visible_bias, fast_hidden_bias    (FPCD)
+///     /centering/visible_offsets, /centering/hidden_offsets  [n_visible], [n_hidden]
+///                                             (centering; /model holds the plain
+///                                             parameters all the same)
 ///     /history/<metric>                       [n_epochs] float32 per-epoch series
 ///     /data/mean, /data/std                   [n_features] (Gaussian units' standardisation;
 ///                                             v = (x − mean) / std)
@@ -41,10 +46,14 @@ public struct Checkpoint: Sendable, Equatable {
     /// The per-feature mean and standard deviation the training data were standardised with
     /// (Gaussian units), so that features of new data use the same transform.
     public var standardization: Standardization?
+    /// Parallel tempering: β of each chain of a row (/sampler/inverse_temperatures).
+    public var inverseTemperatures: [Float]?
 
     public init(state: TrainerState, sampler: SamplerKind, config: String, seed: UInt64, epoch: Int,
                 batchInEpoch: Int, learningRate: Double, momentum: Double, history: History,
-                createdBy: String, imageShape: [Int]? = nil, standardization: Standardization? = nil) {
+                createdBy: String, imageShape: [Int]? = nil, standardization: Standardization? = nil,
+                inverseTemperatures: [Float]? = nil) {
+        self.inverseTemperatures = inverseTemperatures
         self.imageShape = imageShape
         self.standardization = standardization
         self.state = state
@@ -121,6 +130,18 @@ public struct Checkpoint: Sendable, Equatable {
         } else {
             try file.createGroup("/sampler")
         }
+        if let inverseTemperatures {
+            try file.write("/sampler/inverse_temperatures", floats: inverseTemperatures, shape: [inverseTemperatures.count])
+        }
+        if let fast = state.fastParameters {
+            try file.write("/sampler/fast_weights", floats: fast.weights, shape: [nv, nh])
+            try file.write("/sampler/fast_visible_bias", floats: fast.visibleBias, shape: [nv])
+            try file.write("/sampler/fast_hidden_bias", floats: fast.hiddenBias, shape: [nh])
+        }
+        if let visibleOffsets = state.visibleOffsets, let hiddenOffsets = state.hiddenOffsets {
+            try file.write("/centering/visible_offsets", floats: visibleOffsets, shape: [nv])
+            try file.write("/centering/hidden_offsets", floats: hiddenOffsets, shape: [nh])
+        }
 
         try file.createGroup("/history")
         for column in history.columns {
@@ -154,11 +175,11 @@ public struct Checkpoint: Sendable, Equatable {
         }
         let samplerName = try file.stringAttribute("sampler")
         guard let sampler = SamplerKind(rawValue: samplerName) else {
-            throw .wrongType(path: path, object: "attribute sampler", expected: "cd or pcd")
+            throw .wrongType(path: path, object: "attribute sampler", expected: SamplerKind.allCases.map(\.rawValue).joined(separator: ", "))
         }
         var chainVisible: [Float]?
         var chainHidden: [Float]?
-        if sampler == .persistentContrastiveDivergence {
+        if sampler.isPersistent {
             let chains = try file.readFloats("/sampler/persistent_chains")
             guard chains.shape.count == 2, chains.shape[1] == nv else {
                 throw .wrongShape(path: path, object: "/sampler/persistent_chains",
@@ -169,12 +190,24 @@ public struct Checkpoint: Sendable, Equatable {
                                               expectedShape: [chains.shape[0], nh]).values
         }
         let step = Int(try file.int64Attribute("step"))
-        let state = TrainerState(
+        var state = TrainerState(
             model: model,
             weightVelocity: try file.readFloats("/optimizer/weight_velocity", expectedShape: [nv, nh]).values,
             visibleBiasVelocity: try file.readFloats("/optimizer/visible_bias_velocity", expectedShape: [nv]).values,
             hiddenBiasVelocity: try file.readFloats("/optimizer/hidden_bias_velocity", expectedShape: [nh]).values,
             step: step, chainVisible: chainVisible, chainHiddenProbabilities: chainHidden)
+        if sampler == .fastPersistentContrastiveDivergence {
+            state.fastParameters = FastParameters(
+                weights: try file.readFloats("/sampler/fast_weights", expectedShape: [nv, nh]).values,
+                visibleBias: try file.readFloats("/sampler/fast_visible_bias", expectedShape: [nv]).values,
+                hiddenBias: try file.readFloats("/sampler/fast_hidden_bias", expectedShape: [nh]).values)
+        }
+        if file.exists("/centering/visible_offsets") {
+            state.visibleOffsets = try file.readFloats("/centering/visible_offsets", expectedShape: [nv]).values
+            state.hiddenOffsets = try file.readFloats("/centering/hidden_offsets", expectedShape: [nh]).values
+        }
+        let inverseTemperatures = file.exists("/sampler/inverse_temperatures")
+            ? try file.readFloats("/sampler/inverse_temperatures").values : nil
         var history = History()
         for name in file.children(of: "/history") {
             let values = try file.readFloats("/history/\(name)").values.map(Double.init)
@@ -190,7 +223,7 @@ public struct Checkpoint: Sendable, Equatable {
             history: history, createdBy: try file.stringAttribute("created_by"),
             imageShape: file.hasAttribute("image_rows") && file.hasAttribute("image_columns")
                 ? [Int(try file.int64Attribute("image_rows")), Int(try file.int64Attribute("image_columns"))] : nil,
-            standardization: standardization)
+            standardization: standardization, inverseTemperatures: inverseTemperatures)
     }
 
     /// The visible_units attribute (absent in version-1 files: Bernoulli), checked.

@@ -22,6 +22,10 @@ public enum Metric: String, CaseIterable, Sendable {
     case logLikelihood = "log_likelihood"
     case logLikelihoodLow = "log_likelihood_low"
     case logLikelihoodHigh = "log_likelihood_high"
+    /// Parallel tempering only: the epoch's fraction of accepted swaps, averaged over the
+    /// pairs of neighbouring temperatures and at the worst pair (every pair: tempering.csv).
+    case swapAcceptanceMean = "swap_acceptance_mean"
+    case swapAcceptanceMin = "swap_acceptance_min"
 
     /// The CSV header line: every name, comma-separated.
     public static var csvHeader: String { allCases.map(\.rawValue).joined(separator: ",") }

@@ -161,6 +161,15 @@ public enum ConfigLoader {
         default:
             break
         }
+        if config.training.sampler == .parallelTempering && config.model.visible != .bernoulli {
+            throw .inconsistent(ConfigLocation(file: source("training.sampler", "model.visible"), keyPath: "training.sampler", line: nil),
+                                reason: "parallel tempering (training.sampler: pt) is implemented for Bernoulli visible units; use pcd or fpcd with \(config.model.visible.rawValue) units")
+        }
+        if config.training.sampler == .parallelTempering && config.training.temperatures > 1
+            && config.training.minInverseTemperature >= 1 {
+            throw .inconsistent(ConfigLocation(file: source("training.min_inverse_temperature", "training.temperatures"), keyPath: "training.min_inverse_temperature", line: nil),
+                                reason: "\(config.training.temperatures) temperatures need training.min_inverse_temperature below 1")
+        }
         let name = config.output.name
         if !name.isEmpty, name.contains(where: { !($0.isLetter || $0.isNumber || "-_.".contains($0)) }) || name.hasPrefix(".") {
             throw .inconsistent(ConfigLocation(file: source("output.name"), keyPath: "output.name", line: nil),

@@ -65,6 +65,8 @@ enum ConfigSchema {
         integer("model", "hidden", 1...1_000_000, \.model.hidden),
         real("model", "weight_std", .closed(0, 10), \.model.weightStd),
         choice("model", "visible_bias_init", \.model.visibleBiasInit),
+        boolean("model", "centering", \.model.centering),
+        real("model", "centering_rate", .openLow(0, 1), \.model.centeringRate),
         choice("training", "sampler", \.training.sampler),
         integer("training", "gibbs_steps", 1...100_000, \.training.gibbsSteps),
         integer("training", "epochs", 1...1_000_000, \.training.epochs),
@@ -86,6 +88,11 @@ enum ConfigSchema {
         real("training", "final_momentum", .halfOpen(0, 1), \.training.finalMomentum),
         integer("training", "momentum_switch_epoch", 0...1_000_000, \.training.momentumSwitchEpoch),
         real("training", "weight_decay", .closed(0, 1e6), \.training.weightDecay),
+        real("training", "fast_learning_rate", .closed(0, 1e6), \.training.fastLearningRate),
+        real("training", "fast_decay", .closed(0, 1), \.training.fastDecay),
+        integer("training", "temperatures", 1...1000, \.training.temperatures, note: " (parallel tempering: chains per row)"),
+        real("training", "min_inverse_temperature", .openLow(0, 1), \.training.minInverseTemperature),
+        choice("training", "temperature_spacing", \.training.temperatureSpacing),
         ConfigField(
             section: "training", key: "seed", expected: "an integer in 0...2^64−1",
             read: { scalar, config throws(ConfigValueProblem) in

@@ -52,6 +52,18 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var weightStd = 0.01
         /// `data`: b = log(p/(1−p)) from the training marginals; `zero`: b = 0.
         public var visibleBiasInit = VisibleBiasInit.data
+        /// Train with the centred energy (offsets μ = data mean, λ = moving average of the
+        /// hidden means at rate `centering_rate`); checkpoints keep the plain parameters.
+        public var centering = false
+        public var centeringRate = 0.01
+    }
+
+    /// How parallel tempering spaces its inverse temperatures between 1 and the minimum.
+    public enum TemperatureSpacing: String, Sendable, CaseIterable {
+        /// β_t = 1 − (1 − β_min)·t/(M − 1).
+        case linear
+        /// β_t = β_min^(t/(M − 1)).
+        case geometric
     }
 
     public enum VisibleBiasInit: String, Sendable, CaseIterable { case data, zero }
@@ -97,6 +109,14 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var momentumSwitchEpoch = 5
         public var weightDecay = 0.0001
         public var seed: UInt64 = 1
+        /// FPCD: the fast parameters' learning rate (constant) and per-update decay factor.
+        public var fastLearningRate = 0.05
+        public var fastDecay = 0.95
+        /// Parallel tempering: chains per minibatch row (temperatures) and their spacing down
+        /// to the smallest inverse temperature.
+        public var temperatures = 10
+        public var minInverseTemperature = 0.8
+        public var temperatureSpacing = TemperatureSpacing.linear
     }
 
     public enum EvaluationSplit: String, Sendable, CaseIterable { case validation, test, train }
@@ -178,10 +198,30 @@ public struct ExperimentConfig: Sendable, Equatable {
 
     /// The trainer's configuration on this machine.
     public func trainerConfiguration() -> TrainerConfiguration {
-        TrainerConfiguration(
+        var configuration = TrainerConfiguration(
             batchSize: training.batchSize, shards: training.shards,
             workers: workers, sampler: training.sampler,
             gibbsSteps: training.gibbsSteps, weightDecay: Float(training.weightDecay),
             seed: training.seed)
+        configuration.fastLearningRate = Float(training.fastLearningRate)
+        configuration.fastDecay = Float(training.fastDecay)
+        if training.sampler == .parallelTempering { configuration.inverseTemperatures = inverseTemperatures }
+        configuration.centering = model.centering
+        configuration.centeringRate = Float(model.centeringRate)
+        return configuration
+    }
+
+    /// Parallel tempering's β₁ = 1 > … > β_M (`training.temperatures`, spacing, minimum).
+    public var inverseTemperatures: [Float] {
+        let count = training.temperatures
+        guard count > 1 else { return [1] }
+        let minimum = training.minInverseTemperature
+        return (0..<count).map { t in
+            let fraction = Double(t) / Double(count - 1)
+            switch training.temperatureSpacing {
+            case .linear: return t == 0 ? 1 : Float(1 - (1 - minimum) * fraction)
+            case .geometric: return t == 0 ? 1 : Float(pow(minimum, fraction))
+            }
+        }
     }
 }

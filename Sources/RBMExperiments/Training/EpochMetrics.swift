@@ -21,6 +21,17 @@ public struct EpochMetrics: Sendable, Equatable {
     public var logLikelihood: Double? = nil
     public var logLikelihoodLower: Double? = nil
     public var logLikelihoodUpper: Double? = nil
+    /// Parallel tempering: the fraction of swaps accepted this epoch, averaged over the pairs
+    /// of neighbouring temperatures and at the worst pair (nil for the other samplers), and
+    /// per pair (written to tempering.csv, not to the history).
+    public var swapAcceptanceMean: Double? = nil
+    public var swapAcceptanceMin: Double? = nil
+    public var swapAcceptancePerPair: [Double]? = nil {
+        didSet {
+            swapAcceptanceMean = swapAcceptancePerPair.flatMap { $0.isEmpty ? nil : $0.reduce(0, +) / Double($0.count) }
+            swapAcceptanceMin = swapAcceptancePerPair.flatMap { $0.min() }
+        }
+    }
 
     /// F(validation) − F(train): growing means the model is overfitting.
     public var freeEnergyGap: Double? { freeEnergyValidation.map { $0 - freeEnergyTrain } }
@@ -43,6 +54,8 @@ public struct EpochMetrics: Sendable, Equatable {
         case .logLikelihood: return logLikelihood
         case .logLikelihoodLow: return logLikelihoodLower
         case .logLikelihoodHigh: return logLikelihoodUpper
+        case .swapAcceptanceMean: return swapAcceptanceMean
+        case .swapAcceptanceMin: return swapAcceptanceMin
         }
     }
 
@@ -75,7 +88,8 @@ public struct EpochMetrics: Sendable, Equatable {
                 samplesPerSecond: value(.samplesPerSecond) ?? .nan, seconds: value(.seconds) ?? .nan,
                 pseudoLikelihood: value(.pseudoLikelihood), logPartitionFunction: value(.logPartitionFunction),
                 logLikelihood: value(.logLikelihood), logLikelihoodLower: value(.logLikelihoodLow),
-                logLikelihoodUpper: value(.logLikelihoodHigh))
+                logLikelihoodUpper: value(.logLikelihoodHigh),
+                swapAcceptanceMean: value(.swapAcceptanceMean), swapAcceptanceMin: value(.swapAcceptanceMin))
         }
     }
 
@@ -89,6 +103,9 @@ public struct EpochMetrics: Sendable, Equatable {
         }
         parts.append("lr \(format(learningRate, 4))  μ \(format(momentum, 2))")
         parts.append("\(groupedThousands(samplesPerSecond)) samples/s  \(format(seconds, 1)) s")
+        if let mean = swapAcceptanceMean, let worst = swapAcceptanceMin {
+            parts.append("swaps \(format(100 * mean, 0))% (worst pair \(format(100 * worst, 0))%)")
+        }
         var line = parts.joined(separator: "  ")
         if let logLikelihood {
             line += "\n        log-likelihood \(format(logLikelihood, 2)) nats (log Z \(format(logPartitionFunction ?? .nan, 2)))"

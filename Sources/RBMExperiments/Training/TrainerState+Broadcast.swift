@@ -16,28 +16,40 @@ extension RankGroup {
             let state = point.state
             let arrays: [[Float]] = [state.model.weights, state.model.visibleBias, state.model.hiddenBias,
                                      state.weightVelocity, state.visibleBiasVelocity, state.hiddenBiasVelocity,
-                                     state.chainVisible ?? [], state.chainHiddenProbabilities ?? []]
+                                     state.chainVisible ?? [], state.chainHiddenProbabilities ?? [],
+                                     state.fastParameters?.weights ?? [], state.fastParameters?.visibleBias ?? [],
+                                     state.fastParameters?.hiddenBias ?? [], state.visibleOffsets ?? [],
+                                     state.hiddenOffsets ?? []]
+            let present = (state.chainVisible == nil ? 0 : 1) | (state.fastParameters == nil ? 0 : 2)
+                | (state.visibleOffsets == nil ? 0 : 4)
             let header: [Int64] = [Int64(state.step), Int64(point.epoch), Int64(point.batchInEpoch),
                                    Int64(state.model.visibleCount), Int64(state.model.hiddenCount),
-                                   state.chainVisible == nil ? 0 : 1] + arrays.map { Int64($0.count) }
+                                   Int64(present)] + arrays.map { Int64($0.count) }
             header.withUnsafeBytes { bytes += $0 }
             for array in arrays { array.withUnsafeBytes { bytes += $0 } }
         }
         let received = broadcast(bytes, root: 0)
         return received.withUnsafeBytes { raw -> ResumePoint in
-            let header = (0..<14).map { raw.load(fromByteOffset: 8 * $0, as: Int64.self) }.map(Int.init)
-            var offset = 8 * 14
+            let header = (0..<19).map { raw.load(fromByteOffset: 8 * $0, as: Int64.self) }.map(Int.init)
+            var offset = 8 * 19
             let arrays = header[6...].map { count -> [Float] in
                 defer { offset += 4 * count }
                 return (0..<count).map { raw.loadUnaligned(fromByteOffset: offset + 4 * $0, as: Float.self) }
             }
             let model = RBMModel(visibleCount: header[3], hiddenCount: header[4], weights: arrays[0],
                                  visibleBias: arrays[1], hiddenBias: arrays[2], visibleUnits: visibleUnits)
-            let hasChains = header[5] == 1
-            let state = TrainerState(model: model, weightVelocity: arrays[3], visibleBiasVelocity: arrays[4],
+            let hasChains = header[5] & 1 != 0
+            var state = TrainerState(model: model, weightVelocity: arrays[3], visibleBiasVelocity: arrays[4],
                                      hiddenBiasVelocity: arrays[5], step: header[0],
                                      chainVisible: hasChains ? arrays[6] : nil,
                                      chainHiddenProbabilities: hasChains ? arrays[7] : nil)
+            if header[5] & 2 != 0 {
+                state.fastParameters = FastParameters(weights: arrays[8], visibleBias: arrays[9], hiddenBias: arrays[10])
+            }
+            if header[5] & 4 != 0 {
+                state.visibleOffsets = arrays[11]
+                state.hiddenOffsets = arrays[12]
+            }
             return ResumePoint(state: state, epoch: header[1], batchInEpoch: header[2])
         }
     }

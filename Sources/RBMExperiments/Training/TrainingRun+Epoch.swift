@@ -58,6 +58,11 @@ extension TrainingRun {
             // The epoch's time so far: its updates and the monitors (not the evaluation).
             seconds: monotonicSeconds() - timing.started)
         try checkFinite(metrics.freeEnergyTrain.isFinite, schedule)
+        if session.trainer.configuration.chainsPerRow > 1 {
+            // Collective under several ranks; every pair's rate goes to tempering.csv.
+            metrics.swapAcceptancePerPair = session.trainer.takeSwapAcceptanceRates()
+            if ranks.isRoot { try recordSwapRates(metrics, session) }
+        }
         if let evaluationSet = session.evaluationSet, evaluationDue(after: schedule.epoch) {
             progress.update("evaluating on \(config.evaluation.split.rawValue) (\(evaluationSet.rows) samples)…", force: true)
             let report: EvaluationReport
@@ -80,6 +85,23 @@ extension TrainingRun {
 }
 
 extension TrainingRun {
+    /// Appends the epoch's swap acceptance per pair of temperatures to tempering.csv (its
+    /// header names each pair by its inverse temperatures).
+    func recordSwapRates(_ metrics: EpochMetrics, _ session: TrainingSession) throws(TrainingError) {
+        let path = folder.file("tempering.csv")
+        let betas = session.trainer.configuration.inverseTemperatures
+        do {
+            if !fileExists(path) {
+                let pairs = zip(betas, betas.dropFirst()).map { "swap_\($0)_\($1)" }
+                try appendLine((["epoch"] + pairs).joined(separator: ","), to: path)
+            }
+            try appendLine(([String(metrics.epoch)] + (metrics.swapAcceptancePerPair ?? []).map { "\($0)" })
+                .joined(separator: ","), to: path)
+        } catch {
+            throw .file(error)
+        }
+    }
+
     /// `stopRequest()`, agreed by all ranks (a single process just asks).
     func agreedStopRequest() -> Int32? {
         let local = stopRequest()

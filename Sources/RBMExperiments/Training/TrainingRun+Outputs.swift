@@ -16,7 +16,8 @@ extension TrainingRun {
             learningRate: schedule.learningRate, momentum: schedule.momentum,
             history: EpochMetrics.history(session.history), createdBy: rbmVersion,
             imageShape: session.splits.train.imageShape.map { [$0.rows, $0.columns] },
-            standardization: session.standardization)
+            standardization: session.standardization,
+            inverseTemperatures: config.training.sampler == .parallelTempering ? config.inverseTemperatures : nil)
         do { try checkpoint.write(to: checkpointPath) } catch { throw .store(error) }
     }
 

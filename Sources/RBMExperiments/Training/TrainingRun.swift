@@ -109,7 +109,14 @@ public struct TrainingRun {
         let train = session.splits.train
         let trainer = session.trainer.configuration
         let batchSize = config.training.batchSize
-        let samplerName = (trainer.sampler == .contrastiveDivergence ? "CD" : "PCD") + "-\(config.training.gibbsSteps)"
+        var samplerName = trainer.sampler.label(steps: config.training.gibbsSteps)
+        if trainer.sampler == .parallelTempering {
+            samplerName += " (\(trainer.chainsPerRow) temperatures, β down to \(format(Double(trainer.inverseTemperatures.last ?? 1), 3)))"
+        }
+        if trainer.sampler == .fastPersistentContrastiveDivergence {
+            samplerName += " (fast ε \(config.training.fastLearningRate), decay \(config.training.fastDecay))"
+        }
+        if trainer.centering { samplerName += ", centered" }
         log("training \(config.output.name): \(train.count) samples × \(train.featureCount) visible → \(session.trainer.hiddenCount) hidden, "
             + "\(samplerName), batch \(batchSize) in \(trainer.shards) shards on "
             + (ranks.size > 1 ? "\(ranks.size) ranks × " : "") + "\(trainer.workers) worker(s), "

@@ -105,7 +105,11 @@ extension TrainingRun {
                 visibleCount: train.featureCount, hiddenCount: config.model.hidden, seed: seed,
                 weightStandardDeviation: Float(config.model.weightStd),
                 visibleMarginals: config.model.visibleBiasInit == .data ? marginals : nil, visibleUnits: config.visibleUnits)
-            trainer = DataParallelTrainer(model: model, configuration: config.trainerConfiguration(), ranks: ranks)
+            let configuration = config.trainerConfiguration()
+            var state = TrainerState.initial(model: model, configuration: configuration)
+            // Centering's visible offsets are the training data's mean.
+            if configuration.centering { state.visibleOffsets = marginals }
+            trainer = DataParallelTrainer(state: state, configuration: configuration, ranks: ranks)
         }
 
         if ranks.isRoot { try writeConfigAndMetrics(history) }

@@ -1,0 +1,104 @@
+/// The update from the summed statistics when it needs them whole: centering's correction
+/// and FPCD's fast parameters (and, under several ranks, every update). Elementwise passes
+/// split by blocks of rows of W, then matrix–vector products on one thread: the result does
+/// not depend on the worker or rank count.
+extension DataParallelTrainer {
+    /// With totals T = [G (n_v × n_h), S_b = Σ(v⁰ − vᵏ), S_c = Σ(P(h|v⁰) − P(h|vᵏ)), S_h = Σ P(h|v⁰)]
+    /// and s = 1/B:
+    ///
+    /// - **Centering** (Melchior et al. 2016) first moves the hidden offsets,
+    ///   λ ← (1 − ν)λ + ν·s·S_h, then centres the weight statistic,
+    ///   G_ij ← G_ij − μ_i·S_c_j − S_b_i·λ_j  (= Σ (v⁰ − μ)(h⁰ − λ)ᵀ − Σ (vᵏ − μ)(hᵏ − λ)ᵀ).
+    /// - **Momentum**, on the (centred) coordinates: Δ ← μΔ + ε(s·T − λ_wd·W for W), θ ← θ + Δ.
+    /// - **Centering** keeps the parameters plain: with the centred biases moved by Δ_b, Δ_c, the
+    ///   plain ones move by Δ_b − Δ_W·λ and Δ_c − Δ_Wᵀ·μ (b' = b − Wλ, c' = c − Wᵀμ), so the
+    ///   model, its conditionals and the checkpoint are those of an ordinary RBM.
+    /// - **FPCD** (Tieleman & Hinton 2009): θ_f ← d·θ_f + ε_f·s·T (plain coordinates: with
+    ///   centering, the bias steps are corrected as above).
+    func applyUpdate(totals: UnsafeMutablePointer<Float>, hyperparameters: UpdateHyperparameters) {
+        let nv = visibleCount, nh = hiddenCount
+        let weightTotals = totals
+        let visibleTotals = totals + nv * nh
+        let hiddenTotals = visibleTotals + nv
+        let dataHiddenTotals = hiddenTotals + nh
+        let scale = 1 / Float(configuration.batchSize)
+        if let offsets {
+            let rate = configuration.centeringRate
+            for j in 0..<nh {
+                offsets.hiddenBias[j] = (1 - rate) * offsets.hiddenBias[j] + rate * (scale * dataHiddenTotals[j])
+            }
+        }
+        let blocks = (nv + rowsPerBlock - 1) / rowsPerBlock
+        let transfer = UnsafeTransfer((self, weightTotals))
+        DataParallel.forEach(items: blocks, workers: reductionWorkers) { item in
+            let (trainer, weightTotals) = transfer.value
+            let start = item * trainer.rowsPerBlock
+            let rows = start..<min(nv, start + trainer.rowsPerBlock)
+            trainer.updateWeightRows(rows, totals: weightTotals, scale: scale, hyperparameters: hyperparameters)
+        }
+        ParameterUpdate.momentumStep(parameters: parameters.visibleBias, velocity: velocity.visibleBias,
+                                     statistics: visibleTotals, count: nv, scale: scale, weightDecay: 0,
+                                     hyperparameters: hyperparameters)
+        ParameterUpdate.momentumStep(parameters: parameters.hiddenBias, velocity: velocity.hiddenBias,
+                                     statistics: hiddenTotals, count: nh, scale: scale, weightDecay: 0,
+                                     hyperparameters: hyperparameters)
+        if let offsets {
+            // b' −= Δ_W·λ,  c' −= Δ_Wᵀ·μ.
+            BLAS.gemv(rows: nv, columns: nh, alpha: -1, a: velocity.weights, x: offsets.hiddenBias, beta: 1,
+                      y: parameters.visibleBias)
+            BLAS.gemv(rows: nv, columns: nh, alpha: -1, a: velocity.weights, transpose: true, x: offsets.visibleBias,
+                      beta: 1, y: parameters.hiddenBias)
+        }
+        if let fast {
+            let rate = configuration.fastLearningRate * scale
+            let decay = configuration.fastDecay
+            ParameterUpdate.decayingStep(fast.visibleBias, statistics: visibleTotals, count: nv, decay: decay, rate: rate)
+            ParameterUpdate.decayingStep(fast.hiddenBias, statistics: hiddenTotals, count: nh, decay: decay, rate: rate)
+            if let offsets {
+                BLAS.gemv(rows: nv, columns: nh, alpha: -rate, a: weightTotals, x: offsets.hiddenBias, beta: 1,
+                          y: fast.visibleBias)
+                BLAS.gemv(rows: nv, columns: nh, alpha: -rate, a: weightTotals, transpose: true, x: offsets.visibleBias,
+                          beta: 1, y: fast.hiddenBias)
+            }
+        }
+    }
+
+    /// Rows `rows` of W: centre the statistic (centering), the momentum step, the fast step.
+    func updateWeightRows(_ rows: Range<Int>, totals: UnsafeMutablePointer<Float>, scale: Float,
+                          hyperparameters: UpdateHyperparameters) {
+        let nh = hiddenCount
+        let offset = rows.lowerBound * nh
+        let count = rows.count * nh
+        if let offsets {
+            let visibleTotals = totals + visibleCount * nh
+            let hiddenTotals = visibleTotals + visibleCount
+            for i in rows {
+                let mu = offsets.visibleBias[i], visibleSum = visibleTotals[i]
+                let row = totals + i * nh
+                for j in 0..<nh {
+                    row[j] = row[j] - mu * hiddenTotals[j] - visibleSum * offsets.hiddenBias[j]
+                }
+            }
+        }
+        ParameterUpdate.momentumStep(parameters: parameters.weights + offset, velocity: velocity.weights + offset,
+                                     statistics: totals + offset, count: count, scale: scale,
+                                     weightDecay: configuration.weightDecay, hyperparameters: hyperparameters)
+        if let fast {
+            ParameterUpdate.decayingStep(fast.weights + offset, statistics: totals + offset, count: count,
+                                         decay: configuration.fastDecay, rate: configuration.fastLearningRate * scale)
+        }
+    }
+
+    /// FPCD: the parameters the chains sample from, θ + θ_f, before the update's negative phase.
+    func refreshNegativeParameters() {
+        guard let fast, let negative else { return }
+        let pairs: [(UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int)] = [
+            (negative.weights, parameters.weights, fast.weights, visibleCount * hiddenCount),
+            (negative.visibleBias, parameters.visibleBias, fast.visibleBias, visibleCount),
+            (negative.hiddenBias, parameters.hiddenBias, fast.hiddenBias, hiddenCount),
+        ]
+        for (sum, slow, quick, count) in pairs {
+            for index in 0..<count { sum[index] = slow[index] + quick[index] }
+        }
+    }
+}
