@@ -121,7 +121,8 @@ public final class DataParallelTrainer: @unchecked Sendable {
         workspaces = localShards.map { shard in
             ShardWorkspace(rows: configuration.rows(ofShard: shard).count,
                            visibleCount: model.visibleCount, hiddenCount: model.hiddenCount,
-                           dataHiddenSums: configuration.centering, chainsPerRow: configuration.chainsPerRow)
+                           dataHiddenSums: configuration.centering,
+                           temperedChainsPerRow: configuration.sampler == .parallelTempering ? configuration.chainsPerRow : nil)
         }
         if ranks.size > 1 {
             let count = workspaces[0].statisticsCount

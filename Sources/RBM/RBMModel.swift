@@ -137,3 +137,28 @@ public struct RBMModel: Sendable, Equatable {
             && hiddenBias.allSatisfy(\.isFinite)
     }
 }
+
+extension RBMModel {
+    /// The plain RBM with the same distribution as the centred one (Melchior, Fischer &
+    /// Wiskott 2016) whose energy is
+    ///
+    ///     E(v, h) = −(v − μ)ᵀW(h − λ) − bᵀ(v − μ) − cᵀ(h − λ):
+    ///
+    /// expanding it, W stays, b' = b − Wλ and c' = c − Wᵀμ (the constant μᵀWλ + bᵀμ + cᵀλ
+    /// cancels in p). The trainer keeps these plain parameters while it follows the centred
+    /// gradient, so checkpoints and features are those of an ordinary RBM.
+    public static func fromCentered(weights: [Float], visibleBias: [Float], hiddenBias: [Float],
+                                    visibleOffsets: [Float], hiddenOffsets: [Float]) -> RBMModel {
+        let nv = visibleBias.count, nh = hiddenBias.count
+        precondition(weights.count == nv * nh && visibleOffsets.count == nv && hiddenOffsets.count == nh)
+        var plainVisible = visibleBias, plainHidden = hiddenBias
+        for i in 0..<nv {
+            for j in 0..<nh {
+                plainVisible[i] -= weights[i * nh + j] * hiddenOffsets[j]
+                plainHidden[j] -= weights[i * nh + j] * visibleOffsets[i]
+            }
+        }
+        return RBMModel(visibleCount: nv, hiddenCount: nh, weights: weights, visibleBias: plainVisible,
+                        hiddenBias: plainHidden)
+    }
+}

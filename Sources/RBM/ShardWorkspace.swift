@@ -35,7 +35,10 @@ final class ShardWorkspace: @unchecked Sendable {
     let hiddenBiasStatistics: UnsafeMutablePointer<Float>
     private let allocations: [(UnsafeMutablePointer<Float>?, Int)]
 
-    init(rows: Int, visibleCount: Int, hiddenCount: Int, dataHiddenSums withSums: Bool = false, chainsPerRow: Int = 1) {
+    /// `temperedChainsPerRow`: parallel tempering's M (nil for the other samplers).
+    init(rows: Int, visibleCount: Int, hiddenCount: Int, dataHiddenSums withSums: Bool = false,
+         temperedChainsPerRow: Int? = nil) {
+        let chainsPerRow = temperedChainsPerRow ?? 1
         func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
             let pointer = UnsafeMutablePointer<Float>.allocate(capacity: count)
             pointer.initialize(repeating: 0, count: count)
@@ -53,7 +56,7 @@ final class ShardWorkspace: @unchecked Sendable {
         visibleBiasStatistics = statistics + visibleCount * hiddenCount
         hiddenBiasStatistics = visibleBiasStatistics + visibleCount
         dataHiddenSums = withSums ? hiddenBiasStatistics + hiddenCount : nil
-        let tempered = chainsPerRow > 1
+        let tempered = temperedChainsPerRow != nil
         temperedPreactivations = tempered ? allocate(rows * chainsPerRow * hiddenCount) : nil
         temperedHiddenSamples = tempered ? allocate(rows * chainsPerRow * hiddenCount) : nil
         swapAttempts = [Int](repeating: 0, count: max(0, chainsPerRow - 1))
