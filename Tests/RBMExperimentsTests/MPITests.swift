@@ -38,7 +38,8 @@ func mpirun(ranks: Int, tcp: Bool = false, _ arguments: [String], timeout: Doubl
 /// The trainer's state as bits: equal only when every float is the same bit pattern.
 func bits(_ state: TrainerState) -> [[UInt32]] {
     [state.model.weights, state.model.visibleBias, state.model.hiddenBias, state.weightVelocity,
-     state.visibleBiasVelocity, state.hiddenBiasVelocity, state.chainVisible ?? [], state.chainHiddenProbabilities ?? []]
+     state.visibleBiasVelocity, state.hiddenBiasVelocity, state.chainVisible ?? [], state.chainHiddenProbabilities ?? [],
+     state.fastParameters?.weights ?? [], state.fastParameters?.hiddenBias ?? [], state.hiddenOffsets ?? []]
         .map { $0.map(\.bitPattern) }
 }
 
@@ -60,11 +61,13 @@ struct MPITests {
 
     /// 1, 2 and 4 ranks × 1 and 2 workers, over shared memory and over TCP, CD and PCD: the
     /// weights, velocities and chains are bit for bit those of one process.
-    @Test(arguments: ["cd", "pcd"])
-    func ranksTrainBitIdenticalWeightsToOneProcess(sampler: String) throws {
+    @Test(arguments: ["cd", "pcd", "fpcd+centering", "pt"])
+    func ranksTrainBitIdenticalWeightsToOneProcess(variant: String) throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
-        let config = try configFile(folder, ["training.sampler=\(sampler)"])
+        let sampler = String(variant.split(separator: "+")[0])
+        let config = try configFile(folder, ["training.sampler=\(sampler)", "model.centering=\(variant.hasSuffix("+centering"))",
+                                             "training.temperatures=3"])
         let single = try Child(["train", config, "--quiet", "--set", "output.name=single"]).finish()
         try #require(single.0 == 0, "\(single.1)")
         let reference = bits(try checkpoint(folder, "single").state)

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+import RBM
+import RBMStore
+@testable import RBMExperiments
+
+/// FPCD, parallel tempering and centering as a user runs them: config keys and their checks,
+/// the checkpoint (fast weights, every temperature's chains, offsets), exact resumption, and
+/// the swap rates recorded.
+@Suite(.serialized) struct SamplerRunTests {
+    func quiet(_ config: ExperimentConfig, resume: Bool = false) -> TrainingRun {
+        TrainingRun(config: config, resume: resume, log: { _ in }, progress: ProgressLine(enabled: false))
+    }
+
+    /// N epochs straight against N − k, stop, resume for k, through checkpoint.h5: the same
+    /// bits, for each sampler with and without centering. The checkpoint holds what the
+    /// sampler carries.
+    @Test(arguments: ["fpcd", "pt", "pcd+centering", "fpcd+centering", "pt+centering"])
+    func stoppingAndResumingEverySamplerGivesTheSameWeights(variant: String) throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let sampler = String(variant.split(separator: "+")[0])
+        let common = ["training.sampler=\(sampler)", "training.epochs=5", "model.centering=\(variant.hasSuffix("+centering"))",
+                      "training.temperatures=3", "training.min_inverse_temperature=0.7", "training.fast_learning_rate=0.05",
+                      "output.features=false", "output.pictures=false"]
+        let straight = try quiet(folder.config(common + ["output.name=straight"])).run()
+        _ = try quiet(folder.config(common + ["output.name=cut", "training.epochs=3"])).run()
+        let resumed = try quiet(folder.config(common + ["output.name=cut"]), resume: true).run()
+        #expect(resumed.model == straight.model)
+        let a = try Checkpoint.read(path: straight.folder + "/checkpoint.h5")
+        let b = try Checkpoint.read(path: resumed.folder + "/checkpoint.h5")
+        #expect(a.state == b.state)
+        #expect((a.state.fastParameters != nil) == (sampler == "fpcd"))
+        #expect((a.state.hiddenOffsets != nil) == variant.hasSuffix("+centering"))
+        if sampler == "pt" {
+            #expect(a.inverseTemperatures == [1, 0.85, 0.7])
+            // 10 rows × 3 temperatures of chains, and every pair's swap rate in tempering.csv.
+            #expect(a.state.chainVisible?.count == 30 * 36)
+            let rates = try String(contentsOfFile: straight.folder + "/tempering.csv", encoding: .utf8).split(separator: "\n")
+            #expect(rates.count == 6 && rates[0] == "epoch,swap_1.0_0.85,swap_0.85_0.7", "\(rates)")
+            #expect(straight.history.last?.swapAcceptanceMean.map { $0 > 0 && $0 <= 1 } == true)
+        }
+    }
+
+    @Test func samplerKeysAreCheckedAndNamed() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        #expect { try folder.config(["training.sampler=tempering"]) } throws: { error in
+            "\(error)".contains("training.sampler") && "\(error)".contains("pt") && "\(error)".contains("fpcd")
+        }
+        #expect { try folder.config(["training.sampler=pt", "model.visible=gaussian", "data.binarization=none"]) } throws: { error in
+            "\(error)".contains("parallel tempering") && "\(error)".contains("Bernoulli")
+        }
+        #expect { try folder.config(["training.fast_decay=1.5"]) } throws: { error in "\(error)".contains("training.fast_decay") }
+        #expect { try folder.config(["training.min_inverse_temperature=0"]) } throws: { error in
+            "\(error)".contains("training.min_inverse_temperature")
+        }
+        #expect { try folder.config(["model.centering_rate=0"]) } throws: { error in "\(error)".contains("model.centering_rate") }
+        let geometric = try folder.config(["training.sampler=pt", "training.temperatures=4", "training.min_inverse_temperature=0.125",
+                                           "training.temperature_spacing=geometric"])
+        #expect(geometric.inverseTemperatures == [1, 0.5, 0.25, 0.125])
+    }
+
+    /// A centred run's checkpoint holds an ordinary RBM: its features are P(h|v) = σ(vW + c)
+    /// of the stored plain parameters, and it learns the synthetic bars.
+    @Test func aCentredRunLearnsAndStoresPlainParameters() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let result = try quiet(folder.config(["model.centering=true", "training.sampler=pcd", "output.pictures=false"])).run()
+        #expect(result.history.last!.reconstructionError < 0.75 * result.history.first!.reconstructionError,
+                "\(result.history.map(\.reconstructionError))")
+        let checkpoint = try Checkpoint.read(path: result.folder + "/checkpoint.h5")
+        let features = try HDF5File.openReadOnly(path: result.folder + "/features.h5").readFloats("/test/features").values
+        let test = try SyntheticIDXFolder.testRows(folder)
+        let model = checkpoint.model
+        let row = test[0]
+        var expected: [Double] = []
+        for j in 0..<model.hiddenCount {
+            var x = Double(model.hiddenBias[j])
+            for i in 0..<model.visibleCount { x += Double(row[i]) * Double(model.weights[i * model.hiddenCount + j]) }
+            expected.append(1 / (1 + exp(-x)))
+        }
+        #expect(zip(features.prefix(model.hiddenCount), expected).allSatisfy { abs(Double($0) - $1) < 1e-5 })
+    }
+}
+
+extension SyntheticIDXFolder {
+    /// The test split's rows as the features file reads them (pixel intensities / 255).
+    static func testRows(_ folder: SyntheticIDXFolder) throws -> [[Float]] {
+        let splits = try DataLoader.load(try folder.config().data)
+        let rows = try splits.test!.firstRows(2)
+        let width = rows.featureCount
+        var result: [[Float]] = []
+        for index in 0..<rows.count { result.append(Array(rows.values[(index * width)..<((index + 1) * width)])) }
+        return result
+    }
+}
