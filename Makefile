@@ -17,7 +17,7 @@ MNIST ?= ../shared/data/mnist
 
 FUZZ_RUNS ?= 1000000
 
-.PHONY: deps build train test bench bench-data bench-peers bench-sizes bench-mpi dbn sweep reproduce fuzz fuzz-build fuzz-idx fuzz-data fuzz-config fuzz-hdf5 clean
+.PHONY: deps build train test bench bench-data bench-peers bench-sizes bench-mpi samplers dbn sweep reproduce fuzz fuzz-build fuzz-idx fuzz-data fuzz-config fuzz-hdf5 clean
 
 deps:
 	@missing=""; \
@@ -96,6 +96,12 @@ sweep: build
 	.build/release/rbm sweep $(SWEEP)
 
 # The RBMs of Salakhutdinov & Murray (2008) on MNIST, evaluated and tabulated (~40 minutes on 2 cores).
+# PCD-1, FPCD-1 and PT-1, with and without centering, on MNIST: SAMPLER_EPOCHS each, then the
+# test log-likelihood by AIS (scripts/samplers-table.sh; about an hour at 100 epochs).
+SAMPLER_EPOCHS ?= 100
+samplers: build
+	scripts/samplers-table.sh $(SAMPLER_EPOCHS) $(MNIST)
+
 reproduce: build
 	.build/release/rbm reproduce --data $(MNIST) --out runs/reproduce
 
