@@ -305,6 +305,13 @@ struct DistributedSweepTests {
         #expect(reference.count == 7)
         #expect(try results(folder.path + "/sweeps/ranks/results.csv") == reference)
         #expect(try results(folder.path + "/sweeps/parts/results.csv") == reference)
+        // Running the sequential sweep again skips every run and keeps the exact values.
+        let again = try Child(["sweep", paths[0]]).finish()
+        try #require(again.0 == 0, "\(again.1)")
+        let rerun = try results(folder.path + "/sweeps/sequential/results.csv")
+        #expect(rerun.dropFirst().allSatisfy { $0[2] == "done (earlier)" })
+        #expect(rerun.map { $0.enumerated().filter { $0.offset != 2 }.map(\.element) }
+                == reference.map { $0.enumerated().filter { $0.offset != 2 }.map(\.element) })
     }
 
     /// `--collect` before every part has run lists the missing runs as not run.

@@ -59,8 +59,14 @@ public struct SweepRunner {
         let runFolder = RunFolder(parent: folder, name: point.id)
         if let previous = try? IsolatedRead.checkpoint(path: runFolder.checkpoint),
            previous.epoch >= config.training.epochs, previous.batchInEpoch == 0 {
-            let history = EpochMetrics.metrics(from: previous.history)
             log("    finished earlier; skipped")
+            // The outcome the run recorded (exact values), else its checkpoint's history (float32).
+            if let text = try? readText(path: runFolder.file(SweepOutcome.file)),
+               var recorded = SweepOutcome(message: text.trimmingSpaces, point: point), recorded.status != .failed {
+                recorded.status = .skipped
+                return recorded
+            }
+            let history = EpochMetrics.metrics(from: previous.history)
             return SweepOutcome(point: point, status: .skipped, history: history, seconds: history.reduce(0) { $0 + $1.seconds })
         }
         var run = TrainingRun(config: config, resume: fileExists(runFolder.checkpoint), log: { _ in }, progress: progress)
