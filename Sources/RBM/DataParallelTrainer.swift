@@ -220,9 +220,9 @@ public final class DataParallelTrainer: @unchecked Sendable {
         if configuration.chainsPerRow > 1 { collectSwapCounts() }
     }
 
-    /// One shard's positive and negative statistics: the whole CD-k / PCD-k chain of its rows.
-    /// A numeric kernel kept in one piece (over 60 lines) so that the data, the k Gibbs steps
-    /// and the statistics GEMM read top to bottom as the algorithm, on the shard's own buffers.
+    /// One shard's positive and negative statistics: the data's P(h|v⁰), the negative phase
+    /// (`runChains` for CD/PCD/FPCD, `runTemperedChains` for PT) and the statistics GEMM, read
+    /// top to bottom as the algorithm, on the shard's own buffers.
     func computeStatistics(ofShard shard: Int, batch: some MinibatchSource) {
         let workspace = workspaces[shard - localShards.lowerBound]
         let rowRange = configuration.rows(ofShard: shard)
@@ -230,14 +230,10 @@ public final class DataParallelTrainer: @unchecked Sendable {
         let nv = visibleCount
         let nh = hiddenCount
         let w = UnsafePointer(parameters.weights)
-        let b = UnsafePointer(parameters.visibleBias)
         let c = UnsafePointer(parameters.hiddenBias)
         let dataVisible = workspace.stackedVisible
-        let negativeVisible = workspace.stackedVisible + n * nv
         let dataHidden = workspace.stackedHidden
         let negativeHidden = workspace.stackedHidden + n * nh
-        let seed = configuration.seed
-        let step32 = UInt32(truncatingIfNeeded: step)
 
         // Positive phase: v⁰ from the data, P(h|v⁰) = σ(v⁰W + c).
         batch.copyRows(rowRange, into: dataVisible)

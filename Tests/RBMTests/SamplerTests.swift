@@ -24,9 +24,8 @@ import RBM
             }
         }
         let trainer = DataParallelTrainer(state: initial, configuration: configuration)
-        for update in 0..<updates {
+        for _ in 0..<updates {
             let start = (trainer.step % 6) * batch
-            _ = update
             trainer.update(batch: MatrixMinibatch(values: Array(data[(start * visible)..<((start + batch) * visible)]),
                                                   visibleCount: visible),
                            hyperparameters: UpdateHyperparameters(learningRate: 0.1, momentum: 0.9))

@@ -49,7 +49,7 @@ extension SweepRunner {
         let lock = try FolderLock(folder: folder, purpose: "sweep \(spec.name) (collect)")
         defer { withExtendedLifetime(lock) {} }
         var outcomes: [SweepOutcome] = []
-        for (index, point) in spec.points.enumerated() {
+        for point in spec.points {
             let runFolder = RunFolder(parent: folder, name: point.id)
             let epochs = try spec.config(for: point, outputRoot: outputRoot).training.epochs
             if let text = try? readText(path: runFolder.file(SweepOutcome.file)),
@@ -64,7 +64,6 @@ extension SweepRunner {
             } else {
                 outcomes.append(SweepOutcome(point: point, status: .missing, history: [], seconds: 0))
             }
-            _ = index
         }
         try writeResults(outcomes)
         let missing = outcomes.filter { $0.status == .missing || $0.status == .incomplete }.count
