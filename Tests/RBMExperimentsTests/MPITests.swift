@@ -15,24 +15,43 @@ func mpirunArguments(ranks: Int, tcp: Bool = false) -> [String] {
         + (tcp ? ["--mca", "btl", "self,tcp"] : [])
 }
 
-/// Runs `mpirun … rbm arguments`, returning (status, output).
-@discardableResult
-func mpirun(ranks: Int, tcp: Bool = false, _ arguments: [String], timeout: Double = 120) throws -> (Int32, String) {
+/// `mpirun … rbm arguments` running in the background, its output collected in a file.
+final class MPIJob {
     let process = Process()
     let outputPath = NSTemporaryDirectory() + "rbm-mpirun-\(UUID().uuidString).log"
-    _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
-    defer { try? FileManager.default.removeItem(atPath: outputPath) }
-    let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-    process.executableURL = URL(fileURLWithPath: mpirunPath!)
-    process.arguments = mpirunArguments(ranks: ranks, tcp: tcp) + [try rbmExecutable()] + arguments
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(20_000) }
-    if process.isRunning { process.terminate() }
-    process.waitUntilExit()
-    return (process.terminationStatus, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
+
+    init(ranks: Int, tcp: Bool = false, _ arguments: [String]) throws {
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        process.executableURL = URL(fileURLWithPath: mpirunPath!)
+        process.arguments = mpirunArguments(ranks: ranks, tcp: tcp) + [try rbmExecutable()] + arguments
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: outputPath) }
+
+    /// The ranks: mpirun's child processes.
+    var ranks: [Int32] { childProcesses(of: process.processIdentifier) }
+
+    var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+
+    /// Waits for mpirun to exit (at most `timeout` seconds, then ends it) and returns
+    /// (status, output, whether it exited by itself).
+    func finish(timeout: Double = 120) -> (status: Int32, output: String, exited: Bool) {
+        let exited = waitUntil(timeout: timeout) { !process.isRunning }
+        if !exited { process.terminate() }
+        process.waitUntilExit()
+        return (process.terminationStatus, output, exited)
+    }
+}
+
+/// Runs `mpirun … rbm arguments` to the end, returning (status, output).
+@discardableResult
+func mpirun(ranks: Int, tcp: Bool = false, _ arguments: [String], timeout: Double = 120) throws -> (Int32, String) {
+    let result = try MPIJob(ranks: ranks, tcp: tcp, arguments).finish(timeout: timeout)
+    return (result.status, result.output)
 }
 
 /// The trainer's state as bits: equal only when every float is the same bit pattern.
@@ -106,25 +125,15 @@ struct MPITests {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
         let config = try configFile(folder, ["training.sampler=pcd", "training.epochs=100000"])
-        let process = Process()
-        let logPath = folder.path + "/stop.log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: mpirunPath!)
-        process.arguments = mpirunArguments(ranks: 2) + [try rbmExecutable(), "train", config, "--set", "output.name=stop"]
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardError = process.standardOutput
-        try process.run()
+        let job = try MPIJob(ranks: 2, ["train", config, "--set", "output.name=stop"])
         let metrics = folder.path + "/runs/stop/metrics.csv"
         let started = waitUntil(timeout: 60) {
             ((try? String(contentsOfFile: metrics, encoding: .utf8))?.split(separator: "\n").count ?? 0) > 3
         }
-        try #require(started, "the run did not start: \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
+        try #require(started, "the run did not start: \(job.output)")
         // The ranks are the launcher's children: signal them directly, as mpirun does.
-        for child in childProcesses(of: process.processIdentifier) { kill(child, SIGTERM) }
-        let ended = waitUntil(timeout: 30) { !process.isRunning }
-        if !ended { process.terminate() }
-        process.waitUntilExit()
-        let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        for rank in job.ranks { kill(rank, SIGTERM) }
+        let (_, log, ended) = job.finish(timeout: 30)
         #expect(ended)
         #expect(log.components(separatedBy: "stopped by signal 15").count == 2, "\(log)")
         let stopped = try checkpoint(folder, "stop")
@@ -152,24 +161,14 @@ struct MPITests {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
         let config = try configFile(folder, ["training.epochs=100000", "output.checkpoint_every=1"])
-        let process = Process()
-        let logPath = folder.path + "/kill.log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: mpirunPath!)
-        process.arguments = mpirunArguments(ranks: 2) + [try rbmExecutable(), "train", config, "--quiet", "--set", "output.name=kill"]
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardError = process.standardOutput
-        try process.run()
+        let job = try MPIJob(ranks: 2, ["train", config, "--quiet", "--set", "output.name=kill"])
         let checkpointPath = folder.path + "/runs/kill/checkpoint.h5"
         try #require(waitUntil(timeout: 60) { ((try? Checkpoint.read(path: checkpointPath))?.epoch ?? 0) >= 3 })
-        let ranks = childProcesses(of: process.processIdentifier)
+        let ranks = job.ranks
         try #require(ranks.count == 2, "expected two ranks, found \(ranks)")
         kill(ranks[1], SIGKILL)
-        let ended = waitUntil(timeout: 30) { !process.isRunning }
-        if !ended { process.terminate() }
-        process.waitUntilExit()
-        let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-        #expect(ended && process.terminationStatus != 0)
+        let (status, log, ended) = job.finish(timeout: 30)
+        #expect(ended && status != 0)
         #expect(log.contains("rank") && log.contains("on node") && log.contains("signal 9"), "\(log)")
         let intact = try Checkpoint.read(path: checkpointPath)
         let resumed = try Child(["resume", folder.path + "/runs/kill", "--epochs", String(intact.epoch + 1), "--quiet"]).finish()
