@@ -12,7 +12,8 @@ public struct UnsafeTransfer<Value>: @unchecked Sendable {
 
 /// Runs work items on `workers` threads with a static assignment: worker `w` runs items
 /// w, w + workers, w + 2·workers, … The items' results never depend on which worker ran them,
-/// so the outcome is the same for any worker count.
+/// so the outcome is the same for any worker count. The threads are `WorkerTeam`'s, which
+/// stay awake between the short parallel sections of a training step.
 public enum DataParallel {
     public static func forEach(items: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
         _ = singleThreadedBLAS
@@ -21,12 +22,16 @@ public enum DataParallel {
             for item in 0..<items { body(item) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: threads) { worker in
+        let worker: @Sendable (Int) -> Void = { worker in
             var item = worker
             while item < items {
                 body(item)
                 item += threads
             }
+        }
+        // The team, or (a nested or concurrent section) GCD's threads.
+        if !WorkerTeam.shared.run(threads: threads, worker) {
+            DispatchQueue.concurrentPerform(iterations: threads, execute: worker)
         }
     }
 

@@ -11,9 +11,9 @@ final class ParameterBuffers: @unchecked Sendable {
         weightCount = weights.count
         visibleCount = visibleBias.count
         hiddenCount = hiddenBias.count
-        self.weights = .allocate(capacity: weightCount)
-        self.visibleBias = .allocate(capacity: visibleCount)
-        self.hiddenBias = .allocate(capacity: hiddenCount)
+        self.weights = .allocateCacheAligned(capacity: weightCount)
+        self.visibleBias = .allocateCacheAligned(capacity: visibleCount)
+        self.hiddenBias = .allocateCacheAligned(capacity: hiddenCount)
         self.weights.initialize(from: weights, count: weightCount)
         self.visibleBias.initialize(from: visibleBias, count: visibleCount)
         self.hiddenBias.initialize(from: hiddenBias, count: hiddenCount)
@@ -24,10 +24,21 @@ final class ParameterBuffers: @unchecked Sendable {
     var hiddenBiasArray: [Float] { Array(UnsafeBufferPointer(start: hiddenBias, count: hiddenCount)) }
 
     deinit {
-        weights.deallocate()
-        visibleBias.deallocate()
-        hiddenBias.deallocate()
+        weights.deallocateCacheAligned()
+        visibleBias.deallocateCacheAligned()
+        hiddenBias.deallocateCacheAligned()
     }
+}
+
+extension UnsafeMutablePointer where Pointee == Float {
+    /// Uninitialized floats starting on a 64-byte cache line, so that blocks of columns whose
+    /// boundaries fall on whole lines never share one between workers.
+    static func allocateCacheAligned(capacity: Int) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer.allocate(byteCount: max(1, capacity) * MemoryLayout<Float>.stride, alignment: 64)
+            .bindMemory(to: Float.self, capacity: capacity)
+    }
+
+    func deallocateCacheAligned() { UnsafeMutableRawPointer(self).deallocate() }
 }
 
 /// PCD's persistent chains, one per minibatch row, sharded like the minibatch.
