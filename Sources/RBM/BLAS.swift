@@ -65,6 +65,22 @@ public enum BLAS {
             beta, c, Int32(n))
     }
 
+    /// The same product on sub-matrices: `lda`, `ldb`, `ldc` are the row strides (in floats)
+    /// of the matrices A, B and C are blocks of (a block of a weight matrix's columns, say).
+    @inlinable
+    public static func gemm(
+        m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
+        b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor,
+            transposeA ? CblasTrans : CblasNoTrans,
+            transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
     /// y[n] = Aᵀ x for A stored m×n row-major (a weighted sum of A's rows).
     @inlinable
     public static func weightedRowSum(
@@ -72,6 +88,15 @@ public enum BLAS {
         into y: UnsafeMutablePointer<Float>
     ) {
         cblas_sgemv(CblasRowMajor, CblasTrans, Int32(m), Int32(n), 1, a, Int32(n), x, 1, 0, y, 1)
+    }
+
+    /// The same sum over a block of columns of a wider matrix whose rows are `lda` floats apart.
+    @inlinable
+    public static func weightedRowSum(
+        rows m: Int, columns n: Int, a: UnsafePointer<Float>, lda: Int, weights x: UnsafePointer<Float>,
+        into y: UnsafeMutablePointer<Float>
+    ) {
+        cblas_sgemv(CblasRowMajor, CblasTrans, Int32(m), Int32(n), 1, a, Int32(lda), x, 1, 0, y, 1)
     }
 
     /// y ← α·A·x + β·y (A: rows × columns, row-major), or with Aᵀ when `transpose`.

@@ -75,6 +75,8 @@ public final class DataParallelTrainer: @unchecked Sendable {
         if let problem = configuration.validationError() { preconditionFailure(problem) }
         precondition(ranks.size <= configuration.shards,
                      "\(ranks.size) ranks cannot share \(configuration.shards) shard(s): raise training.shards")
+        precondition(configuration.hiddenBlocks <= TrainerConfiguration.maximumHiddenBlocks(hiddenCount: state.model.hiddenCount),
+                     "\(configuration.hiddenBlocks) hidden blocks need at least 32 hidden units each")
         self.ranks = ranks
         localShards = configuration.shards(ofRank: ranks.rank, ranks: ranks.size)
         let model = state.model
@@ -122,7 +124,8 @@ public final class DataParallelTrainer: @unchecked Sendable {
             ShardWorkspace(rows: configuration.rows(ofShard: shard).count,
                            visibleCount: model.visibleCount, hiddenCount: model.hiddenCount,
                            dataHiddenSums: configuration.centering,
-                           temperedChainsPerRow: configuration.sampler == .parallelTempering ? configuration.chainsPerRow : nil)
+                           temperedChainsPerRow: configuration.sampler == .parallelTempering ? configuration.chainsPerRow : nil,
+                           hiddenBlocks: configuration.hiddenBlocks)
         }
         if ranks.size > 1 {
             let count = workspaces[0].statisticsCount
@@ -177,6 +180,11 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// One training update on a minibatch of exactly `configuration.batchSize` rows.
     public func update(batch: some MinibatchSource, hyperparameters: UpdateHyperparameters) {
         refreshNegativeParameters()
+        if blockedStepUpdatesInPlace {
+            computeBlockedStatistics(batch: batch, applying: hyperparameters)
+            step += 1
+            return
+        }
         computeShardStatistics(batch: batch)
         if ranks.size > 1 {
             reduceAcrossRanks(applying: hyperparameters)
@@ -209,6 +217,10 @@ public final class DataParallelTrainer: @unchecked Sendable {
     // MARK: Phase 1: shard statistics
 
     private func computeShardStatistics(batch: some MinibatchSource) {
+        if configuration.hiddenBlocks > 1 {
+            computeBlockedStatistics(batch: batch, applying: nil)
+            return
+        }
         precondition(batch.visibleCount == visibleCount,
                      "the batch has \(batch.visibleCount) visible units, the model \(visibleCount)")
         let transfer = UnsafeTransfer((self, batch))

@@ -115,13 +115,17 @@ public struct RandomStream: Sendable, Hashable {
         }
     }
 
-    /// Draws Bernoulli samples: `output[u] = uniform(u) < probabilities[u] ? 1 : 0`.
+    /// Draws Bernoulli samples: `output[u] = uniform(firstUnit + u) < probabilities[u] ? 1 : 0`
+    /// for `u` in `0..<count`. `firstUnit` (a multiple of 32, the size of one Philox group) lets
+    /// a block of a row's units draw exactly the numbers the whole row would give them.
     /// `output` may be the same memory as `probabilities`.
     @inlinable
     public func bernoulli(
-        row: UInt32, probabilities: UnsafePointer<Float>, count: Int,
+        row: UInt32, firstUnit: Int = 0, probabilities: UnsafePointer<Float>, count: Int,
         into output: UnsafeMutablePointer<Float>
     ) {
+        precondition(firstUnit % 32 == 0, "a block of units starts at a multiple of 32")
+        let firstGroup = firstUnit / 32
         var group = 0
         let fullGroups = count / 32
         let one = SIMD8<Float>(repeating: 1)
@@ -131,7 +135,7 @@ public struct RandomStream: Sendable, Hashable {
         let rawOutput = UnsafeMutableRawPointer(output)
         while group < fullGroups {
             let words = Philox4x32.blocks8(
-                word0: SIMD8(repeating: UInt32(truncatingIfNeeded: group) &* 8) &+ lanes,
+                word0: SIMD8(repeating: UInt32(truncatingIfNeeded: firstGroup + group) &* 8) &+ lanes,
                 word1: row, word2: word2, word3: step, key: key)
             let offset = group * 32 * MemoryLayout<Float>.stride
             let laneBytes = 8 * MemoryLayout<Float>.stride
@@ -149,7 +153,7 @@ public struct RandomStream: Sendable, Hashable {
         if fullGroups * 32 < count {
             let base = fullGroups * 32
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { values in
-                groupValues(group: fullGroups, row: row, into: values.baseAddress!)
+                groupValues(group: firstGroup + fullGroups, row: row, into: values.baseAddress!)
                 for k in 0..<(count - base) {
                     output[base + k] = values[k] < probabilities[base + k] ? 1 : 0
                 }

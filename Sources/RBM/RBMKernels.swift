@@ -79,13 +79,28 @@ public enum RBMKernels {
             return
         }
         BLAS.gemm(m: rows, n: visibleCount, k: hiddenCount, a: hidden, b: weights, transposeB: true, c: output)
+        visibleMeans(units: units, preactivations: output, rows: rows, visibleBias: visibleBias,
+                     visibleCount: visibleCount)
+    }
+
+    /// The same means from the pre-activations hWᵀ (rows × n_visible), in place: adds b and
+    /// applies σ, nothing, or each group's softmax.
+    @inlinable
+    public static func visibleMeans(
+        units: VisibleUnits, preactivations values: UnsafeMutablePointer<Float>, rows: Int,
+        visibleBias: UnsafePointer<Float>, visibleCount: Int
+    ) {
+        if units == .bernoulli {
+            Logistic.applyWithBias(values, rows: rows, columns: visibleCount, bias: visibleBias)
+            return
+        }
         for row in 0..<rows {
-            let target = output + row * visibleCount
+            let target = values + row * visibleCount
             for i in 0..<visibleCount { target[i] += visibleBias[i] }
         }
         guard case let .categorical(states) = units else { return }
         for group in 0..<(rows * visibleCount / states) {
-            softmax(output + group * states, count: states)
+            softmax(values + group * states, count: states)
         }
     }
 

@@ -27,6 +27,9 @@ final class ShardWorkspace: @unchecked Sendable {
     /// accepted per pair of neighbouring temperatures in the last update.
     let temperedPreactivations: UnsafeMutablePointer<Float>?
     let temperedHiddenSamples: UnsafeMutablePointer<Float>?
+    /// Hidden blocks only (H > 1): block b's part of the visible pre-activations, h_b·W_bᵀ
+    /// (n × n_visible each, block after block); their sum over b is h·Wᵀ.
+    let visiblePartials: UnsafeMutablePointer<Float>?
     var swapAttempts: [Int]
     var swapAcceptances: [Int]
     /// n_visible × n_hidden; reused by the reduction as the tree's partial sums.
@@ -37,10 +40,10 @@ final class ShardWorkspace: @unchecked Sendable {
 
     /// `temperedChainsPerRow`: parallel tempering's M (nil for the other samplers).
     init(rows: Int, visibleCount: Int, hiddenCount: Int, dataHiddenSums withSums: Bool = false,
-         temperedChainsPerRow: Int? = nil) {
+         temperedChainsPerRow: Int? = nil, hiddenBlocks: Int = 1) {
         let chainsPerRow = temperedChainsPerRow ?? 1
         func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
-            let pointer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            let pointer = UnsafeMutablePointer<Float>.allocateCacheAligned(capacity: count)
             pointer.initialize(repeating: 0, count: count)
             return pointer
         }
@@ -59,6 +62,7 @@ final class ShardWorkspace: @unchecked Sendable {
         let tempered = temperedChainsPerRow != nil
         temperedPreactivations = tempered ? allocate(rows * chainsPerRow * hiddenCount) : nil
         temperedHiddenSamples = tempered ? allocate(rows * chainsPerRow * hiddenCount) : nil
+        visiblePartials = hiddenBlocks > 1 ? allocate(hiddenBlocks * rows * visibleCount) : nil
         swapAttempts = [Int](repeating: 0, count: max(0, chainsPerRow - 1))
         swapAcceptances = swapAttempts
         for r in 0..<(2 * rows) {
@@ -69,11 +73,11 @@ final class ShardWorkspace: @unchecked Sendable {
             (stackedVisible, 2 * rows * visibleCount), (stackedHidden, 2 * rows * hiddenCount),
             (hiddenSamples, rows * hiddenCount), (visibleSigns, 2 * rows), (ones, 2 * rows),
             (statistics, statisticsCount),
-            (temperedPreactivations, 0), (temperedHiddenSamples, 0),
+            (temperedPreactivations, 0), (temperedHiddenSamples, 0), (visiblePartials, 0),
         ]
     }
 
     deinit {
-        for (pointer, _) in allocations { pointer?.deallocate() }
+        for (pointer, _) in allocations { pointer?.deallocateCacheAligned() }
     }
 }

@@ -53,6 +53,12 @@ public struct TrainerConfiguration: Sendable, Equatable {
     /// means, rate ν = `centeringRate`). The parameters stay in the plain form.
     public var centering = false
     public var centeringRate: Float = 0.01
+    /// Blocks of hidden units the update's work is also split into (1: none). With H blocks
+    /// every shard's products with W run as H independent pieces, each reading only its block
+    /// of W's columns, so a worker keeps its block in its own cache through the update and a
+    /// single shard (a small batch) still has H pieces of parallel work. Like `shards`, it is
+    /// part of the configuration: results are bit-identical for any number of workers.
+    public var hiddenBlocks = 1
 
     /// Chains per minibatch row: M under parallel tempering, else 1.
     public var chainsPerRow: Int { sampler == .parallelTempering ? inverseTemperatures.count : 1 }
@@ -74,6 +80,17 @@ public struct TrainerConfiguration: Sendable, Equatable {
         evenPiece(of: batchSize, parts: shards, index: shard)
     }
 
+    /// The hidden units of block `block` of `hiddenBlocks`: an even split of the units'
+    /// groups of 32 (the Philox group size, so that a block draws the random numbers the whole
+    /// row would), the last block ending at `hiddenCount`.
+    public func hiddenUnits(ofBlock block: Int, hiddenCount: Int) -> Range<Int> {
+        let groups = evenPiece(of: (hiddenCount + 31) / 32, parts: hiddenBlocks, index: block)
+        return min(hiddenCount, groups.lowerBound * 32)..<min(hiddenCount, groups.upperBound * 32)
+    }
+
+    /// The most hidden blocks a layer of `hiddenCount` units allows: one per 32 units.
+    public static func maximumHiddenBlocks(hiddenCount: Int) -> Int { max(1, (hiddenCount + 31) / 32) }
+
     /// The shards rank `rank` of `ranks` computes: a contiguous, even split (the first ranks
     /// one shard more when `ranks` does not divide `shards`).
     public func shards(ofRank rank: Int, ranks: Int) -> Range<Int> {
@@ -91,6 +108,10 @@ public struct TrainerConfiguration: Sendable, Equatable {
         if !(fastLearningRate >= 0) || !fastLearningRate.isFinite { return "the fast learning rate must be a finite number ≥ 0" }
         if !(fastDecay >= 0 && fastDecay <= 1) { return "the fast weights' decay must be in [0, 1]" }
         if !(centeringRate > 0 && centeringRate <= 1) { return "the centering rate must be in (0, 1]" }
+        if hiddenBlocks < 1 { return "hidden blocks must be at least 1 (got \(hiddenBlocks))" }
+        if hiddenBlocks > 1 && sampler == .parallelTempering {
+            return "hidden blocks work with the cd, pcd and fpcd samplers, not with parallel tempering"
+        }
         if inverseTemperatures.first != 1 { return "the first inverse temperature must be 1" }
         for (hotter, colder) in zip(inverseTemperatures.dropFirst(), inverseTemperatures) where !(hotter > 0 && hotter < colder) {
             return "inverse temperatures must decrease from 1 and stay above 0 (got \(inverseTemperatures))"

@@ -1,3 +1,4 @@
+import RBM
 import RBMSystem
 import Yams
 
@@ -144,6 +145,15 @@ public enum ConfigLoader {
         if config.training.shards > config.training.batchSize {
             throw .inconsistent(ConfigLocation(file: source("training.shards", "training.batch_size"), keyPath: "training.shards", line: nil),
                                 reason: "\(config.training.shards) shards cannot split a batch of \(config.training.batchSize) rows; use at most training.batch_size shards")
+        }
+        let blockLimit = TrainerConfiguration.maximumHiddenBlocks(hiddenCount: config.model.hidden)
+        if config.training.hiddenBlocks > blockLimit {
+            throw .inconsistent(ConfigLocation(file: source("training.hidden_blocks", "model.hidden"), keyPath: "training.hidden_blocks", line: nil),
+                                reason: "\(config.training.hiddenBlocks) hidden blocks cannot split \(config.model.hidden) hidden units: each block holds at least 32, so use at most \(blockLimit)")
+        }
+        if config.training.hiddenBlocks > 1 && config.training.sampler == .parallelTempering {
+            throw .inconsistent(ConfigLocation(file: source("training.hidden_blocks", "training.sampler"), keyPath: "training.hidden_blocks", line: nil),
+                                reason: "training.hidden_blocks works with the cd, pcd and fpcd samplers; parallel tempering (training.sampler: pt) needs hidden_blocks: 1")
         }
         switch config.model.visible {
         case .gaussian where config.data.binarization != .none:

@@ -98,6 +98,11 @@ public struct ExperimentConfig: Sendable, Equatable {
         /// Pieces each minibatch is cut into. Part of the experiment: changing it changes
         /// the random streams' grouping and so the exact numbers; `workers` never does.
         public var shards = 2
+        /// Blocks of hidden units each shard's work is also cut into (1: none; at most one per
+        /// 32 hidden units). Part of the experiment like `shards`; with one shard and as many
+        /// blocks as cores, each core keeps its block of W in its own cache and the update needs
+        /// no reduction — the fastest split on CPUs whose cache holds a core's share of W.
+        public var hiddenBlocks = 1
         /// Threads; nil means all cores.
         public var workers: Int? = nil
         public var learningRate = 0.05
@@ -208,6 +213,7 @@ public struct ExperimentConfig: Sendable, Equatable {
         if training.sampler == .parallelTempering { configuration.inverseTemperatures = inverseTemperatures }
         configuration.centering = model.centering
         configuration.centeringRate = Float(model.centeringRate)
+        configuration.hiddenBlocks = training.hiddenBlocks
         return configuration
     }
 

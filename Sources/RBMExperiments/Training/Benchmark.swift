@@ -10,6 +10,8 @@ import Glibc
 public struct Benchmark {
     public struct Row: Sendable {
         public var label: String
+        /// "2 shards", "1 shard × 2 hidden blocks".
+        public var layout: String = ""
         public var workers: Int
         public var samplesPerSecond: Double
         public var gemmBoundSamplesPerSecond: Double
@@ -20,6 +22,8 @@ public struct Benchmark {
     public var hiddenCount = 500
     public var batchSize = 100
     public var shards: Int
+    /// `training.hidden_blocks` of the measured updates.
+    public var hiddenBlocks = 1
     public var updates = 300
     public var repetitions = 3
     public var data: Dataset
@@ -38,6 +42,11 @@ public struct Benchmark {
     /// statistics GEMM over 2B rows.
     public var flopsPerSample: Double { 2 * Double(visibleCount * hiddenCount) * 5 }
 
+    /// How the minibatch is split: "2 shards", "1 shard × 2 hidden blocks".
+    public var layout: String {
+        "\(shards) shard\(shards == 1 ? "" : "s")" + (hiddenBlocks > 1 ? " × \(hiddenBlocks) hidden blocks" : "")
+    }
+
     public func run(workerCounts: [Int], progress: (String) -> Void) -> [Row] {
         var rows: [Row] = []
         for sampler in [SamplerKind.contrastiveDivergence, .persistentContrastiveDivergence] {
@@ -47,10 +56,10 @@ public struct Benchmark {
                 let bound = (0..<repetitions).map { _ in gemmBound(workers: workers) }.max()!
                 let speed = (0..<repetitions).map { _ in trainerSpeed(sampler: sampler, workers: workers) }.max()!
                 let label = sampler == .contrastiveDivergence ? "CD-1" : "PCD-1"
-                rows.append(Row(label: label, workers: workers, samplesPerSecond: speed,
+                rows.append(Row(label: label, layout: layout, workers: workers, samplesPerSecond: speed,
                                 gemmBoundSamplesPerSecond: bound,
                                 gflops: speed * flopsPerSample / 1e9))
-                progress("\(label) workers=\(workers): \(format(speed, 0)) samples/s (GEMM bound \(format(bound, 0)))")
+                progress("\(label) workers=\(workers) (\(layout)): \(format(speed, 0)) samples/s (GEMM bound \(format(bound, 0)))")
             }
         }
         return rows
@@ -59,9 +68,10 @@ public struct Benchmark {
     func trainerSpeed(sampler: SamplerKind, workers: Int) -> Double {
         let model = RBMModel.initialized(visibleCount: visibleCount, hiddenCount: hiddenCount,
                                              seed: 1, visibleMarginals: data.featureMeans)
-        let trainer = DataParallelTrainer(model: model, configuration: TrainerConfiguration(
-            batchSize: batchSize, shards: shards, workers: workers, sampler: sampler, gibbsSteps: 1,
-            weightDecay: 1e-4, seed: 1))
+        var configuration = TrainerConfiguration(batchSize: batchSize, shards: shards, workers: workers,
+                                                 sampler: sampler, gibbsSteps: 1, weightDecay: 1e-4, seed: 1)
+        configuration.hiddenBlocks = hiddenBlocks
+        let trainer = DataParallelTrainer(model: model, configuration: configuration)
         let order = shuffledOrder(count: data.count, seed: 1, epoch: 0)
         let batchesPerEpoch = data.count / batchSize
         let hyper = UpdateHyperparameters(learningRate: 0.01, momentum: 0.5)
@@ -80,9 +90,12 @@ public struct Benchmark {
     /// The same GEMM calls, shapes and shard split as one update, with nothing else.
     func gemmBound(workers: Int) -> Double {
         let nv = visibleCount, nh = hiddenCount
-        let config = TrainerConfiguration(batchSize: batchSize, shards: shards, workers: workers,
+        var layout = TrainerConfiguration(batchSize: batchSize, shards: shards, workers: workers,
                                           sampler: .contrastiveDivergence, gibbsSteps: 1,
                                           weightDecay: 0, seed: 1)
+        layout.hiddenBlocks = hiddenBlocks
+        let config = layout
+        let blocks = hiddenBlocks
         BLAS.useSingleThread()
         let weights = UnsafeMutablePointer<Float>.allocate(capacity: nv * nh)
         weights.initialize(repeating: 0.01, count: nv * nh)
@@ -101,15 +114,22 @@ public struct Benchmark {
             for (a, b, c) in buffers { a.deallocate(); b.deallocate(); c.deallocate() }
         }
         let transfer = UnsafeTransfer((buffers, weights))
+        // Item (shard, block): the products of one block of hidden units' columns (with one
+        // block, the shard's whole products). Blocks write their part of h·Wᵀ over each other,
+        // which costs the same as keeping it apart.
         func oneUpdate() {
-            DataParallel.forEach(items: shards, workers: workers) { shard in
+            DataParallel.forEach(items: shards * blocks, workers: workers) { item in
                 let (buffers, weights) = transfer.value
-                let (visible, hidden, gradient) = buffers[shard]
-                let n = config.rows(ofShard: shard).count
-                BLAS.gemm(m: n, n: nh, k: nv, a: visible, b: weights, c: hidden)
-                BLAS.gemm(m: n, n: nv, k: nh, a: hidden, b: weights, transposeB: true, c: visible + n * nv)
-                BLAS.gemm(m: n, n: nh, k: nv, a: visible + n * nv, b: weights, c: hidden + n * nh)
-                BLAS.gemm(m: nv, n: nh, k: 2 * n, a: visible, transposeA: true, b: hidden, c: gradient)
+                let (visible, hidden, gradient) = buffers[item / blocks]
+                let n = config.rows(ofShard: item / blocks).count
+                let units = config.hiddenUnits(ofBlock: item % blocks, hiddenCount: nh)
+                let w = weights + units.lowerBound, u = units.count
+                BLAS.gemm(m: n, n: u, k: nv, a: visible, lda: nv, b: w, ldb: nh, c: hidden + units.lowerBound, ldc: nh)
+                BLAS.gemm(m: n, n: nv, k: u, a: hidden + units.lowerBound, lda: nh, b: w, ldb: nh, transposeB: true,
+                          c: visible + n * nv, ldc: nv)
+                BLAS.gemm(m: n, n: u, k: nv, a: visible + n * nv, lda: nv, b: w, ldb: nh, c: hidden + n * nh + units.lowerBound, ldc: nh)
+                BLAS.gemm(m: nv, n: u, k: 2 * n, a: visible, lda: nv, transposeA: true, b: hidden + units.lowerBound, ldb: nh,
+                          c: gradient + units.lowerBound, ldc: nh)
             }
         }
         for _ in 0..<20 { oneUpdate() }
@@ -122,14 +142,14 @@ public struct Benchmark {
     /// The results as a Markdown table with the ratios the issue asks for.
     public static func table(_ rows: [Row], flopsPerSample: Double, sgemmGFLOPS: Double? = nil) -> String {
         var lines = [
-            "| update | workers | samples/s | GFLOP/s | GEMM-only samples/s | of GEMM bound | speed-up vs 1 worker |"
+            "| update | split | workers | samples/s | GFLOP/s | GEMM-only samples/s | of GEMM bound | speed-up vs 1 worker |"
                 + (sgemmGFLOPS == nil ? "" : " of SGEMM rate |"),
-            "|---|---:|---:|---:|---:|---:|---:|" + (sgemmGFLOPS == nil ? "" : "---:|"),
+            "|---|---|---:|---:|---:|---:|---:|---:|" + (sgemmGFLOPS == nil ? "" : "---:|"),
         ]
         for row in rows {
-            let single = rows.first { $0.label == row.label && $0.workers == 1 }
+            let single = rows.first { $0.label == row.label && $0.layout == row.layout && $0.workers == 1 }
             let speedup = single.map { row.samplesPerSecond / $0.samplesPerSecond }
-            lines.append("| \(row.label) | \(row.workers) | \(format(row.samplesPerSecond, 0)) | "
+            lines.append("| \(row.label) | \(row.layout) | \(row.workers) | \(format(row.samplesPerSecond, 0)) | "
                 + "\(format(row.gflops, 1)) | \(format(row.gemmBoundSamplesPerSecond, 0)) | "
                 + "\(format(100 * row.samplesPerSecond / row.gemmBoundSamplesPerSecond, 1))% | "
                 + "\(speedup.map { format($0, 2) + "×" } ?? "–") |"
@@ -141,7 +161,9 @@ public struct Benchmark {
     /// `rbm bench`: measures CD-1 and PCD-1 on the IDX folder `data` (synthetic images when it
     /// is nil or missing) for each worker count (default: 1 and all cores), printing each
     /// measurement and then the table.
-    public static func measure(data: String?, hiddenCount: Int, batchSize: Int, shards: Int, updates: Int,
+    /// `hiddenBlocks` nil: the `shards` split, then (on a machine with several cores) one shard
+    /// in as many hidden blocks as cores, the split that keeps each core's part of W in its cache.
+    public static func measure(data: String?, hiddenCount: Int, batchSize: Int, shards: Int, hiddenBlocks: Int? = nil, updates: Int,
                                workerCounts: [Int], formats: Bool = false, sizes: Bool = false,
                                log: (String) -> Void = { print($0) }) throws {
         log(machineDescription())
@@ -159,8 +181,18 @@ public struct Benchmark {
         bench.repetitions = 3
         if formats { return try bench.measureFormats(workers: counts.max() ?? 1, log: log) }
         if sizes { return bench.measureSizes(workers: counts.max() ?? 1, log: log) }
-        log("\(dataset.featureCount)→\(hiddenCount), batch \(batchSize) in \(shards) shards, \(updates) updates per measurement, best of \(bench.repetitions)")
-        let rows = bench.run(workerCounts: counts, progress: log)
+        let cores = counts.max() ?? 1
+        var layouts = [(shards, hiddenBlocks ?? 1)]
+        if hiddenBlocks == nil, cores > 1, TrainerConfiguration.maximumHiddenBlocks(hiddenCount: hiddenCount) >= cores {
+            layouts.append((1, cores))
+        }
+        log("\(dataset.featureCount)→\(hiddenCount), batch \(batchSize), \(updates) updates per measurement, best of \(bench.repetitions)")
+        var rows: [Row] = []
+        for (layoutShards, layoutBlocks) in layouts {
+            bench.shards = layoutShards
+            bench.hiddenBlocks = layoutBlocks
+            rows += bench.run(workerCounts: counts, progress: log)
+        }
         let sgemm = BLAS.largeSGEMMRate(threads: counts.max() ?? 1)
         log("one 4096³ SGEMM on \(counts.max() ?? 1) thread(s): \(format(sgemm, 1)) GFLOP/s (\(format(sgemm * 1e9 / bench.flopsPerSample, 0)) samples/s of this update)")
         log("")
@@ -196,7 +228,7 @@ public struct Benchmark {
     func measureSizes(workers: Int, log: (String) -> Void) {
         let sgemm = BLAS.largeSGEMMRate(threads: workers)
         log("one 4096³ SGEMM on \(workers) thread(s): \(format(sgemm, 1)) GFLOP/s")
-        var lines = ["| model | batch | samples/s | GFLOP/s | of SGEMM rate |", "|---|---:|---:|---:|---:|"]
+        var lines = ["| model | batch | split | samples/s | GFLOP/s | of SGEMM rate |", "|---|---:|---|---:|---:|---:|"]
         for (visible, hidden) in [(784, 500), (784, 2000), (4096, 4096)] {
             for batch in [100, 1000] {
                 var bench = Benchmark(data: Self.syntheticDataset(count: max(4 * batch, 2000), features: visible),
@@ -204,10 +236,15 @@ public struct Benchmark {
                 // About a second of updates, at least three.
                 bench.updates = max(3, Int(1e11 / (bench.flopsPerSample * Double(batch))))
                 bench.repetitions = 2
-                let speed = (0..<bench.repetitions).map { _ in bench.trainerSpeed(sampler: .contrastiveDivergence, workers: workers) }.max()!
-                let gflops = speed * bench.flopsPerSample / 1e9
-                lines.append("| \(visible)→\(hidden) | \(batch) | \(format(speed, 0)) | \(format(gflops, 1)) | \(format(100 * gflops / sgemm, 1))% |")
-                log(lines.last!)
+                // The shards split, and one shard in one hidden block per worker.
+                for (layoutShards, layoutBlocks) in workers > 1 ? [(shards, 1), (1, workers)] : [(shards, 1)] {
+                    bench.shards = layoutShards
+                    bench.hiddenBlocks = layoutBlocks
+                    let speed = (0..<bench.repetitions).map { _ in bench.trainerSpeed(sampler: .contrastiveDivergence, workers: workers) }.max()!
+                    let gflops = speed * bench.flopsPerSample / 1e9
+                    lines.append("| \(visible)→\(hidden) | \(batch) | \(bench.layout) | \(format(speed, 0)) | \(format(gflops, 1)) | \(format(100 * gflops / sgemm, 1))% |")
+                    log(lines.last!)
+                }
             }
         }
         log("")

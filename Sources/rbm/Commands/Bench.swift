@@ -16,6 +16,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Hidden units.") var hidden = 500
     @Option(help: "Rows per minibatch.") var batchSize = 100
     @Option(help: "Shards per minibatch.") var shards = 2
+    @Option(help: "Blocks of hidden units per shard (training.hidden_blocks); default: the --shards split, then 1 shard × one block per core.")
+    var hiddenBlocks: Int?
     @Option(help: "Updates timed per measurement.") var updates = 300
     @Option(help: "Worker counts to compare (default: 1 and all cores).") var workers: [Int] = []
     @Flag(help: "Instead: CD-1 fed from memory, HDF5, mapped .npy and streamed .npy (samples/s and ratios).")
@@ -30,7 +32,7 @@ struct Bench: ParsableCommand {
         if ranks {
             return Benchmark.measureRanks(workers: workers.first ?? availableCores)
         }
-        try Benchmark.measure(data: data, hiddenCount: hidden, batchSize: batchSize, shards: shards, updates: updates,
+        try Benchmark.measure(data: data, hiddenCount: hidden, batchSize: batchSize, shards: shards, hiddenBlocks: hiddenBlocks, updates: updates,
                               workerCounts: workers, formats: formats, sizes: sizes)
     }
 }
