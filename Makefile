@@ -59,8 +59,13 @@ bench: build
 	.build/release/rbm bench --data $(BENCH_DATA)
 
 # The textbook update in numpy, PyTorch (when installed) and scikit-learn, beside rbm bench, in one run.
+# Twice: as this environment sets OpenBLAS up (OPENBLAS_CORETYPE may pin an older kernel), then
+# with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for that command alone, so that every library
+# (Debian's OpenBLAS for rbm, numpy's and PyTorch's own) picks its kernel for this CPU.
 bench-peers: build
 	python3 scripts/bench-peers.py --rbm .build/release/rbm --data $(BENCH_DATA)
+	@echo; echo "== each library's own kernel choice (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE unset)"
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 scripts/bench-peers.py --rbm .build/release/rbm --data $(BENCH_DATA)
 
 # The MPI path against the threaded one with the same cores: 1 process × 2 workers, 2 ranks × 1
 # worker over shared memory and over TCP on loopback; then the cost model for more machines.

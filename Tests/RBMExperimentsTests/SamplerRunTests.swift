@@ -95,3 +95,44 @@ extension SyntheticIDXFolder {
         return result
     }
 }
+
+/// `training.hidden_blocks` as a user sets it: checked against the model and the sampler, and a
+/// blocked run stops and resumes to the same bits as one run straight through.
+@Suite(.serialized) struct HiddenBlockRunTests {
+    func quiet(_ config: ExperimentConfig, resume: Bool = false) -> TrainingRun {
+        TrainingRun(config: config, resume: resume, log: { _ in }, progress: ProgressLine(enabled: false))
+    }
+
+    @Test func hiddenBlocksAreCheckedAgainstTheModelAndTheSampler() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        #expect { try folder.config(["model.hidden=64", "training.hidden_blocks=3"]) } throws: { error in
+            "\(error)".contains("training.hidden_blocks") && "\(error)".contains("at most 2")
+        }
+        #expect { try folder.config(["training.hidden_blocks=0"]) } throws: { error in "\(error)".contains("training.hidden_blocks") }
+        #expect { try folder.config(["model.hidden=64", "training.hidden_blocks=2", "training.sampler=pt"]) } throws: { error in
+            "\(error)".contains("training.hidden_blocks") && "\(error)".contains("parallel tempering")
+        }
+        let config = try folder.config(["model.hidden=64", "training.hidden_blocks=2"])
+        #expect(config.trainerConfiguration().hiddenBlocks == 2)
+    }
+
+    @Test(arguments: ["cd", "pcd"])
+    func aBlockedRunStopsAndResumesToTheSameBits(sampler: String) throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let common = ["training.sampler=\(sampler)", "training.epochs=4", "model.hidden=70", "training.hidden_blocks=3",
+                      "training.shards=1", "output.features=false", "output.pictures=false"]
+        let straight = try quiet(folder.config(common + ["output.name=straight"])).run()
+        _ = try quiet(folder.config(common + ["output.name=cut", "training.epochs=2"])).run()
+        let resumed = try quiet(folder.config(common + ["output.name=cut"]), resume: true).run()
+        #expect(resumed.model == straight.model)
+        let a = try Checkpoint.read(path: straight.folder + "/checkpoint.h5")
+        let b = try Checkpoint.read(path: resumed.folder + "/checkpoint.h5")
+        #expect(a.state == b.state)
+        let written = try String(contentsOfFile: straight.folder + "/config.yaml", encoding: .utf8)
+        #expect(written.contains("hidden_blocks: 3"))
+        // It learned: the last epoch's reconstruction error is below the first's.
+        #expect(straight.history.last!.reconstructionError < straight.history.first!.reconstructionError)
+    }
+}
