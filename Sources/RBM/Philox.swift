@@ -115,17 +115,34 @@ public struct RandomStream: Sendable, Hashable {
         }
     }
 
-    /// Draws Bernoulli samples: `output[u] = uniform(firstUnit + u) < probabilities[u] ? 1 : 0`
-    /// for `u` in `0..<count`. `firstUnit` (a multiple of 32, the size of one Philox group) lets
-    /// a block of a row's units draw exactly the numbers the whole row would give them.
-    /// `output` may be the same memory as `probabilities`.
-    @inlinable
+    /// Draws Bernoulli samples: `output[u] = uniform(u) < probabilities[u] ? 1 : 0`.
+    /// `output` may be the same memory as `probabilities`. Never inlined: inlined into AIS's
+    /// loop the optimizer left the SIMD conversions inside Philox as calls (measured 8 % slower).
+    @inline(never)
     public func bernoulli(
-        row: UInt32, firstUnit: Int = 0, probabilities: UnsafePointer<Float>, count: Int,
+        row: UInt32, probabilities: UnsafePointer<Float>, count: Int,
+        into output: UnsafeMutablePointer<Float>
+    ) {
+        bernoulli(row: row, firstGroup: 0, probabilities: probabilities, count: count, into: output)
+    }
+
+    /// The same for units `firstUnit ..< firstUnit + count` of the row, from `probabilities[0...]`:
+    /// `output[u] = uniform(firstUnit + u) < probabilities[u] ? 1 : 0`. `firstUnit` is a multiple of
+    /// 32 (one Philox group), so a block of a row's units draws the numbers the whole row would.
+    @inline(never)
+    public func bernoulli(
+        row: UInt32, firstUnit: Int, probabilities: UnsafePointer<Float>, count: Int,
         into output: UnsafeMutablePointer<Float>
     ) {
         precondition(firstUnit % 32 == 0, "a block of units starts at a multiple of 32")
-        let firstGroup = firstUnit / 32
+        bernoulli(row: row, firstGroup: firstUnit / 32, probabilities: probabilities, count: count, into: output)
+    }
+
+    @inline(__always)
+    func bernoulli(
+        row: UInt32, firstGroup: Int, probabilities: UnsafePointer<Float>, count: Int,
+        into output: UnsafeMutablePointer<Float>
+    ) {
         var group = 0
         let fullGroups = count / 32
         let one = SIMD8<Float>(repeating: 1)
