@@ -47,7 +47,8 @@ let package = Package(
         ]),
         .testTarget(name: "RBMTests", dependencies: ["RBM"]),
         .testTarget(name: "RBMDataTests", dependencies: ["RBMData", "CZlib"]),
-        .testTarget(name: "RBMStoreTests", dependencies: ["RBMStore", "RBMSystem", "CHDF5"]),
+        // The fixture is read by path (a version-1 checkpoint), not bundled as a resource.
+        .testTarget(name: "RBMStoreTests", dependencies: ["RBMStore", "RBMSystem", "CHDF5"], exclude: ["Fixtures"]),
         .testTarget(name: "RBMSystemTests", dependencies: ["RBMSystem"]),
         .testTarget(name: "RBMExperimentsTests", dependencies: ["RBMExperiments", "RBMStore", "RBMSystem", "CZlib"]),
     ],
