@@ -6,7 +6,7 @@ import Glibc
 /// Thin, named wrappers over the CBLAS calls the RBM uses, all row-major single precision.
 public enum BLAS {
     /// Makes OpenBLAS run single-threaded. The trainer parallelizes over shards with
-    /// `concurrentPerform`; a second level of BLAS threads only competes for the same cores.
+    /// `DataParallel.forEach`; a second level of BLAS threads only competes for the same cores.
     public static func useSingleThread() {
         openblas_set_num_threads(1)
     }

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// Hands a pointer or class reference across the `@Sendable` boundary of
-/// `concurrentPerform`. Callers guarantee each worker writes only its own memory.
+/// `DataParallel.forEach` and `concurrentPerform`. Callers guarantee each worker writes only its own memory.
 public struct UnsafeTransfer<Value>: @unchecked Sendable {
     public let value: Value
     public init(_ value: Value) { self.value = value }

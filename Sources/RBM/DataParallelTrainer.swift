@@ -1,6 +1,7 @@
 /// The data-parallel CD-k / PCD-k trainer.
 ///
-/// One update runs in two phases, both under `DispatchQueue.concurrentPerform`:
+/// One update runs in two phases, both parallel sections on `training.workers` threads
+/// (`DataParallel.forEach`):
 ///
 /// 1. **Shards.** The minibatch is cut into `shards` pieces (a property of the configuration,
 ///    not of the machine). Each shard reads its rows, runs its Gibbs chains and computes its
@@ -15,6 +16,10 @@
 ///
 /// Every random number is Philox keyed by (seed, step, chain row, Gibbs half-step, unit), so the
 /// result is bit-identical for any number of workers.
+///
+/// **Hidden blocks.** With `hiddenBlocks` > 1 phase 1 is itself split by blocks of hidden units
+/// (see `DataParallelTrainer+HiddenBlocks.swift`), and with one shard the update is applied
+/// block by block inside it, so phase 2 disappears.
 ///
 /// **Ranks.** Under several processes (`RankGroup`, MPI) each rank computes a contiguous range
 /// of the shards. The statistics are then cut into one contiguous piece per rank; rank j

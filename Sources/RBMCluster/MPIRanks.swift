@@ -5,7 +5,7 @@ import CMPI
 import RBM
 
 /// MPI_COMM_WORLD as a `RankGroup`. Only the thread that initialized MPI calls into it (MPI is
-/// initialized MPI_THREAD_SERIALIZED; the `concurrentPerform` workers never communicate).
+/// initialized MPI_THREAD_SERIALIZED; the workers of `DataParallel.forEach` never communicate).
 public final class MPIRanks: RankGroup, @unchecked Sendable {
     public let rank: Int
     public let size: Int
