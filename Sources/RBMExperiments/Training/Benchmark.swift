@@ -206,6 +206,19 @@ public struct Benchmark {
             .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingSpaces } ?? "unknown CPU"
         let coretype = getenv("OPENBLAS_CORETYPE").map { " (OPENBLAS_CORETYPE=\(String(cString: $0)))" } ?? ""
         return "machine: \(model), \(availableCores) cores; BLAS: \(BLAS.description)\(coretype)"
+            + (kernelNote(cpuinfo: cpuinfo).map { "\n" + $0 } ?? "")
+    }
+
+    /// A warning when the CPU has AVX-512 but OpenBLAS runs an AVX2 kernel (OPENBLAS_CORETYPE
+    /// can pin one): on the Zen 5 measured, the AVX-512 kernels run SGEMM twice as fast.
+    static func kernelNote(cpuinfo: String) -> String? {
+        let flags = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
+        guard flags.split(separator: " ").contains("avx512f") else { return nil }
+        let kernel = BLAS.description.split(separator: " ").last.map(String.init) ?? ""
+        guard ["Haswell", "Zen", "Sandybridge", "Nehalem", "Prescott", "Core2", "Excavator"].contains(kernel) else { return nil }
+        return "note: this CPU has AVX-512 but OpenBLAS runs its \(kernel) kernel; an AVX-512 kernel "
+            + "(OPENBLAS_CORETYPE=SkylakeX, or unset where this OpenBLAS knows the CPU) may run SGEMM up to twice as fast: "
+            + "check `make test` with it first (README, Speed)"
     }
 
     /// `rbm bench --formats`: the training data fed from each kind of file.
