@@ -28,6 +28,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Instead: CD-1 (784→500 batch 100, 784→4096 batch 1000) on this job's MPI ranks × --workers (run under mpirun).")
     var ranks = false
 
+    func validate() throws {
+        if let hiddenBlocks, !(1...TrainerConfiguration.maximumHiddenBlocks(hiddenCount: hidden)).contains(hiddenBlocks) {
+            throw ValidationError("--hidden-blocks must be in 1...\(TrainerConfiguration.maximumHiddenBlocks(hiddenCount: hidden)) for \(hidden) hidden units (at least 32 units per block)")
+        }
+    }
+
     func run() throws {
         if ranks {
             return Benchmark.measureRanks(workers: workers.first ?? availableCores)
