@@ -78,15 +78,18 @@ struct MPITests {
         try Checkpoint.read(path: folder.path + "/runs/\(name)/checkpoint.h5")
     }
 
-    /// 1, 2 and 4 ranks × 1 and 2 workers, over shared memory and over TCP, CD and PCD: the
+    /// 1, 2 and 4 ranks × 1 and 2 workers, over shared memory and over TCP, every sampler and
+    /// hidden blocks: the
     /// weights, velocities and chains are bit for bit those of one process.
-    @Test(arguments: ["cd", "pcd", "fpcd+centering", "pt"])
+    @Test(arguments: ["cd", "pcd", "fpcd+centering", "pt", "pcd+blocks"])
     func ranksTrainBitIdenticalWeightsToOneProcess(variant: String) throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
         let sampler = String(variant.split(separator: "+")[0])
+        // "+blocks": 70 hidden units in 3 hidden blocks inside every shard.
+        let blocks = variant.hasSuffix("+blocks") ? ["model.hidden=70", "training.hidden_blocks=3"] : []
         let config = try configFile(folder, ["training.sampler=\(sampler)", "model.centering=\(variant.hasSuffix("+centering"))",
-                                             "training.temperatures=3"])
+                                             "training.temperatures=3"] + blocks)
         let single = try Child(["train", config, "--quiet", "--set", "output.name=single"]).finish()
         try #require(single.0 == 0, "\(single.1)")
         let reference = bits(try checkpoint(folder, "single").state)
