@@ -79,8 +79,7 @@ struct MPITests {
     }
 
     /// 1, 2 and 4 ranks × 1 and 2 workers, over shared memory and over TCP, every sampler and
-    /// hidden blocks: the
-    /// weights, velocities and chains are bit for bit those of one process.
+    /// hidden blocks: the weights, velocities and chains are bit for bit those of one process.
     @Test(arguments: ["cd", "pcd", "fpcd+centering", "pt", "pcd+blocks"])
     func ranksTrainBitIdenticalWeightsToOneProcess(variant: String) throws {
         let folder = SyntheticIDXFolder()
