@@ -15,31 +15,13 @@ import RBM
         return configuration
     }
 
-    /// `updates` updates over 6 minibatches of random binary data (37 visible, 100 hidden: blocks of
-    /// 32, 32 and 36 units for H = 3); the final state.
+    /// 36 visible, 100 hidden units: blocks of 32, 32 and 36 units for H = 3.
     func train(_ configuration: TrainerConfiguration, updates: Int = 12, units: VisibleUnits = .bernoulli,
                state: TrainerState? = nil) -> TrainerState {
-        let visible = 36, hidden = 100, batch = configuration.batchSize
-        let data = Reference.randomBinary(rows: batch * 6, columns: visible, seed: 4)
-        var model = RBMModel.initialized(visibleCount: visible, hiddenCount: hidden, seed: 7, weightStandardDeviation: 0.1)
-        model.visibleUnits = units
-        var initial = state ?? TrainerState.initial(model: model, configuration: configuration)
-        if configuration.centering && state == nil { initial.visibleOffsets = [Float](repeating: 0.5, count: visible) }
-        let trainer = DataParallelTrainer(state: initial, configuration: configuration)
-        for _ in 0..<updates {
-            let start = (trainer.step % 6) * batch
-            trainer.update(batch: MatrixMinibatch(values: Array(data[(start * visible)..<((start + batch) * visible)]),
-                                                  visibleCount: visible),
-                           hyperparameters: UpdateHyperparameters(learningRate: 0.1, momentum: 0.9))
-        }
-        return trainer.state
+        TrainingFixture.train(configuration, updates: updates, visible: 36, hidden: 100, units: units, state: state)
     }
 
-    func bits(_ state: TrainerState) -> [[UInt32]] {
-        [state.model.weights, state.model.visibleBias, state.model.hiddenBias, state.weightVelocity,
-         state.visibleBiasVelocity, state.hiddenBiasVelocity, state.chainVisible ?? [], state.chainHiddenProbabilities ?? [],
-         state.fastParameters?.weights ?? [], state.hiddenOffsets ?? []].map { $0.map(\.bitPattern) }
-    }
+    func bits(_ state: TrainerState) -> [[UInt32]] { TrainingFixture.bits(state) }
 
     /// Blocks start on multiples of 32 units (a Philox group), cover every unit once, in order.
     @Test func blocksCoverTheHiddenUnitsOnGroupBoundaries() {
@@ -67,24 +49,11 @@ import RBM
         let batchSize = 200
         let data = Reference.randomBinary(rows: batchSize, columns: 8, seed: 9)
         let rows = (0..<batchSize).map { Array(data[($0 * 8)..<(($0 + 1) * 8)]) }
-        let positive = ExactStatistics(model: model, rows: rows)
-        let negative = ExactStatistics.model(model)
         let trainer = DataParallelTrainer(model: model, configuration: configuration(
             .persistentContrastiveDivergence, blocks: blocks, batch: batchSize, shards: 2, k: k))
-        let batch = MatrixMinibatch(values: data, visibleCount: 8)
-        for _ in 0..<50 { _ = trainer.estimateGradient(batch: batch) }  // burn-in
-        let updates = 300
-        var sum = [Double](repeating: 0, count: 8 * 96 + 8 + 96)
-        for _ in 0..<updates {
-            let g = trainer.estimateGradient(batch: batch)
-            for (index, value) in (g.weights + g.visibleBias + g.hiddenBias).enumerated() {
-                sum[index] += Double(value) / Double(updates)
-            }
-        }
-        let exact = zip(positive.weights, negative.weights).map { $0 - $1 }
-            + zip(positive.visibleBias, negative.visibleBias).map { $0 - $1 }
-            + zip(positive.hiddenBias, negative.hiddenBias).map { $0 - $1 }
-        let largestError = zip(sum, exact).map { abs($0 - $1) }.max()!
+        let estimate = TrainingFixture.averagedGradient(trainer, batch: MatrixMinibatch(values: data, visibleCount: 8))
+        let exact = ExactStatistics.gradient(model: model, rows: rows)
+        let largestError = zip(estimate, exact).map { abs($0 - $1) }.max()!
         // 60,000 chain samples: Monte Carlo error about 0.002 per entry (largest of ~900 about
         // 0.008); the exact gradient's entries reach ~0.3, so 0.02 separates right from wrong.
         #expect(largestError < 0.02, "largest |estimate − exact| = \(largestError)")

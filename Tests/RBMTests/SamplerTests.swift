@@ -11,33 +11,11 @@ import RBM
                              gibbsSteps: k, weightDecay: decay, seed: seed)
     }
 
-    /// `updates` updates over 6 minibatches of random binary data; the final state.
-    func train(_ configuration: TrainerConfiguration, updates: Int = 18, visible: Int = 37, hidden: Int = 19,
-               state: TrainerState? = nil) -> TrainerState {
-        let batch = configuration.batchSize
-        let data = Reference.randomBinary(rows: batch * 6, columns: visible, seed: 4)
-        let model = RBMModel.initialized(visibleCount: visible, hiddenCount: hidden, seed: 7, weightStandardDeviation: 0.1)
-        var initial = state ?? TrainerState.initial(model: model, configuration: configuration)
-        if configuration.centering && state == nil {
-            initial.visibleOffsets = (0..<visible).map { i in
-                (0..<(batch * 6)).map { data[$0 * visible + i] }.reduce(0, +) / Float(batch * 6)
-            }
-        }
-        let trainer = DataParallelTrainer(state: initial, configuration: configuration)
-        for _ in 0..<updates {
-            let start = (trainer.step % 6) * batch
-            trainer.update(batch: MatrixMinibatch(values: Array(data[(start * visible)..<((start + batch) * visible)]),
-                                                  visibleCount: visible),
-                           hyperparameters: UpdateHyperparameters(learningRate: 0.1, momentum: 0.9))
-        }
-        return trainer.state
+    func train(_ configuration: TrainerConfiguration, updates: Int = 18, state: TrainerState? = nil) -> TrainerState {
+        TrainingFixture.train(configuration, updates: updates, visible: 37, hidden: 19, state: state)
     }
 
-    func bits(_ state: TrainerState) -> [[UInt32]] {
-        [state.model.weights, state.model.visibleBias, state.model.hiddenBias, state.weightVelocity,
-         state.visibleBiasVelocity, state.hiddenBiasVelocity, state.chainVisible ?? [], state.chainHiddenProbabilities ?? [],
-         state.fastParameters?.weights ?? [], state.hiddenOffsets ?? []].map { $0.map(\.bitPattern) }
-    }
+    func bits(_ state: TrainerState) -> [[UInt32]] { TrainingFixture.bits(state) }
 
     /// FPCD whose fast weights never learn samples from the parameters themselves: PCD.
     @Test func fastPCDWithZeroFastLearningRateIsPCDBitForBit() {

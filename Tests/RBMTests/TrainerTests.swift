@@ -48,25 +48,12 @@ struct ExactStatistics {
         let batchSize = 400
         let data = Reference.randomBinary(rows: batchSize, columns: 8, seed: 9)
         let rows = (0..<batchSize).map { Array(data[($0 * 8)..<(($0 + 1) * 8)]) }
-        let positive = ExactStatistics(model: model, rows: rows)
-        let negative = ExactStatistics.model(model)
         let trainer = DataParallelTrainer(
             model: model, configuration: configuration(.persistentContrastiveDivergence,
                                                        batch: batchSize, shards: 4, workers: 2))
-        let batch = MatrixMinibatch(values: data, visibleCount: 8)
-        for _ in 0..<50 { _ = trainer.estimateGradient(batch: batch) }  // burn-in
-        let updates = 300
-        var sum = [Double](repeating: 0, count: 40 + 8 + 5)
-        for _ in 0..<updates {
-            let g = trainer.estimateGradient(batch: batch)
-            for (index, value) in (g.weights + g.visibleBias + g.hiddenBias).enumerated() {
-                sum[index] += Double(value) / Double(updates)
-            }
-        }
-        let exact = zip(positive.weights, negative.weights).map { $0 - $1 }
-            + zip(positive.visibleBias, negative.visibleBias).map { $0 - $1 }
-            + zip(positive.hiddenBias, negative.hiddenBias).map { $0 - $1 }
-        let largestError = zip(sum, exact).map { abs($0 - $1) }.max()!
+        let estimate = TrainingFixture.averagedGradient(trainer, batch: MatrixMinibatch(values: data, visibleCount: 8))
+        let exact = ExactStatistics.gradient(model: model, rows: rows)
+        let largestError = zip(estimate, exact).map { abs($0 - $1) }.max()!
         // 120,000 chain samples: Monte Carlo error about 0.002; the exact gradient's entries
         // are up to about 0.2, so 0.015 separates a right sampler from a wrong one.
         #expect(largestError < 0.015, "largest |estimate − exact| = \(largestError)")
