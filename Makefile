@@ -5,11 +5,12 @@ SWIFT ?= swift
 CONFIG ?= experiments/default.yaml
 BENCH_DATA ?= ../shared/data/mnist
 
-# Debian packages: BLAS, zlib for .gz inputs, HDF5 for checkpoints, libpng for pictures, libcrypto
+# Debian packages: BLAS (OpenBLAS; BLIS's single-threaded build for products with a thin side,
+# loaded at run time), zlib for .gz inputs, HDF5 for checkpoints, libpng for pictures, libcrypto
 # (libssl-dev) for the feature files' SHA-256, Open MPI (libopenmpi-dev, and mpirun from
 # openmpi-bin) for training across processes and machines, the default data set
 # (and python3 for the h5py check; pip installs h5py itself).
-APT_PACKAGES := libopenblas-dev zlib1g-dev libhdf5-dev libpng-dev libssl-dev libopenmpi-dev openmpi-bin pkg-config dataset-fashion-mnist python3 python3-pip
+APT_PACKAGES := libopenblas-dev libblis4-serial zlib1g-dev libhdf5-dev libpng-dev libssl-dev libopenmpi-dev openmpi-bin pkg-config dataset-fashion-mnist python3 python3-pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 SWEEP ?= experiments/sweep-fashion-lr-hidden.yaml

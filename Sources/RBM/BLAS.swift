@@ -7,8 +7,11 @@ import Glibc
 public enum BLAS {
     /// Makes OpenBLAS run single-threaded. The trainer parallelizes over shards with
     /// `DataParallel.forEach`; a second level of BLAS threads only competes for the same cores.
+    /// Also loads BLIS for small products here, where the process is still single-threaded
+    /// (loading sets an environment variable for BLIS's initialization).
     public static func useSingleThread() {
         openblas_set_num_threads(1)
+        _ = SmallProducts.isActive
     }
 
     /// What OpenBLAS runs: its build configuration and the kernel it chose for this CPU (which
@@ -48,32 +51,31 @@ public enum BLAS {
 
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, row-major.
     /// `transposeA`: A is stored k×m and used transposed; `transposeB`: B is stored n×k.
-    @inlinable
     public static func gemm(
         m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, transposeA: Bool = false,
         b: UnsafePointer<Float>, transposeB: Bool = false,
         beta: Float = 0, c: UnsafeMutablePointer<Float>
     ) {
-        cblas_sgemm(
-            CblasRowMajor,
-            transposeA ? CblasTrans : CblasNoTrans,
-            transposeB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), alpha,
-            a, Int32(transposeA ? m : k),
-            b, Int32(transposeB ? k : n),
-            beta, c, Int32(n))
+        gemm(m: m, n: n, k: k, alpha: alpha, a: a, lda: transposeA ? m : k, transposeA: transposeA,
+             b: b, ldb: transposeB ? k : n, transposeB: transposeB, beta: beta, c: c, ldc: n)
     }
 
     /// The same product on sub-matrices: `lda`, `ldb`, `ldc` are the row strides (in floats)
     /// of the matrices A, B and C are blocks of (a block of a weight matrix's columns, say).
-    @inlinable
+    /// Products with a side of at most `SmallProducts.thinSide` go to BLIS when it is loaded
+    /// (see `SmallProducts`), the others to OpenBLAS.
     public static func gemm(
         m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
         b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        if SmallProducts.isThin(m: m, n: n, k: k),
+           SmallProducts.gemm(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, transposeA: transposeA,
+                              b: b, ldb: ldb, transposeB: transposeB, beta: beta, c: c, ldc: ldc) {
+            return
+        }
         cblas_sgemm(
             CblasRowMajor,
             transposeA ? CblasTrans : CblasNoTrans,

@@ -199,13 +199,15 @@ public struct Benchmark {
         log(table(rows, flopsPerSample: bench.flopsPerSample, sgemmGFLOPS: sgemm))
     }
 
-    /// The CPU, the core count and the BLAS kernel, for the line above every figure.
+    /// The CPU, the core count, the BLAS kernel and who computes small products, for the lines
+    /// above every figure.
     static func machineDescription() -> String {
         let cpuinfo = (try? readText(path: "/proc/cpuinfo")) ?? ""
         let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
             .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingSpaces } ?? "unknown CPU"
         let coretype = getenv("OPENBLAS_CORETYPE").map { " (OPENBLAS_CORETYPE=\(String(cString: $0)))" } ?? ""
         return "machine: \(model), \(availableCores) cores; BLAS: \(BLAS.description)\(coretype)"
+            + "\n" + SmallProducts.summary
             + (kernelNote(cpuinfo: cpuinfo).map { "\n" + $0 } ?? "")
     }
 
