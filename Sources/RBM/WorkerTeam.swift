@@ -11,7 +11,7 @@ import Glibc
 /// waking it costs tens of microseconds (measured on a 2-core AMD EPYC VM: two items of 20 µs
 /// took 64 µs under `concurrentPerform`, 40 µs on one thread, 21 µs on this team). A training
 /// step of a small batch is a few such sections of 10–50 µs each, so the wake-up would eat the
-/// parallel gain. A member that finds no work for `spinLimit` polls sleeps on a semaphore and
+/// parallel gain. A member that finds no work for `spinNanoseconds` sleeps on a semaphore and
 /// is woken by the next job, so an idle team costs nothing.
 ///
 /// One job at a time: `run` returns false when the team is busy (a nested or a concurrent
@@ -21,9 +21,30 @@ import Glibc
 final class WorkerTeam: @unchecked Sendable {
     static let shared = WorkerTeam()
 
-    /// Polls of an idle member (and of the caller waiting for members) before sleeping or
-    /// yielding: about 0.1–0.3 ms on current CPUs.
-    static let spinLimit = 100_000
+    /// How long an idle member polls for the next job before it sleeps (and the caller polls
+    /// for members before it yields), in nanoseconds. Long against the gaps between a training
+    /// step's sections: a member that sleeps is woken by the caller, and Linux then tends to
+    /// wake it on the caller's core (measured on a 2-core VM at batch 5: both threads on one
+    /// core for stretches, the update 3× slower, whenever the spin was 100,000 polls ≈ 30 µs).
+    static let spinNanoseconds: UInt64 = 2_000_000
+
+    /// Polls between readings of the clock while spinning.
+    static let pollsPerClockReading = 1_000
+
+    static func nanoseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
+    }
+
+    /// True once `spinNanoseconds` have passed since `start` (read every `pollsPerClockReading`
+    /// polls; `start` is set at the first reading).
+    static func spunOut(polls: Int, since start: inout UInt64) -> Bool {
+        guard polls % pollsPerClockReading == 0 else { return false }
+        let now = nanoseconds()
+        if start == 0 { start = now; return false }
+        return now - start > spinNanoseconds
+    }
 
     private let busy = Atomic<Bool>(false)
     /// Members still running the current job.
@@ -46,9 +67,12 @@ final class WorkerTeam: @unchecked Sendable {
             for member in members.prefix(threads - 1) { member.post(body, spin: spin) }
             body(0)
             var polls = 0
+            var start: UInt64 = 0
+            var yielding = !spin
             while pending.load(ordering: .acquiring) != 0 {
                 polls += 1
-                if polls > Self.spinLimit || !spin { sched_yield() }
+                if !yielding { yielding = Self.spunOut(polls: polls, since: &start) }
+                if yielding { sched_yield() }
             }
         }
         return true
@@ -92,9 +116,10 @@ final class WorkerTeam: @unchecked Sendable {
             var done = 0
             while true {
                 var polls = 0
+                var start: UInt64 = 0
                 while posted.load(ordering: .acquiring) == done {
                     polls += 1
-                    guard polls > (spin.load(ordering: .relaxed) ? WorkerTeam.spinLimit : 0) else { continue }
+                    if spin.load(ordering: .relaxed), !WorkerTeam.spunOut(polls: polls, since: &start) { continue }
                     // Sleep, unless a job came in while we were deciding to.
                     sleeping.store(true, ordering: .sequentiallyConsistent)
                     if posted.load(ordering: .sequentiallyConsistent) == done {
@@ -103,6 +128,7 @@ final class WorkerTeam: @unchecked Sendable {
                         wake.wait()   // the caller took the flag and signals: consume it
                     }
                     polls = 0
+                    start = 0
                 }
                 done += 1
                 do {

@@ -30,8 +30,10 @@ import RBM
     }
 
     /// Sections far apart: the members' spin runs out and they sleep; the next section wakes them.
+    /// (Worker 0 runs three 8 ms items, worker 1 two: worker 1 waits 8 ms, four times the 2 ms
+    /// `WorkerTeam.spinNanoseconds`.)
     @Test func sectionsAfterTheMembersSleptStillRunEveryItem() {
-        let result = counts(items: 5, workers: 2, sections: 20) { _ in usleep(5_000) }
+        let result = counts(items: 5, workers: 2, sections: 20) { _ in usleep(8_000) }
         #expect(result == [Int](repeating: 20, count: 5))
     }
 
