@@ -21,6 +21,10 @@
 /// (see `DataParallelTrainer+HiddenBlocks.swift`), and with one shard the update is applied
 /// block by block inside it, so phase 2 disappears.
 ///
+/// **Visible blocks.** With `visibleBlocks` > 1 (one shard: a small batch) the step is split by
+/// blocks of W's rows instead, each applied in place by the worker that owns it (see
+/// `DataParallelTrainer+VisibleBlocks.swift`).
+///
 /// **Ranks.** Under several processes (`RankGroup`, MPI) each rank computes a contiguous range
 /// of the shards. The statistics are then cut into one contiguous piece per rank; rank j
 /// receives piece j of every other rank's shards, sums all shards' piece j in the same tree
@@ -82,6 +86,10 @@ public final class DataParallelTrainer: @unchecked Sendable {
                      "\(ranks.size) ranks cannot share \(configuration.shards) shard(s): raise training.shards")
         precondition(configuration.hiddenBlocks <= TrainerConfiguration.maximumHiddenBlocks(hiddenCount: state.model.hiddenCount),
                      "\(configuration.hiddenBlocks) hidden blocks need at least 32 hidden units each")
+        precondition(configuration.visibleBlocks <= TrainerConfiguration.maximumVisibleBlocks(visibleCount: state.model.visibleCount),
+                     "\(configuration.visibleBlocks) visible blocks need at least 32 visible units each")
+        precondition(configuration.visibleBlocks == 1 || state.model.visibleUnits == .bernoulli,
+                     "visible blocks work with Bernoulli visible units")
         self.ranks = ranks
         localShards = configuration.shards(ofRank: ranks.rank, ranks: ranks.size)
         let model = state.model
@@ -130,7 +138,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
                            visibleCount: model.visibleCount, hiddenCount: model.hiddenCount,
                            dataHiddenSums: configuration.centering,
                            temperedChainsPerRow: configuration.sampler == .parallelTempering ? configuration.chainsPerRow : nil,
-                           hiddenBlocks: configuration.hiddenBlocks)
+                           hiddenBlocks: configuration.hiddenBlocks, visibleBlocks: configuration.visibleBlocks)
         }
         if ranks.size > 1 {
             let count = workspaces[0].statisticsCount
@@ -190,6 +198,11 @@ public final class DataParallelTrainer: @unchecked Sendable {
             step += 1
             return
         }
+        if configuration.visibleBlocks > 1 {
+            computeVisibleBlockedStatistics(batch: batch, applying: hyperparameters)
+            step += 1
+            return
+        }
         computeShardStatistics(batch: batch)
         if ranks.size > 1 {
             reduceAcrossRanks(applying: hyperparameters)
@@ -224,6 +237,10 @@ public final class DataParallelTrainer: @unchecked Sendable {
     private func computeShardStatistics(batch: some MinibatchSource) {
         if configuration.hiddenBlocks > 1 {
             computeBlockedStatistics(batch: batch, applying: nil)
+            return
+        }
+        if configuration.visibleBlocks > 1 {
+            computeVisibleBlockedStatistics(batch: batch, applying: nil)
             return
         }
         precondition(batch.visibleCount == visibleCount,

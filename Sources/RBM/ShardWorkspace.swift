@@ -30,6 +30,8 @@ final class ShardWorkspace: @unchecked Sendable {
     /// Hidden blocks only (H > 1): block b's part of the visible pre-activations, h_b·W_bᵀ
     /// (n × n_visible each, block after block); their sum over b is h·Wᵀ.
     let visiblePartials: UnsafeMutablePointer<Float>?
+    /// Visible blocks only (V > 1): the blocks' own buffers.
+    let visibleBlocks: VisibleBlockScratch?
     var swapAttempts: [Int]
     var swapAcceptances: [Int]
     /// n_visible × n_hidden; reused by the reduction as the tree's partial sums.
@@ -40,7 +42,7 @@ final class ShardWorkspace: @unchecked Sendable {
 
     /// `temperedChainsPerRow`: parallel tempering's M (nil for the other samplers).
     init(rows: Int, visibleCount: Int, hiddenCount: Int, dataHiddenSums withSums: Bool = false,
-         temperedChainsPerRow: Int? = nil, hiddenBlocks: Int = 1) {
+         temperedChainsPerRow: Int? = nil, hiddenBlocks: Int = 1, visibleBlocks: Int = 1) {
         let chainsPerRow = temperedChainsPerRow ?? 1
         func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
             let pointer = UnsafeMutablePointer<Float>.allocateCacheAligned(capacity: count)
@@ -63,6 +65,7 @@ final class ShardWorkspace: @unchecked Sendable {
         temperedPreactivations = tempered ? allocate(rows * chainsPerRow * hiddenCount) : nil
         temperedHiddenSamples = tempered ? allocate(rows * chainsPerRow * hiddenCount) : nil
         visiblePartials = hiddenBlocks > 1 ? allocate(hiddenBlocks * rows * visibleCount) : nil
+        self.visibleBlocks = visibleBlocks > 1 ? VisibleBlockScratch(rows: rows, hiddenCount: hiddenCount, blocks: visibleBlocks) : nil
         swapAttempts = [Int](repeating: 0, count: max(0, chainsPerRow - 1))
         swapAcceptances = swapAttempts
         for r in 0..<(2 * rows) {

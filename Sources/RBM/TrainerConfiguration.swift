@@ -59,6 +59,11 @@ public struct TrainerConfiguration: Sendable, Equatable {
     /// single shard (a small batch) still has H pieces of parallel work. Like `shards`, it is
     /// part of the configuration: results are bit-identical for any number of workers.
     public var hiddenBlocks = 1
+    /// Blocks of visible units the update's work is split into instead (1: none), for small
+    /// batches: each worker owns a block of W's rows, contiguous in memory, through the whole
+    /// update (see `DataParallelTrainer+VisibleBlocks.swift`). One shard, CD or PCD, no
+    /// centering, Bernoulli visible units. Part of the configuration, like `hiddenBlocks`.
+    public var visibleBlocks = 1
 
     /// Chains per minibatch row: M under parallel tempering, else 1.
     public var chainsPerRow: Int { sampler == .parallelTempering ? inverseTemperatures.count : 1 }
@@ -91,6 +96,16 @@ public struct TrainerConfiguration: Sendable, Equatable {
     /// The most hidden blocks a layer of `hiddenCount` units allows: one per 32 units.
     public static func maximumHiddenBlocks(hiddenCount: Int) -> Int { max(1, (hiddenCount + 31) / 32) }
 
+    /// The visible units of block `block` of `visibleBlocks`: an even split of the units' groups
+    /// of 32, as for hidden blocks.
+    public func visibleUnits(ofBlock block: Int, visibleCount: Int) -> Range<Int> {
+        let groups = evenPiece(of: (visibleCount + 31) / 32, parts: visibleBlocks, index: block)
+        return min(visibleCount, groups.lowerBound * 32)..<min(visibleCount, groups.upperBound * 32)
+    }
+
+    /// The most visible blocks a layer of `visibleCount` units allows: one per 32 units.
+    public static func maximumVisibleBlocks(visibleCount: Int) -> Int { max(1, (visibleCount + 31) / 32) }
+
     /// The shards rank `rank` of `ranks` computes: a contiguous, even split (the first ranks
     /// one shard more when `ranks` does not divide `shards`).
     public func shards(ofRank rank: Int, ranks: Int) -> Range<Int> {
@@ -111,6 +126,15 @@ public struct TrainerConfiguration: Sendable, Equatable {
         if hiddenBlocks < 1 { return "hidden blocks must be at least 1 (got \(hiddenBlocks))" }
         if hiddenBlocks > 1 && sampler == .parallelTempering {
             return "hidden blocks work with the cd, pcd and fpcd samplers, not with parallel tempering"
+        }
+        if visibleBlocks < 1 { return "visible blocks must be at least 1 (got \(visibleBlocks))" }
+        if visibleBlocks > 1 {
+            if hiddenBlocks > 1 { return "visible blocks and hidden blocks are two ways to split the step: choose one" }
+            if shards > 1 { return "visible blocks split one shard (got \(shards) shards)" }
+            if sampler != .contrastiveDivergence && sampler != .persistentContrastiveDivergence {
+                return "visible blocks work with the cd and pcd samplers"
+            }
+            if centering { return "visible blocks do not work with centering" }
         }
         if inverseTemperatures.first != 1 { return "the first inverse temperature must be 1" }
         for (hotter, colder) in zip(inverseTemperatures.dropFirst(), inverseTemperatures) where !(hotter > 0 && hotter < colder) {

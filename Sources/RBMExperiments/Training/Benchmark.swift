@@ -24,6 +24,8 @@ public struct Benchmark {
     public var shards: Int
     /// `training.hidden_blocks` of the measured updates.
     public var hiddenBlocks = 1
+    /// `training.visible_blocks` of the measured updates.
+    public var visibleBlocks = 1
     public var updates = 300
     public var repetitions = 3
     public var data: Dataset
@@ -45,6 +47,7 @@ public struct Benchmark {
     /// How the minibatch is split: "2 shards", "1 shard × 2 hidden blocks".
     public var layout: String {
         "\(shards) shard\(shards == 1 ? "" : "s")" + (hiddenBlocks > 1 ? " × \(hiddenBlocks) hidden blocks" : "")
+            + (visibleBlocks > 1 ? " × \(visibleBlocks) visible blocks" : "")
     }
 
     public func run(workerCounts: [Int], progress: (String) -> Void) -> [Row] {
@@ -71,6 +74,7 @@ public struct Benchmark {
         var configuration = TrainerConfiguration(batchSize: batchSize, shards: shards, workers: workers,
                                                  sampler: sampler, gibbsSteps: 1, weightDecay: 1e-4, seed: 1)
         configuration.hiddenBlocks = hiddenBlocks
+        configuration.visibleBlocks = visibleBlocks
         let trainer = DataParallelTrainer(model: model, configuration: configuration)
         let order = shuffledOrder(count: data.count, seed: 1, epoch: 0)
         let batchesPerEpoch = data.count / batchSize
@@ -94,11 +98,14 @@ public struct Benchmark {
                                           sampler: .contrastiveDivergence, gibbsSteps: 1,
                                           weightDecay: 0, seed: 1)
         layout.hiddenBlocks = hiddenBlocks
+        layout.visibleBlocks = visibleBlocks
         let config = layout
         let blocks = hiddenBlocks
+        let visibleBlocks = visibleBlocks
         BLAS.useSingleThread()
-        let weights = UnsafeMutablePointer<Float>.allocate(capacity: nv * nh)
-        weights.initialize(repeating: 0.01, count: nv * nh)
+        // W, then (visible blocks) each block's partial hidden pre-activations.
+        let weights = UnsafeMutablePointer<Float>.allocate(capacity: nv * nh + visibleBlocks * batchSize * nh)
+        weights.initialize(repeating: 0.01, count: nv * nh + visibleBlocks * batchSize * nh)
         let buffers = (0..<shards).map { shard -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) in
             let n = config.rows(ofShard: shard).count
             let visible = UnsafeMutablePointer<Float>.allocate(capacity: 2 * n * nv)
@@ -117,7 +124,25 @@ public struct Benchmark {
         // Item (shard, block): the products of one block of hidden units' columns (with one
         // block, the shard's whole products). Blocks write their part of h·Wᵀ over each other,
         // which costs the same as keeping it apart.
+        // Visible blocks (one shard): block p's products with its rows of W, W_p = W[U_p, :].
+        func oneVisibleBlockedUpdate() {
+            DataParallel.forEach(items: visibleBlocks, workers: workers) { block in
+                let (buffers, weights) = transfer.value
+                let (visible, hidden, gradient) = buffers[0]
+                let n = config.batchSize
+                let units = config.visibleUnits(ofBlock: block, visibleCount: nv)
+                let w = weights + units.lowerBound * nh, u = units.count
+                let partial = transfer.value.1 + nv * nh + block * n * nh
+                BLAS.gemm(m: n, n: nh, k: u, a: visible + units.lowerBound, lda: nv, b: w, ldb: nh, c: partial, ldc: nh)
+                BLAS.gemm(m: n, n: u, k: nh, a: hidden, lda: nh, b: w, ldb: nh, transposeB: true,
+                          c: visible + n * nv + units.lowerBound, ldc: nv)
+                BLAS.gemm(m: n, n: nh, k: u, a: visible + n * nv + units.lowerBound, lda: nv, b: w, ldb: nh, c: partial, ldc: nh)
+                BLAS.gemm(m: u, n: nh, k: 2 * n, a: visible + units.lowerBound, lda: nv, transposeA: true, b: hidden, ldb: nh,
+                          c: gradient + units.lowerBound * nh, ldc: nh)
+            }
+        }
         func oneUpdate() {
+            if visibleBlocks > 1 { return oneVisibleBlockedUpdate() }
             DataParallel.forEach(items: shards * blocks, workers: workers) { item in
                 let (buffers, weights) = transfer.value
                 let (visible, hidden, gradient) = buffers[item / blocks]
@@ -163,7 +188,8 @@ public struct Benchmark {
     /// measurement and then the table.
     /// `hiddenBlocks` nil: the `shards` split, then (on a machine with several cores) one shard
     /// in as many hidden blocks as cores, the split that keeps each core's part of W in its cache.
-    public static func measure(data: String?, hiddenCount: Int, batchSize: Int, shards: Int, hiddenBlocks: Int? = nil, updates: Int,
+    public static func measure(data: String?, hiddenCount: Int, batchSize: Int, shards: Int, hiddenBlocks: Int? = nil,
+                               visibleBlocks: Int? = nil, updates: Int,
                                workerCounts: [Int], formats: Bool = false, sizes: Bool = false,
                                log: (String) -> Void = { print($0) }) throws {
         log(machineDescription())
@@ -182,15 +208,18 @@ public struct Benchmark {
         if formats { return try bench.measureFormats(workers: counts.max() ?? 1, log: log) }
         if sizes { return bench.measureSizes(workers: counts.max() ?? 1, log: log) }
         let cores = counts.max() ?? 1
-        var layouts = [(shards, hiddenBlocks ?? 1)]
-        if hiddenBlocks == nil, cores > 1, TrainerConfiguration.maximumHiddenBlocks(hiddenCount: hiddenCount) >= cores {
-            layouts.append((1, cores))
+        var layouts = [(shards, hiddenBlocks ?? 1, visibleBlocks ?? 1)]
+        if hiddenBlocks == nil, visibleBlocks == nil, cores > 1 {
+            if TrainerConfiguration.maximumHiddenBlocks(hiddenCount: hiddenCount) >= cores { layouts.append((1, cores, 1)) }
+            // Small batches: also each core a block of W's rows.
+            if batchSize <= SmallProducts.thinSide { layouts.append((1, 1, cores)) }
         }
         log("\(dataset.featureCount)→\(hiddenCount), batch \(batchSize), \(updates) updates per measurement, best of \(bench.repetitions)")
         var rows: [Row] = []
-        for (layoutShards, layoutBlocks) in layouts {
+        for (layoutShards, layoutBlocks, layoutVisibleBlocks) in layouts {
             bench.shards = layoutShards
             bench.hiddenBlocks = layoutBlocks
+            bench.visibleBlocks = layoutVisibleBlocks
             rows += bench.run(workerCounts: counts, progress: log)
         }
         let sgemm = BLAS.largeSGEMMRate(threads: counts.max() ?? 1)

@@ -18,6 +18,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Shards per minibatch.") var shards = 2
     @Option(help: "Blocks of hidden units per shard (training.hidden_blocks); default: the --shards split, then 1 shard × one block per core.")
     var hiddenBlocks: Int?
+    @Option(help: "Blocks of visible units of one shard instead (training.visible_blocks); by default also measured at batches up to 32 as one block per core.")
+    var visibleBlocks: Int?
     @Option(help: "Updates timed per measurement.") var updates = 300
     @Option(help: "Worker counts to compare (default: 1 and all cores).") var workers: [Int] = []
     @Flag(help: "Instead: CD-1 fed from memory, HDF5, mapped .npy and streamed .npy (samples/s and ratios).")
@@ -29,6 +31,12 @@ struct Bench: ParsableCommand {
     var ranks = false
 
     func validate() throws {
+        if let visibleBlocks, !(1...TrainerConfiguration.maximumVisibleBlocks(visibleCount: 784)).contains(visibleBlocks) {
+            throw ValidationError("--visible-blocks must be in 1...\(TrainerConfiguration.maximumVisibleBlocks(visibleCount: 784)) for 784 visible units (at least 32 units per block)")
+        }
+        if let visibleBlocks, visibleBlocks > 1, (hiddenBlocks ?? 1) > 1 || shards > 1 {
+            throw ValidationError("--visible-blocks splits one shard: use it with --shards 1 and without --hidden-blocks")
+        }
         if let hiddenBlocks, !(1...TrainerConfiguration.maximumHiddenBlocks(hiddenCount: hidden)).contains(hiddenBlocks) {
             throw ValidationError("--hidden-blocks must be in 1...\(TrainerConfiguration.maximumHiddenBlocks(hiddenCount: hidden)) for \(hidden) hidden units (at least 32 units per block)")
         }
@@ -38,7 +46,8 @@ struct Bench: ParsableCommand {
         if ranks {
             return Benchmark.measureRanks(workers: workers.first ?? availableCores)
         }
-        try Benchmark.measure(data: data, hiddenCount: hidden, batchSize: batchSize, shards: shards, hiddenBlocks: hiddenBlocks, updates: updates,
+        try Benchmark.measure(data: data, hiddenCount: hidden, batchSize: batchSize, shards: shards, hiddenBlocks: hiddenBlocks,
+                              visibleBlocks: visibleBlocks, updates: updates,
                               workerCounts: workers, formats: formats, sizes: sizes)
     }
 }
