@@ -136,3 +136,63 @@ extension SyntheticIDXFolder {
         #expect(straight.history.last!.reconstructionError < straight.history.first!.reconstructionError)
     }
 }
+
+/// `training.visible_blocks` through the config and a run: its rules are config errors naming
+/// the key, too many blocks for the data is an error before training, and a blocked run stops
+/// and resumes to the same bits.
+@Suite(.serialized) struct VisibleBlockRunTests {
+    func quiet(_ config: ExperimentConfig, resume: Bool = false) -> TrainingRun {
+        TrainingRun(config: config, resume: resume, log: { _ in }, progress: ProgressLine(enabled: false))
+    }
+
+    @Test func visibleBlocksAreCheckedAgainstTheOtherKeys() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let one = ["training.shards=1"]
+        #expect { try folder.config(one + ["training.visible_blocks=0"]) } throws: { error in "\(error)".contains("training.visible_blocks") }
+        #expect { try folder.config(["training.shards=2", "training.visible_blocks=2"]) } throws: { error in
+            "\(error)".contains("training.visible_blocks") && "\(error)".contains("training.shards: 1")
+        }
+        #expect { try folder.config(one + ["model.hidden=64", "training.hidden_blocks=2", "training.visible_blocks=2"]) } throws: { error in
+            "\(error)".contains("training.visible_blocks") && "\(error)".contains("hidden_blocks")
+        }
+        #expect { try folder.config(one + ["training.sampler=fpcd", "training.visible_blocks=2"]) } throws: { error in
+            "\(error)".contains("training.visible_blocks") && "\(error)".contains("cd and pcd")
+        }
+        #expect { try folder.config(one + ["model.centering=true", "training.visible_blocks=2"]) } throws: { error in
+            "\(error)".contains("training.visible_blocks") && "\(error)".contains("centering")
+        }
+        #expect { try folder.config(one + ["model.visible=gaussian", "data.binarization=none", "training.visible_blocks=2"]) } throws: { error in
+            "\(error)".contains("training.visible_blocks") && "\(error)".contains("Bernoulli")
+        }
+        let config = try folder.config(one + ["training.visible_blocks=2"])
+        #expect(config.trainerConfiguration().visibleBlocks == 2)
+    }
+
+    @Test func tooManyVisibleBlocksForTheDataIsAnErrorBeforeTraining() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let config = try folder.config(["training.shards=1", "training.visible_blocks=100", "output.name=many"])
+        #expect { try quiet(config).run() } throws: { error in
+            "\(error)".contains("training.visible_blocks") && "\(error)".contains("at most")
+        }
+    }
+
+    @Test(arguments: ["cd", "pcd"])
+    func aBlockedRunStopsAndResumesToTheSameBits(sampler: String) throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let common = ["training.sampler=\(sampler)", "training.epochs=4", "model.hidden=40", "training.visible_blocks=2",
+                      "training.shards=1", "training.batch_size=5", "output.features=false", "output.pictures=false"]
+        let straight = try quiet(folder.config(common + ["output.name=straight"])).run()
+        _ = try quiet(folder.config(common + ["output.name=cut", "training.epochs=2"])).run()
+        let resumed = try quiet(folder.config(common + ["output.name=cut"]), resume: true).run()
+        #expect(resumed.model == straight.model)
+        let a = try Checkpoint.read(path: straight.folder + "/checkpoint.h5")
+        let b = try Checkpoint.read(path: resumed.folder + "/checkpoint.h5")
+        #expect(a.state == b.state)
+        let written = try String(contentsOfFile: straight.folder + "/config.yaml", encoding: .utf8)
+        #expect(written.contains("visible_blocks: 2"))
+        #expect(straight.history.last!.reconstructionError < straight.history.first!.reconstructionError)
+    }
+}

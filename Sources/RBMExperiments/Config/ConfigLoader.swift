@@ -155,6 +155,28 @@ public enum ConfigLoader {
             throw .inconsistent(ConfigLocation(file: source("training.hidden_blocks", "training.sampler"), keyPath: "training.hidden_blocks", line: nil),
                                 reason: "training.hidden_blocks works with the cd, pcd and fpcd samplers; parallel tempering (training.sampler: pt) needs hidden_blocks: 1")
         }
+        if config.training.visibleBlocks > 1 {
+            let key = "training.visible_blocks"
+            func refuse(_ reason: String, _ keys: String...) -> ConfigError {
+                .inconsistent(ConfigLocation(file: keys.contains(where: overridden.contains) || overridden.contains(key) ? "--set" : file,
+                                             keyPath: key, line: nil), reason: reason)
+            }
+            if config.training.hiddenBlocks > 1 {
+                throw refuse("training.visible_blocks and training.hidden_blocks are two ways to split the step: set one of them to 1", "training.hidden_blocks")
+            }
+            if config.training.shards > 1 {
+                throw refuse("training.visible_blocks splits a single shard: set training.shards: 1 (\(config.training.shards) now)", "training.shards")
+            }
+            if config.training.sampler != .contrastiveDivergence && config.training.sampler != .persistentContrastiveDivergence {
+                throw refuse("training.visible_blocks works with the cd and pcd samplers (training.sampler: \(config.training.sampler.rawValue) now)", "training.sampler")
+            }
+            if config.model.visible != .bernoulli {
+                throw refuse("training.visible_blocks works with Bernoulli visible units (model.visible: bernoulli)", "model.visible")
+            }
+            if config.model.centering {
+                throw refuse("training.visible_blocks does not work with centering (model.centering: true)", "model.centering")
+            }
+        }
         switch config.model.visible {
         case .gaussian where config.data.binarization != .none:
             throw .inconsistent(ConfigLocation(file: source("model.visible", "data.binarization"), keyPath: "data.binarization", line: nil),

@@ -73,6 +73,7 @@ enum ConfigSchema {
         integer("training", "batch_size", 1...1_000_000, \.training.batchSize),
         integer("training", "shards", 1...4096, \.training.shards),
         integer("training", "hidden_blocks", 1...4096, \.training.hiddenBlocks),
+        integer("training", "visible_blocks", 1...4096, \.training.visibleBlocks),
         ConfigField(
             section: "training", key: "workers", expected: "auto or an integer in 1...1024",
             read: { scalar, config throws(ConfigValueProblem) in

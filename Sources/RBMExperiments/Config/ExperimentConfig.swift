@@ -103,6 +103,11 @@ public struct ExperimentConfig: Sendable, Equatable {
         /// blocks as cores, each core keeps its block of W in its own cache and the update needs
         /// no reduction — the fastest split on CPUs whose cache holds a core's share of W.
         public var hiddenBlocks = 1
+        /// Blocks of visible units (W's rows) the work of a single shard is cut into instead
+        /// (1: none; at most one per 32 visible units): each core owns its rows of W, contiguous,
+        /// through the update — the split for small batches (the seed's 5 rows). One shard, the
+        /// cd or pcd sampler, Bernoulli visible units, no centering. Part of the experiment.
+        public var visibleBlocks = 1
         /// Threads; nil means all cores.
         public var workers: Int? = nil
         public var learningRate = 0.05
@@ -214,6 +219,7 @@ public struct ExperimentConfig: Sendable, Equatable {
         configuration.centering = model.centering
         configuration.centeringRate = Float(model.centeringRate)
         configuration.hiddenBlocks = training.hiddenBlocks
+        configuration.visibleBlocks = training.visibleBlocks
         return configuration
     }
 

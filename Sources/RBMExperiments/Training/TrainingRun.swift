@@ -118,7 +118,9 @@ public struct TrainingRun {
         }
         if trainer.centering { samplerName += ", centered" }
         log("training \(config.output.name): \(train.count) samples × \(train.featureCount) visible → \(session.trainer.hiddenCount) hidden, "
-            + "\(samplerName), batch \(batchSize) in \(trainer.shards) shards on "
+            + "\(samplerName), batch \(batchSize) in \(trainer.shards) shards"
+            + (config.training.hiddenBlocks > 1 ? " × \(config.training.hiddenBlocks) hidden blocks" : "")
+            + (config.training.visibleBlocks > 1 ? " × \(config.training.visibleBlocks) visible blocks" : "") + " on "
             + (ranks.size > 1 ? "\(ranks.size) ranks × " : "") + "\(trainer.workers) worker(s), "
             + "\(config.training.epochs) epochs; writing \(runFolder)")
         for note in session.splits.notes { log("note: " + note) }

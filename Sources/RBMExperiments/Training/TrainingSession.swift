@@ -146,6 +146,10 @@ extension TrainingRun {
         for (name, split) in splits.named where split.featureCount != splits.train.featureCount {
             throw .shapeMismatch("\(split.source): the \(name) samples have \(split.featureCount) values but the training samples have \(splits.train.featureCount)")
         }
+        let visibleBlockLimit = TrainerConfiguration.maximumVisibleBlocks(visibleCount: splits.train.featureCount)
+        if config.training.visibleBlocks > visibleBlockLimit {
+            throw .shapeMismatch("training.visible_blocks: \(config.training.visibleBlocks) blocks cannot split the data's \(splits.train.featureCount) visible units: each block holds at least 32, so use at most \(visibleBlockLimit)")
+        }
         do {
             for (name, split) in splits.named where name != "train" {
                 try DataScan.check(split, unitInterval: unitInterval && binarization != .threshold)
