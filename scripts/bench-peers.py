@@ -85,8 +85,9 @@ def torch_update(nv, nh, persistent):
 
 
 def rbm_bench(rbm, data, hidden, batch, shards, updates):
-    """`rbm bench` on all cores: CD-1 and PCD-1 samples/s of the faster of its two splits (the
-    shards split and one shard × one hidden block per core), and which split that was."""
+    """`rbm bench` on all cores: CD-1 and PCD-1 samples/s of the fastest of its splits (the
+    shards split, one shard × one hidden block per core and, at batches up to 32, one shard ×
+    one visible block per core), and which split that was."""
     out = subprocess.run([rbm, "bench", "--data", data, "--hidden", str(hidden), "--batch-size", str(batch),
                           "--shards", str(shards), "--updates", str(updates)], capture_output=True, text=True, check=True).stdout
     best = {}
