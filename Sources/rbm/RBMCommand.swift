@@ -1,4 +1,5 @@
 import ArgumentParser
+import RBM
 import RBMCluster
 import RBMStore
 import RBMSystem
@@ -32,6 +33,9 @@ struct RBMCommand: ParsableCommand {
         // Every line reaches a file or a pipe as it is printed, as it would a terminal: a log
         // of a run killed with -9 keeps its epochs. (The progress line is terminal-only.)
         setvbuf(stdout, nil, _IOLBF, 0)
+        // BLIS (for thin products) is loaded while the process has one thread: loading sets an
+        // environment variable, which is not safe while other threads read the environment.
+        BLAS.useSingleThread()
         do {
             var command = try parseAsRoot()
             try command.run()
