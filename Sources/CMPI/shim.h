@@ -20,3 +20,5 @@ static inline int rbm_mpi_success(void) { return MPI_SUCCESS; }
 static inline int rbm_mpi_max_processor_name(void) { return MPI_MAX_PROCESSOR_NAME; }
 static inline MPI_Datatype rbm_mpi_int64(void) { return MPI_INT64_T; }
 static inline void *rbm_mpi_in_place(void) { return MPI_IN_PLACE; }
+static inline int rbm_mpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
+static inline MPI_Info rbm_mpi_info_null(void) { return MPI_INFO_NULL; }

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,9 +59,19 @@ public enum DataParallel {
 private let singleThreadedBLAS: Void = BLAS.useSingleThread()
 
 extension DataParallel {
+    /// Processes of this job running on this machine (MPI ranks; 1 otherwise). Their workers
+    /// share the machine's cores, so `WorkerTeam` spins only while threads × processes fit the
+    /// cores. Set once, before the first parallel section.
+    public static var processesSharingCores: Int {
+        get { sharedCoreProcesses.load(ordering: .relaxed) }
+        set { sharedCoreProcesses.store(max(1, newValue), ordering: .relaxed) }
+    }
+
     /// The worker count to use: `requested`, or every core when nil.
     public static func workers(_ requested: Int?) -> Int { requested ?? availableCores }
 }
+
+private let sharedCoreProcesses = Atomic<Int>(1)
 
 /// The number of processor cores this process may use, read once: glibc's sysconf reads it from
 /// /sys on every call (measured 5 µs, paid by every parallel section when asked there).

@@ -48,6 +48,8 @@ private final class ClusterState: @unchecked Sendable {
                 var provided: Int32 = 0
                 MPI_Init_thread(nil, nil, rbm_mpi_thread_serialized(), &provided)
                 mpi = MPIRanks()
+                // Ranks sharing a machine share its cores: their workers must not spin for them.
+                DataParallel.processesSharingCores = mpi!.ranksOnThisMachine
             }
         }
         return mpi ?? SingleProcess()

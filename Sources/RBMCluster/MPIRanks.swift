@@ -11,6 +11,8 @@ public final class MPIRanks: RankGroup, @unchecked Sendable {
     public let size: Int
     /// The host this rank runs on (MPI_Get_processor_name).
     public let host: String
+    /// The job's processes on this rank's machine (MPI_Comm_split_type, shared memory).
+    public let ranksOnThisMachine: Int
     let communicator: MPI_Comm
 
     init() {
@@ -24,6 +26,11 @@ public final class MPIRanks: RankGroup, @unchecked Sendable {
         var length: Int32 = 0
         MPI_Get_processor_name(&name, &length)
         host = String(decoding: name.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var local: MPI_Comm?
+        MPI_Comm_split_type(communicator, rbm_mpi_comm_type_shared(), Int32(rank), rbm_mpi_info_null(), &local)
+        MPI_Comm_size(local, &value)
+        ranksOnThisMachine = max(1, Int(value))
+        MPI_Comm_free(&local)
     }
 
     public var description: String { "rank \(rank) of \(size) on host \(host)" }
