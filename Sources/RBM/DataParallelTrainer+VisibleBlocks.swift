@@ -10,7 +10,7 @@
 /// - the statistics of block p's rows of W, G_p = [v⁰; vᵏ][:, U_p]ᵀ [P(h|v⁰); −P(h|vᵏ)], need
 ///   W_p's rows only, and so do their momentum update and the visible bias of U_p.
 ///
-/// So an update of CD-k or PCD-k runs as k + 2 parallel phases over the V blocks:
+/// So an update of CD-k or PCD-k runs as k + 3 parallel phases over the V blocks:
 ///
 /// 0. block p copies piece p of the data rows v⁰ (and the hidden bias c, see below);
 /// 1. the partial pre-activation v⁰[:, U_p]·W_p;
