@@ -23,9 +23,7 @@ import RBMStore
         let common = ["training.sampler=\(sampler)", "training.epochs=5", "model.centering=\(variant.hasSuffix("+centering"))",
                       "training.temperatures=3", "training.min_inverse_temperature=0.7", "training.fast_learning_rate=0.05",
                       "output.features=false", "output.pictures=false"]
-        let straight = try quiet(folder.config(common + ["output.name=straight"])).run()
-        _ = try quiet(folder.config(common + ["output.name=cut", "training.epochs=3"])).run()
-        let resumed = try quiet(folder.config(common + ["output.name=cut"]), resume: true).run()
+        let (straight, resumed) = try runStraightAndResumed(in: folder, common, stopAfter: 3)
         #expect(resumed.model == straight.model)
         let a = try Checkpoint.read(path: straight.folder + "/checkpoint.h5")
         let b = try Checkpoint.read(path: resumed.folder + "/checkpoint.h5")
@@ -98,11 +96,20 @@ extension SyntheticIDXFolder {
 
 /// `training.hidden_blocks` as a user sets it: checked against the model and the sampler, and a
 /// blocked run stops and resumes to the same bits as one run straight through.
-@Suite(.serialized) struct HiddenBlockRunTests {
+/// The run `common` names straight through (output.name=straight), and stopped after
+/// `stopAfter` epochs then resumed (output.name=cut), both quiet.
+func runStraightAndResumed(in folder: SyntheticIDXFolder, _ common: [String], stopAfter epochs: Int) throws
+    -> (straight: RunResult, resumed: RunResult) {
     func quiet(_ config: ExperimentConfig, resume: Bool = false) -> TrainingRun {
         TrainingRun(config: config, resume: resume, log: { _ in }, progress: ProgressLine(enabled: false))
     }
+    let straight = try quiet(folder.config(common + ["output.name=straight"])).run()
+    _ = try quiet(folder.config(common + ["output.name=cut", "training.epochs=\(epochs)"])).run()
+    let resumed = try quiet(folder.config(common + ["output.name=cut"]), resume: true).run()
+    return (straight, resumed)
+}
 
+@Suite(.serialized) struct HiddenBlockRunTests {
     @Test func hiddenBlocksAreCheckedAgainstTheModelAndTheSampler() throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
@@ -123,9 +130,7 @@ extension SyntheticIDXFolder {
         defer { folder.remove() }
         let common = ["training.sampler=\(sampler)", "training.epochs=4", "model.hidden=70", "training.hidden_blocks=3",
                       "training.shards=1", "output.features=false", "output.pictures=false"]
-        let straight = try quiet(folder.config(common + ["output.name=straight"])).run()
-        _ = try quiet(folder.config(common + ["output.name=cut", "training.epochs=2"])).run()
-        let resumed = try quiet(folder.config(common + ["output.name=cut"]), resume: true).run()
+        let (straight, resumed) = try runStraightAndResumed(in: folder, common, stopAfter: 2)
         #expect(resumed.model == straight.model)
         let a = try Checkpoint.read(path: straight.folder + "/checkpoint.h5")
         let b = try Checkpoint.read(path: resumed.folder + "/checkpoint.h5")
@@ -184,9 +189,7 @@ extension SyntheticIDXFolder {
         defer { folder.remove() }
         let common = ["training.sampler=\(sampler)", "training.epochs=4", "model.hidden=40", "training.visible_blocks=2",
                       "training.shards=1", "training.batch_size=5", "output.features=false", "output.pictures=false"]
-        let straight = try quiet(folder.config(common + ["output.name=straight"])).run()
-        _ = try quiet(folder.config(common + ["output.name=cut", "training.epochs=2"])).run()
-        let resumed = try quiet(folder.config(common + ["output.name=cut"]), resume: true).run()
+        let (straight, resumed) = try runStraightAndResumed(in: folder, common, stopAfter: 2)
         #expect(resumed.model == straight.model)
         let a = try Checkpoint.read(path: straight.folder + "/checkpoint.h5")
         let b = try Checkpoint.read(path: resumed.folder + "/checkpoint.h5")

@@ -90,27 +90,10 @@ import RBM
     /// One shard in one process: the last phase applies Δ ← μΔ + ε(G/B − λW), W ← W + Δ to its
     /// block in place. Done here by hand from the gradient estimate of the same statistics.
     @Test func inPlaceUpdateIsTheMomentumRule() {
-        let visible = 36
-        let data = Reference.randomBinary(rows: 30, columns: visible, seed: 4)
-        let batch = MatrixMinibatch(values: data, visibleCount: visible)
-        let configuration = configuration(.persistentContrastiveDivergence, blocks: 3)
-        var state = train(configuration, updates: 3)   // nonzero velocities and chains
-        state.step = 3
-        let hyper = UpdateHyperparameters(learningRate: 0.1, momentum: 0.9)
-        let updated = DataParallelTrainer(state: state, configuration: configuration)
-        updated.update(batch: batch, hyperparameters: hyper)
-        let gradient = DataParallelTrainer(state: state, configuration: configuration).estimateGradient(batch: batch)
-        func expected(_ theta: [Float], _ velocity: [Float], _ g: [Float], decay: Float) -> [Float] {
-            (0..<theta.count).map { i in theta[i] + (0.9 * velocity[i] + 0.1 * (g[i] - decay * theta[i])) }
-        }
-        let after = updated.model
-        let weights = expected(state.model.weights, state.weightVelocity, gradient.weights, decay: 1e-3)
-        let visibleBias = expected(state.model.visibleBias, state.visibleBiasVelocity, gradient.visibleBias, decay: 0)
-        let hiddenBias = expected(state.model.hiddenBias, state.hiddenBiasVelocity, gradient.hiddenBias, decay: 0)
-        let largest = zip(after.weights + after.visibleBias + after.hiddenBias, weights + visibleBias + hiddenBias)
-            .map { abs($0 - $1) }.max()!
+        let (largest, before, after) = TrainingFixture.momentumRuleDifference(
+            configuration(.persistentContrastiveDivergence, blocks: 3), visible: 36) { train($0, updates: $1) }
         #expect(largest < 1e-6, "largest difference from the momentum rule: \(largest)")
-        #expect(after.weights != state.model.weights)
+        #expect(after.weights != before.weights)
     }
 
     /// Like `shards`, `hiddenBlocks` fixes what is computed: 1, 2 and 3 workers give the same
@@ -120,15 +103,6 @@ import RBM
         let sampler = SamplerKind(rawValue: String(variant.split(separator: "+")[0]))!
         var base = configuration(sampler, blocks: 3, shards: variant.hasSuffix("+shards") ? 2 : 1, k: 2)
         base.centering = variant.hasSuffix("+centering")
-        func with(workers: Int) -> TrainerConfiguration {
-            var copy = base
-            copy.workers = workers
-            return copy
-        }
-        let one = train(with(workers: 1))
-        #expect(bits(train(with(workers: 2))) == bits(one))
-        #expect(bits(train(with(workers: 3))) == bits(one))
-        let half = train(with(workers: 2), updates: 6)
-        #expect(bits(train(with(workers: 3), updates: 6, state: half)) == bits(one))
+        TrainingFixture.expectBitIdenticalAcrossWorkersAndResume(base, updates: 12) { train($0, updates: $1, state: $2) }
     }
 }

@@ -48,16 +48,7 @@ import RBM
         base.centering = variant.hasSuffix("+centering")
         base.fastLearningRate = 0.05
         base.inverseTemperatures = [1, 0.8, 0.6]
-        func with(workers: Int) -> TrainerConfiguration {
-            var copy = base
-            copy.workers = workers
-            return copy
-        }
-        let one = train(with(workers: 1))
-        #expect(bits(train(with(workers: 2))) == bits(one))
-        #expect(bits(train(with(workers: 3))) == bits(one))
-        let half = train(with(workers: 2), updates: 9)
-        #expect(bits(train(with(workers: 3), updates: 9, state: half)) == bits(one))
+        let one = TrainingFixture.expectBitIdenticalAcrossWorkersAndResume(base, updates: 18) { train($0, updates: $1, state: $2) }
         if base.centering { #expect(one.hiddenOffsets != [Float](repeating: 0.5, count: 19)) }
     }
 

@@ -139,38 +139,18 @@ import RBM
     /// The last phase applies Δ ← μΔ + ε(G/B − λW), W ← W + Δ to each block's rows (and the
     /// biases without decay). Done here by hand from the gradient estimate of the same statistics.
     @Test func inPlaceUpdateIsTheMomentumRule() {
-        let visible = 100
-        let data = Reference.randomBinary(rows: 30, columns: visible, seed: 4)
-        let batch = MatrixMinibatch(values: data, visibleCount: visible)
-        let configuration = configuration(.persistentContrastiveDivergence, blocks: 3)
-        var state = train(configuration, updates: 3)   // nonzero velocities and chains
-        state.step = 3
-        let hyper = UpdateHyperparameters(learningRate: 0.1, momentum: 0.9)
-        let updated = DataParallelTrainer(state: state, configuration: configuration)
-        updated.update(batch: batch, hyperparameters: hyper)
-        let gradient = DataParallelTrainer(state: state, configuration: configuration).estimateGradient(batch: batch)
-        func expected(_ theta: [Float], _ velocity: [Float], _ g: [Float], decay: Float) -> [Float] {
-            (0..<theta.count).map { i in theta[i] + (0.9 * velocity[i] + 0.1 * (g[i] - decay * theta[i])) }
-        }
-        let after = updated.model
-        let weights = expected(state.model.weights, state.weightVelocity, gradient.weights, decay: 1e-3)
-        let visibleBias = expected(state.model.visibleBias, state.visibleBiasVelocity, gradient.visibleBias, decay: 0)
-        let hiddenBias = expected(state.model.hiddenBias, state.hiddenBiasVelocity, gradient.hiddenBias, decay: 0)
-        let largest = zip(after.weights + after.visibleBias + after.hiddenBias, weights + visibleBias + hiddenBias)
-            .map { abs($0 - $1) }.max()!
+        let (largest, before, after) = TrainingFixture.momentumRuleDifference(
+            configuration(.persistentContrastiveDivergence, blocks: 3), visible: 100) { train($0, updates: $1) }
         #expect(largest < 1e-6, "largest difference from the momentum rule: \(largest)")
-        #expect(after.weights != state.model.weights && after.hiddenBias != state.model.hiddenBias)
+        #expect(after.weights != before.weights && after.hiddenBias != before.hiddenBias)
     }
 
     /// `visibleBlocks` fixes what is computed: 1, 2 and 3 workers give the same bits, and a
     /// trainer rebuilt from its state halfway continues exactly.
     @Test(arguments: [SamplerKind.contrastiveDivergence, .persistentContrastiveDivergence])
     func blockedStepIsBitIdenticalAcrossWorkersAndResume(sampler: SamplerKind) {
-        func with(workers: Int) -> TrainerConfiguration { configuration(sampler, blocks: 3, workers: workers, k: 2) }
-        let one = train(with(workers: 1))
-        #expect(TrainingFixture.bits(train(with(workers: 2))) == TrainingFixture.bits(one))
-        #expect(TrainingFixture.bits(train(with(workers: 3))) == TrainingFixture.bits(one))
-        let half = train(with(workers: 2), updates: 6)
-        #expect(TrainingFixture.bits(train(with(workers: 3), updates: 6, state: half)) == TrainingFixture.bits(one))
+        TrainingFixture.expectBitIdenticalAcrossWorkersAndResume(configuration(sampler, blocks: 3, k: 2), updates: 12) {
+            train($0, updates: $1, state: $2)
+        }
     }
 }
