@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 //
 // A data-parallel trainer for Restricted Boltzmann Machines.
-// Dependencies point one way: rbm -> RBMExperiments -> RBMStore, RBMData -> RBM -> CBLAS;
+// Dependencies point one way: rbm -> RBMExperiments -> RBMStore, RBMData -> RBM -> CBLAS, CRBMKernels;
 // RBMCluster (MPI) sits beside RBMStore, between RBM and RBMExperiments.
 // RBMSystem (atomic files, child processes, signals, clocks, standard error) sits under
 // RBMStore and RBMExperiments and depends on nothing of the project.
@@ -35,7 +35,9 @@ let package = Package(
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "RBMSystem"),
-        .target(name: "RBM", dependencies: ["CBLAS"]),
+        // Products with 0/1 left operands as sums of rows (C, for AVX2 chosen at run time).
+        .target(name: "CRBMKernels"),
+        .target(name: "RBM", dependencies: ["CBLAS", "CRBMKernels"]),
         .target(name: "RBMData", dependencies: ["RBM", "RBMSystem", "CZlib"]),
         .target(name: "RBMStore", dependencies: ["RBM", "RBMSystem", "CHDF5", "CCrypto"]),
         .target(name: "RBMCluster", dependencies: ["RBM", "CMPI"]),

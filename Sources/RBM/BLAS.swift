@@ -63,14 +63,20 @@ public enum BLAS {
 
     /// The same product on sub-matrices: `lda`, `ldb`, `ldc` are the row strides (in floats)
     /// of the matrices A, B and C are blocks of (a block of a weight matrix's columns, say).
-    /// Products with a side of at most `SmallProducts.thinSide` go to BLIS when it is loaded
-    /// (see `SmallProducts`), the others to OpenBLAS.
+    /// Products whose op(A) is a sparse 0/1 matrix (sampled units) are sums of B's rows (see
+    /// `BinaryProducts`); of the others, those with a side of at most `SmallProducts.thinSide`
+    /// go to BLIS when it is loaded (see `SmallProducts`), the rest to OpenBLAS.
     public static func gemm(
         m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
         b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        if !transposeB,
+           BinaryProducts.gemm(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, transposeA: transposeA,
+                               b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) {
+            return
+        }
         if SmallProducts.isThin(m: m, n: n, k: k),
            SmallProducts.gemm(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, transposeA: transposeA,
                               b: b, ldb: ldb, transposeB: transposeB, beta: beta, c: c, ldc: ldc) {

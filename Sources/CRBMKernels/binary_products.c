@@ -1,0 +1,287 @@
+// Products whose left operand is a 0/1 matrix (sampled binary units), as sums of rows.
+//
+// op(A)·B with A ∈ {0,1}^(m×k): row i of the product is Σ_{q : A[i,q] = 1} B[q, :], so a row of
+// sampled visible units times W costs (number of units on) × n additions instead of k × n
+// multiply-adds. Both paths below add, for every element of C, the same rows of B in ascending
+// order starting from 0, then form alpha·sum (+ beta·C) with separate multiplies and an add:
+// their results are equal to the bit.
+#pragma clang fp contract(off)
+
+#include "binary_products.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define RBM_HAVE_AVX2_PATH 1
+#endif
+
+// MARK: - Scratch: the rows' index lists, one set per thread
+
+typedef struct {
+    int32_t *offsets;   // m + 1: row i's list is indices[offsets[i] ..< offsets[i + 1]]
+    int32_t *indices;   // the inner indices q with A[i, q] = 1, ascending, + 8 spare
+    int32_t *row_ends;  // transposed A: where each stored row's entries end in the row-ordered list
+    size_t offset_capacity, index_capacity, row_end_capacity;
+} index_lists;
+
+static _Thread_local index_lists scratch;
+
+static int reserve(int32_t **buffer, size_t *capacity, size_t count) {
+    if (*capacity >= count) return 1;
+    size_t size = count + count / 2 + 64;
+    int32_t *grown = realloc(*buffer, size * sizeof(int32_t));
+    if (!grown) return 0;
+    *buffer = grown;
+    *capacity = size;
+    return 1;
+}
+
+static int force_portable = 0;
+
+void rbm_binary_gemm_force_portable(int force) { __atomic_store_n(&force_portable, force, __ATOMIC_RELAXED); }
+
+#if RBM_HAVE_AVX2_PATH
+static int cpu_avx2 = 0;
+static void build_compress_table(void);
+
+/// Once per process: whether the CPU has AVX2, and the AVX2 path's table.
+static void initialize(void) {
+    __builtin_cpu_init();
+    cpu_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+    if (cpu_avx2) build_compress_table();
+}
+
+static pthread_once_t initialized = PTHREAD_ONCE_INIT;
+
+static int cpu_has_avx2(void) {
+    pthread_once(&initialized, initialize);
+    return cpu_avx2;
+}
+#endif
+
+static int use_avx2(void) {
+#if RBM_HAVE_AVX2_PATH
+    return !__atomic_load_n(&force_portable, __ATOMIC_RELAXED) && cpu_has_avx2();
+#else
+    return 0;
+#endif
+}
+
+const char *rbm_binary_gemm_path(void) { return use_avx2() ? "avx2" : "portable"; }
+
+// MARK: - Index lists
+
+/// Appends to `indices` (from `count`) base + q for each q < width with row[q] = 1.
+/// Returns the new count, or -1 when an entry is neither 0 nor 1.
+static long scan_row_portable(const float *row, long width, int32_t base, int32_t *indices, long count) {
+    for (long q = 0; q < width; q++) {
+        float value = row[q];
+        if (value == 1.0f) {
+            indices[count++] = (int32_t)(base + q);
+        } else if (value != 0.0f) {
+            return -1;
+        }
+    }
+    return count;
+}
+
+#if RBM_HAVE_AVX2_PATH
+/// compress[mask] lists the set bits of mask in ascending order (the lanes to keep).
+static int32_t compress_table[256][8];
+
+static void build_compress_table(void) {
+    for (int mask = 0; mask < 256; mask++) {
+        int lane = 0;
+        for (int bit = 0; bit < 8; bit++)
+            if (mask & (1 << bit)) compress_table[mask][lane++] = bit;
+        for (; lane < 8; lane++) compress_table[mask][lane] = 0;
+    }
+}
+
+/// The same as `scan_row_portable`, eight entries at a time. Needs 8 spare slots in `indices`.
+__attribute__((target("avx2")))
+static long scan_row_avx2(const float *row, long width, int32_t base, int32_t *indices, long count) {
+    const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+    long q = 0;
+    for (; q + 8 <= width; q += 8) {
+        __m256 values = _mm256_loadu_ps(row + q);
+        int ones = _mm256_movemask_ps(_mm256_cmp_ps(values, one, _CMP_EQ_OQ));
+        int zeros = _mm256_movemask_ps(_mm256_cmp_ps(values, zero, _CMP_EQ_OQ));
+        if ((ones | zeros) != 0xFF) return -1;
+        __m256i lanes = _mm256_loadu_si256((const __m256i *)compress_table[ones]);
+        __m256i kept = _mm256_add_epi32(lanes, _mm256_set1_epi32((int32_t)(base + q)));
+        _mm256_storeu_si256((__m256i *)(indices + count), kept);
+        count += __builtin_popcount((unsigned)ones);
+    }
+    return scan_row_portable(row + q, width - q, (int32_t)(base + q), indices, count);
+}
+#endif
+
+/// Fills `scratch` with op(A)'s rows as index lists. Returns 1, or 0 when A is not 0/1, when
+/// more than `limit` entries are 1, or when memory runs out.
+static int build_lists(int transpose_a, long m, long k, const float *a, long lda, long limit, int avx2) {
+    if (!reserve(&scratch.offsets, &scratch.offset_capacity, (size_t)m + 1)) return 0;
+    int32_t *offsets = scratch.offsets;
+    if (!transpose_a) {
+        // Row i of op(A) is stored row i: scan it straight into the list.
+        if (!reserve(&scratch.indices, &scratch.index_capacity, (size_t)(limit + k + 8))) return 0;
+        long count = 0;
+        offsets[0] = 0;
+        for (long i = 0; i < m; i++) {
+#if RBM_HAVE_AVX2_PATH
+            count = avx2 ? scan_row_avx2(a + i * lda, k, 0, scratch.indices, count)
+                         : scan_row_portable(a + i * lda, k, 0, scratch.indices, count);
+#else
+            count = scan_row_portable(a + i * lda, k, 0, scratch.indices, count);
+#endif
+            if (count < 0 || count > limit) return 0;
+            offsets[i + 1] = (int32_t)count;
+        }
+        return 1;
+    }
+    // Row i of op(A) is stored column i: scan the k stored rows (width m) into a row-ordered
+    // list first, count each column's ones, then place the entries by column (a counting sort,
+    // which keeps each column's q ascending).
+    size_t needed = (size_t)(limit + m + 8);
+    if (!reserve(&scratch.indices, &scratch.index_capacity, 2 * needed)) return 0;
+    int32_t *by_row = scratch.indices + needed;
+    memset(offsets, 0, ((size_t)m + 1) * sizeof(int32_t));
+    long count = 0;
+    // Stored row q's entries end at by_row[row_ends[q]].
+    if (!reserve(&scratch.row_ends, &scratch.row_end_capacity, (size_t)k)) return 0;
+    int32_t *row_ends = scratch.row_ends;
+    for (long q = 0; q < k; q++) {
+#if RBM_HAVE_AVX2_PATH
+        count = avx2 ? scan_row_avx2(a + q * lda, m, 0, by_row, count)
+                     : scan_row_portable(a + q * lda, m, 0, by_row, count);
+#else
+        count = scan_row_portable(a + q * lda, m, 0, by_row, count);
+#endif
+        if (count < 0 || count > limit) return 0;
+        row_ends[q] = (int32_t)count;
+    }
+    for (long t = 0; t < count; t++) offsets[by_row[t] + 1] += 1;
+    for (long i = 0; i < m; i++) offsets[i + 1] += offsets[i];
+    // Place by column, ascending q; `offsets[i]` serves as column i's cursor and is restored after.
+    long start = 0;
+    for (long q = 0; q < k; q++) {
+        for (long t = start; t < row_ends[q]; t++) scratch.indices[offsets[by_row[t]]++] = (int32_t)q;
+        start = row_ends[q];
+    }
+    for (long i = m; i > 0; i--) offsets[i] = offsets[i - 1];
+    offsets[0] = 0;
+    return 1;
+}
+
+// MARK: - Sums of rows
+
+/// C[i, :] = alpha · Σ_{q in list i} B[q, :] (+ beta · C[i, :]), one element at a time.
+static void gather_portable(long m, long n, float alpha, const float *b, long ldb, float beta,
+                            float *c, long ldc) {
+    float stack[512];
+    float *sums = n <= 512 ? stack : malloc((size_t)n * sizeof(float));
+    if (!sums) abort();
+    for (long i = 0; i < m; i++) {
+        for (long j = 0; j < n; j++) sums[j] = 0.0f;
+        for (int32_t t = scratch.offsets[i]; t < scratch.offsets[i + 1]; t++) {
+            const float *row = b + (long)scratch.indices[t] * ldb;
+            for (long j = 0; j < n; j++) sums[j] = sums[j] + row[j];
+        }
+        float *out = c + i * ldc;
+        if (beta == 0.0f) {
+            for (long j = 0; j < n; j++) out[j] = alpha * sums[j];
+        } else {
+            for (long j = 0; j < n; j++) out[j] = alpha * sums[j] + beta * out[j];
+        }
+    }
+    if (sums != stack) free(sums);
+}
+
+#if RBM_HAVE_AVX2_PATH
+/// One tile of `vectors` × 8 columns (the last vector masked by `tail`), summed in registers
+/// over the row's list.
+__attribute__((target("avx2"), always_inline))
+static inline void gather_tile(const int32_t *list, int32_t count, const float *b, long ldb, int vectors,
+                               int masked, __m256i tail, float alpha, float beta, float *out) {
+    __m256 sums[8];
+    for (int v = 0; v < 8; v++) sums[v] = _mm256_setzero_ps();
+    for (int32_t t = 0; t < count; t++) {
+        const float *row = b + (long)list[t] * ldb;
+        for (int v = 0; v < 8; v++) {
+            if (v < vectors - 1 || (v == vectors - 1 && !masked))
+                sums[v] = _mm256_add_ps(sums[v], _mm256_loadu_ps(row + 8 * v));
+            else if (v == vectors - 1)
+                sums[v] = _mm256_add_ps(sums[v], _mm256_maskload_ps(row + 8 * v, tail));
+        }
+    }
+    const __m256 scale = _mm256_set1_ps(alpha), keep = _mm256_set1_ps(beta);
+    for (int v = 0; v < vectors; v++) {
+        __m256 result = _mm256_mul_ps(scale, sums[v]);
+        if (masked && v == vectors - 1) {
+            if (beta != 0.0f)
+                result = _mm256_add_ps(result, _mm256_mul_ps(keep, _mm256_maskload_ps(out + 8 * v, tail)));
+            _mm256_maskstore_ps(out + 8 * v, tail, result);
+        } else {
+            if (beta != 0.0f)
+                result = _mm256_add_ps(result, _mm256_mul_ps(keep, _mm256_loadu_ps(out + 8 * v)));
+            _mm256_storeu_ps(out + 8 * v, result);
+        }
+    }
+}
+
+#define RBM_GATHER_TILE(VECTORS, MASKED) \
+    gather_tile(list, count, b + j, ldb, VECTORS, MASKED, tail, alpha, beta, out + j)
+
+__attribute__((target("avx2")))
+static void gather_avx2(long m, long n, float alpha, const float *b, long ldb, float beta,
+                        float *c, long ldc) {
+    const __m256i all = _mm256_set1_epi32(-1);
+    for (long i = 0; i < m; i++) {
+        const int32_t *list = scratch.indices + scratch.offsets[i];
+        int32_t count = scratch.offsets[i + 1] - scratch.offsets[i];
+        float *out = c + i * ldc;
+        long j = 0;
+        for (; j + 64 <= n; j += 64) {
+            __m256i tail = all;
+            RBM_GATHER_TILE(8, 0);
+        }
+        long rest = n - j;
+        if (rest == 0) continue;
+        int vectors = (int)((rest + 7) / 8);
+        int last = (int)(rest - 8 * (vectors - 1));
+        __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(last), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        switch (vectors) {
+        case 1: RBM_GATHER_TILE(1, 1); break;
+        case 2: RBM_GATHER_TILE(2, 1); break;
+        case 3: RBM_GATHER_TILE(3, 1); break;
+        case 4: RBM_GATHER_TILE(4, 1); break;
+        case 5: RBM_GATHER_TILE(5, 1); break;
+        case 6: RBM_GATHER_TILE(6, 1); break;
+        case 7: RBM_GATHER_TILE(7, 1); break;
+        default: RBM_GATHER_TILE(8, 1); break;
+        }
+    }
+}
+#endif
+
+int rbm_binary_gemm(int transpose_a, long m, long n, long k, float alpha,
+                    const float *a, long lda, const float *b, long ldb,
+                    float beta, float *c, long ldc, float max_density) {
+    if (m <= 0 || n <= 0 || k <= 0 || k > INT32_MAX || m > INT32_MAX) return 0;
+    double allowed = (double)max_density * (double)m * (double)k;
+    if (allowed > (double)INT32_MAX) return 0;
+    int avx2 = use_avx2();
+    if (!build_lists(transpose_a, m, k, a, lda, (long)allowed, avx2)) return 0;
+#if RBM_HAVE_AVX2_PATH
+    if (avx2) {
+        gather_avx2(m, n, alpha, b, ldb, beta, c, ldc);
+        return 1;
+    }
+#endif
+    gather_portable(m, n, alpha, b, ldb, beta, c, ldc);
+    return 1;
+}

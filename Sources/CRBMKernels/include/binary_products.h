@@ -1,0 +1,25 @@
+#ifndef RBM_BINARY_PRODUCTS_H
+#define RBM_BINARY_PRODUCTS_H
+
+#include <stddef.h>
+
+/// C = alpha · op(A) · B + beta · C (row-major, B not transposed) when every entry of A is
+/// exactly 0 or 1 and at most `max_density` of them are 1: each row of the product is then a
+/// sum of rows of B, taken in ascending order. Returns 1 when it computed C; returns 0 and
+/// leaves C untouched when A has another value or is too dense.
+///
+/// `transpose_a`: A is stored k × m (rows `lda` floats apart) and used transposed.
+/// With beta = 0, C is only written (a NaN in C does not leak).
+/// The result is the same to the bit on every x86-64 CPU: the AVX2 path and the portable path
+/// add the same numbers in the same order, without fused multiply-adds.
+int rbm_binary_gemm(int transpose_a, long m, long n, long k, float alpha,
+                    const float *a, long lda, const float *b, long ldb,
+                    float beta, float *c, long ldc, float max_density);
+
+/// Which path `rbm_binary_gemm` takes on this CPU: "avx2" or "portable".
+const char *rbm_binary_gemm_path(void);
+
+/// For tests: 1 to force the portable path, 0 for the CPU's best.
+void rbm_binary_gemm_force_portable(int force);
+
+#endif
