@@ -56,11 +56,14 @@ test: deps
 	$(SWIFT) build --build-tests $(TEST_FLAGS)
 	$(SWIFT) test --skip-build $(TEST_FLAGS)
 
-# 784→500 at batch 100, then the seed's configuration (784→128, CD-1, batch 5) in each split.
+# 784→500 at batch 100, then the seed's configuration (784→128, CD-1, batch 5) in each split,
+# then 784→500 again with products of sampled units dense (BLAS) instead of sums of rows.
 bench: build
 	.build/release/rbm bench --data $(BENCH_DATA)
 	@echo; echo "== the seed's configuration: 784→128, batch 5"
 	.build/release/rbm bench --data $(BENCH_DATA) --hidden 128 --batch-size 5 --shards 1 --updates 3000
+	@echo; echo "== 784→500, batch 100, every product dense (BLAS), for the ratio to sums of rows"
+	RBM_BINARY_PRODUCTS=dense .build/release/rbm bench --data $(BENCH_DATA)
 
 # The textbook update in numpy, PyTorch (when installed) and scikit-learn, beside rbm bench, in one run.
 # Twice: as this environment sets OpenBLAS up (OPENBLAS_CORETYPE may pin an older kernel), then

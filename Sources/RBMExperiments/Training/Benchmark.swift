@@ -91,7 +91,8 @@ public struct Benchmark {
         return Double(updates * batchSize) / seconds
     }
 
-    /// The same GEMM calls, shapes and shard split as one update, with nothing else.
+    /// The same GEMM calls, shapes and shard split as one update, with nothing else, computed
+    /// dense by BLAS.
     func gemmBound(workers: Int) -> Double {
         let nv = visibleCount, nh = hiddenCount
         var layout = TrainerConfiguration(batchSize: batchSize, shards: shards, workers: workers,
@@ -108,8 +109,10 @@ public struct Benchmark {
         weights.initialize(repeating: 0.01, count: nv * nh + visibleBlocks * batchSize * nh)
         let buffers = (0..<shards).map { shard -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) in
             let n = config.rows(ofShard: shard).count
+            // Not 0/1: the bound is the dense products' (BLAS), not the sums of rows a sampled
+            // binary operand takes (`BinaryProducts`).
             let visible = UnsafeMutablePointer<Float>.allocate(capacity: 2 * n * nv)
-            visible.initialize(repeating: 1, count: 2 * n * nv)
+            visible.initialize(repeating: 0.5, count: 2 * n * nv)
             let hidden = UnsafeMutablePointer<Float>.allocate(capacity: 2 * n * nh)
             hidden.initialize(repeating: 0.5, count: 2 * n * nh)
             let gradient = UnsafeMutablePointer<Float>.allocate(capacity: nv * nh)
@@ -224,6 +227,11 @@ public struct Benchmark {
         }
         let sgemm = BLAS.largeSGEMMRate(threads: counts.max() ?? 1)
         log("one 4096³ SGEMM on \(counts.max() ?? 1) thread(s): \(format(sgemm, 1)) GFLOP/s (\(format(sgemm * 1e9 / bench.flopsPerSample, 0)) samples/s of this update)")
+        if BinaryProducts.isEnabled {
+            log("GFLOP/s and the ratios count every product's dense multiply-adds; products with sampled binary "
+                + "units are sums of rows (fewer operations), so the step can pass the GEMM-only bound and the SGEMM rate. "
+                + "RBM_BINARY_PRODUCTS=dense measures the dense step.")
+        }
         log("")
         log(table(rows, flopsPerSample: bench.flopsPerSample, sgemmGFLOPS: sgemm))
     }
@@ -237,6 +245,7 @@ public struct Benchmark {
         let coretype = getenv("OPENBLAS_CORETYPE").map { " (OPENBLAS_CORETYPE=\(String(cString: $0)))" } ?? ""
         return "machine: \(model), \(availableCores) cores; BLAS: \(BLAS.description)\(coretype)"
             + "\n" + SmallProducts.summary
+            + "\n" + BinaryProducts.summary
             + (kernelNote(cpuinfo: cpuinfo).map { "\n" + $0 } ?? "")
     }
 
