@@ -81,6 +81,8 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         "model:\n  hidden: 0", "training:\n  momentum: 1.0", "training:\n  weight_decay: -1",
         "training:\n  sampler: gibbs", "training:\n  seed: -4", "training:\n  workers: 0",
         "training:\n  learning_rate: .inf",
+        // No monitoring samples would make every run look diverged (the free energy of none is NaN).
+        "evaluation:\n  monitor_samples: 0",
     ])
     func outOfRangeValuesAreRejectedBeforeTraining(text: String) {
         guard case let .outOfRange(location, _, _) = error(text) else {

@@ -105,7 +105,9 @@ enum ConfigSchema {
                 config.training.seed = value
             },
             render: { String($0.training.seed) }),
-        integer("evaluation", "monitor_samples", 0...100_000_000, \.evaluation.monitorSamples),
+        // At least one: the epoch's free energy on these samples is what detects a diverged run
+        // (none would read as NaN, and every run as diverged).
+        integer("evaluation", "monitor_samples", 1...100_000_000, \.evaluation.monitorSamples),
         integer("evaluation", "every", 0...1_000_000, \.evaluation.every, note: " (epochs; 0: never)"),
         choice("evaluation", "split", \.evaluation.split),
         choice("evaluation", "log_likelihood", \.evaluation.logLikelihood),
