@@ -57,3 +57,52 @@ import RBM
         #expect(a != b && a != c && b != c)
     }
 }
+
+/// `RandomStream.bernoulli` (whose whole groups of 32 units an AVX2 kernel draws where the CPU
+/// has it) against the scalar Philox block, unit by unit.
+@Suite struct PhiloxBernoulliTests {
+    /// uniform(u) < p(u) ? 1 : 0 from `Philox4x32.block`, for units firstUnit ..< firstUnit + count.
+    static func expected(_ stream: RandomStream, key: SIMD2<UInt32>, row: UInt32, firstUnit: Int,
+                         probabilities: [Float]) -> [Float] {
+        probabilities.indices.map { k in
+            let u = firstUnit + k
+            let counter = SIMD4<UInt32>(UInt32(u / 32 * 8 + u % 8), row,
+                                        stream.purpose.rawValue << 24 | stream.substep, stream.step)
+            let uniform = Float(Philox4x32.block(counter: counter, key: key)[(u % 32) / 8] >> 8) * 0x1p-24
+            return uniform < probabilities[k] ? 1 : 0
+        }
+    }
+
+    @Test(arguments: [(0, 77), (0, 784), (64, 200), (96, 31), (32, 32)])
+    func drawsEqualTheScalarBlocksComparedUnitByUnit(firstUnit: Int, count: Int) {
+        let stream = RandomStream(seed: 0xDEAD_BEEF_0042, purpose: .visibleSample, step: 123_456, substep: 7)
+        let key = SIMD2<UInt32>(0xBEEF_0042, 0xDEAD)
+        let row: UInt32 = 31
+        // Probabilities over [0, 1], and for every fifth unit exactly its own uniform: the draw
+        // must then be 0 (strictly less than), which a rounding anywhere would change.
+        var probabilities = (0..<count).map { Float($0 % 97) / 96 }
+        for k in stride(from: 0, to: count, by: 5) {
+            let u = firstUnit + k
+            let counter = SIMD4<UInt32>(UInt32(u / 32 * 8 + u % 8), row,
+                                        RandomPurpose.visibleSample.rawValue << 24 | 7, 123_456)
+            probabilities[k] = Float(Philox4x32.block(counter: counter, key: key)[(u % 32) / 8] >> 8) * 0x1p-24
+        }
+        let expected = Self.expected(stream, key: key, row: row, firstUnit: firstUnit, probabilities: probabilities)
+        #expect(stride(from: 0, to: count, by: 5).allSatisfy { expected[$0] == 0 })
+        var output = [Float](repeating: -1, count: count)
+        probabilities.withUnsafeBufferPointer { p in
+            output.withUnsafeMutableBufferPointer { o in
+                stream.bernoulli(row: row, firstUnit: firstUnit, probabilities: p.baseAddress!, count: count,
+                                 into: o.baseAddress!)
+            }
+        }
+        #expect(output == expected)
+        // In place (output over the probabilities), as the samplers call it.
+        var inPlace = probabilities
+        inPlace.withUnsafeMutableBufferPointer { buffer in
+            stream.bernoulli(row: row, firstUnit: firstUnit, probabilities: buffer.baseAddress!, count: count,
+                             into: buffer.baseAddress!)
+        }
+        #expect(inPlace == expected)
+    }
+}

@@ -1,0 +1,3 @@
+// The C kernels of the RBM module, one header per purpose.
+#include "binary_products.h"
+#include "philox_bernoulli.h"
