@@ -1,3 +1,4 @@
+import CRBMKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -170,6 +171,9 @@ public enum Logistic {
         }
     }
 
+    /// values[r][c] ← σ(values[r][c] + bias[c]) over `rows` rows of `columns`. Whole vectors of 8
+    /// go to the AVX2 twin of this code (CRBMKernels' logistic.c: the same operations and
+    /// constants, the same bits) where the CPU has it.
     public static func applyWithBias(
         _ values: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>
     ) {
@@ -177,9 +181,10 @@ public enum Logistic {
         let rawBias = UnsafeRawPointer(bias)
         let stride = MemoryLayout<Float>.stride
         let vectorColumns = columns / 8 * 8
+        let vectorsDone = vectorColumns > 0 && rbm_logistic_with_bias(values, rows, columns, bias) == 1
         for row in 0..<rows {
             let rowStart = row * columns
-            var column = 0
+            var column = vectorsDone ? vectorColumns : 0
             while column < vectorColumns {
                 let offset = (rowStart + column) * stride
                 let x = raw.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)

@@ -44,6 +44,34 @@ import RBM
         }
     }
 
+    @Test func logisticWithBiasEqualsTheSwiftFormulaToTheBit() {
+        // applyWithBias (whose whole vectors an AVX2 kernel computes where the CPU has it) against
+        // 1 / (1 + exp8(−(x + b))) evaluated here in Swift, lane by lane: the same bits, including
+        // the clamps at −87 and 88, infinities, NaN, −0 and subnormals, over 3 rows of 45 columns
+        // (5 whole vectors and a tail).
+        let specials: [Float] = [0, -0.0, .infinity, -.infinity, .nan, 87, 88, 88.5, -87, -87.5, -88, 1e-40, -1e-40,
+                                 .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 0.5, -0.5, 15.9, -15.9]
+        let stream = RandomStream(seed: 5, purpose: .evaluation)
+        let rows = 3, columns = 45
+        let inputs: [Float] = (0..<(rows * columns)).map { index in
+            index < specials.count ? specials[index] : Float(stream.normal(row: 0, index: UInt32(index)) * 12)
+        }
+        let bias: [Float] = (0..<columns).map { $0 % 4 == 0 ? 0 : Float(stream.normal(row: 1, index: UInt32($0))) }
+        var values = inputs
+        values.withUnsafeMutableBufferPointer { v in
+            bias.withUnsafeBufferPointer { b in
+                Logistic.applyWithBias(v.baseAddress!, rows: rows, columns: columns, bias: b.baseAddress!)
+            }
+        }
+        for index in inputs.indices {
+            var lane = SIMD8<Float>(repeating: 0)
+            lane[0] = -(inputs[index] + bias[index % columns])
+            let expected = 1 / (1 + Logistic.exp8(lane)[0])
+            #expect(values[index].bitPattern == expected.bitPattern || (values[index].isNaN && expected.isNaN),
+                    "σ(\(inputs[index]) + \(bias[index % columns])) = \(values[index]), the Swift formula gives \(expected)")
+        }
+    }
+
     @Test func freeEnergyEqualsMinusLogSumOverHiddenStates() {
         let small = Reference.randomModel(visible: 9, hidden: 8, scale: 1.0, seed: 11)
         let rows = 6

@@ -1,3 +1,4 @@
 // The C kernels of the RBM module, one header per purpose.
 #include "binary_products.h"
+#include "logistic.h"
 #include "philox_bernoulli.h"

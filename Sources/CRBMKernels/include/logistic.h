@@ -1,0 +1,10 @@
+#ifndef RBM_LOGISTIC_H
+#define RBM_LOGISTIC_H
+
+/// values[r][c] ← σ(values[r][c] + bias[c]) for the first ⌊columns / 8⌋·8 columns of each of
+/// `rows` rows (`columns` floats apart), by the operations of `Logistic.applyWithBias`
+/// (MathFunctions.swift) in the same order, without fused multiply-adds: the same bits.
+/// The remaining columns are the caller's. Returns 1 when done (an AVX2 CPU), else 0.
+int rbm_logistic_with_bias(float *values, long rows, long columns, const float *bias);
+
+#endif
