@@ -1,4 +1,5 @@
-// Philox4x32-10 Bernoulli draws, eight counters per AVX2 vector (see philox_bernoulli.h).
+// Philox4x32-10 Bernoulli draws, eight counters per AVX2 vector or sixteen per AVX-512 one
+// (see philox_bernoulli.h).
 //
 // Each round maps (c0, c1, c2, c3) under the key (k0, k1) to
 //   (hi(M1·c2) ^ c1 ^ k0, lo(M1·c2), hi(M0·c0) ^ c3 ^ k1, lo(M0·c0)),
@@ -8,15 +9,20 @@
 
 #include <pthread.h>
 
+static int avx2_only = 0;
+
+void rbm_philox_bernoulli_avx2_only(int only) { __atomic_store_n(&avx2_only, only, __ATOMIC_RELAXED); }
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-static int cpu_avx2 = 0;
+static int cpu_avx2 = 0, cpu_avx512 = 0;
 static pthread_once_t detected = PTHREAD_ONCE_INIT;
 
 static void detect(void) {
     __builtin_cpu_init();
     cpu_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+    cpu_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") ? 1 : 0;
 }
 
 /// The high and low 32 bits of the eight products multiplier · x (unsigned).
@@ -65,14 +71,81 @@ static void groups_avx2(uint32_t key0, uint32_t key1, uint32_t word1, uint32_t w
         draw(c3, probabilities + base + 24, output + base + 24);
     }
 }
+
+/// The same for two groups at once: lanes 0–7 are group g's counters, lanes 8–15 group g + 1's.
+__attribute__((target("avx512f,avx512dq"), always_inline))
+static inline void multiply_wide16(__m512i x, __m512i multiplier, __m512i *high, __m512i *low) {
+    __m512i even = _mm512_mul_epu32(x, multiplier);
+    __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(x, 32), multiplier);
+    *high = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
+    *low = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+}
+
+/// Draws for word `word` of both groups: lanes 0–7 are units 8·word + l of the first group (at
+/// `probabilities`), lanes 8–15 the same units of the next group (32 floats further on).
+__attribute__((target("avx512f,avx512dq"), always_inline))
+static inline void draw16(__m512i word, const float *probabilities, float *output) {
+    __m512 uniform = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(word, 8)), _mm512_set1_ps(0x1p-24f));
+    __m512 p = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(probabilities)),
+                                  _mm256_loadu_ps(probabilities + 32), 1);
+    __m512 drawn = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(uniform, p, _CMP_LT_OQ), _mm512_set1_ps(1.0f));
+    _mm256_storeu_ps(output, _mm512_castps512_ps256(drawn));
+    _mm256_storeu_ps(output + 32, _mm512_extractf32x8_ps(drawn, 1));
+}
+
+__attribute__((target("avx512f,avx512dq")))
+static long pairs_avx512(uint32_t key0, uint32_t key1, uint32_t word1, uint32_t word2, uint32_t word3,
+                         long first_group, long groups, const float *probabilities, float *output) {
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i m0 = _mm512_set1_epi32((int)0xD2511F53u), m1 = _mm512_set1_epi32((int)0xCD9E8D57u);
+    long g = 0;
+    for (; g + 2 <= groups; g += 2) {
+        // Lane l: counter word0 = 8·(first_group + g) + l, which is group g + l / 8's lane l % 8.
+        __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32((int)((uint32_t)(first_group + g) * 8u)), lanes);
+        __m512i c1 = _mm512_set1_epi32((int)word1);
+        __m512i c2 = _mm512_set1_epi32((int)word2);
+        __m512i c3 = _mm512_set1_epi32((int)word3);
+        uint32_t k0 = key0, k1 = key1;
+        for (int round = 0; round < 10; round++) {
+            if (round > 0) { k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; }
+            __m512i high0, low0, high1, low1;
+            multiply_wide16(c0, m0, &high0, &low0);
+            multiply_wide16(c2, m1, &high1, &low1);
+            c0 = _mm512_xor_si512(_mm512_xor_si512(high1, c1), _mm512_set1_epi32((int)k0));
+            c1 = low1;
+            c2 = _mm512_xor_si512(_mm512_xor_si512(high0, c3), _mm512_set1_epi32((int)k1));
+            c3 = low0;
+        }
+        long base = 32 * g;
+        draw16(c0, probabilities + base, output + base);
+        draw16(c1, probabilities + base + 8, output + base + 8);
+        draw16(c2, probabilities + base + 16, output + base + 16);
+        draw16(c3, probabilities + base + 24, output + base + 24);
+    }
+    return g;
+}
 #endif
+
+const char *rbm_philox_bernoulli_path(void) {
+#if defined(__x86_64__)
+    pthread_once(&detected, detect);
+    if (!cpu_avx2) return "portable";
+    return cpu_avx512 && !__atomic_load_n(&avx2_only, __ATOMIC_RELAXED) ? "avx512" : "avx2";
+#else
+    return "portable";
+#endif
+}
 
 int rbm_philox_bernoulli_groups(uint32_t key0, uint32_t key1, uint32_t word1, uint32_t word2, uint32_t word3,
                                 long first_group, long groups, const float *probabilities, float *output) {
 #if defined(__x86_64__)
     pthread_once(&detected, detect);
     if (!cpu_avx2) return 0;
-    groups_avx2(key0, key1, word1, word2, word3, first_group, groups, probabilities, output);
+    long done = 0;
+    if (cpu_avx512 && !__atomic_load_n(&avx2_only, __ATOMIC_RELAXED))
+        done = pairs_avx512(key0, key1, word1, word2, word3, first_group, groups, probabilities, output);
+    groups_avx2(key0, key1, word1, word2, word3, first_group + done, groups - done,
+                probabilities + 32 * done, output + 32 * done);
     return 1;
 #else
     (void)key0; (void)key1; (void)word1; (void)word2; (void)word3;

@@ -249,3 +249,14 @@ extension RandomStream {
         return Int(product.high)
     }
 }
+
+extension RandomStream {
+    /// Who draws whole groups of 32 Bernoulli units on this CPU: "avx512" (two groups per
+    /// instruction), "avx2" or "portable" (the Swift code above). All give the same bits.
+    public static var bernoulliKernel: String { String(cString: rbm_philox_bernoulli_path()) }
+
+    /// For tests: `true` keeps the AVX2 kernel where AVX-512 is available, `false` the CPU's best.
+    public static func limitBernoulliKernelToAVX2(_ limit: Bool) {
+        rbm_philox_bernoulli_avx2_only(limit ? 1 : 0)
+    }
+}

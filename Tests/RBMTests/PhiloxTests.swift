@@ -73,8 +73,28 @@ import RBM
         }
     }
 
-    @Test(arguments: [(0, 77), (0, 784), (64, 200), (96, 31), (32, 32)])
+    @Test func theKernelInUseIsTheCPUsBest() throws {
+        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ") ?? []
+        #if arch(x86_64)
+        let expected = flags.contains("avx512f") && flags.contains("avx512dq") ? "avx512"
+            : flags.contains("avx2") ? "avx2" : "portable"
+        #expect(RandomStream.bernoulliKernel == expected)
+        #endif
+    }
+
+    /// Whole groups by the CPU's best kernel (AVX-512 takes them in pairs, so odd counts of groups
+    /// leave one to AVX2), then by AVX2 alone.
+    @Test(arguments: [(0, 77), (0, 784), (64, 200), (96, 31), (32, 32), (32, 96), (0, 1000)])
     func drawsEqualTheScalarBlocksComparedUnitByUnit(firstUnit: Int, count: Int) {
+        for avx2Only in [false, true] {
+            RandomStream.limitBernoulliKernelToAVX2(avx2Only)
+            defer { RandomStream.limitBernoulliKernelToAVX2(false) }
+            checkDraws(firstUnit: firstUnit, count: count)
+        }
+    }
+
+    func checkDraws(firstUnit: Int, count: Int) {
         let stream = RandomStream(seed: 0xDEAD_BEEF_0042, purpose: .visibleSample, step: 123_456, substep: 7)
         let key = SIMD2<UInt32>(0xBEEF_0042, 0xDEAD)
         let row: UInt32 = 31

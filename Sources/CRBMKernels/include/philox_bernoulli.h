@@ -10,8 +10,15 @@
 /// (word >> 8)·2⁻²⁴, and output[u] = uniform < probabilities[u] ? 1 : 0. `output` may be
 /// `probabilities`. Integer arithmetic and one exact conversion: the same bits as the Swift code.
 ///
-/// Returns 1 when it drew (an AVX2 CPU), 0 when the caller must (nothing written).
+/// Returns 1 when it drew (an AVX2 CPU; pairs of groups on AVX-512), 0 when the caller must
+/// (nothing written).
 int rbm_philox_bernoulli_groups(uint32_t key0, uint32_t key1, uint32_t word1, uint32_t word2, uint32_t word3,
                                 long first_group, long groups, const float *probabilities, float *output);
+
+/// "avx512", "avx2" or "portable" (the caller's Swift code): who draws whole groups here.
+const char *rbm_philox_bernoulli_path(void);
+
+/// For tests: 1 keeps the AVX2 kernel even where AVX-512 is available, 0 the CPU's best.
+void rbm_philox_bernoulli_avx2_only(int only);
 
 #endif
