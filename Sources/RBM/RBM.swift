@@ -7,6 +7,9 @@
 /// run parallel sections (`DataParallel`, `WorkerTeam`), the monitors, and evaluation: exact log Z, pseudo-likelihood
 /// and AIS. Every result is the same for any number of workers — and of ranks: `RankGroup` is
 /// the trainer's view of the processes a job runs on (MPI lives in RBMCluster, not here).
+/// Products go through `BLAS.gemm` (OpenBLAS; BLIS for thin ones, `SmallProducts`; sums of rows
+/// for sampled binary operands, `BinaryProducts`); the C kernels it calls (CRBMKernels) give the
+/// same bits as their portable twins.
 ///
 /// It must not know of files, formats, configs, MPI or training loops: no file I/O, no HDF5;
 /// data arrive as `MinibatchSource`s and arrays.

@@ -246,6 +246,7 @@ public struct Benchmark {
         return "machine: \(model), \(availableCores) cores; BLAS: \(BLAS.description)\(coretype)"
             + "\n" + SmallProducts.summary
             + "\n" + BinaryProducts.summary
+            + "\nBernoulli draws: Philox, whole groups by \(RandomStream.bernoulliKernel)"
             + (kernelNote(cpuinfo: cpuinfo).map { "\n" + $0 } ?? "")
     }
 
