@@ -179,9 +179,16 @@ static int build_lists(int transpose_a, long m, long k, const float *a, long lda
 
 // MARK: - Sums of rows
 
+/// With `step` set, the momentum rule's rest on the new C (= Δ): Δ ← Δ − decay·θ, θ ← θ + Δ.
+typedef struct {
+    float *parameters;   // θ, rows `ldp` floats apart; NULL: no step
+    long ldp;
+    float decay;
+} momentum_step;
+
 /// C[i, :] = alpha · Σ_{q in list i} B[q, :] (+ beta · C[i, :]), one element at a time.
 static void gather_portable(long m, long n, float alpha, const float *b, long ldb, float beta,
-                            float *c, long ldc) {
+                            float *c, long ldc, momentum_step step) {
     float stack[512];
     float *sums = n <= 512 ? stack : malloc((size_t)n * sizeof(float));
     if (!sums) abort();
@@ -197,6 +204,14 @@ static void gather_portable(long m, long n, float alpha, const float *b, long ld
         } else {
             for (long j = 0; j < n; j++) out[j] = alpha * sums[j] + beta * out[j];
         }
+        if (step.parameters) {
+            float *theta = step.parameters + i * step.ldp;
+            for (long j = 0; j < n; j++) {
+                float delta = out[j] - step.decay * theta[j];
+                out[j] = delta;
+                theta[j] = theta[j] + delta;
+            }
+        }
     }
     if (sums != stack) free(sums);
 }
@@ -206,7 +221,8 @@ static void gather_portable(long m, long n, float alpha, const float *b, long ld
 /// over the row's list.
 __attribute__((target("avx2"), always_inline))
 static inline void gather_tile(const int32_t *list, int32_t count, const float *b, long ldb, int vectors,
-                               int masked, __m256i tail, float alpha, float beta, float *out) {
+                               int masked, __m256i tail, float alpha, float beta, float *out,
+                               float *theta, float decay) {
     __m256 sums[8];
     for (int v = 0; v < 8; v++) sums[v] = _mm256_setzero_ps();
     for (int32_t t = 0; t < count; t++) {
@@ -219,31 +235,44 @@ static inline void gather_tile(const int32_t *list, int32_t count, const float *
         }
     }
     const __m256 scale = _mm256_set1_ps(alpha), keep = _mm256_set1_ps(beta);
+    const __m256 shrink = _mm256_set1_ps(decay);
     for (int v = 0; v < vectors; v++) {
         __m256 result = _mm256_mul_ps(scale, sums[v]);
         if (masked && v == vectors - 1) {
             if (beta != 0.0f)
                 result = _mm256_add_ps(result, _mm256_mul_ps(keep, _mm256_maskload_ps(out + 8 * v, tail)));
+            if (theta) {
+                __m256 parameter = _mm256_maskload_ps(theta + 8 * v, tail);
+                result = _mm256_sub_ps(result, _mm256_mul_ps(shrink, parameter));
+                _mm256_maskstore_ps(theta + 8 * v, tail, _mm256_add_ps(parameter, result));
+            }
             _mm256_maskstore_ps(out + 8 * v, tail, result);
         } else {
             if (beta != 0.0f)
                 result = _mm256_add_ps(result, _mm256_mul_ps(keep, _mm256_loadu_ps(out + 8 * v)));
+            if (theta) {
+                __m256 parameter = _mm256_loadu_ps(theta + 8 * v);
+                result = _mm256_sub_ps(result, _mm256_mul_ps(shrink, parameter));
+                _mm256_storeu_ps(theta + 8 * v, _mm256_add_ps(parameter, result));
+            }
             _mm256_storeu_ps(out + 8 * v, result);
         }
     }
 }
 
 #define RBM_GATHER_TILE(VECTORS, MASKED) \
-    gather_tile(list, count, b + j, ldb, VECTORS, MASKED, tail, alpha, beta, out + j)
+    gather_tile(list, count, b + j, ldb, VECTORS, MASKED, tail, alpha, beta, out + j, \
+                theta ? theta + j : NULL, step.decay)
 
 __attribute__((target("avx2")))
 static void gather_avx2(long m, long n, float alpha, const float *b, long ldb, float beta,
-                        float *c, long ldc) {
+                        float *c, long ldc, momentum_step step) {
     const __m256i all = _mm256_set1_epi32(-1);
     for (long i = 0; i < m; i++) {
         const int32_t *list = scratch.indices + scratch.offsets[i];
         int32_t count = scratch.offsets[i + 1] - scratch.offsets[i];
         float *out = c + i * ldc;
+        float *theta = step.parameters ? step.parameters + i * step.ldp : NULL;
         long j = 0;
         for (; j + 64 <= n; j += 64) {
             __m256i tail = all;
@@ -268,9 +297,9 @@ static void gather_avx2(long m, long n, float alpha, const float *b, long ldb, f
 }
 #endif
 
-int rbm_binary_gemm(int transpose_a, long m, long n, long k, float alpha,
-                    const float *a, long lda, const float *b, long ldb,
-                    float beta, float *c, long ldc, float max_density) {
+static int binary_gemm(int transpose_a, long m, long n, long k, float alpha,
+                       const float *a, long lda, const float *b, long ldb,
+                       float beta, float *c, long ldc, float max_density, momentum_step step) {
     if (m <= 0 || n <= 0 || k <= 0 || k > INT32_MAX || m > INT32_MAX) return 0;
     double allowed = (double)max_density * (double)m * (double)k;
     if (allowed > (double)INT32_MAX) return 0;
@@ -278,10 +307,25 @@ int rbm_binary_gemm(int transpose_a, long m, long n, long k, float alpha,
     if (!build_lists(transpose_a, m, k, a, lda, (long)allowed, avx2)) return 0;
 #if RBM_HAVE_AVX2_PATH
     if (avx2) {
-        gather_avx2(m, n, alpha, b, ldb, beta, c, ldc);
+        gather_avx2(m, n, alpha, b, ldb, beta, c, ldc, step);
         return 1;
     }
 #endif
-    gather_portable(m, n, alpha, b, ldb, beta, c, ldc);
+    gather_portable(m, n, alpha, b, ldb, beta, c, ldc, step);
     return 1;
+}
+
+int rbm_binary_gemm(int transpose_a, long m, long n, long k, float alpha,
+                    const float *a, long lda, const float *b, long ldb,
+                    float beta, float *c, long ldc, float max_density) {
+    momentum_step none = {NULL, 0, 0.0f};
+    return binary_gemm(transpose_a, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, max_density, none);
+}
+
+int rbm_binary_gemm_momentum(int transpose_a, long m, long n, long k, float alpha,
+                             const float *a, long lda, const float *b, long ldb,
+                             float beta, float *velocity, long ldv,
+                             float *parameters, long ldp, float decay, float max_density) {
+    momentum_step step = {parameters, ldp, decay};
+    return binary_gemm(transpose_a, m, n, k, alpha, a, lda, b, ldb, beta, velocity, ldv, max_density, step);
 }

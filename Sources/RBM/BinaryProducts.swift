@@ -57,6 +57,24 @@ public enum BinaryProducts {
         return rbm_binary_gemm(transposeA ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maximumDensity) == 1
     }
 
+    /// The same product written into the velocity Δ (C = Δ: `beta` is the momentum, `alpha`
+    /// ε/B), then in the same pass Δ ← Δ − decay·θ and θ ← θ + Δ on the parameters θ (rows
+    /// `ldp` floats apart): `gemm` followed by `ParameterUpdate.decayAndApply`, the same
+    /// operations in the same order, without writing Δ and reading it back. Returns false,
+    /// touching neither, when the product does not go by sums of rows.
+    public static func gemmWithMomentumStep(
+        m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+        b: UnsafePointer<Float>, ldb: Int, beta: Float,
+        velocity: UnsafeMutablePointer<Float>, ldv: Int,
+        parameters: UnsafeMutablePointer<Float>, ldp: Int, decay: Float,
+        maximumDensity: Float = BinaryProducts.maximumDensity
+    ) -> Bool {
+        guard isEnabled else { return false }
+        return rbm_binary_gemm_momentum(transposeA ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, velocity, ldv,
+                                        parameters, ldp, decay, maximumDensity) == 1
+    }
+
     /// Forces the portable path (`true`) or the CPU's best (`false`), for tests that hold the
     /// two to the same bits.
     public static func forcePortablePath(_ force: Bool) {

@@ -127,10 +127,18 @@ extension DataParallelTrainer {
             return
         }
         let epsilon = hyperparameters.learningRate
+        let decay = epsilon * configuration.weightDecay
+        // Sampled binary visible units: the sums of rows finish the momentum rule in their own
+        // pass over Δ and W (the same operations as below, one pass fewer over Δ).
+        if BinaryProducts.gemmWithMomentumStep(
+            m: rows.count, n: units.count, k: stackedRows, alpha: epsilon / Float(configuration.batchSize),
+            a: visible, lda: nv, transposeA: true, b: hidden, ldb: nh, beta: hyperparameters.momentum,
+            velocity: velocity.weights + first, ldv: nh, parameters: parameters.weights + first, ldp: nh, decay: decay) {
+            return
+        }
         BLAS.gemm(m: rows.count, n: units.count, k: stackedRows, alpha: epsilon / Float(configuration.batchSize),
                   a: visible, lda: nv, transposeA: true, b: hidden, ldb: nh, beta: hyperparameters.momentum,
                   c: velocity.weights + first, ldc: nh)
-        let decay = epsilon * configuration.weightDecay
         if units.count == nh {
             // Whole rows: one contiguous pass.
             ParameterUpdate.decayAndApply(parameters: parameters.weights + first, velocity: velocity.weights + first,

@@ -153,6 +153,61 @@ import RBM
         #expect(zip(refused.c, x.c).allSatisfy { $0.bitPattern == $1.bitPattern })
     }
 
+    @Test(arguments: [false, true])
+    func theFusedMomentumStepEqualsTheProductThenTheRuleToTheBit(transposeA: Bool) {
+        // Δ ← (ε/B)·op(A)·P + μΔ, then Δ ← Δ − ελθ, θ ← θ + Δ written out here after the plain
+        // route, against the fused kernel; strided rows (a block of W's columns) and a masked tail.
+        let (m, n, k) = transposeA ? (90, 75, 40) : (40, 75, 90)
+        let x = Self.operands(m: m, n: n, k: k, transposeA: transposeA, density: 0.15, seed: 21)
+        let stream = RandomStream(seed: 22, purpose: .evaluation)
+        let theta = (0..<(m * x.ldc)).map { Float(stream.normal(row: 0, index: UInt32($0))) * 0.1 }
+        for (momentum, decay) in [(Float(0.5), Float(1e-5)), (0, 0)] {
+            var velocity = x.c, fusedTheta = theta
+            let done = x.a.withUnsafeBufferPointer { a in
+                x.b.withUnsafeBufferPointer { b in
+                    velocity.withUnsafeMutableBufferPointer { v in
+                        fusedTheta.withUnsafeMutableBufferPointer { t in
+                            BinaryProducts.gemmWithMomentumStep(
+                                m: m, n: n, k: k, alpha: 0.01, a: a.baseAddress!, lda: x.lda, transposeA: transposeA,
+                                b: b.baseAddress!, ldb: x.ldb, beta: momentum, velocity: v.baseAddress!, ldv: x.ldc,
+                                parameters: t.baseAddress!, ldp: x.ldc, decay: decay)
+                        }
+                    }
+                }
+            }
+            #expect(done)
+            var expectedVelocity = Self.sumsWrittenOut(x, alpha: 0.01, beta: momentum)
+            var expectedTheta = theta
+            for i in 0..<m {
+                for j in 0..<n {
+                    let index = i * x.ldc + j
+                    let step = expectedVelocity[index] - decay * expectedTheta[index]
+                    expectedVelocity[index] = step
+                    expectedTheta[index] = expectedTheta[index] + step
+                }
+            }
+            #expect(zip(velocity, expectedVelocity).allSatisfy { $0.bitPattern == $1.bitPattern }, "Δ, μ \(momentum)")
+            #expect(zip(fusedTheta, expectedTheta).allSatisfy { $0.bitPattern == $1.bitPattern }, "θ, μ \(momentum)")
+        }
+        // Refused (a value that is not 0 or 1): neither Δ nor θ changes.
+        var dense = x
+        dense.a[0] = 0.5
+        var velocity = x.c, untouched = theta
+        let done = dense.a.withUnsafeBufferPointer { a in
+            x.b.withUnsafeBufferPointer { b in
+                velocity.withUnsafeMutableBufferPointer { v in
+                    untouched.withUnsafeMutableBufferPointer { t in
+                        BinaryProducts.gemmWithMomentumStep(
+                            m: m, n: n, k: k, alpha: 0.01, a: a.baseAddress!, lda: x.lda, transposeA: transposeA,
+                            b: b.baseAddress!, ldb: x.ldb, beta: 0.5, velocity: v.baseAddress!, ldv: x.ldc,
+                            parameters: t.baseAddress!, ldp: x.ldc, decay: 1e-5)
+                    }
+                }
+            }
+        }
+        #expect(!done && velocity == x.c && untouched == theta)
+    }
+
     @Test func blasGEMMTakesTheRouteForSparseBinaryOperandsOnly() {
         guard BinaryProducts.isEnabled else { return }
         // Sparse 0/1 A: BLAS.gemm's result is the sums' to the bit. Dense 0/1 A (60 % ones):

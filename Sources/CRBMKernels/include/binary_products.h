@@ -16,6 +16,16 @@ int rbm_binary_gemm(int transpose_a, long m, long n, long k, float alpha,
                     const float *a, long lda, const float *b, long ldb,
                     float beta, float *c, long ldc, float max_density);
 
+/// The same product into the velocity Δ (C = Δ, rows `ldv` apart), followed element by element
+/// by the rest of the momentum rule on the parameters θ (rows `ldp` apart):
+/// Δ ← Δ − decay·θ, θ ← θ + Δ — in one pass instead of writing Δ and reading it back. The same
+/// operations in the same order as `ParameterUpdate.decayAndApply` after `rbm_binary_gemm`.
+/// Returns 0, touching neither, when the product does not go by sums of rows.
+int rbm_binary_gemm_momentum(int transpose_a, long m, long n, long k, float alpha,
+                             const float *a, long lda, const float *b, long ldb,
+                             float beta, float *velocity, long ldv,
+                             float *parameters, long ldp, float decay, float max_density);
+
 /// Which path `rbm_binary_gemm` takes on this CPU: "avx2" or "portable".
 const char *rbm_binary_gemm_path(void);
 
