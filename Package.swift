@@ -35,7 +35,8 @@ let package = Package(
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "RBMSystem"),
-        // Products with 0/1 left operands as sums of rows (C, for AVX2 chosen at run time).
+        // C kernels chosen at run time on AVX2 CPUs, each with its portable twin's bits: products
+        // with 0/1 left operands as sums of rows, Philox Bernoulli draws, the logistic function.
         .target(name: "CRBMKernels"),
         .target(name: "RBM", dependencies: ["CBLAS", "CRBMKernels"]),
         .target(name: "RBMData", dependencies: ["RBM", "RBMSystem", "CZlib"]),

@@ -147,8 +147,9 @@ public struct RandomStream: Sendable, Hashable {
     ) {
         var group = 0
         let fullGroups = count / 32
-        // The whole groups by the AVX2 kernel where the CPU has it (the same integer arithmetic
-        // and exact conversion, 8 counters per instruction instead of SSE's 2 products).
+        // The whole groups by the C kernel where the CPU has AVX2 (8 counters per instruction;
+        // 16 with AVX-512, where SSE, Swift's baseline, multiplies 2): the same integer
+        // arithmetic and exact conversion, the same bits.
         if fullGroups > 0,
            rbm_philox_bernoulli_groups(key[0], key[1], row, word2, step, firstGroup, fullGroups,
                                        probabilities, output) == 1 {
