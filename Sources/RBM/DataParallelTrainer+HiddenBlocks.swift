@@ -203,16 +203,9 @@ extension DataParallelTrainer {
         }
         guard let hyperparameters else { return }
         // The biases in place by the momentum rule from their statistics (W's is done above).
-        let scale = 1 / Float(configuration.batchSize)
-        ParameterUpdate.momentumStep(
-            parameters: parameters.hiddenBias + units.lowerBound, velocity: velocity.hiddenBias + units.lowerBound,
-            statistics: workspace.hiddenBiasStatistics + units.lowerBound, count: units.count, scale: scale,
-            weightDecay: 0, hyperparameters: hyperparameters)
+        biasMomentumStep(.hidden, units: units, statistics: workspace, hyperparameters: hyperparameters)
         if block == 0 {
-            ParameterUpdate.momentumStep(
-                parameters: parameters.visibleBias, velocity: velocity.visibleBias,
-                statistics: workspace.visibleBiasStatistics, count: nv, scale: scale,
-                weightDecay: 0, hyperparameters: hyperparameters)
+            biasMomentumStep(.visible, units: 0..<nv, statistics: workspace, hyperparameters: hyperparameters)
         }
     }
 }

@@ -104,6 +104,22 @@ extension DataParallelTrainer {
 }
 
 extension DataParallelTrainer {
+    enum Bias { case visible, hidden }
+
+    /// Units `units` of the visible bias b or the hidden bias c in place by the momentum rule,
+    /// without weight decay, from `workspace`'s statistic of that bias (the batch total):
+    /// Δ ← μΔ + ε(G/B), θ ← θ + Δ. The blocked steps' last phase, each block its own part.
+    func biasMomentumStep(_ bias: Bias, units: Range<Int>, statistics workspace: ShardWorkspace,
+                          hyperparameters: UpdateHyperparameters) {
+        let (values, steps, statistics) = bias == .visible
+            ? (parameters.visibleBias, velocity.visibleBias, workspace.visibleBiasStatistics)
+            : (parameters.hiddenBias, velocity.hiddenBias, workspace.hiddenBiasStatistics)
+        ParameterUpdate.momentumStep(
+            parameters: values + units.lowerBound, velocity: steps + units.lowerBound,
+            statistics: statistics + units.lowerBound, count: units.count, scale: 1 / Float(configuration.batchSize),
+            weightDecay: 0, hyperparameters: hyperparameters)
+    }
+
     /// Rows `rows` × columns `units` of W's statistic G = [v⁰; vᵏ]ᵀ [P(h|v⁰); −P(h|vᵏ)], from the
     /// `stackedRows` (2n) rows of `stackedVisible` (n_visible wide) and `stackedHidden`
     /// (n_hidden wide), for the blocked steps that own that piece of W.

@@ -163,16 +163,9 @@ extension DataParallelTrainer {
                                 into: workspace.hiddenBiasStatistics)
         }
         guard let hyperparameters else { return }
-        let scale = 1 / Float(configuration.batchSize)
-        ParameterUpdate.momentumStep(
-            parameters: parameters.visibleBias + units.lowerBound, velocity: velocity.visibleBias + units.lowerBound,
-            statistics: workspace.visibleBiasStatistics + units.lowerBound, count: units.count, scale: scale,
-            weightDecay: 0, hyperparameters: hyperparameters)
+        biasMomentumStep(.visible, units: units, statistics: workspace, hyperparameters: hyperparameters)
         if block == 0 {
-            ParameterUpdate.momentumStep(
-                parameters: parameters.hiddenBias, velocity: velocity.hiddenBias,
-                statistics: workspace.hiddenBiasStatistics, count: nh, scale: scale,
-                weightDecay: 0, hyperparameters: hyperparameters)
+            biasMomentumStep(.hidden, units: 0..<nh, statistics: workspace, hyperparameters: hyperparameters)
         }
     }
 }

@@ -153,6 +153,25 @@ import RBM
         #expect(zip(refused.c, x.c).allSatisfy { $0.bitPattern == $1.bitPattern })
     }
 
+    /// `BinaryProducts.gemmWithMomentumStep` with alpha 0.01 on copies of Δ (= C) and θ.
+    static func runFused(_ x: Operands, theta: [Float], momentum: Float, decay: Float)
+        -> (done: Bool, velocity: [Float], theta: [Float]) {
+        var velocity = x.c, theta = theta
+        let done = x.a.withUnsafeBufferPointer { a in
+            x.b.withUnsafeBufferPointer { b in
+                velocity.withUnsafeMutableBufferPointer { v in
+                    theta.withUnsafeMutableBufferPointer { t in
+                        BinaryProducts.gemmWithMomentumStep(
+                            m: x.m, n: x.n, k: x.k, alpha: 0.01, a: a.baseAddress!, lda: x.lda, transposeA: x.transposeA,
+                            b: b.baseAddress!, ldb: x.ldb, beta: momentum, velocity: v.baseAddress!, ldv: x.ldc,
+                            parameters: t.baseAddress!, ldp: x.ldc, decay: decay)
+                    }
+                }
+            }
+        }
+        return (done, velocity, theta)
+    }
+
     @Test(arguments: [false, true])
     func theFusedMomentumStepEqualsTheProductThenTheRuleToTheBit(transposeA: Bool) {
         // Δ ← (ε/B)·op(A)·P + μΔ, then Δ ← Δ − ελθ, θ ← θ + Δ written out here after the plain
@@ -162,20 +181,8 @@ import RBM
         let stream = RandomStream(seed: 22, purpose: .evaluation)
         let theta = (0..<(m * x.ldc)).map { Float(stream.normal(row: 0, index: UInt32($0))) * 0.1 }
         for (momentum, decay) in [(Float(0.5), Float(1e-5)), (0, 0)] {
-            var velocity = x.c, fusedTheta = theta
-            let done = x.a.withUnsafeBufferPointer { a in
-                x.b.withUnsafeBufferPointer { b in
-                    velocity.withUnsafeMutableBufferPointer { v in
-                        fusedTheta.withUnsafeMutableBufferPointer { t in
-                            BinaryProducts.gemmWithMomentumStep(
-                                m: m, n: n, k: k, alpha: 0.01, a: a.baseAddress!, lda: x.lda, transposeA: transposeA,
-                                b: b.baseAddress!, ldb: x.ldb, beta: momentum, velocity: v.baseAddress!, ldv: x.ldc,
-                                parameters: t.baseAddress!, ldp: x.ldc, decay: decay)
-                        }
-                    }
-                }
-            }
-            #expect(done)
+            let fused = Self.runFused(x, theta: theta, momentum: momentum, decay: decay)
+            #expect(fused.done)
             var expectedVelocity = Self.sumsWrittenOut(x, alpha: 0.01, beta: momentum)
             var expectedTheta = theta
             for i in 0..<m {
@@ -186,26 +193,14 @@ import RBM
                     expectedTheta[index] = expectedTheta[index] + step
                 }
             }
-            #expect(zip(velocity, expectedVelocity).allSatisfy { $0.bitPattern == $1.bitPattern }, "Δ, μ \(momentum)")
-            #expect(zip(fusedTheta, expectedTheta).allSatisfy { $0.bitPattern == $1.bitPattern }, "θ, μ \(momentum)")
+            #expect(zip(fused.velocity, expectedVelocity).allSatisfy { $0.bitPattern == $1.bitPattern }, "Δ, μ \(momentum)")
+            #expect(zip(fused.theta, expectedTheta).allSatisfy { $0.bitPattern == $1.bitPattern }, "θ, μ \(momentum)")
         }
         // Refused (a value that is not 0 or 1): neither Δ nor θ changes.
         var dense = x
         dense.a[0] = 0.5
-        var velocity = x.c, untouched = theta
-        let done = dense.a.withUnsafeBufferPointer { a in
-            x.b.withUnsafeBufferPointer { b in
-                velocity.withUnsafeMutableBufferPointer { v in
-                    untouched.withUnsafeMutableBufferPointer { t in
-                        BinaryProducts.gemmWithMomentumStep(
-                            m: m, n: n, k: k, alpha: 0.01, a: a.baseAddress!, lda: x.lda, transposeA: transposeA,
-                            b: b.baseAddress!, ldb: x.ldb, beta: 0.5, velocity: v.baseAddress!, ldv: x.ldc,
-                            parameters: t.baseAddress!, ldp: x.ldc, decay: 1e-5)
-                    }
-                }
-            }
-        }
-        #expect(!done && velocity == x.c && untouched == theta)
+        let refused = Self.runFused(dense, theta: theta, momentum: 0.5, decay: 1e-5)
+        #expect(!refused.done && refused.velocity == x.c && refused.theta == theta)
     }
 
     @Test func blasGEMMTakesTheRouteForSparseBinaryOperandsOnly() {
