@@ -5,21 +5,30 @@
 #include <string.h>
 #include <stdlib.h>
 
-/// Writes an 8-bit grayscale image (rows top to bottom). Returns 0 on success, else an error
-/// message that stays valid until the next call.
-static inline const char *rbm_png_write_gray(const char *path, unsigned width, unsigned height,
-                                            const unsigned char *pixels) {
-    static char message[64];
+/// Encodes an 8-bit grayscale image (rows top to bottom) as PNG bytes in memory: *bytes is
+/// malloc'ed (free it) and *size its length. Returns 0 on success, else -1. Encoding in memory
+/// leaves the writing (and a full disk's error) to the caller's checked writer.
+static inline int rbm_png_encode_gray(unsigned width, unsigned height, const unsigned char *pixels,
+                                      unsigned char **bytes, size_t *size) {
     png_image image;
     memset(&image, 0, sizeof image);
     image.version = PNG_IMAGE_VERSION;
     image.width = width;
     image.height = height;
     image.format = PNG_FORMAT_GRAY;
-    if (png_image_write_to_file(&image, path, 0, pixels, 0, NULL)) return NULL;
-    strncpy(message, image.message, sizeof message - 1);
-    message[sizeof message - 1] = 0;
-    return message;
+    png_alloc_size_t needed = 0;
+    *bytes = NULL;
+    *size = 0;
+    if (!png_image_write_to_memory(&image, NULL, &needed, 0, pixels, 0, NULL)) return -1;
+    *bytes = malloc(needed);
+    if (*bytes == NULL) { png_image_free(&image); return -1; }
+    if (!png_image_write_to_memory(&image, *bytes, &needed, 0, pixels, 0, NULL)) {
+        free(*bytes);
+        *bytes = NULL;
+        return -1;
+    }
+    *size = needed;
+    return 0;
 }
 
 /// Reads any PNG as 8-bit grayscale; *pixels is malloc'ed (free it). Returns 0 on success.

@@ -18,7 +18,11 @@ public enum CSVTable {
     /// Reads `path`; `labelColumn` is a header name or a 0-based column index ("" for none).
     public static func read(path: String, header: Header = .auto, labelColumn: String = "", scale: Float = 1,
                             imageShape: (rows: Int, columns: Int)? = nil) throws(DataError) -> Dataset {
-        guard let file = fopen(path, "rb") else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        let descriptor = try openDataFile(path)
+        guard let file = fdopen(descriptor, "rb") else {
+            close(descriptor)
+            throw .cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
         defer { fclose(file) }
         var parser = Parser(path: path, header: header, labelColumn: labelColumn, scale: scale)
         var line: UnsafeMutablePointer<CChar>?
@@ -98,7 +102,7 @@ public enum CSVTable {
             if let index = Int(labelColumn) {
                 guard index >= 0, index < cells.count else {
                     throw .badCell(path: path, line: lineNumber, column: 1,
-                                   detail: "data.label_column \(index) is not a column (there are \(cells.count), counted from 0)")
+                                   detail: "data.labels_key \(index) is not a column (there are \(cells.count), counted from 0)")
                 }
                 labelIndex = index
             } else if hasHeader, let index = names.firstIndex(of: labelColumn) {
@@ -106,7 +110,7 @@ public enum CSVTable {
             } else {
                 throw .badCell(path: path, line: lineNumber, column: 1,
                                detail: hasHeader ? "no column is named '\(labelColumn)' (the header has \(names.joined(separator: ", ")))"
-                                   : "data.label_column '\(labelColumn)' names a column but the file has no header line")
+                                   : "data.labels_key '\(labelColumn)' names a column but the file has no header line")
             }
         }
 

@@ -48,7 +48,7 @@ public enum DataScan {
                 for index in 0..<(rows * d) {
                     let value = values[index]
                     if !value.isFinite || (unitInterval && !(value >= 0 && value <= 1)) {
-                        throw .badValue(path: source.source, row: start + index / d, column: index % d, value: value,
+                        throw .badValue(path: source.file, row: source.firstRowInFile + start + index / d, column: index % d, value: value,
                                         detail: value.isFinite ? outsideUnitInterval : "is not a finite number")
                     }
                 }

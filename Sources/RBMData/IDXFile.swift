@@ -135,7 +135,9 @@ public struct IDXArray: Sendable, Equatable {
 
     /// The whole (decompressed) content of a file.
     static func readAllBytes(path: String) throws -> [UInt8] {
-        guard let file = gzopen(path, "rb") else {
+        let descriptor = try openDataFile(path)
+        guard let file = gzdopen(descriptor, "rb") else {
+            close(descriptor)
             throw DataError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
         defer { gzclose(file) }

@@ -17,7 +17,9 @@ public final class IDXRowReader {
     private var rowsRead = 0
 
     public init(path: String) throws(DataError) {
-        guard let file = gzopen(path, "rb") else {
+        let descriptor = try openDataFile(path)
+        guard let file = gzdopen(descriptor, "rb") else {
+            close(descriptor)
             throw .cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
         self.file = file

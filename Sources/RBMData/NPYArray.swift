@@ -113,8 +113,7 @@ public final class NPYArray: @unchecked Sendable {
     public init(path file: String, length: Int? = nil, offset: Int = 0, name: String? = nil) throws(DataError) {
         let path = name ?? file
         self.path = path
-        let descriptor = open(file, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        let descriptor = try openDataFile(file, name: path)
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw .readFailed(path: path, reason: String(cString: strerror(errno))) }

@@ -22,8 +22,7 @@ public struct NPZArchive {
 
     public init(path: String) throws(DataError) {
         self.path = path
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        let descriptor = try openDataFile(path)
         defer { close(descriptor) }
         var status = stat()
         fstat(descriptor, &status)
@@ -77,8 +76,7 @@ public struct NPZArchive {
         guard let entry = entries[name] else {
             throw .missingArray(path: path, name: name, available: entries.keys.sorted())
         }
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        let descriptor = try openDataFile(path)
         defer { close(descriptor) }
         let local = try Self.read(descriptor, at: entry.localHeaderOffset, count: 30, path: path)
         guard local.count == 30, Self.le32(local, 0) == 0x0403_4b50 else {

@@ -12,6 +12,11 @@ public protocol RowSource: Sendable {
     var imageShape: (rows: Int, columns: Int)? { get }
     /// Where the data come from, for messages and provenance.
     var source: String { get }
+    /// The file (or array) the rows are read from, and the row of it that is this source's row
+    /// 0: messages about a value name the row as the file counts it (a held-out validation
+    /// split starts in the middle of its file).
+    var file: String { get }
+    var firstRowInFile: Int { get }
     /// Writes rows `indices` (in that order) to `destination`, one after another.
     func copyRows<Indices: Collection<Int>>(_ indices: Indices, into destination: UnsafeMutablePointer<Float>) throws(DataError)
     /// The labels of rows `range`, or nil when the source has none.
@@ -38,6 +43,9 @@ extension RowSource {
     public func firstRows(_ n: Int) throws(DataError) -> Dataset { try read(0..<min(n, count)) }
 
     public func release(_ range: Range<Int>) {}
+
+    public var file: String { source }
+    public var firstRowInFile: Int { 0 }
 
     /// Rows `range` of this source as a source of their own (row 0 is row `range.lowerBound`).
     public func rows(_ range: Range<Int>) -> any RowSource {
@@ -71,6 +79,8 @@ extension DerivedRowSource {
     public var hasLabels: Bool { base.hasLabels }
     public var imageShape: (rows: Int, columns: Int)? { base.imageShape }
     public var source: String { base.source }
+    public var file: String { base.file }
+    public var firstRowInFile: Int { base.firstRowInFile }
     public func labels(_ range: Range<Int>) throws(DataError) -> [Int32]? { try base.labels(range) }
     public func release(_ range: Range<Int>) { base.release(range) }
 }
@@ -83,6 +93,7 @@ struct RowRange: DerivedRowSource {
 
     var count: Int { range.count }
     var source: String { "\(base.source)[\(range.lowerBound)..<\(range.upperBound)]" }
+    var firstRowInFile: Int { base.firstRowInFile + range.lowerBound }
 
     func copyRows<Indices: Collection<Int>>(_ indices: Indices, into destination: UnsafeMutablePointer<Float>) throws(DataError) {
         try base.copyRows(indices.lazy.map { $0 + range.lowerBound }, into: destination)

@@ -28,7 +28,7 @@ public struct OneHotRows: DerivedRowSource {
                 let code = quantize && codes[variable] >= 0 && codes[variable] <= 1
                     ? min(Float(states - 1), (codes[variable] * Float(states)).rounded(.down)) : codes[variable]
                 guard code.isFinite, code == code.rounded(), code >= 0, code < Float(states) else {
-                    throw .badValue(path: source, row: row, column: variable, value: code,
+                    throw .badValue(path: file, row: firstRowInFile + row, column: variable, value: code,
                                     detail: "is not a category code: data.categories is \(states), so codes are the integers 0 to \(states - 1)")
                 }
                 target[variable * states + Int(code)] = 1

@@ -150,8 +150,19 @@ public struct Checkpoint: Sendable, Equatable {
         }
     }
 
-    /// Reads and checks a checkpoint: its format, version and every dataset's shape.
+    /// Reads and checks a checkpoint: its format, version and every dataset's shape as it
+    /// reads, then its whole state (`problems()`): a checkpoint with any problem is refused with
+    /// `StoreError.invalidCheckpoint`, naming each dataset or attribute and what was expected.
     public static func read(path: String) throws(StoreError) -> Checkpoint {
+        let checkpoint = try readContents(path: path)
+        let problems = checkpoint.problems()
+        guard problems.isEmpty else { throw .invalidCheckpoint(path: path, problems: problems) }
+        return checkpoint
+    }
+
+    /// Reads a checkpoint, checking its format, version and shapes but not its values
+    /// (`rbm inspect` lists what is wrong with them instead).
+    public static func readContents(path: String) throws(StoreError) -> Checkpoint {
         let file = try HDF5File.openReadOnly(path: path)
         try FileHeader.check(file, expectedFormat: format, supportedVersion: formatVersion)
         guard let weightShape = file.shape(of: "/model/weights") else {

@@ -1,4 +1,5 @@
 import CHDF5
+import RBMSystem
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -59,6 +60,7 @@ public final class HDF5File {
     /// Opens an existing file read-only, telling a missing file from one that is not HDF5.
     public static func openReadOnly(path: String) throws(StoreError) -> HDF5File {
         rbm_h5_silence_errors()
+        try checkReadableFile(path)
         // A regular, readable file that libhdf5 cannot open is damaged, or locked by a writer.
         func failure() -> StoreError {
             var status = stat()
@@ -73,6 +75,14 @@ public final class HDF5File {
         let id = H5Fopen(path, rbm_h5f_acc_rdonly(), rbm_h5p_default())
         guard id >= 0 else { throw failure() }
         return HDF5File(path: path, id: id)
+    }
+
+    /// Throws `.cannotOpen` when `path` cannot be read and `.notRegularFile` when it is a FIFO, a
+    /// device or a folder: libhdf5 (or its child process) would block on a FIFO until its
+    /// time limit, or read a device without end.
+    static func checkReadableFile(_ path: String) throws(StoreError) {
+        guard access(path, R_OK) == 0 else { throw .cannotOpen(path: path) }
+        do { try checkRegularFile(path) } catch { throw .notRegularFile(path: path, detail: error.reason) }
     }
 
     /// Writes everything buffered to disk.

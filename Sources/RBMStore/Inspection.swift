@@ -1,6 +1,14 @@
 /// `rbm inspect`: a readable description of any HDF5 file, with more for this project's own.
 public enum Inspection {
-    public static func describe(path: String, showConfig: Bool = true) throws(StoreError) -> String {
+    /// What `describe` found: the text to print, and for a checkpoint whatever is wrong with
+    /// its state (`Checkpoint.problems()`, also listed in the text).
+    public struct Report: Sendable, Equatable, Codable {
+        public var text: String
+        public var isCheckpoint: Bool
+        public var problems: [CheckpointProblem]
+    }
+
+    public static func describe(path: String, showConfig: Bool = true) throws(StoreError) -> Report {
         let file = try HDF5File.openReadOnly(path: path)
         var lines: [String] = [path]
         let format = (try? file.stringAttribute("format")) ?? "(no format attribute: not written by rbm)"
@@ -14,20 +22,42 @@ public enum Inspection {
         lines.append("  contents:")
         var budget = maximumListedObjects
         describeGroup(file, "/", depth: 0, budget: &budget, into: &lines)
-        if format == Checkpoint.format, let checkpoint = try? Checkpoint.read(path: path) {
-            lines.append("  model: \(checkpoint.model.visibleCount) visible × \(checkpoint.model.hiddenCount) hidden, \(checkpoint.sampler.rawValue.uppercased()), after \(checkpoint.epoch) epoch(s)\(checkpoint.batchInEpoch > 0 ? " and \(checkpoint.batchInEpoch) batch(es)" : ""), step \(checkpoint.state.step)")
-            if checkpoint.history.epochCount > 0 {
-                lines.append("  history (last epoch):")
-                for column in checkpoint.history.columns {
-                    lines.append("    \(column.name): \(column.values.last.map { "\($0)" } ?? "–")")
-                }
+        var problems: [CheckpointProblem] = []
+        if format == Checkpoint.format {
+            do {
+                let checkpoint = try Checkpoint.readContents(path: path)
+                problems = checkpoint.problems()
+                lines += summary(of: checkpoint)
+            } catch {
+                problems = [CheckpointProblem("the file", "\(error)")]
+            }
+            if !problems.isEmpty {
+                lines.append("  NOT USABLE: \(problems.count) problem(s):")
+                lines += problems.map { "    - \($0)" }
             }
         }
         if showConfig, let config = try? file.stringAttribute("config") {
             lines.append("  config:")
             lines += config.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }
         }
-        return lines.joined(separator: "\n")
+        return Report(text: lines.joined(separator: "\n"), isCheckpoint: format == Checkpoint.format, problems: problems)
+    }
+
+    /// The model, its counters and the last epoch's metrics.
+    static func summary(of checkpoint: Checkpoint) -> [String] {
+        let model = checkpoint.model
+        var lines = [
+            "  model: \(model.visibleCount) visible × \(model.hiddenCount) hidden, \(checkpoint.sampler.rawValue.uppercased()), "
+                + "after \(checkpoint.epoch) epoch(s)"
+                + (checkpoint.batchInEpoch > 0 ? " and \(checkpoint.batchInEpoch) batch(es)" : "") + ", step \(checkpoint.state.step)",
+        ]
+        if checkpoint.history.epochCount > 0 {
+            lines.append("  history (last epoch):")
+            for column in checkpoint.history.columns {
+                lines.append("    \(column.name): \(column.values.last.map { "\($0)" } ?? "–")")
+            }
+        }
+        return lines
     }
 
     /// The root attributes this project writes (besides format, format_version and config).

@@ -69,7 +69,7 @@ public enum IsolatedRead {
     public static func checkpoint(path: String, timeout: Double? = nil) throws(StoreError) -> Checkpoint {
         guard let executable else { return try Checkpoint.read(path: path) }
         // Errors that need no parsing are told here, as Checkpoint.read would.
-        guard access(path, R_OK) == 0 else { throw .cannotOpen(path: path) }
+        try HDF5File.checkReadableFile(path)
         let folder = try makeTemporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let copy = folder + "/checkpoint.h5"
@@ -82,9 +82,9 @@ public enum IsolatedRead {
 
     /// `Inspection.describe`, made in a child process.
     public static func description(path: String, showConfig: Bool = true,
-                                   timeout: Double? = nil) throws(StoreError) -> String {
+                                   timeout: Double? = nil) throws(StoreError) -> Inspection.Report {
         guard let executable else { return try Inspection.describe(path: path, showConfig: showConfig) }
-        guard access(path, R_OK) == 0 else { throw .cannotOpen(path: path) }
+        try HDF5File.checkReadableFile(path)
         let reply = try run(executable, ["describe", path, showConfig ? "config" : "no-config"],
                             reading: path, timeout: timeout ?? defaultTimeout)
         guard case let .description(text) = reply else {
@@ -97,7 +97,7 @@ public enum IsolatedRead {
     /// child process.
     public static func layout(path: String, timeout: Double? = nil) throws(StoreError) -> HDF5Layout {
         guard let executable else { return try HDF5File.openReadOnly(path: path).layout() }
-        guard access(path, R_OK) == 0 else { throw .cannotOpen(path: path) }
+        try HDF5File.checkReadableFile(path)
         let reply = try run(executable, ["layout", path, "-"], reading: path, timeout: timeout ?? defaultTimeout)
         guard case let .layout(layout) = reply else {
             throw .unreadable(path: path, detail: "the reading process gave an unexpected reply")
@@ -110,7 +110,7 @@ public enum IsolatedRead {
     /// 20 MB of the file.
     public static func exportNPY(path: String, dataset name: String, to output: String) throws(StoreError) {
         guard let executable else { return try HDF5File.openReadOnly(path: path).exportNPY(name, to: output) }
-        guard access(path, R_OK) == 0 else { throw .cannotOpen(path: path) }
+        try HDF5File.checkReadableFile(path)
         var status = stat()
         let bytes = stat(path, &status) == 0 ? Double(status.st_size) : 0
         let reply = try run(executable, ["export", path, name, output], reading: path, timeout: defaultTimeout + bytes / 20e6)
@@ -122,7 +122,7 @@ public enum IsolatedRead {
     /// What a child writes to its standard output, as JSON.
     enum Reply: Codable {
         case checkpointWritten
-        case description(String)
+        case description(Inspection.Report)
         case layout(HDF5Layout)
         case exported
         case failed(StoreError)

@@ -4,6 +4,8 @@ import RBMSystem
 public enum StoreError: ExitStatusError, Equatable, Codable {
     case notHDF5(path: String)
     case cannotOpen(path: String)
+    /// A FIFO, a device, a folder: not a file rbm reads.
+    case notRegularFile(path: String, detail: String)
     case cannotCreate(path: String, detail: String)
     case missing(path: String, object: String)
     case wrongShape(path: String, object: String, expected: [Int], found: [Int])
@@ -14,6 +16,8 @@ public enum StoreError: ExitStatusError, Equatable, Codable {
     case readFailed(path: String, detail: String)
     /// libhdf5 crashed or hung on the file (in the child process of `IsolatedRead`).
     case unreadable(path: String, detail: String)
+    /// A checkpoint whose state cannot be trusted (`Checkpoint.problems()`).
+    case invalidCheckpoint(path: String, problems: [CheckpointProblem])
 
     public var description: String {
         switch self {
@@ -23,6 +27,8 @@ public enum StoreError: ExitStatusError, Equatable, Codable {
             return "\(path): cannot open (does it exist, and is it readable?)"
         case let .cannotCreate(path, detail):
             return "\(path): cannot create: \(detail)"
+        case let .notRegularFile(path, detail):
+            return "\(path): \(detail)"
         case let .missing(path, object):
             return "\(path): missing \(object)"
         case let .wrongShape(path, object, expected, found):
@@ -39,6 +45,18 @@ public enum StoreError: ExitStatusError, Equatable, Codable {
             return "\(path): read failed: \(detail)"
         case let .unreadable(path, detail):
             return "\(path): damaged or not an HDF5 file rbm can read: \(detail)"
+        case let .invalidCheckpoint(path, problems):
+            return "\(path): not a usable checkpoint: "
+                + (problems.count == 1 ? problems[0].description : problems.map { "\n  - \($0)" }.joined())
         }
+    }
+
+    public var hint: String? {
+        guard case let .invalidCheckpoint(_, problems) = self else { return nil }
+        if problems.contains(where: \.isDivergedModel) {
+            return "the model's parameters are not all finite numbers: the run that wrote it diverged; "
+                + "train it again with a lower training.learning_rate (e.g. a tenth of it, --set training.learning_rate=…)"
+        }
+        return "the file was changed or damaged after rbm wrote it; resume from an earlier copy or train again"
     }
 }

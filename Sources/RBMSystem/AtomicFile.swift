@@ -89,8 +89,12 @@ public enum AtomicFile {
         let available = Double(status.f_bavail) * Double(status.f_frsize)
         let needed = Double(bytes) + 65_536
         guard available >= needed else {
-            throw FileError(path: path, reason: "no space left on device: writing it needs \(formatBytes(needed)), "
-                + "\(formatBytes(available)) free")
+            // Rounded figures can read the same ("needs 2.0 MB, 2.0 MB free"): then in bytes.
+            var (neededText, availableText) = (formatBytes(needed), formatBytes(available))
+            if neededText == availableText {
+                (neededText, availableText) = (groupedThousands(needed) + " bytes", groupedThousands(available) + " bytes")
+            }
+            throw FileError(path: path, reason: "no space left on device: writing it needs \(neededText), \(availableText) free")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,9 +36,54 @@ public enum ChildProcess {
                            slowNotice: (after: Double, action: () -> Void)? = nil) throws(SpawnError) -> ChildOutcome {
         let started = monotonicSeconds()
         let child = try spawn(arguments)
+        let slot = register(child.pid)
+        defer { unregister(slot) }
         var outcome = collectOutput(of: child, until: started + timeout, started: started, slowNotice: slowNotice)
         outcome.termination = waitForExit(child.pid, until: started + timeout)
         return outcome
+    }
+
+    /// The children running now, so that a process ending at once on a signal can take them
+    /// with it (`killRunningChildren`) instead of leaving a child looping in libhdf5 until its
+    /// alarm. Four fixed slots (reads run one at a time, or a few): no allocation, safe to read
+    /// in a signal handler.
+    private static let slot0 = Atomic<Int32>(0)
+    private static let slot1 = Atomic<Int32>(0)
+    private static let slot2 = Atomic<Int32>(0)
+    private static let slot3 = Atomic<Int32>(0)
+
+    private static func withSlot<T>(_ index: Int, _ body: (borrowing Atomic<Int32>) -> T) -> T {
+        switch index {
+        case 0: return body(slot0)
+        case 1: return body(slot1)
+        case 2: return body(slot2)
+        default: return body(slot3)
+        }
+    }
+
+    static func register(_ pid: pid_t) -> Int? {
+        for index in 0..<4 where withSlot(index, { $0.compareExchange(expected: 0, desired: pid, ordering: .relaxed).exchanged }) {
+            return index
+        }
+        return nil
+    }
+
+    static func unregister(_ index: Int?) {
+        if let index { withSlot(index) { $0.store(0, ordering: .relaxed) } }
+    }
+
+    /// Initializes the slots (lazy globals) outside any signal handler.
+    static func prepareForSignalHandlers() {
+        for index in 0..<4 { _ = withSlot(index) { $0.load(ordering: .relaxed) } }
+    }
+
+    /// SIGKILL to every child `run` is waiting for. Async-signal-safe (atomics and kill(2))
+    /// once `prepareForSignalHandlers` has run.
+    public static func killRunningChildren() {
+        for index in 0..<4 {
+            let pid = withSlot(index) { $0.load(ordering: .relaxed) }
+            if pid > 0 { kill(pid, SIGKILL) }
+        }
     }
 
     /// A started child: its pid and the read ends of its standard output and error.

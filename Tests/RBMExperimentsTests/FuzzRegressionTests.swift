@@ -67,6 +67,6 @@ import RBMStore
             _ = try ConfigLoader.parse(try String(contentsOfFile: input, encoding: .utf8), file: input)
         }
         _ = try Checkpoint.read(path: repositoryRoot + "/Fuzz/corpus/hdf5/checkpoint.h5")
-        #expect(try Inspection.describe(path: repositoryRoot + "/Fuzz/corpus/hdf5/features.h5").contains("rbm-features"))
+        #expect(try Inspection.describe(path: repositoryRoot + "/Fuzz/corpus/hdf5/features.h5").text.contains("rbm-features"))
     }
 }

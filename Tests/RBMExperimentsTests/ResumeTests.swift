@@ -88,15 +88,20 @@ import RBMStore
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
         let result = try quiet(folder.config(["training.epochs=1"])).run()
-        // Replace the checkpoint by one whose model has 10 visible units.
+        // Replace the checkpoint by one whose model has 10 visible units, consistent in itself
+        // and with its stored config (same hidden units, sampler and chains per minibatch).
         var checkpoint = try Checkpoint.read(path: result.folder + "/checkpoint.h5")
-        let small = RBMModel(visibleCount: 10, hiddenCount: 8, weights: .init(repeating: 0, count: 80),
-                                 visibleBias: .init(repeating: 0, count: 10), hiddenBias: .init(repeating: 0, count: 8))
-        checkpoint.state = TrainerState(model: small, weightVelocity: .init(repeating: 0, count: 80),
+        let nh = checkpoint.model.hiddenCount
+        let chains = (checkpoint.state.chainVisible?.count ?? 0) / checkpoint.model.visibleCount
+        let small = RBMModel(visibleCount: 10, hiddenCount: nh, weights: .init(repeating: 0, count: 10 * nh),
+                             visibleBias: .init(repeating: 0, count: 10), hiddenBias: .init(repeating: 0, count: nh))
+        let step = checkpoint.state.step
+        checkpoint.state = TrainerState(model: small, weightVelocity: .init(repeating: 0, count: 10 * nh),
                                         visibleBiasVelocity: .init(repeating: 0, count: 10),
-                                        hiddenBiasVelocity: .init(repeating: 0, count: 8), step: 1,
-                                        chainVisible: nil, chainHiddenProbabilities: nil)
-        checkpoint.sampler = .contrastiveDivergence
+                                        hiddenBiasVelocity: .init(repeating: 0, count: nh), step: step,
+                                        chainVisible: .init(repeating: 0, count: chains * 10),
+                                        chainHiddenProbabilities: .init(repeating: 0, count: chains * nh))
+        checkpoint.imageShape = nil
         try checkpoint.write(to: result.folder + "/checkpoint.h5")
         #expect {
             try quiet(folder.config(["training.epochs=2"]), resume: true).run()

@@ -15,7 +15,7 @@ import Testing
             try file.createGroup("/loop")
             H5LcreateHardForTests(file, target: "/loop", link: "/loop/again")   // /loop/again is /loop
         }
-        let lines = try Inspection.describe(path: path).split(separator: "\n").map(String.init)
+        let lines = try Inspection.describe(path: path).text.split(separator: "\n").map(String.init)
         let deepest = "/loop" + String(repeating: "/again", count: Inspection.maximumDepth - 1) + "/"
         #expect(lines.contains { $0.hasSuffix(deepest) })
         #expect(!lines.contains { $0.contains(deepest + "again/") })
@@ -33,7 +33,7 @@ import Testing
             H5LcreateHardForTests(file, target: "/loop", link: "/loop/right")
         }
         // 2 + 4 + … + 2^16 objects reachable; the listing stops at the budget.
-        let lines = try Inspection.describe(path: path).split(separator: "\n").map(String.init)
+        let lines = try Inspection.describe(path: path).text.split(separator: "\n").map(String.init)
         let listed = lines.filter { $0.hasSuffix("/") && $0.contains("/loop") }
         #expect(listed.count == Inspection.maximumListedObjects)
         #expect(lines.contains { $0.contains("only the first \(Inspection.maximumListedObjects) are listed") })

@@ -17,8 +17,10 @@ func sampleCheckpoint(persistent: Bool = true) -> Checkpoint {
     let state = TrainerState(
         model: model, weightVelocity: values(nv * nh, 0.0625), visibleBiasVelocity: values(nv, 0.25),
         hiddenBiasVelocity: values(nh, 0.75), step: 1234,
-        chainVisible: persistent ? values(chains * nv, 1) : nil,
-        chainHiddenProbabilities: persistent ? values(chains * nh, 0.03125) : nil)
+        // Chains as a sampler leaves them: 0/1 states (one 1 in each row of 7, so that they are
+        // one-hot groups for 7-state categorical units too) and probabilities in [0, 1].
+        chainVisible: persistent ? (0..<(chains * nv)).map { $0 % nv == $0 / nv % nv ? 1 : 0 } : nil,
+        chainHiddenProbabilities: persistent ? (0..<(chains * nh)).map { Float($0 % 5) / 4 } : nil)
     return Checkpoint(
         state: state, sampler: persistent ? .persistentContrastiveDivergence : .contrastiveDivergence,
         config: "training:\n  epochs: 3\n", seed: .max - 5, epoch: 2, batchInEpoch: 17,
@@ -173,7 +175,7 @@ func sampleCheckpoint(persistent: Bool = true) -> Checkpoint {
         #expect(features.shape == [5, 3] && features.values == (0..<15).map { Float($0) / 10 })
         #expect(try file.readInt32s("/train/labels").values == [7, 8, 9, 1, 2])
         #expect(!file.exists("/test/labels") && file.shape(of: "/test/features") == [1, 3])
-        let description = try Inspection.describe(path: path)
+        let description = try Inspection.describe(path: path).text
         #expect(description.contains("/train/features  [5, 3] float32") && description.contains("rbm-features"))
     }
 

@@ -193,6 +193,12 @@ public enum ConfigLoader {
         default:
             break
         }
+        if config.data.standardize == .yes && config.model.visible != .gaussian {
+            // Standardised values leave [0, 1] and are no category codes: every split would
+            // then fail the value check, blamed on the data instead of this key.
+            throw .inconsistent(ConfigLocation(file: source("data.standardize", "model.visible"), keyPath: "data.standardize", line: nil),
+                                reason: "standardised data are for Gaussian visible units (model.visible: gaussian); \(config.model.visible.rawValue) units read the values as given: set data.standardize: auto or no")
+        }
         if config.training.sampler == .parallelTempering && config.model.visible != .bernoulli {
             throw .inconsistent(ConfigLocation(file: source("training.sampler", "model.visible"), keyPath: "training.sampler", line: nil),
                                 reason: "parallel tempering (training.sampler: pt) is implemented for Bernoulli visible units; use pcd or fpcd with \(config.model.visible.rawValue) units")

@@ -21,7 +21,10 @@ extension ExperimentConfig.Data {
             var folder = data
             folder.path = argument
             folder.format = .idx
-            if wholeTrainingFile { folder.validation = 0 }
+            if wholeTrainingFile {
+                folder.validation = 0
+                folder.trainSamples = 0
+            }
             return folder
         }
         let lower = argument.lowercased()

@@ -31,6 +31,15 @@ public enum DataLoader {
         return try holdOutValidation(splits, data)
     }
 
+    /// The training split cut to its first `data.train_samples` rows (0: all): what training
+    /// trains on and what `rbm features` writes as the train split, so that the two agree.
+    public static func limitTraining(_ splits: DatasetSplits, _ data: ExperimentConfig.Data) -> DatasetSplits {
+        guard data.trainSamples > 0 && data.trainSamples < splits.train.count else { return splits }
+        var splits = splits
+        splits.train = TrainingRows(base: splits.train, count: data.trainSamples)
+        return splits
+    }
+
     /// The format `data.format` names, or the one the path says.
     public static func format(of data: ExperimentConfig.Data) -> ExperimentConfig.DataFormat {
         if data.format != .auto { return data.format }
@@ -260,10 +269,11 @@ extension DataLoader {
     }
 
     /// A checkpoint's data (`data`) as its model reads them: its visible units, and the
-    /// standardisation stored with it.
+    /// standardisation stored with it — exactly when training standardised (`data.standardize`
+    /// decided, and the checkpoint holds the mean and deviation it used), never otherwise.
     public static func load(_ data: ExperimentConfig.Data, for checkpoint: Checkpoint) throws -> DatasetSplits {
         let units = checkpoint.model.visibleUnits
-        let standardize = checkpoint.standardization != nil || units == .gaussian
+        let standardize = checkpoint.standardization != nil
         return try forUnits(load(data), units: units, standardize: standardize,
                             standardization: checkpoint.standardization, quantize: format(of: data) == .idx).0
     }

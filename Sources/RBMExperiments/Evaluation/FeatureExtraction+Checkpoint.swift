@@ -16,7 +16,7 @@ extension FeatureExtraction {
                                log givenLog: @escaping (String) -> Void = { print($0) }) throws -> String {
         let ranks = Cluster.world()
         let log: (String) -> Void = { line in if ranks.isRoot { givenLog(line) } }
-        let saved = try Checkpoint.readUsable(path: try ranks.localCopy(of: path))
+        let saved = try Checkpoint.readChecked(path: try ranks.localCopy(of: path))
         let trained = (try? ConfigLoader.parse(saved.config, file: path))?.data ?? ExperimentConfig.Data()
         let chosen = try ExperimentConfig.Data.named(data, replacing: trained, wholeTrainingFile: true)
         let threshold = chosen.binarization == .threshold
@@ -26,9 +26,10 @@ extension FeatureExtraction {
         let splits: [any FeatureSplitSource]
         if DataLoader.format(of: chosen) == .idx && saved.model.visibleUnits == .bernoulli {
             // IDX files are streamed from the (gzip) file itself: memory stays at one block.
-            splits = try streamedSplits(folder: chosen.path, validation: chosen.validation, threshold: threshold)
+            splits = try streamedSplits(folder: chosen.path, validation: chosen.validation, trainSamples: chosen.trainSamples,
+                                        threshold: threshold)
         } else {
-            let loaded = try DataLoader.load(chosen, for: saved)
+            let loaded = DataLoader.limitTraining(try DataLoader.load(chosen, for: saved), chosen)
             splits = loaded.named.map { RowSourceSplit(name: $0.name, source: $0.dataset, threshold: threshold) }
             provenance.inputCheckpoint = loaded.inputCheckpoint
             provenance.inputCheckpointSHA256 = loaded.inputCheckpointSHA256
@@ -40,20 +41,23 @@ extension FeatureExtraction {
             progress.update("\(name): \(done)/\(count) samples")
         }
         progress.clear()
-        log("wrote \(output): " + splits.map { "\($0.name) \($0.count)×\(saved.model.hiddenCount)" }.joined(separator: ", "))
+        log("wrote \(output): " + splits.map { "\($0.name) \($0.count)×\(saved.model.hiddenCount)" }.joined(separator: ", ")
+            + (chosen.trainSamples > 0 ? " (train: the first \(splits.first?.count ?? 0) training rows, data.train_samples)" : ""))
         return output
     }
 
-    /// The splits of an IDX folder as streams: train (less the last `validation` rows),
-    /// validation (those rows) when asked for, and test when the folder has a test file.
-    static func streamedSplits(folder: String, validation: Int, threshold: Bool) throws -> [any FeatureSplitSource] {
+    /// The splits of an IDX folder as streams: train (less the last `validation` rows, cut to
+    /// the first `trainSamples` when not 0, as training does), validation (those last rows)
+    /// when asked for, and test when the folder has a test file.
+    static func streamedSplits(folder: String, validation: Int, trainSamples: Int = 0, threshold: Bool) throws -> [any FeatureSplitSource] {
         let imagesPath = try IDXFolder.locate(folder: folder, name: "train-images-idx3-ubyte")
         let total = try IDXRowReader(path: imagesPath).count
         guard validation < total else {
             throw DataError.notEnoughData(detail: "\(folder): a validation split of \(validation) leaves no training data")
         }
         var splits: [any FeatureSplitSource] = [
-            try IDXSplitStream(name: "train", folder: folder, prefix: "train", rows: 0..<(total - validation), threshold: threshold),
+            try IDXSplitStream(name: "train", folder: folder, prefix: "train",
+                               rows: 0..<(trainSamples > 0 ? min(trainSamples, total - validation) : total - validation), threshold: threshold),
         ]
         if validation > 0 {
             splits.append(try IDXSplitStream(name: "validation", folder: folder, prefix: "train",

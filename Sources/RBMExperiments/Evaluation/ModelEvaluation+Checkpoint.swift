@@ -17,7 +17,7 @@ extension ModelEvaluation {
         guard let chosenSplit = ExperimentConfig.EvaluationSplit(rawValue: split) else {
             throw UsageError("--split must be train, validation or test")
         }
-        let saved = try Checkpoint.readUsable(path: path)
+        let saved = try Checkpoint.readChecked(path: path)
         let config = try ExperimentConfig.stored(in: saved, path: givenPath, data: data)
         let splits = try DataLoader.load(config.data, for: saved)
         guard let chosen = splits[chosenSplit] else { throw UsageError("\(config.data.path) has no \(split) split") }
@@ -31,11 +31,12 @@ extension ModelEvaluation {
         options.seed = config.training.seed
         log("\(givenPath): \(saved.model.visibleCount) visible × \(saved.model.hiddenCount) hidden after \(saved.epoch) epoch(s); "
             + "data \(config.data.path), \(binarization.rawValue) binarization")
-        let report = try evaluate(
+        var report = try evaluate(
             model: saved.model, split: split, visible: binarization.evaluationValues(of: dataset, seed: options.seed),
             rows: dataset.count, baseMarginals: try DataScan.marginals(of: splits.train, binarization: binarization,
                                                  unitInterval: saved.model.visibleUnits != .gaussian),
             options: options, ranks: ranks)
+        report.standardized = saved.standardization != nil
         for line in report.lines { log(line) }
     }
 }

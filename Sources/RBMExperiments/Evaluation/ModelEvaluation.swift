@@ -49,6 +49,8 @@ public struct EvaluationReport: Sendable, Equatable {
     public var seconds: Double
     /// The model's visible units (log-likelihoods of Gaussian units are densities).
     public var visibleUnits: VisibleUnits = .bernoulli
+    /// True when the data were standardised (as the model was trained: from the checkpoint).
+    public var standardized = false
 
     /// Mean log p(v) = −mean F(v) − log Z.
     public var averageLogLikelihood: Double? { logPartitionFunction.map { -meanFreeEnergy - $0 } }
@@ -77,7 +79,8 @@ public struct EvaluationReport: Sendable, Equatable {
                 likelihoodBand = " [\(low.isFinite ? format(low, 2) : "-inf"), \(high.isFinite ? format(high, 2) : "+inf")]"
             }
             lines.append("average log-likelihood: \(format(average, 2)) nats\(likelihoodBand)"
-                + (visibleUnits == .gaussian ? " (a log-density: Gaussian visible units, standardised data)" : ""))
+                + (visibleUnits == .gaussian
+                    ? " (a log-density: Gaussian visible units, \(standardized ? "standardised data" : "data as given, not standardised"))" : ""))
         }
         lines.append("time: \(format(seconds, 1)) s")
         return lines

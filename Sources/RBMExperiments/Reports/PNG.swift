@@ -31,20 +31,31 @@ public struct PNGError: ExitStatusError {
 
 /// PNG files through libpng's simplified API.
 public enum PNG {
-    /// Writes `image` to `path` atomically (`AtomicFile`).
+    /// Encodes `image` in memory, then writes the bytes to `path` atomically (`AtomicFile`):
+    /// a full disk is "no space left on device" with the room needed, and `path` keeps its
+    /// old contents.
     public static func write(_ image: GrayImage, to path: String) throws(PNGError) {
-        let temporary: String
-        do { temporary = try AtomicFile.createTemporary(for: path) } catch {
-            throw PNGError(path: path, detail: "cannot write PNG: \(error.reason)")
+        let bytes: [UInt8]
+        do { bytes = try encode(image) } catch { throw PNGError(path: path, detail: error.detail) }
+        try write(bytes, to: path)
+    }
+
+    /// The PNG file's bytes for `image`.
+    public static func encode(_ image: GrayImage) throws(PNGError) -> [UInt8] {
+        var bytes: UnsafeMutablePointer<UInt8>?
+        var size = 0
+        let status = image.pixels.withUnsafeBufferPointer {
+            rbm_png_encode_gray(UInt32(image.width), UInt32(image.height), $0.baseAddress, &bytes, &size)
         }
-        let message = image.pixels.withUnsafeBufferPointer {
-            rbm_png_write_gray(temporary, UInt32(image.width), UInt32(image.height), $0.baseAddress)
+        guard status == 0, let bytes else {
+            throw PNGError(path: "(memory)", detail: "libpng could not encode a \(image.width)×\(image.height) picture")
         }
-        if let message {
-            AtomicFile.discard(temporary: temporary)
-            throw PNGError(path: path, detail: "cannot write PNG: \(String(cString: message))")
-        }
-        do { try AtomicFile.commit(temporary: temporary, to: path) } catch {
+        defer { free(bytes) }
+        return Array(UnsafeBufferPointer(start: bytes, count: size))
+    }
+
+    static func write(_ bytes: [UInt8], to path: String) throws(PNGError) {
+        do { try AtomicFile.write(bytes, to: path) } catch {
             throw PNGError(path: path, detail: "cannot write PNG: \(error.reason)")
         }
     }

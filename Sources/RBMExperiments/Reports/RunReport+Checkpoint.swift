@@ -11,7 +11,7 @@ extension RunReport {
     @discardableResult
     public static func draw(checkpoint path: String, data: String?, out: String?, gibbsSteps: Int, workers: Int?,
                             log: (String) -> Void = { print($0) }) throws -> [String] {
-        let saved = try Checkpoint.readUsable(path: path)
+        let saved = try Checkpoint.readChecked(path: path)
         let config = try ExperimentConfig.stored(in: saved, path: path, data: data)
         let model = saved.model
         let seed = config.training.seed

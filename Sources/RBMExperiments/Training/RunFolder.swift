@@ -8,12 +8,14 @@ import RBMSystem
 ///     metrics.csv      one line per epoch (`Metric` columns)
 ///     checkpoint.h5    the latest checkpoint (written atomically)
 ///     features.h5      P(h=1|v) of every split
+///     tempering.csv    parallel tempering: swap acceptance per pair of temperatures, per epoch
 ///     filters.png, reconstructions.png, samples.png, curves.svg, report.html
 public struct RunFolder: Sendable, Equatable, CustomStringConvertible {
     public static let configFile = "config.yaml"
     public static let metricsFile = "metrics.csv"
     public static let checkpointFile = "checkpoint.h5"
     public static let featuresFile = "features.h5"
+    public static let temperingFile = "tempering.csv"
 
     /// The folder's path, as given (relative or absolute), without a trailing slash.
     public let path: String
@@ -53,6 +55,8 @@ public struct RunFolder: Sendable, Equatable, CustomStringConvertible {
     public var metrics: String { file(Self.metricsFile) }
     public var checkpoint: String { file(Self.checkpointFile) }
     public var features: String { file(Self.featuresFile) }
+    /// Parallel tempering's swap acceptance per pair of temperatures, one row per epoch.
+    public var tempering: String { file(Self.temperingFile) }
 
     /// True when the folder holds a checkpoint.
     public var hasCheckpoint: Bool { fileExists(checkpoint) }

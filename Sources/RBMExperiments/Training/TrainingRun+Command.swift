@@ -27,7 +27,7 @@ extension TrainingRun {
         let folder = RunFolder(path: path)
         var config: ExperimentConfig
         do {
-            let checkpoint = try IsolatedRead.checkpoint(path: folder.checkpoint)
+            let checkpoint = try Checkpoint.readChecked(path: folder.checkpoint)
             var overrides: [String] = []
             if let epochs { overrides.append("training.epochs=\(epochs)") }
             if let workers { overrides.append("training.workers=\(workers)") }

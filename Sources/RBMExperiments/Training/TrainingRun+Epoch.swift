@@ -85,18 +85,12 @@ extension TrainingRun {
 }
 
 extension TrainingRun {
-    /// Appends the epoch's swap acceptance per pair of temperatures to tempering.csv (its
-    /// header names each pair by its inverse temperatures).
+    /// Appends the epoch's swap acceptance per pair of temperatures to tempering.csv, which
+    /// `writeConfigAndMetrics` has started with its header (`appendLine` refuses a link).
     func recordSwapRates(_ metrics: EpochMetrics, _ session: TrainingSession) throws(TrainingError) {
-        let path = folder.file("tempering.csv")
-        let betas = session.trainer.configuration.inverseTemperatures
         do {
-            if !fileExists(path) {
-                let pairs = zip(betas, betas.dropFirst()).map { "swap_\($0)_\($1)" }
-                try appendLine((["epoch"] + pairs).joined(separator: ","), to: path)
-            }
             try appendLine(([String(metrics.epoch)] + (metrics.swapAcceptancePerPair ?? []).map { "\($0)" })
-                .joined(separator: ","), to: path)
+                .joined(separator: ","), to: folder.tempering)
         } catch {
             throw .file(error)
         }

@@ -63,9 +63,14 @@ public struct TrainingRun {
     public var checkpointPath: String { folder.checkpoint }
 
     public func run() throws(TrainingError) -> RunResult {
+        // Until the first update, and again once the last checkpoint is written, a signal ends
+        // the process at once (`Interruption`); in between it stops after the current minibatch.
+        Interruption.phase = .starting
+        defer { Interruption.phase = .starting }
         let session = try prepare()
         announce(session)
         let epochs = config.training.epochs
+        Interruption.phase = .training
         for epoch in session.startEpoch..<max(session.startEpoch, epochs) {
             let schedule = EpochSchedule(config, epoch: epoch, firstBatch: epoch == session.startEpoch ? session.startBatch : 0)
             let timing = try trainEpoch(schedule, session)
@@ -92,6 +97,12 @@ public struct TrainingRun {
         if session.startEpoch >= epochs && session.startBatch == 0 {
             log("the checkpoint already holds \(session.startEpoch) epoch(s); nothing to train (raise training.epochs to continue)")
         }
+        // A signal that came during the last epoch's measurements: its checkpoint is written.
+        if let signal = agreedStopRequest() {
+            progress.clear()
+            throw .interrupted(signal: signal, completedEpochs: max(session.startEpoch, epochs), runFolder: runFolder)
+        }
+        Interruption.phase = .finishing
         try finish(session)
         return result(session, stoppedByBudget: false)
     }

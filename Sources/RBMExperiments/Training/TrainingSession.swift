@@ -91,7 +91,7 @@ extension TrainingRun {
             // Rank 0 reads the checkpoint and broadcasts it: only it needs the run folder.
             var point: ResumePoint?
             if ranks.isRoot {
-                let checkpoint = try loadCheckpointForResume(visibleCount: train.featureCount)
+                let checkpoint = try loadCheckpointForResume(visibleCount: train.featureCount, trainingRows: train.count)
                 history = EpochMetrics.metrics(from: checkpoint.history)
                 point = ResumePoint(state: checkpoint.state, epoch: checkpoint.epoch, batchInEpoch: checkpoint.batchInEpoch)
             }
@@ -112,7 +112,7 @@ extension TrainingRun {
             trainer = DataParallelTrainer(state: state, configuration: configuration, ranks: ranks)
         }
 
-        if ranks.isRoot { try writeConfigAndMetrics(history) }
+        if ranks.isRoot { try writeConfigAndMetrics(history, startEpoch: startEpoch) }
 
         let monitorSamples = config.evaluation.monitorSamples
         return TrainingSession(
@@ -124,12 +124,27 @@ extension TrainingRun {
             evaluationSet: try evaluationData(splits), baseMarginals: marginals, started: started)
     }
 
-    /// config.yaml and metrics.csv with the epochs recorded so far.
-    func writeConfigAndMetrics(_ history: [EpochMetrics]) throws(TrainingError) {
+    /// config.yaml and metrics.csv with the epochs recorded so far, and under parallel
+    /// tempering tempering.csv with its header and the rows of the first `startEpoch` epochs.
+    /// Each is written anew (temporary file, rename), so a link planted at one of these names is
+    /// replaced, never written through, and the epochs after the checkpoint that a killed run
+    /// had appended are dropped.
+    func writeConfigAndMetrics(_ history: [EpochMetrics], startEpoch: Int) throws(TrainingError) {
         do {
             try writeTextAtomically(ConfigLoader.render(config), to: folder.config)
             try writeTextAtomically(([EpochMetrics.csvHeader] + history.map(\.csvLine)).joined(separator: "\n") + "\n",
                                     to: folder.metrics)
+            if config.training.sampler == .parallelTempering {
+                let betas = config.inverseTemperatures
+                let header = (["epoch"] + zip(betas, betas.dropFirst()).map { "swap_\($0)_\($1)" }).joined(separator: ",")
+                var rows: [Substring] = []
+                if resume, isRegularFile(folder.tempering), let text = try? readText(path: folder.tempering) {
+                    rows = text.split(separator: "\n").dropFirst().filter { line in
+                        line.split(separator: ",").first.flatMap { Int($0) }.map { $0 <= startEpoch } ?? false
+                    }
+                }
+                try writeTextAtomically(([Substring(header)] + rows).joined(separator: "\n") + "\n", to: folder.tempering)
+            }
         } catch {
             throw .file(error)
         }
@@ -213,9 +228,7 @@ extension TrainingRun {
         } catch {
             throw .data(.readFailed(path: config.data.path, reason: "\(error)"), hint: nil)
         }
-        if config.data.trainSamples > 0 && config.data.trainSamples < splits.train.count {
-            splits.train = TrainingRows(base: splits.train, count: config.data.trainSamples)
-        }
+        splits = DataLoader.limitTraining(splits, config.data)
         if splits.train.count < config.training.batchSize {
             throw .shapeMismatch("\(config.data.path): \(splits.train.count) training samples cannot fill one batch of \(config.training.batchSize) (training.batch_size)")
         }
@@ -230,13 +243,16 @@ extension TrainingRun {
         }
     }
 
-    /// Reads the run folder's checkpoint and checks that it can continue under this config.
-    func loadCheckpointForResume(visibleCount: Int) throws(TrainingError) -> Checkpoint {
+    /// Reads the run folder's checkpoint, checked whole (`Checkpoint.readChecked`), and checks
+    /// that it can continue under this config and these data: the same visible units, and
+    /// counters that fit the data's minibatches (batch < minibatches per epoch, and step =
+    /// epoch × minibatches per epoch + batch, as every run that wrote it counted).
+    func loadCheckpointForResume(visibleCount: Int, trainingRows: Int) throws(TrainingError) -> Checkpoint {
         guard folder.hasCheckpoint else {
             throw .cannotResume("\(checkpointPath): no checkpoint to resume from (train without --resume first)")
         }
         let checkpoint: Checkpoint
-        do { checkpoint = try IsolatedRead.checkpoint(path: checkpointPath) } catch { throw .store(error) }
+        do { checkpoint = try Checkpoint.readChecked(path: checkpointPath) } catch { throw .store(error) }
         let saved: ExperimentConfig
         do { saved = try ConfigLoader.parse(checkpoint.config, file: checkpointPath + " (config attribute)") } catch {
             throw .cannotResume("\(error)")
@@ -251,6 +267,16 @@ extension TrainingRun {
         }
         guard checkpoint.model.visibleCount == visibleCount else {
             throw .cannotResume("\(checkpointPath): the model has \(checkpoint.model.visibleCount) visible units but the data (\(config.data.path)) have \(visibleCount) features")
+        }
+        let batches = trainingRows / config.training.batchSize
+        if checkpoint.batchInEpoch >= max(1, batches) {
+            throw .store(.invalidCheckpoint(path: checkpointPath, problems: [CheckpointProblem(
+                "attribute batch", "is \(checkpoint.batchInEpoch), but an epoch of \(config.data.path) has \(batches) minibatch(es) of \(config.training.batchSize): expected 0 to \(max(0, batches - 1))")]))
+        }
+        let expectedStep = checkpoint.epoch * batches + checkpoint.batchInEpoch
+        if checkpoint.state.step != expectedStep {
+            throw .store(.invalidCheckpoint(path: checkpointPath, problems: [CheckpointProblem(
+                "attribute step", "is \(checkpoint.state.step), but \(checkpoint.epoch) epoch(s) of \(batches) minibatch(es) and \(checkpoint.batchInEpoch) more make \(expectedStep) updates (were the data changed since?)")]))
         }
         return checkpoint
     }

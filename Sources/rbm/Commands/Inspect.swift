@@ -1,9 +1,15 @@
 import ArgumentParser
+import RBMExperiments
 import RBMStore
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Describe an HDF5 file: format and version, datasets and shapes, config, last metrics.")
+        abstract: "Describe an HDF5 file: format and version, datasets and shapes, config, last metrics.",
+        discussion: """
+            A checkpoint is also checked whole (counters, shapes, finite values, values its unit \
+            type allows, agreement with its stored config): what is wrong is listed and the \
+            command exits with status 1.
+            """)
 
     @Argument(help: "A checkpoint, a feature file or any HDF5 file.")
     var file: String
@@ -12,6 +18,6 @@ struct Inspect: ParsableCommand {
     var noConfig = false
 
     func run() throws {
-        print(try IsolatedRead.description(path: file, showConfig: !noConfig))
+        try Inspection.inspect(path: file, showConfig: !noConfig) { print($0) }
     }
 }
