@@ -89,13 +89,18 @@ public enum AtomicFile {
         let available = Double(status.f_bavail) * Double(status.f_frsize)
         let needed = Double(bytes) + 65_536
         guard available >= needed else {
-            // Rounded figures can read the same ("needs 2.0 MB, 2.0 MB free"): then in bytes.
-            var (neededText, availableText) = (formatBytes(needed), formatBytes(available))
-            if neededText == availableText {
-                (neededText, availableText) = (groupedThousands(needed) + " bytes", groupedThousands(available) + " bytes")
-            }
-            throw FileError(path: path, reason: "no space left on device: writing it needs \(neededText), \(availableText) free")
+            throw FileError(path: path, reason: noSpaceReason(needed: needed, available: available))
         }
+    }
+
+    /// "no space left on device: writing it needs 2.1 MB, 1.9 MB free"; in bytes when the
+    /// rounded figures would read the same ("needs 2.0 MB, 2.0 MB free" says nothing).
+    static func noSpaceReason(needed: Double, available: Double) -> String {
+        var (neededText, availableText) = (formatBytes(needed), formatBytes(available))
+        if neededText == availableText {
+            (neededText, availableText) = (groupedThousands(needed) + " bytes", groupedThousands(available) + " bytes")
+        }
+        return "no space left on device: writing it needs \(neededText), \(availableText) free"
     }
 
     /// `.<name>.tmp-<pid>` beside `path`: the prefix of this process's temporaries (and, with

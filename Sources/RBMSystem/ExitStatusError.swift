@@ -17,7 +17,11 @@ extension ExitStatusError {
 /// a run folder that cannot be resumed): exit status 2, like a config error.
 public struct UsageError: ExitStatusError {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    public var hint: String?
+    public init(_ message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
     public var description: String { message }
     public var exitStatus: Int32 { 2 }
 }

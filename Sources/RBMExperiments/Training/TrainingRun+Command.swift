@@ -34,7 +34,7 @@ extension TrainingRun {
             config = try ConfigLoader.parse(checkpoint.config, file: folder.checkpoint + " (config)", overrides: overrides)
         } catch {
             // A folder that cannot be resumed is the invocation's problem: exit status 2.
-            throw UsageError("\(error)")
+            throw UsageError("\(error)", hint: (error as? any ExitStatusError)?.hint)
         }
         config.output.folder = folder.parent
         config.output.name = folder.name

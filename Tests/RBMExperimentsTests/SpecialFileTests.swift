@@ -1,0 +1,96 @@
+import Foundation
+import RBM
+import RBMData
+import RBMStore
+import RBMSystem
+import Testing
+@testable import RBMExperiments
+
+/// FIFOs, devices and folders named as data, configs or checkpoints are refused at once,
+/// naming what they are; one SIGINT or SIGTERM stops the program in any phase, loading included.
+@Suite(.serialized) struct SpecialFileTests {
+    func makeFIFO(_ path: String) throws {
+        guard mkfifo(path, 0o600) == 0 else { throw FileError.fromErrno(path: path, "mkfifo") }
+    }
+
+    /// A FIFO named as `.npy` blocked in open(2) forever; `/dev/zero` as `.csv` grew to
+    /// gigabytes. Both are errors within seconds, naming the file and its kind.
+    @Test func aFIFOOrADeviceAsDataIsAnErrorNotAHang() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        try makeFIFO(folder.path + "/data.npy")
+        try makeFIFO(folder.path + "/data.h5")
+        let config = folder.path + "/c.yaml"
+        try ConfigLoader.render(try folder.config(["training.epochs=1"])).write(toFile: config, atomically: true, encoding: .utf8)
+        let cases: [(String, String)] = [
+            (folder.path + "/data.npy", "is not a regular file but a FIFO (named pipe)"),
+            (folder.path + "/data.h5", "is not a regular file but a FIFO (named pipe)"),
+            ("/dev/zero", "is not a regular file but a character device"),
+            (folder.path, "is not a regular file but a folder"),
+        ]
+        for (path, expected) in cases {
+            let started = Date()
+            var arguments = ["train", config, "--quiet", "--set", "data.path=\(path)", "--set", "data.validation=0"]
+            if path == "/dev/zero" { arguments += ["--set", "data.format=csv"] }
+            if path == folder.path { arguments += ["--set", "data.format=npy"] }
+            let (status, output) = try Child(arguments).finish(timeout: 30)
+            #expect(status == 1, "\(path): \(output)")
+            #expect(output.contains("\(path): ") && output.contains(expected), "\(path): \(output)")
+            #expect(Date().timeIntervalSince(started) < 20, "\(path)")
+        }
+        // The readers themselves, and a config or checkpoint that is a FIFO.
+        #expect(throws: DataError.self) { try CSVTable.read(path: "/dev/zero") }
+        #expect(throws: DataError.self) { try NPYArray(path: folder.path + "/data.npy") }
+        let (configStatus, configOutput) = try Child(["train", folder.path + "/data.npy"]).finish(timeout: 30)
+        #expect(configStatus != 0 && configOutput.contains("FIFO"), "\(configOutput)")
+        for command in ["inspect", "evaluate"] {
+            let (status, output) = try Child([command, folder.path + "/data.h5"]).finish(timeout: 30)
+            #expect(status == 1 && output.contains("is not a regular file but a FIFO"), "\(command): \(output)")
+        }
+    }
+
+    /// While the data load (here a file on which libhdf5 loops, read by a child process for
+    /// up to RBM_HDF5_READ_TIMEOUT seconds) one SIGTERM ends `rbm train` at once, with status
+    /// 143 and a line saying so; the reading child ends with it.
+    @Test func oneSignalStopsTheProgramWhileItLoads() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let hanging = repositoryRoot + "/Fuzz/known-libhdf5/timeout-11d92dd8263c3a2bb9eb853faf4d0d0e2adac9e8"
+        let config = folder.path + "/c.yaml"
+        try ConfigLoader.render(try folder.config(["training.epochs=1", "data.path=\(hanging)", "data.format=hdf5",
+                                                   "data.validation=0"]))
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let child = try Child(["train", config], environment: ["RBM_HDF5_READ_TIMEOUT": "60"])
+        // The reader child is running once the parent has one (it loops in libhdf5).
+        #expect(waitUntil(timeout: 20) { readerChildren(of: child.process.processIdentifier) > 0 })
+        let signalled = Date()
+        child.signal(SIGTERM)
+        let (status, output) = child.finish(timeout: 20)
+        #expect(status == 143, "\(output)")
+        #expect(Date().timeIntervalSince(signalled) < 5)
+        #expect(output.contains("rbm: stopped by a signal before training began"), "\(output)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/runs/tiny/checkpoint.h5"))
+        #expect(waitUntil(timeout: 5) { !anyProcessReads(hanging) }, "the child reading the file ended too")
+    }
+}
+
+/// Processes whose parent is `pid` (from /proc).
+func readerChildren(of pid: Int32) -> Int {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap(Int32.init).filter { candidate in
+        guard let stat = try? String(contentsOfFile: "/proc/\(candidate)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 1 && Int32(fields[1]) == pid
+    }.count
+}
+
+/// True while some process has `path` among its arguments.
+func anyProcessReads(_ path: String) -> Bool {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap(Int32.init).contains { candidate in
+        guard let arguments = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(candidate)/cmdline")) else { return false }
+        return String(decoding: arguments, as: UTF8.self).split(separator: "\0").contains { $0 == path }
+            && String(decoding: arguments, as: UTF8.self).contains("hdf5-child")
+    }
+}
