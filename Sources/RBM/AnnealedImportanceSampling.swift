@@ -44,7 +44,12 @@ public struct AnnealedImportanceSampling: Sendable {
         return betas
     }
 
-    public init(runs: Int = 100, betaCount: Int = 14_500, seed: UInt64 = 1, workers: Int = 1) {
+    /// The defaults every command and config uses: 100 runs, and Salakhutdinov & Murray's
+    /// 14,500 inverse temperatures.
+    public static let defaultRuns = 100
+    public static let defaultBetaCount = 14_500
+
+    public init(runs: Int = defaultRuns, betaCount: Int = defaultBetaCount, seed: UInt64 = 1, workers: Int = 1) {
         self.runs = runs
         self.betas = Self.schedule(count: betaCount)
         self.seed = seed

@@ -80,8 +80,9 @@ extension DataParallelTrainer {
         }
     }
 
-    /// In place: ((p0 + p1) + (p2 + p3)) + …, the total left in `partials[0]` — the order of
-    /// the single-process reduction's tree over shard index.
+    /// In place: ((p0 + p1) + (p2 + p3)) + …, the total left in `partials[0]`: the one order in
+    /// which shard statistics are summed, by one process over its shards and across ranks, so
+    /// that any split of the shards gives the same bits.
     static func pairwiseSum(_ partials: [UnsafeMutablePointer<Float>], count: Int) {
         var stride = 1
         while stride < partials.count {

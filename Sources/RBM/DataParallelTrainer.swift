@@ -393,17 +393,9 @@ public final class DataParallelTrainer: @unchecked Sendable {
             hyperparameters: hyperparameters)
     }
 
-    /// In place over the shards: ((s0 + s1) + (s2 + s3)) + …, leaving the total in shard 0.
+    /// In place over the shards: ((s0 + s1) + (s2 + s3)) + …, leaving the total in shard 0
+    /// (`pairwiseSum`, the order every reduction of the project keeps).
     private func treeSum(count: Int, _ buffer: (ShardWorkspace) -> UnsafeMutablePointer<Float>) {
-        var stride = 1
-        while stride < workspaces.count {
-            var shard = 0
-            while shard + stride < workspaces.count {
-                ParameterUpdate.add(buffer(workspaces[shard + stride]), into: buffer(workspaces[shard]),
-                                    count: count)
-                shard += 2 * stride
-            }
-            stride *= 2
-        }
+        Self.pairwiseSum(workspaces.map(buffer), count: count)
     }
 }

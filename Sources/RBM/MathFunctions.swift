@@ -8,7 +8,6 @@ import Darwin
 @inlinable func _log(_ x: Double) -> Double { log(x) }
 @inlinable func _cos(_ x: Double) -> Double { cos(x) }
 @inlinable func _exp(_ x: Double) -> Double { exp(x) }
-@inlinable func _log1p(_ x: Double) -> Double { log1p(x) }
 
 /// softplus(x) = log(1 + eˣ), computed without overflow: max(x, 0) + log1p(e^(−|x|)).
 @inlinable public func softplus(_ x: Double) -> Double {

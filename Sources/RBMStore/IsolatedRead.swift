@@ -229,13 +229,9 @@ public enum IsolatedRead {
     }
 
     static func makeTemporaryFolder() throws(StoreError) -> String {
-        let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array((base + "/rbm-read-XXXXXX").utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil }
-        guard created else {
-            throw .readFailed(path: base, detail: "cannot create a temporary folder: \(String(cString: strerror(errno)))")
+        do { return try makePrivateTemporaryFolder(prefix: "rbm-read") } catch {
+            throw .readFailed(path: error.path, detail: error.reason)
         }
-        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     static func signalName(_ signal: Int32) -> String {

@@ -112,6 +112,17 @@ public func makeWritableFolder(_ path: String) throws(FileError) {
 /// True when a file or folder exists at `path`.
 public func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+/// Creates a new private folder (mode 0700, an unpredictable name `<prefix>-XXXXXX`) under
+/// $TMPDIR, or /tmp. The caller removes it.
+public func makePrivateTemporaryFolder(prefix: String) throws(FileError) -> String {
+    let base = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    var template = Array((base + "/" + prefix + "-XXXXXX").utf8CString)
+    guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) != nil }) else {
+        throw FileError.fromErrno(path: base, "cannot create a temporary folder")
+    }
+    return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+}
+
 /// True when `path` itself is a regular file (not a link, whatever it points to).
 public func isRegularFile(_ path: String) -> Bool {
     var status = stat()

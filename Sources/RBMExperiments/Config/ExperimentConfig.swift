@@ -138,8 +138,8 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var every = 0
         public var split = EvaluationSplit.validation
         public var logLikelihood = LogLikelihoodMethod.auto
-        public var aisRuns = 100
-        public var aisBetas = 14_500
+        public var aisRuns = AnnealedImportanceSampling.defaultRuns
+        public var aisBetas = AnnealedImportanceSampling.defaultBetaCount
         /// Also compute the exact pseudo-likelihood (n_visible × n_hidden work per sample).
         public var pseudoLikelihood = true
         /// Evaluate on the first N samples of the split (0: all).

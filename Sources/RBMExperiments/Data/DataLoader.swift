@@ -224,14 +224,9 @@ extension DataLoader {
         return splits
     }
 
-    /// A new private folder under $TMPDIR (or /tmp).
+    /// A new private folder under $TMPDIR (or /tmp) for data copied out of HDF5 files.
     static func makeTemporaryFolder() throws -> String {
-        let base = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array((base + "/rbm-data-XXXXXX").utf8CString)
-        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) != nil }) else {
-            throw FileError.fromErrno(path: base, "cannot create a temporary folder")
-        }
-        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        try makePrivateTemporaryFolder(prefix: "rbm-data")
     }
 }
 

@@ -14,14 +14,15 @@ public enum LogLikelihoodMethod: String, Sendable, CaseIterable {
 /// What `rbm evaluate` and periodic evaluation compute.
 public struct EvaluationOptions: Sendable, Equatable {
     public var logLikelihood = LogLikelihoodMethod.auto
-    public var aisRuns = 100
-    public var aisBetas = 14_500
+    public var aisRuns = AnnealedImportanceSampling.defaultRuns
+    public var aisBetas = AnnealedImportanceSampling.defaultBetaCount
     /// Exact pseudo-likelihood over every visible unit (n_visible × n_hidden work per sample).
     public var pseudoLikelihood = true
     public var seed: UInt64 = 1
     public var workers = 1
 
-    public init(logLikelihood: LogLikelihoodMethod = .auto, aisRuns: Int = 100, aisBetas: Int = 14_500,
+    public init(logLikelihood: LogLikelihoodMethod = .auto, aisRuns: Int = AnnealedImportanceSampling.defaultRuns,
+                aisBetas: Int = AnnealedImportanceSampling.defaultBetaCount,
                 pseudoLikelihood: Bool = true, seed: UInt64 = 1, workers: Int = 1) {
         self.logLikelihood = logLikelihood
         self.aisRuns = aisRuns

@@ -58,8 +58,8 @@ public struct Reproduction {
     public var dataPath: String
     public var outputFolder: String
     public var workers: Int
-    public var aisRuns = 100
-    public var aisBetas = 14_500
+    public var aisRuns = AnnealedImportanceSampling.defaultRuns
+    public var aisBetas = AnnealedImportanceSampling.defaultBetaCount
     public var log: (String) -> Void
 
     public init(base: ExperimentConfig, pcd500: ExperimentConfig, dataPath: String, outputFolder: String,

@@ -22,8 +22,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "An experiment config or IDX folder (default: the checkpoint's own config).")
     var data: String?
 
-    @Option(help: "AIS runs.") var aisRuns = 100
-    @Option(help: "AIS inverse temperatures (the paper's 14,500 by default).") var aisBetas = 14_500
+    @Option(help: "AIS runs.") var aisRuns = AnnealedImportanceSampling.defaultRuns
+    @Option(help: "AIS inverse temperatures (the paper's 14,500 by default).") var aisBetas = AnnealedImportanceSampling.defaultBetaCount
     @Flag(help: "Compute log Z exactly even above 24 units (up to 30; 2^n work).") var exact = false
     @Flag(help: "Force AIS even for small models.") var ais = false
     @Flag(help: "Skip the exact pseudo-likelihood (n_visible × n_hidden work per sample).") var noPseudoLikelihood = false

@@ -167,7 +167,8 @@ public struct Benchmark {
         return Double(updates * batchSize) / seconds
     }
 
-    /// The results as a Markdown table with the ratios the issue asks for.
+    /// The results as a Markdown table with the ratios that tell how near the step runs to its
+    /// bound: against the SGEMM rate of the same run, and against one worker.
     public static func table(_ rows: [Row], flopsPerSample: Double, sgemmGFLOPS: Double? = nil) -> String {
         var lines = [
             "| update | split | workers | samples/s | GFLOP/s | GEMM-only samples/s | of GEMM bound | speed-up vs 1 worker |"
