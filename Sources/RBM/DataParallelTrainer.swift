@@ -81,15 +81,12 @@ public final class DataParallelTrainer: @unchecked Sendable {
     }
 
     public init(state: TrainerState, configuration: TrainerConfiguration, ranks: any RankGroup = SingleProcess()) {
-        if let problem = configuration.validationError() { preconditionFailure(problem) }
-        precondition(ranks.size <= configuration.shards,
-                     "\(ranks.size) ranks cannot share \(configuration.shards) shard(s): raise training.shards")
-        precondition(configuration.hiddenBlocks <= TrainerConfiguration.maximumHiddenBlocks(hiddenCount: state.model.hiddenCount),
-                     "\(configuration.hiddenBlocks) hidden blocks need at least 32 hidden units each")
-        precondition(configuration.visibleBlocks <= TrainerConfiguration.maximumVisibleBlocks(visibleCount: state.model.visibleCount),
-                     "\(configuration.visibleBlocks) visible blocks need at least 32 visible units each")
-        precondition(configuration.visibleBlocks == 1 || state.model.visibleUnits == .bernoulli,
-                     "visible blocks work with Bernoulli visible units")
+        // The rule book (`TrainerConfiguration.problems`): callers have checked it already, with
+        // messages naming the config keys; here a broken rule is a programming error.
+        if let problem = configuration.problems(visibleCount: state.model.visibleCount, hiddenCount: state.model.hiddenCount,
+                                                visibleUnits: state.model.visibleUnits, ranks: ranks.size).first {
+            preconditionFailure(problem.description)
+        }
         self.ranks = ranks
         localShards = configuration.shards(ofRank: ranks.rank, ranks: ranks.size)
         let model = state.model

@@ -111,37 +111,6 @@ public struct TrainerConfiguration: Sendable, Equatable {
     public func shards(ofRank rank: Int, ranks: Int) -> Range<Int> {
         evenPiece(of: shards, parts: ranks, index: rank)
     }
-
-    /// Problems that would make training meaningless, or nil.
-    public func validationError() -> String? {
-        if batchSize < 1 { return "batch size must be at least 1 (got \(batchSize))" }
-        if shards < 1 { return "shards must be at least 1 (got \(shards))" }
-        if shards > batchSize { return "shards (\(shards)) cannot exceed the batch size (\(batchSize))" }
-        if workers < 1 { return "workers must be at least 1 (got \(workers))" }
-        if gibbsSteps < 1 { return "Gibbs steps k must be at least 1 (got \(gibbsSteps))" }
-        if !(weightDecay >= 0) || !weightDecay.isFinite { return "weight decay must be a finite number ≥ 0" }
-        if !(fastLearningRate >= 0) || !fastLearningRate.isFinite { return "the fast learning rate must be a finite number ≥ 0" }
-        if !(fastDecay >= 0 && fastDecay <= 1) { return "the fast weights' decay must be in [0, 1]" }
-        if !(centeringRate > 0 && centeringRate <= 1) { return "the centering rate must be in (0, 1]" }
-        if hiddenBlocks < 1 { return "hidden blocks must be at least 1 (got \(hiddenBlocks))" }
-        if hiddenBlocks > 1 && sampler == .parallelTempering {
-            return "hidden blocks work with the cd, pcd and fpcd samplers, not with parallel tempering"
-        }
-        if visibleBlocks < 1 { return "visible blocks must be at least 1 (got \(visibleBlocks))" }
-        if visibleBlocks > 1 {
-            if hiddenBlocks > 1 { return "visible blocks and hidden blocks are two ways to split the step: choose one" }
-            if shards > 1 { return "visible blocks split one shard (got \(shards) shards)" }
-            if sampler != .contrastiveDivergence && sampler != .persistentContrastiveDivergence {
-                return "visible blocks work with the cd and pcd samplers"
-            }
-            if centering { return "visible blocks do not work with centering" }
-        }
-        if inverseTemperatures.first != 1 { return "the first inverse temperature must be 1" }
-        for (hotter, colder) in zip(inverseTemperatures.dropFirst(), inverseTemperatures) where !(hotter > 0 && hotter < colder) {
-            return "inverse temperatures must decrease from 1 and stay above 0 (got \(inverseTemperatures))"
-        }
-        return nil
-    }
 }
 
 /// The parameters that change from one update to the next (schedules live with the caller).

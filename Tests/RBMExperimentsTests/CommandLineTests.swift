@@ -18,6 +18,27 @@ import Testing
         #expect(errorLines(output) == ["error: /no/such/config.yaml: cannot read the config: No such file or directory"])
     }
 
+    /// `--workers` is checked once, where it is parsed, by every command that takes it: 0 or a
+    /// word is a usage error (status 64, ArgumentParser's) naming the option, never clamped.
+    @Test func workersBelowOneAreRefusedByEveryCommand() throws {
+        for command in [["train", "x.yaml"], ["resume", "runs/x"], ["evaluate", "x.h5"], ["features", "x.h5", "--data", "d"],
+                        ["images", "x.h5"], ["reproduce"], ["bench"]] {
+            for value in ["0", "-2", "two"] {
+                let (status, output) = try Child(command + ["--workers=\(value)"]).finish()
+                #expect(status == 64, "\(command[0]) --workers \(value): \(output)")
+                #expect(output.contains("--workers takes a whole number of threads, 1 or more (got '\(value)')"), "\(command[0]): \(output)")
+            }
+        }
+    }
+
+    /// `rbm bench` checks its layout with the rule book training uses, naming its own options.
+    @Test func benchOptionsAreCheckedByTheTrainersRuleBook() throws {
+        let (status, output) = try Child(["bench", "--visible-blocks", "2", "--shards", "2"]).finish()
+        #expect(status == 64 && output.contains("--visible-blocks: training.visible_blocks splits one shard"), "\(output)")
+        let (blocksStatus, blocksOutput) = try Child(["bench", "--hidden", "64", "--hidden-blocks", "3"]).finish()
+        #expect(blocksStatus == 64 && blocksOutput.contains("--hidden-blocks: 3 hidden blocks cannot split 64 hidden units"), "\(blocksOutput)")
+    }
+
     @Test func aMisspeltOverrideIsAUsageErrorNamingTheKey() throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }

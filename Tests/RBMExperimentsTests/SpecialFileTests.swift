@@ -55,7 +55,10 @@ import Testing
     @Test func oneSignalStopsTheProgramWhileItLoads() throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
-        let hanging = repositoryRoot + "/Fuzz/known-libhdf5/timeout-11d92dd8263c3a2bb9eb853faf4d0d0e2adac9e8"
+        // A copy under a name of this test's own: other tests read the same sample at the same time.
+        let hanging = folder.path + "/hanging.h5"
+        try FileManager.default.copyItem(atPath: repositoryRoot + "/Fuzz/known-libhdf5/timeout-11d92dd8263c3a2bb9eb853faf4d0d0e2adac9e8",
+                                         toPath: hanging)
         let config = folder.path + "/c.yaml"
         try ConfigLoader.render(try folder.config(["training.epochs=1", "data.path=\(hanging)", "data.format=hdf5",
                                                    "data.validation=0"]))

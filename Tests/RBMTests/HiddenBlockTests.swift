@@ -36,8 +36,10 @@ import RBM
         #expect(TrainerConfiguration.maximumHiddenBlocks(hiddenCount: 100) == 4)
         var tempering = configuration(.parallelTempering, blocks: 2)
         tempering.inverseTemperatures = [1, 0.5]
-        #expect(tempering.validationError()?.contains("parallel tempering") == true)
-        #expect(configuration(.contrastiveDivergence, blocks: 0).validationError()?.contains("hidden blocks") == true)
+        #expect(tempering.problems(hiddenCount: 100).first?.keys == ["training.hidden_blocks", "training.sampler"])
+        #expect(configuration(.contrastiveDivergence, blocks: 0).problems(hiddenCount: 100).first?.keys == ["training.hidden_blocks"])
+        #expect(configuration(.contrastiveDivergence, blocks: 5).problems(hiddenCount: 100).first?.keys == ["training.hidden_blocks", "model.hidden"])
+        #expect(configuration(.contrastiveDivergence, blocks: 4).problems(hiddenCount: 100).isEmpty)
     }
 
     /// With the parameters held fixed, blocked PCD's gradient estimate averaged over many

@@ -30,19 +30,26 @@ import RBM
         #expect(TrainerConfiguration.maximumVisibleBlocks(visibleCount: 784) == 25)
     }
 
+    /// The rule book names, for each broken rule, the key to change and the one it clashes with.
     @Test func visibleBlocksRefuseWhatTheyDoNotSplit() {
-        #expect(configuration(.contrastiveDivergence, blocks: 0).validationError()?.contains("visible blocks") == true)
+        func keys(_ configuration: TrainerConfiguration, visibleCount: Int = 784, units: VisibleUnits = .bernoulli) -> [String]? {
+            configuration.problems(visibleCount: visibleCount, hiddenCount: 64, visibleUnits: units).first?.keys
+        }
+        #expect(keys(configuration(.contrastiveDivergence, blocks: 0)) == ["training.visible_blocks"])
         var shards = configuration(.contrastiveDivergence, blocks: 2)
         shards.shards = 2
-        #expect(shards.validationError()?.contains("one shard") == true)
+        #expect(keys(shards) == ["training.visible_blocks", "training.shards"])
         var both = configuration(.contrastiveDivergence, blocks: 2)
         both.hiddenBlocks = 2
-        #expect(both.validationError()?.contains("choose one") == true)
-        #expect(configuration(.fastPersistentContrastiveDivergence, blocks: 2).validationError()?.contains("cd and pcd") == true)
+        #expect(keys(both) == ["training.visible_blocks", "training.hidden_blocks"])
+        #expect(keys(configuration(.fastPersistentContrastiveDivergence, blocks: 2)) == ["training.visible_blocks", "training.sampler"])
         var centered = configuration(.persistentContrastiveDivergence, blocks: 2)
         centered.centering = true
-        #expect(centered.validationError()?.contains("centering") == true)
-        #expect(configuration(.persistentContrastiveDivergence, blocks: 2).validationError() == nil)
+        #expect(keys(centered) == ["training.visible_blocks", "model.centering"])
+        #expect(keys(configuration(.persistentContrastiveDivergence, blocks: 2), units: .gaussian) == ["training.visible_blocks", "model.visible"])
+        // 32 visible units hold one block at most.
+        #expect(keys(configuration(.persistentContrastiveDivergence, blocks: 2), visibleCount: 32) == ["training.visible_blocks"])
+        #expect(keys(configuration(.persistentContrastiveDivergence, blocks: 2)) == nil)
     }
 
     /// The exact gradient E_data[v P(h|v)ᵀ] − E_model[v hᵀ] (W, b, c flattened), the model term by

@@ -142,40 +142,12 @@ public enum ConfigLoader {
     /// (`overridden` key paths) is reported against `--set`, not the file.
     static func checkConsistency(_ config: ExperimentConfig, file: String, overridden: Set<String> = []) throws(ConfigError) {
         func source(_ keys: String...) -> String { keys.contains(where: overridden.contains) ? "--set" : file }
-        if config.training.shards > config.training.batchSize {
-            throw .inconsistent(ConfigLocation(file: source("training.shards", "training.batch_size"), keyPath: "training.shards", line: nil),
-                                reason: "\(config.training.shards) shards cannot split a batch of \(config.training.batchSize) rows; use at most training.batch_size shards")
-        }
-        let blockLimit = TrainerConfiguration.maximumHiddenBlocks(hiddenCount: config.model.hidden)
-        if config.training.hiddenBlocks > blockLimit {
-            throw .inconsistent(ConfigLocation(file: source("training.hidden_blocks", "model.hidden"), keyPath: "training.hidden_blocks", line: nil),
-                                reason: "\(config.training.hiddenBlocks) hidden blocks cannot split \(config.model.hidden) hidden units: each block holds at least 32, so use at most \(blockLimit)")
-        }
-        if config.training.hiddenBlocks > 1 && config.training.sampler == .parallelTempering {
-            throw .inconsistent(ConfigLocation(file: source("training.hidden_blocks", "training.sampler"), keyPath: "training.hidden_blocks", line: nil),
-                                reason: "training.hidden_blocks works with the cd, pcd and fpcd samplers; parallel tempering (training.sampler: pt) needs hidden_blocks: 1")
-        }
-        if config.training.visibleBlocks > 1 {
-            let key = "training.visible_blocks"
-            func refuse(_ reason: String, _ keys: String...) -> ConfigError {
-                .inconsistent(ConfigLocation(file: keys.contains(where: overridden.contains) || overridden.contains(key) ? "--set" : file,
-                                             keyPath: key, line: nil), reason: reason)
-            }
-            if config.training.hiddenBlocks > 1 {
-                throw refuse("training.visible_blocks and training.hidden_blocks are two ways to split the step: set one of them to 1", "training.hidden_blocks")
-            }
-            if config.training.shards > 1 {
-                throw refuse("training.visible_blocks splits a single shard: set training.shards: 1 (\(config.training.shards) now)", "training.shards")
-            }
-            if config.training.sampler != .contrastiveDivergence && config.training.sampler != .persistentContrastiveDivergence {
-                throw refuse("training.visible_blocks works with the cd and pcd samplers (training.sampler: \(config.training.sampler.rawValue) now)", "training.sampler")
-            }
-            if config.model.visible != .bernoulli {
-                throw refuse("training.visible_blocks works with Bernoulli visible units (model.visible: bernoulli)", "model.visible")
-            }
-            if config.model.centering {
-                throw refuse("training.visible_blocks does not work with centering (model.centering: true)", "model.centering")
-            }
+        // The step's rules (shards, blocks, samplers, temperatures): the rule book the trainer,
+        // the training session and `rbm bench` ask too. The data's width is not known yet.
+        if let problem = config.trainerConfiguration().problems(hiddenCount: config.model.hidden,
+                                                                visibleUnits: config.visibleUnits).first {
+            throw .inconsistent(ConfigLocation(file: problem.keys.contains(where: overridden.contains) ? "--set" : file,
+                                               keyPath: problem.keys[0], line: nil), reason: problem.reason)
         }
         switch config.model.visible {
         case .gaussian where config.data.binarization != .none:
@@ -198,15 +170,6 @@ public enum ConfigLoader {
             // then fail the value check, blamed on the data instead of this key.
             throw .inconsistent(ConfigLocation(file: source("data.standardize", "model.visible"), keyPath: "data.standardize", line: nil),
                                 reason: "standardised data are for Gaussian visible units (model.visible: gaussian); \(config.model.visible.rawValue) units read the values as given: set data.standardize: auto or no")
-        }
-        if config.training.sampler == .parallelTempering && config.model.visible != .bernoulli {
-            throw .inconsistent(ConfigLocation(file: source("training.sampler", "model.visible"), keyPath: "training.sampler", line: nil),
-                                reason: "parallel tempering (training.sampler: pt) is implemented for Bernoulli visible units; use pcd or fpcd with \(config.model.visible.rawValue) units")
-        }
-        if config.training.sampler == .parallelTempering && config.training.temperatures > 1
-            && config.training.minInverseTemperature >= 1 {
-            throw .inconsistent(ConfigLocation(file: source("training.min_inverse_temperature", "training.temperatures"), keyPath: "training.min_inverse_temperature", line: nil),
-                                reason: "\(config.training.temperatures) temperatures need training.min_inverse_temperature below 1")
         }
         let name = config.output.name
         if !name.isEmpty, name.contains(where: { !($0.isLetter || $0.isNumber || "-_.".contains($0)) }) || name.hasPrefix(".") {

@@ -7,9 +7,9 @@ extension TrainingRun {
     /// Ctrl-C handling and prints the outcome.
     public static func train(configPath: String, overrides: [String], workers: Int?, resume: Bool,
                              force: Bool = false, quiet: Bool) throws {
-        var overrides = overrides
-        if let workers { overrides.append("training.workers=\(workers)") }
-        let config = try ConfigLoader.load(path: configPath, overrides: overrides)
+        var config = try ConfigLoader.load(path: configPath, overrides: overrides)
+        // --workers changes how fast, never what: a value from the command line, not a key.
+        if let workers { config.training.workers = workers }
         var defaults = ExperimentConfig()
         defaults.output.name = ConfigLoader.runName(forConfigPath: configPath)
         if Cluster.world().isRoot, try ConfigLoader.load(path: configPath) == defaults {
@@ -30,8 +30,8 @@ extension TrainingRun {
             let checkpoint = try Checkpoint.readChecked(path: folder.checkpoint)
             var overrides: [String] = []
             if let epochs { overrides.append("training.epochs=\(epochs)") }
-            if let workers { overrides.append("training.workers=\(workers)") }
             config = try ConfigLoader.parse(checkpoint.config, file: folder.checkpoint + " (config)", overrides: overrides)
+            if let workers { config.training.workers = workers }
         } catch {
             // A folder that cannot be resumed is the invocation's problem: exit status 2.
             throw UsageError("\(error)", hint: (error as? any ExitStatusError)?.hint)

@@ -77,8 +77,10 @@ extension TrainingRun {
         let seed = config.training.seed
         let binarization = config.data.binarization
         let marginals = try checkValues(splits)
-        if ranks.size > config.training.shards {
-            throw .shapeMismatch("\(ranks.size) ranks cannot share training.shards \(config.training.shards): each rank computes at least one shard (raise training.shards to a multiple of \(ranks.size))")
+        // The rule book again, now that the data's width and the ranks are known.
+        if let problem = config.trainerConfiguration().problems(visibleCount: train.featureCount, hiddenCount: config.model.hidden,
+                                                                visibleUnits: config.visibleUnits, ranks: ranks.size).first {
+            throw .shapeMismatch(problem.description)
         }
         let lock = ranks.isRoot ? try claimRunFolder() : nil
 
@@ -160,10 +162,6 @@ extension TrainingRun {
         let unitInterval = config.model.visible != .gaussian
         for (name, split) in splits.named where split.featureCount != splits.train.featureCount {
             throw .shapeMismatch("\(split.source): the \(name) samples have \(split.featureCount) values but the training samples have \(splits.train.featureCount)")
-        }
-        let visibleBlockLimit = TrainerConfiguration.maximumVisibleBlocks(visibleCount: splits.train.featureCount)
-        if config.training.visibleBlocks > visibleBlockLimit {
-            throw .shapeMismatch("training.visible_blocks: \(config.training.visibleBlocks) blocks cannot split the data's \(splits.train.featureCount) visible units: each block holds at least 32, so use at most \(visibleBlockLimit)")
         }
         do {
             for (name, split) in splits.named where name != "train" {

@@ -21,7 +21,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Blocks of visible units of one shard instead (training.visible_blocks); by default also measured at batches up to 32 as one block per core.")
     var visibleBlocks: Int?
     @Option(help: "Updates timed per measurement.") var updates = 300
-    @Option(help: "Worker counts to compare (default: 1 and all cores).") var workers: [Int] = []
+    @Option(help: "Worker counts to compare (default: 1 and all cores).", transform: WorkersOption.parse) var workers: [Int] = []
     @Flag(help: "Instead: CD-1 fed from memory, HDF5, mapped .npy and streamed .npy (samples/s and ratios).")
     var formats = false
     @Flag(help: "Instead: CD-1 for 784→500, 784→2000 and 4096→4096 at batch 100 and 1000, against the SGEMM rate.")
@@ -30,15 +30,18 @@ struct Bench: ParsableCommand {
     @Flag(help: "Instead: CD-1 (784→500 batch 100, 784→4096 batch 1000) on this job's MPI ranks × --workers (run under mpirun).")
     var ranks = false
 
+    /// The options as the layout they measure, checked by the rule book training uses
+    /// (`TrainerConfiguration.problems`), each problem named by its option.
     func validate() throws {
-        if let visibleBlocks, !(1...TrainerConfiguration.maximumVisibleBlocks(visibleCount: 784)).contains(visibleBlocks) {
-            throw ValidationError("--visible-blocks must be in 1...\(TrainerConfiguration.maximumVisibleBlocks(visibleCount: 784)) for 784 visible units (at least 32 units per block)")
-        }
-        if let visibleBlocks, visibleBlocks > 1, (hiddenBlocks ?? 1) > 1 || shards > 1 {
-            throw ValidationError("--visible-blocks splits one shard: use it with --shards 1 and without --hidden-blocks")
-        }
-        if let hiddenBlocks, !(1...TrainerConfiguration.maximumHiddenBlocks(hiddenCount: hidden)).contains(hiddenBlocks) {
-            throw ValidationError("--hidden-blocks must be in 1...\(TrainerConfiguration.maximumHiddenBlocks(hiddenCount: hidden)) for \(hidden) hidden units (at least 32 units per block)")
+        var layout = TrainerConfiguration(batchSize: batchSize, shards: shards, workers: 1, sampler: .contrastiveDivergence,
+                                          gibbsSteps: 1, weightDecay: 0, seed: 1)
+        layout.hiddenBlocks = hiddenBlocks ?? 1
+        layout.visibleBlocks = visibleBlocks ?? 1
+        let options = ["training.batch_size": "--batch-size", "training.shards": "--shards", "model.hidden": "--hidden",
+                       "training.hidden_blocks": "--hidden-blocks", "training.visible_blocks": "--visible-blocks"]
+        if let problem = layout.problems(visibleCount: 784, hiddenCount: hidden).first {
+            let option = options[problem.keys[0]] ?? problem.keys[0]
+            throw ValidationError("\(option): \(problem.reason) (rbm bench's options: " + problem.keys.compactMap { options[$0] }.joined(separator: ", ") + ")")
         }
     }
 

@@ -28,7 +28,7 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Force AIS even for small models.") var ais = false
     @Flag(help: "Skip the exact pseudo-likelihood (n_visible × n_hidden work per sample).") var noPseudoLikelihood = false
     @Option(help: "Use only the first N samples of the split.") var samples: Int?
-    @Option(help: "Threads to use.") var workers: Int?
+    @Option(help: "Threads to use (default: every core).", transform: WorkersOption.parse) var workers: Int?
 
     func run() throws {
         let options = EvaluationOptions(logLikelihood: exact ? .exact : (ais ? .ais : .auto), aisRuns: aisRuns,

@@ -21,7 +21,7 @@ struct Features: ParsableCommand {
     @Option(help: "The feature file to write (default: features.h5 beside the checkpoint).")
     var out: String?
 
-    @Option(help: "Threads to use.")
+    @Option(help: "Threads to use (default: every core).", transform: WorkersOption.parse)
     var workers: Int?
 
     func run() throws {

@@ -14,7 +14,7 @@ struct Images: ParsableCommand {
     @Option(help: "An experiment config or IDX folder (default: the checkpoint's own config).") var data: String?
     @Option(help: "Folder to write to (default: the checkpoint's folder).") var out: String?
     @Option(help: "Gibbs steps before the samples are drawn.") var steps = 1000
-    @Option(help: "Threads to use.") var workers: Int?
+    @Option(help: "Threads to use (default: every core).", transform: WorkersOption.parse) var workers: Int?
 
     func run() throws {
         try RunReport.draw(checkpoint: checkpoint, data: data, out: out, gibbsSteps: steps, workers: workers)

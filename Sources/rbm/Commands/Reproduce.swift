@@ -18,7 +18,7 @@ struct Reproduce: ParsableCommand {
     @Option(help: "Base config of the CD rows.") var base = "experiments/mnist-reproduce.yaml"
     @Option(help: "Config of the PCD rows with 500 hidden units.") var pcd = "experiments/mnist-pcd-500.yaml"
     @Option(help: "Only these rows (e.g. cd1-25,pcd1-500,pcd1-500-centred).") var only: String?
-    @Option(help: "Threads to use.") var workers: Int?
+    @Option(help: "Threads to use (default: every core).", transform: WorkersOption.parse) var workers: Int?
 
     func run() throws {
         try Reproduction.reproduce(data: data, out: out, baseConfig: base, pcdConfig: pcd, only: only, workers: workers)

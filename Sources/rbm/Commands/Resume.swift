@@ -12,7 +12,7 @@ struct Resume: ParsableCommand {
     @Option(help: "Train until this many epochs in all (default: the run's training.epochs).")
     var epochs: Int?
 
-    @Option(help: "Threads to use (does not change the result).")
+    @Option(help: "Threads to use (does not change the result).", transform: WorkersOption.parse)
     var workers: Int?
 
     @Flag(help: "Print only the final summary.")

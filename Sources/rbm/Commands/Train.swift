@@ -21,7 +21,7 @@ struct Train: ParsableCommand {
                                valueName: "key.path=value"))
     var overrides: [String] = []
 
-    @Option(help: "Threads to use (overrides training.workers; does not change the result).")
+    @Option(help: "Threads to use (overrides training.workers; does not change the result).", transform: WorkersOption.parse)
     var workers: Int?
 
     @Flag(help: "Continue the run from its folder's checkpoint.h5 (bit-identical to not stopping).")
