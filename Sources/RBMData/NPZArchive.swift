@@ -64,7 +64,8 @@ public struct NPZArchive {
                               method: Self.le16(directory, position + 10),
                               compressedSize: Int(Self.le32(directory, position + 20)), size: Int(Self.le32(directory, position + 24)),
                               localHeaderOffset: Int(Self.le32(directory, position + 42)))
-            Self.applyZip64(Array(directory[(position + 46 + nameLength)..<(position + 46 + nameLength + extraLength)]), to: &entry)
+            try Self.applyZip64(Array(directory[(position + 46 + nameLength)..<(position + 46 + nameLength + extraLength)]),
+                                to: &entry, path: path)
             if entry.name.hasSuffix(".npy") { entries[String(entry.name.dropLast(4))] = entry }
             position += 46 + nameLength + extraLength + commentLength
         }
@@ -173,16 +174,24 @@ public struct NPZArchive {
     }
 
     /// Zip64's extra field (id 1) holds the 64-bit size, compressed size and offset, in that
-    /// order, for each 32-bit field that reads 0xFFFFFFFF.
-    static func applyZip64(_ extra: [UInt8], to entry: inout Entry) {
+    /// order, for each 32-bit field that reads 0xFFFFFFFF. A value of 2⁴⁸ bytes or more is no
+    /// real archive's (and would overflow the size checks made with it): a damaged archive.
+    static func applyZip64(_ extra: [UInt8], to entry: inout Entry, path: String) throws(DataError) {
+        func value(at field: Int) throws(DataError) -> Int {
+            let raw = le64(extra, field)
+            guard raw < 1 << 48 else {
+                throw .badHeader(path: path, detail: "damaged zip64 field of \(entry.name): \(raw) bytes")
+            }
+            return Int(raw)
+        }
         var position = 0
         while position + 4 <= extra.count {
             let id = le16(extra, position), length = Int(le16(extra, position + 2))
             if id == 1 {
                 var field = position + 4
-                if entry.size == 0xFFFF_FFFF, field + 8 <= extra.count { entry.size = Int(le64(extra, field)); field += 8 }
-                if entry.compressedSize == 0xFFFF_FFFF, field + 8 <= extra.count { entry.compressedSize = Int(le64(extra, field)); field += 8 }
-                if entry.localHeaderOffset == 0xFFFF_FFFF, field + 8 <= extra.count { entry.localHeaderOffset = Int(le64(extra, field)) }
+                if entry.size == 0xFFFF_FFFF, field + 8 <= extra.count { entry.size = try value(at: field); field += 8 }
+                if entry.compressedSize == 0xFFFF_FFFF, field + 8 <= extra.count { entry.compressedSize = try value(at: field); field += 8 }
+                if entry.localHeaderOffset == 0xFFFF_FFFF, field + 8 <= extra.count { entry.localHeaderOffset = try value(at: field) }
             }
             position += 4 + length
         }
