@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Shows that this work tree trains bit for bit what another revision trains: builds both in
-# release mode, runs the same short experiments (PCD-1, and CD-2 with periodic AIS evaluation)
-# with the same seed, and compares every dataset of checkpoint.h5 and features.h5 (exactly, as
-# bits), the pictures (bytes) and metrics.csv (every column but the timings).
+# release mode, runs the same short experiments with the same seed, and compares every dataset
+# of checkpoint.h5 and features.h5 (exactly, as bits), the pictures (bytes) and metrics.csv
+# (every column but the timings).
+#
+# The experiments: PCD-1, CD-2 with periodic AIS evaluation, FPCD with centering, parallel
+# tempering, Gaussian and categorical visible units, hidden blocks and visible blocks; PCD-1
+# again on 1 and 3 workers in the work tree (the base runs every experiment on its default
+# workers), and, where mpirun is installed, CD-2 on 2 ranks × 1 worker in the work tree.
 #
 #   scripts/bit-identical.sh [REV]        # REV defaults to HEAD (the last commit)
 #
-# Needs the Fashion-MNIST package (`make deps`) and h5py. Takes a few minutes (two builds).
+# Needs the Fashion-MNIST package (`make deps`) and h5py. Takes several minutes (two builds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rev=${1:-HEAD}
@@ -20,22 +25,43 @@ echo "== building the work tree"
 swift build -c release 2>&1 | tail -1
 
 short=(--set training.epochs=2 --set data.train_samples=4000 --set data.validation=1000
-       --set evaluation.monitor_samples=500 --set training.learning_rate=0.05 --quiet)
+       --set evaluation.monitor_samples=500 --quiet)
+bernoulli=(experiments/default.yaml --set training.learning_rate=0.05)
+cd2="--set training.sampler=cd --set training.gibbs_steps=2 --set evaluation.every=1 --set evaluation.samples=300 --set evaluation.ais_runs=8 --set evaluation.ais_betas=300"
+# name | config and settings for both sides | what only the work tree's side adds in front or after
 experiments=(
-  "pcd:"
-  "cd:--set training.sampler=cd --set training.gibbs_steps=2 --set evaluation.every=1 --set evaluation.samples=300 --set evaluation.ais_runs=8 --set evaluation.ais_betas=300"
+  "pcd|default||"
+  "cd|default $cd2||"
+  "fpcd-centred|default --set training.sampler=fpcd --set model.centering=true||"
+  "pt|default --set training.sampler=pt --set training.temperatures=3||"
+  "gaussian|experiments/fashion-gaussian.yaml --set model.hidden=64||"
+  "categorical|experiments/fashion-categorical.yaml --set model.hidden=64 --set evaluation.every=0||"
+  "hidden-blocks|default --set training.shards=1 --set training.hidden_blocks=2||"
+  "visible-blocks|default --set training.shards=1 --set training.visible_blocks=2 --set training.batch_size=10||"
+  "pcd-1-worker|default||--workers 1"
+  "pcd-3-workers|default||--workers 3"
 )
+mpirun=$(command -v mpirun || true)
+if [ -n "$mpirun" ]; then
+  experiments+=("cd-2-ranks|default $cd2|$mpirun --oversubscribe $([ "$(id -u)" = 0 ] && echo --allow-run-as-root) -np 2|--workers 1")
+fi
+names=()
 for experiment in "${experiments[@]}"; do
-  name=${experiment%%:*}
-  read -r -a extra <<< "${experiment#*:}"
+  IFS='|' read -r name settings launcher suffix <<< "$experiment"
+  names+=("$name")
+  read -r -a arguments <<< "${settings/#default/${bernoulli[*]}}"
   for side in base tree; do
     binary=$([ $side = base ] && echo "$work/base/.build/release/rbm" || echo ".build/release/rbm")
-    "$binary" train experiments/default.yaml "${short[@]}" "${extra[@]}" \
+    read -r -a front <<< "$([ $side = tree ] && echo "$launcher")"
+    read -r -a back <<< "$([ $side = tree ] && echo "$suffix")"
+    # The base side of the "-worker(s)" and "-ranks" variants is the plain experiment's.
+    "${front[@]}" "$binary" train "${arguments[@]}" "${short[@]}" "${back[@]}" \
       --set output.folder="$work/runs-$side" --set output.name="$name" >/dev/null
   done
+  echo "== trained $name"
 done
 
-python3 - "$work" <<'PY'
+python3 - "$work" "${names[@]}" <<'PY'
 import sys, csv, h5py, numpy as np, os
 work = sys.argv[1]
 def datasets(path):
@@ -45,7 +71,7 @@ def datasets(path):
     return found
 timing = {"samples_per_second", "seconds"}
 problems = 0
-for name in ("pcd", "cd"):
+for name in sys.argv[2:]:
     a, b = f"{work}/runs-base/{name}", f"{work}/runs-tree/{name}"
     for file in ("checkpoint.h5", "features.h5"):
         da, db = datasets(f"{a}/{file}"), datasets(f"{b}/{file}")
@@ -59,6 +85,7 @@ for name in ("pcd", "cd"):
                 print(f"{name}/{file}:{key}: NOT bit-identical"); problems += 1
         print(f"{name}/{file}: {len(da)} datasets compared")
     for picture in ("filters.png", "reconstructions.png", "samples.png"):
+        if not os.path.exists(f"{a}/{picture}"): continue
         if open(f"{a}/{picture}", "rb").read() != open(f"{b}/{picture}", "rb").read():
             print(f"{name}/{picture}: differs"); problems += 1
     rows = [list(csv.DictReader(open(f"{side}/metrics.csv"))) for side in (a, b)]

@@ -100,6 +100,31 @@ public struct RandomStream: Sendable, Hashable {
         self.substep = substep
     }
 
+    /// Which layer a Gibbs half-step samples.
+    public enum GibbsHalf: Sendable {
+        /// h ~ P(h | v): the first half of a step.
+        case hidden
+        /// v ~ P(v | h): the second half.
+        case visible
+    }
+
+    /// The stream of the trainer's Gibbs sampling: update `step`, Gibbs step `gibbsStep` (0 for
+    /// the first of CD-k's k), and the half it samples. The one place the convention is written:
+    /// half-step 2t samples the hidden units (purpose `hiddenSample`), 2t + 1 the visible units
+    /// (`visibleSample`); every step layout (row shards, hidden blocks, visible blocks,
+    /// tempered chains) draws through it, so that each draws the same numbers for the same
+    /// unit, which is what makes the layouts agree and runs bit-identical.
+    public static func gibbs(seed: UInt64, step: Int, gibbsStep: Int, half: GibbsHalf) -> RandomStream {
+        switch half {
+        case .hidden:
+            return RandomStream(seed: seed, purpose: .hiddenSample, step: UInt32(truncatingIfNeeded: step),
+                                substep: UInt32(2 * gibbsStep))
+        case .visible:
+            return RandomStream(seed: seed, purpose: .visibleSample, step: UInt32(truncatingIfNeeded: step),
+                                substep: UInt32(2 * gibbsStep + 1))
+        }
+    }
+
     @inlinable var key: SIMD2<UInt32> {
         SIMD2(UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))
     }

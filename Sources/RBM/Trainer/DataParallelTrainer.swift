@@ -33,6 +33,8 @@
 /// one process, so the weights are bit-identical for any ranks × workers.
 public final class DataParallelTrainer: @unchecked Sendable {
     public let configuration: TrainerConfiguration
+    /// How every update runs, resolved once from the configuration and the ranks.
+    public let plan: StepPlan
     public let visibleCount: Int
     public let hiddenCount: Int
     public let visibleUnits: VisibleUnits
@@ -46,10 +48,13 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// The processes the shards are spread over, and the shards this one computes.
     public let ranks: any RankGroup
     public let localShards: Range<Int>
-    /// FPCD: the fast parameters, and the sum parameters + fast parameters the chains sample
-    /// from (refreshed before every update).
+    /// FPCD: the fast parameters θ_f, and θ + θ_f, which the chains sample from (refreshed
+    /// before every update; see `samplingParameters`).
     let fast: ParameterBuffers?
-    let negative: ParameterBuffers?
+    let parametersWithFast: ParameterBuffers?
+
+    /// The parameters the negative phase's chains sample from: θ + θ_f under FPCD, θ otherwise.
+    var samplingParameters: ParameterBuffers { parametersWithFast ?? parameters }
     /// Centering: μ (fixed) and λ (updated every step), n_visible and n_hidden floats.
     let offsets: ParameterBuffers?
     /// Parallel tempering: swaps attempted and accepted per neighbouring pair of temperatures
@@ -88,6 +93,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
             preconditionFailure(problem.description)
         }
         self.ranks = ranks
+        plan = StepPlan(configuration, ranks: ranks.size)
         localShards = configuration.shards(ofRank: ranks.rank, ranks: ranks.size)
         let model = state.model
         self.configuration = configuration
@@ -115,11 +121,11 @@ public final class DataParallelTrainer: @unchecked Sendable {
             let fastState = state.fastParameters ?? initial.fastParameters!
             fast = ParameterBuffers(weights: fastState.weights, visibleBias: fastState.visibleBias,
                                     hiddenBias: fastState.hiddenBias)
-            negative = ParameterBuffers(weights: model.weights, visibleBias: model.visibleBias,
-                                        hiddenBias: model.hiddenBias)
+            parametersWithFast = ParameterBuffers(weights: model.weights, visibleBias: model.visibleBias,
+                                                  hiddenBias: model.hiddenBias)
         } else {
             fast = nil
-            negative = nil
+            parametersWithFast = nil
         }
         if configuration.centering {
             offsets = ParameterBuffers(weights: [], visibleBias: state.visibleOffsets ?? initial.visibleOffsets!,
@@ -182,32 +188,23 @@ public final class DataParallelTrainer: @unchecked Sendable {
         return state
     }
 
-    /// True when the update needs the summed statistics whole before it can change a
-    /// parameter (centering's correction, FPCD's fast step): the reduction and the update
-    /// then run as two passes.
-    var updatesFromTotals: Bool { configuration.centering || fast != nil }
-
-    /// One training update on a minibatch of exactly `configuration.batchSize` rows.
+    /// One training update on a minibatch of exactly `configuration.batchSize` rows: the
+    /// statistics by the plan's layout, then the update by its mode.
     public func update(batch: some MinibatchSource, hyperparameters: UpdateHyperparameters) {
         refreshNegativeParameters()
-        if blockedStepUpdatesInPlace {
-            computeBlockedStatistics(batch: batch, applying: hyperparameters)
-            step += 1
-            return
-        }
-        if configuration.visibleBlocks > 1 {
-            computeVisibleBlockedStatistics(batch: batch, applying: hyperparameters)
-            step += 1
-            return
-        }
-        computeShardStatistics(batch: batch)
-        if ranks.size > 1 {
-            reduceAcrossRanks(applying: hyperparameters)
-        } else if updatesFromTotals {
+        switch plan.update {
+        case .inPlace:
+            computeStatistics(batch: batch, applying: hyperparameters)
+        case .reduceAndApply:
+            computeStatistics(batch: batch, applying: nil)
+            reduce(applying: hyperparameters)
+        case .fromTotals:
+            computeStatistics(batch: batch, applying: nil)
             reduce(applying: nil)
             applyUpdate(totals: workspaces[0].statistics, hyperparameters: hyperparameters)
-        } else {
-            reduce(applying: hyperparameters)
+        case .acrossRanks:
+            computeStatistics(batch: batch, applying: nil)
+            reduceAcrossRanks(applying: hyperparameters)
         }
         step += 1
     }
@@ -218,7 +215,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
     public func estimateGradient(batch: some MinibatchSource) -> ParameterGradient {
         precondition(ranks.size == 1, "estimateGradient runs in a single process")
         refreshNegativeParameters()
-        computeShardStatistics(batch: batch)
+        computeStatistics(batch: batch, applying: nil)
         reduce(applying: nil)
         step += 1
         let scale = 1 / Float(configuration.batchSize)
@@ -231,15 +228,22 @@ public final class DataParallelTrainer: @unchecked Sendable {
 
     // MARK: Phase 1: shard statistics
 
-    private func computeShardStatistics(batch: some MinibatchSource) {
-        if configuration.hiddenBlocks > 1 {
-            computeBlockedStatistics(batch: batch, applying: nil)
-            return
+    /// Every local shard's statistics by the plan's layout; with `hyperparameters` (the
+    /// `inPlace` mode only) the layout applies the update as well.
+    private func computeStatistics(batch: some MinibatchSource, applying hyperparameters: UpdateHyperparameters?) {
+        switch plan.layout {
+        case .rowShards:
+            precondition(hyperparameters == nil, "row shards are summed before the update")
+            computeRowShardStatistics(batch: batch)
+        case .hiddenBlocks:
+            computeBlockedStatistics(batch: batch, applying: hyperparameters)
+        case .visibleBlocks:
+            computeVisibleBlockedStatistics(batch: batch, applying: hyperparameters)
         }
-        if configuration.visibleBlocks > 1 {
-            computeVisibleBlockedStatistics(batch: batch, applying: nil)
-            return
-        }
+    }
+
+    /// One work item per shard: `computeStatistics(ofShard:)` on each.
+    private func computeRowShardStatistics(batch: some MinibatchSource) {
         precondition(batch.visibleCount == visibleCount,
                      "the batch has \(batch.visibleCount) visible units, the model \(visibleCount)")
         let transfer = UnsafeTransfer((self, batch))
@@ -302,17 +306,15 @@ public final class DataParallelTrainer: @unchecked Sendable {
         let nh = hiddenCount
         let negativeVisible = workspace.stackedVisible + n * nv
         let negativeHidden = workspace.stackedHidden + n * nh
-        let seed = configuration.seed
-        let step32 = UInt32(truncatingIfNeeded: step)
-        let negativeWeights = UnsafePointer(negative?.weights ?? parameters.weights)
-        let negativeVisibleBias = UnsafePointer(negative?.visibleBias ?? parameters.visibleBias)
-        let negativeHiddenBias = UnsafePointer(negative?.hiddenBias ?? parameters.hiddenBias)
+        let sampling = samplingParameters
+        let negativeWeights = UnsafePointer(sampling.weights)
+        let negativeVisibleBias = UnsafePointer(sampling.visibleBias)
+        let negativeHiddenBias = UnsafePointer(sampling.hiddenBias)
         // The chains start from h ~ P(h|v⁰) (CD) or from the persistent chains' P(h|v) (PCD).
         let startingProbabilities = chains.map { UnsafePointer($0.hiddenProbabilities + rowRange.lowerBound * nh) }
             ?? dataHidden
         for gibbsStep in 0..<configuration.gibbsSteps {
-            let hiddenStream = RandomStream(seed: seed, purpose: .hiddenSample, step: step32,
-                                            substep: UInt32(2 * gibbsStep))
+            let hiddenStream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .hidden)
             let source = gibbsStep == 0 ? startingProbabilities : UnsafePointer(negativeHidden)
             for r in 0..<n {
                 hiddenStream.bernoulli(row: UInt32(rowRange.lowerBound + r),
@@ -323,8 +325,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
             RBMKernels.visibleMeans(units: visibleUnits, hidden: workspace.hiddenSamples, rows: n, weights: negativeWeights,
                                     visibleBias: negativeVisibleBias, visibleCount: nv, hiddenCount: nh,
                                     into: negativeVisible)
-            let visibleStream = RandomStream(seed: seed, purpose: .visibleSample, step: step32,
-                                             substep: UInt32(2 * gibbsStep + 1))
+            let visibleStream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .visible)
             for r in 0..<n {
                 visibleUnits.sample(visibleStream, row: UInt32(rowRange.lowerBound + r),
                                     means: negativeVisible + r * nv, count: nv, into: negativeVisible + r * nv)
@@ -393,6 +394,6 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// In place over the shards: ((s0 + s1) + (s2 + s3)) + …, leaving the total in shard 0
     /// (`pairwiseSum`, the order every reduction of the project keeps).
     private func treeSum(count: Int, _ buffer: (ShardWorkspace) -> UnsafeMutablePointer<Float>) {
-        Self.pairwiseSum(workspaces.map(buffer), count: count)
+        Self.pairwiseSum(parts: workspaces.count, count: count) { buffer(workspaces[$0]) }
     }
 }

@@ -84,11 +84,16 @@ extension DataParallelTrainer {
     /// which shard statistics are summed, by one process over its shards and across ranks, so
     /// that any split of the shards gives the same bits.
     static func pairwiseSum(_ partials: [UnsafeMutablePointer<Float>], count: Int) {
+        pairwiseSum(parts: partials.count, count: count) { partials[$0] }
+    }
+
+    /// The same over `parts` buffers named by index (no array of them built).
+    static func pairwiseSum(parts: Int, count: Int, _ part: (Int) -> UnsafeMutablePointer<Float>) {
         var stride = 1
-        while stride < partials.count {
+        while stride < parts {
             var index = 0
-            while index + stride < partials.count {
-                ParameterUpdate.add(partials[index + stride], into: partials[index], count: count)
+            while index + stride < parts {
+                ParameterUpdate.add(part(index + stride), into: part(index), count: count)
                 index += 2 * stride
             }
             stride *= 2

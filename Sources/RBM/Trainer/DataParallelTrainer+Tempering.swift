@@ -40,8 +40,7 @@ extension DataParallelTrainer {
         }
 
         for gibbsStep in 0..<configuration.gibbsSteps {
-            let hiddenStream = RandomStream(seed: configuration.seed, purpose: .hiddenSample, step: step32,
-                                            substep: UInt32(2 * gibbsStep))
+            let hiddenStream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .hidden)
             for chain in 0..<chainRows {
                 hiddenStream.bernoulli(row: chainID(chain), probabilities: probabilities + chain * nh, count: nh,
                                        into: samples + chain * nh)
@@ -51,8 +50,7 @@ extension DataParallelTrainer {
             for chain in 0..<chainRows {
                 Logistic.applyTempered(visible + chain * nv, columns: nv, bias: b, beta: betas[chain % temperatures])
             }
-            let visibleStream = RandomStream(seed: configuration.seed, purpose: .visibleSample, step: step32,
-                                             substep: UInt32(2 * gibbsStep + 1))
+            let visibleStream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .visible)
             for chain in 0..<chainRows {
                 VisibleUnits.bernoulli.sample(visibleStream, row: chainID(chain), means: visible + chain * nv, count: nv,
                                               into: visible + chain * nv)

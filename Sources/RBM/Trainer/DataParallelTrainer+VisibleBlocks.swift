@@ -109,8 +109,7 @@ extension DataParallelTrainer {
         let start = gibbsStep == 0 ? chains.map { UnsafePointer($0.hiddenProbabilities) } ?? UnsafePointer(probabilities)
                                    : UnsafePointer(probabilities)
         let samples = scratch.samples(block: block)
-        let hiddenStream = RandomStream(seed: configuration.seed, purpose: .hiddenSample,
-                                        step: UInt32(truncatingIfNeeded: step), substep: UInt32(2 * gibbsStep))
+        let hiddenStream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .hidden)
         for r in 0..<n {
             hiddenStream.bernoulli(row: UInt32(r), probabilities: start + r * nh, count: nh, into: samples + r * nh)
         }
@@ -119,8 +118,7 @@ extension DataParallelTrainer {
         BLAS.gemm(m: n, n: units.count, k: nh, a: samples, lda: nh,
                   b: parameters.weights + units.lowerBound * nh, ldb: nh, transposeB: true,
                   c: negativeVisible, ldc: nv)
-        let visibleStream = RandomStream(seed: configuration.seed, purpose: .visibleSample,
-                                         step: UInt32(truncatingIfNeeded: step), substep: UInt32(2 * gibbsStep + 1))
+        let visibleStream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .visible)
         for r in 0..<n {
             let row = negativeVisible + r * nv
             Logistic.applyWithBias(row, rows: 1, columns: units.count, bias: parameters.visibleBias + units.lowerBound)

@@ -91,7 +91,7 @@ extension DataParallelTrainer {
 
     /// FPCD: the parameters the chains sample from, θ + θ_f, before the update's negative phase.
     func refreshNegativeParameters() {
-        guard let fast, let negative else { return }
+        guard let fast, let negative = parametersWithFast else { return }
         let pairs: [(UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int)] = [
             (negative.weights, parameters.weights, fast.weights, visibleCount * hiddenCount),
             (negative.visibleBias, parameters.visibleBias, fast.visibleBias, visibleCount),

@@ -29,15 +29,10 @@
 /// the statistics are already the totals, so there is nothing to reduce, and W's statistic is
 /// never stored — the GEMM writes the new velocity (ε/B)·G_b + μΔ_b directly.
 extension DataParallelTrainer {
-    /// True when the blocked step applies the update itself, block by block.
-    var blockedStepUpdatesInPlace: Bool {
-        configuration.hiddenBlocks > 1 && configuration.shards == 1 && ranks.size == 1 && !updatesFromTotals
-    }
-
     /// Every local shard's statistics by the phases above; with `hyperparameters` (only when
-    /// `blockedStepUpdatesInPlace`), the update as well.
+    /// the plan applies the update in place), the update as well.
     func computeBlockedStatistics(batch: some MinibatchSource, applying hyperparameters: UpdateHyperparameters?) {
-        precondition(hyperparameters == nil || blockedStepUpdatesInPlace)
+        precondition(hyperparameters == nil || plan.update == .inPlace)
         precondition(batch.visibleCount == visibleCount,
                      "the batch has \(batch.visibleCount) visible units, the model \(visibleCount)")
         let blocks = configuration.hiddenBlocks
@@ -89,13 +84,12 @@ extension DataParallelTrainer {
         }
     }
 
-    /// h[:, units] ~ Bernoulli(probabilities[:, units]) for the shard's rows, from the stream
-    /// of Gibbs half-step `substep` (the numbers the unsplit shard draws for these units).
-    private func sampleHidden(shard: Int, units: Range<Int>, probabilities: UnsafePointer<Float>, substep: Int) {
+    /// h[:, units] ~ Bernoulli(probabilities[:, units]) for the shard's rows, from the hidden
+    /// half of Gibbs step `gibbsStep` (the numbers the unsplit shard draws for these units).
+    private func sampleHidden(shard: Int, units: Range<Int>, probabilities: UnsafePointer<Float>, gibbsStep: Int) {
         let rowRange = configuration.rows(ofShard: shard)
         let samples = workspace(ofShard: shard).hiddenSamples
-        let stream = RandomStream(seed: configuration.seed, purpose: .hiddenSample,
-                                  step: UInt32(truncatingIfNeeded: step), substep: UInt32(substep))
+        let stream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .hidden)
         for r in 0..<rowRange.count {
             let offset = r * hiddenCount + units.lowerBound
             stream.bernoulli(row: UInt32(rowRange.lowerBound + r), firstUnit: units.lowerBound,
@@ -108,7 +102,7 @@ extension DataParallelTrainer {
         let workspace = workspace(ofShard: shard)
         let n = workspace.rows
         BLAS.gemm(m: n, n: visibleCount, k: units.count, a: workspace.hiddenSamples + units.lowerBound, lda: hiddenCount,
-                  b: (negative?.weights ?? parameters.weights) + units.lowerBound, ldb: hiddenCount, transposeB: true,
+                  b: samplingParameters.weights + units.lowerBound, ldb: hiddenCount, transposeB: true,
                   c: workspace.visiblePartials! + block * n * visibleCount, ldc: visibleCount)
     }
 
@@ -123,7 +117,7 @@ extension DataParallelTrainer {
                             hiddenBias: parameters.hiddenBias, units: units, into: workspace.stackedHidden)
         let start = chains.map { UnsafePointer($0.hiddenProbabilities + rowRange.lowerBound * hiddenCount) }
             ?? UnsafePointer(workspace.stackedHidden)
-        sampleHidden(shard: shard, units: units, probabilities: start, substep: 0)
+        sampleHidden(shard: shard, units: units, probabilities: start, gibbsStep: 0)
         visiblePart(shard: shard, block: block, units: units)
         if let dataHiddenSums = workspace.dataHiddenSums {
             BLAS.weightedRowSum(rows: n, columns: units.count, a: workspace.stackedHidden + units.lowerBound,
@@ -149,9 +143,8 @@ extension DataParallelTrainer {
             ParameterUpdate.add(partials + block * n * nv, into: negativeVisible, count: count)
         }
         RBMKernels.visibleMeans(units: visibleUnits, preactivations: negativeVisible, rows: rows.count,
-                                visibleBias: negative?.visibleBias ?? parameters.visibleBias, visibleCount: nv)
-        let stream = RandomStream(seed: configuration.seed, purpose: .visibleSample,
-                                  step: UInt32(truncatingIfNeeded: step), substep: UInt32(2 * gibbsStep + 1))
+                                visibleBias: samplingParameters.visibleBias, visibleCount: nv)
+        let stream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .visible)
         for r in 0..<rows.count {
             visibleUnits.sample(stream, row: UInt32(rowRange.lowerBound + rows.lowerBound + r),
                                 means: negativeVisible + r * nv, count: nv, into: negativeVisible + r * nv)
@@ -174,11 +167,11 @@ extension DataParallelTrainer {
         let units = configuration.hiddenUnits(ofBlock: block, hiddenCount: nh)
         let negativeHidden = workspace.stackedHidden + n * nh
         hiddenProbabilities(visible: workspace.stackedVisible + n * nv, rows: n,
-                            weights: negative?.weights ?? parameters.weights,
-                            hiddenBias: negative?.hiddenBias ?? parameters.hiddenBias,
+                            weights: samplingParameters.weights,
+                            hiddenBias: samplingParameters.hiddenBias,
                             units: units, into: negativeHidden)
         guard gibbsStep == configuration.gibbsSteps - 1 else {
-            sampleHidden(shard: shard, units: units, probabilities: negativeHidden, substep: 2 * gibbsStep + 2)
+            sampleHidden(shard: shard, units: units, probabilities: negativeHidden, gibbsStep: gibbsStep + 1)
             visiblePart(shard: shard, block: block, units: units)
             return
         }
