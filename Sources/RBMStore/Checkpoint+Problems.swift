@@ -26,15 +26,16 @@ extension Checkpoint {
     /// `epoch` rows. Shapes are checked as the file is read (`read`). Empty for a checkpoint
     /// this program wrote; `read` refuses a checkpoint with any.
     public func problems() -> [CheckpointProblem] {
-        var problems: [CheckpointProblem] = []
-        let model = state.model
-        let nv = model.visibleCount
+        counterProblems() + parameterProblems() + samplerProblems() + dataProblems()
+    }
 
-        // The counters: (epoch, batch, step) key the random streams and the data's order.
+    /// (epoch, batch, step) key the random streams and the data's order: ≥ 0, and at least one
+    /// update per epoch (step = epoch × minibatches per epoch + batch); ε ≥ 0, μ in [0, 1].
+    func counterProblems() -> [CheckpointProblem] {
+        var problems: [CheckpointProblem] = []
         if epoch < 0 { problems.append(.init("attribute epoch", "is \(epoch); expected a count of epochs ≥ 0")) }
         if batchInEpoch < 0 { problems.append(.init("attribute batch", "is \(batchInEpoch); expected a count of minibatches ≥ 0")) }
         if state.step < 0 { problems.append(.init("attribute step", "is \(state.step); expected a count of updates ≥ 0")) }
-        // Every epoch has at least one update: step = epoch × (minibatches per epoch) + batch.
         if epoch >= 0, batchInEpoch >= 0, state.step >= 0, state.step < epoch + batchInEpoch {
             problems.append(.init("attribute step", "is \(state.step), fewer than the \(epoch) epoch(s) and \(batchInEpoch) minibatch(es) done need"))
         }
@@ -44,107 +45,98 @@ extension Checkpoint {
         if !(momentum.isFinite && momentum >= 0 && momentum <= 1) {
             problems.append(.init("/optimizer attribute momentum", "is \(momentum); expected a number in [0, 1]"))
         }
+        return problems
+    }
 
-        // Every array finite.
-        func finite(_ values: [Float], _ name: String, columns: Int = 1) {
-            var count = 0
-            var first = -1
-            for (index, value) in values.enumerated() where !value.isFinite {
-                if first < 0 { first = index }
-                count += 1
-            }
-            guard count > 0 else { return }
-            let place = columns > 1 ? "[\(first / columns), \(first % columns)]" : "[\(first)]"
-            problems.append(.init(name, "\(count) value(s) not finite (NaN or Inf), the first at \(place)"))
+    /// The model, its momentum buffers and FPCD's fast parameters: finite.
+    func parameterProblems() -> [CheckpointProblem] {
+        let nh = state.model.hiddenCount
+        var arrays: [([Float], String, Int)] = [
+            (state.model.weights, "/model/weights", nh), (state.model.visibleBias, "/model/visible_bias", 1),
+            (state.model.hiddenBias, "/model/hidden_bias", 1), (state.weightVelocity, "/optimizer/weight_velocity", nh),
+            (state.visibleBiasVelocity, "/optimizer/visible_bias_velocity", 1),
+            (state.hiddenBiasVelocity, "/optimizer/hidden_bias_velocity", 1),
+        ]
+        if let fast = state.fastParameters {
+            arrays += [(fast.weights, "/sampler/fast_weights", nh), (fast.visibleBias, "/sampler/fast_visible_bias", 1),
+                       (fast.hiddenBias, "/sampler/fast_hidden_bias", 1)]
         }
-        func inRange(_ values: [Float], _ name: String, _ range: ClosedRange<Float>, columns: Int = 1) {
-            guard let index = values.firstIndex(where: { $0.isFinite && !range.contains($0) }) else { return }
-            let place = columns > 1 ? "[\(index / columns), \(index % columns)]" : "[\(index)]"
-            problems.append(.init(name, "holds \(values[index]) at \(place); expected values in [\(Int(range.lowerBound)), \(Int(range.upperBound))]"))
-        }
-        let nh = model.hiddenCount
-        finite(model.weights, "/model/weights", columns: nh)
-        finite(model.visibleBias, "/model/visible_bias")
-        finite(model.hiddenBias, "/model/hidden_bias")
-        finite(state.weightVelocity, "/optimizer/weight_velocity", columns: nh)
-        finite(state.visibleBiasVelocity, "/optimizer/visible_bias_velocity")
-        finite(state.hiddenBiasVelocity, "/optimizer/hidden_bias_velocity")
+        return arrays.compactMap { Self.nonFinite($0.0, $0.1, columns: $0.2) }
+    }
 
-        // The persistent chains: states the visible units can take, probabilities for P(h|v).
+    /// The persistent chains hold states the visible units can take and probabilities for
+    /// P(h|v); parallel tempering's β₁ = 1 > β₂ > … > β_M > 0, M chains per minibatch row.
+    func samplerProblems() -> [CheckpointProblem] {
+        var problems: [CheckpointProblem] = []
+        let nv = state.model.visibleCount, nh = state.model.hiddenCount
         if let chains = state.chainVisible {
-            finite(chains, "/sampler/persistent_chains", columns: nv)
-            switch model.visibleUnits {
+            let name = "/sampler/persistent_chains"
+            if chains.isEmpty { problems.append(.init(name, "has no chains; a persistent sampler needs one per minibatch row")) }
+            problems += [Self.nonFinite(chains, name, columns: nv)].compactMap { $0 }
+            switch state.model.visibleUnits {
             case .bernoulli:
-                inRange(chains, "/sampler/persistent_chains", 0...1, columns: nv)
+                problems += [Self.outside(0...1, chains, name, columns: nv)].compactMap { $0 }
             case let .categorical(states):
-                inRange(chains, "/sampler/persistent_chains", 0...1, columns: nv)
+                problems += [Self.outside(0...1, chains, name, columns: nv)].compactMap { $0 }
                 // One-hot groups (all zeros before the first update).
-                for group in stride(from: 0, to: chains.count, by: states) {
-                    let sum = chains[group..<min(chains.count, group + states)].reduce(0, +)
-                    if sum.isFinite && sum > 1.001 {
-                        problems.append(.init("/sampler/persistent_chains", "row \(group / nv) has a group of \(states) states summing to \(sum); expected one-hot groups"))
-                        break
-                    }
+                if let group = stride(from: 0, to: chains.count, by: states).first(where: { start in
+                    let sum = chains[start..<min(chains.count, start + states)].reduce(0, +)
+                    return sum.isFinite && sum > 1.001
+                }) {
+                    problems.append(.init(name, "row \(group / nv) has a group of \(states) states summing to more than 1; expected one-hot groups"))
                 }
             case .gaussian:
                 break
             }
-            if chains.isEmpty { problems.append(.init("/sampler/persistent_chains", "has no chains; a persistent sampler needs one per minibatch row")) }
         }
         if let hidden = state.chainHiddenProbabilities {
-            finite(hidden, "/sampler/persistent_hidden_probabilities", columns: nh)
-            inRange(hidden, "/sampler/persistent_hidden_probabilities", 0...1, columns: nh)
+            let name = "/sampler/persistent_hidden_probabilities"
+            problems += [Self.nonFinite(hidden, name, columns: nh), Self.outside(0...1, hidden, name, columns: nh)].compactMap { $0 }
         }
-        if let fast = state.fastParameters {
-            finite(fast.weights, "/sampler/fast_weights", columns: nh)
-            finite(fast.visibleBias, "/sampler/fast_visible_bias")
-            finite(fast.hiddenBias, "/sampler/fast_hidden_bias")
+        guard sampler == .parallelTempering else { return problems }
+        guard let betas = inverseTemperatures, !betas.isEmpty else {
+            return problems + [.init("/sampler/inverse_temperatures", "is missing; parallel tempering needs its temperatures")]
         }
+        if !(betas.first == 1 && zip(betas, betas.dropFirst()).allSatisfy { $0 > $1 && $1 > 0 }) {
+            problems.append(.init("/sampler/inverse_temperatures", "is \(betas); expected 1 first, then decreasing values above 0"))
+        }
+        if let chains = state.chainVisible, nv > 0, (chains.count / nv) % betas.count != 0 {
+            problems.append(.init("/sampler/persistent_chains", "holds \(chains.count / nv) chains, not a whole number of rows of \(betas.count) temperatures"))
+        }
+        return problems
+    }
 
-        // Parallel tempering: β₁ = 1 > β₂ > … > β_M > 0, M chains per minibatch row.
-        if sampler == .parallelTempering {
-            if let betas = inverseTemperatures, !betas.isEmpty {
-                let ordered = betas.first == 1 && zip(betas, betas.dropFirst()).allSatisfy { $0 > $1 && $1 > 0 }
-                if !ordered {
-                    problems.append(.init("/sampler/inverse_temperatures", "is \(betas); expected 1 first, then decreasing values above 0"))
-                }
-                if let chains = state.chainVisible, nv > 0, (chains.count / nv) % betas.count != 0 {
-                    problems.append(.init("/sampler/persistent_chains", "holds \(chains.count / nv) chains, not a whole number of rows of \(betas.count) temperatures"))
-                }
-            } else {
-                problems.append(.init("/sampler/inverse_temperatures", "is missing; parallel tempering needs its temperatures"))
-            }
-        }
-
-        // Centering's offsets: μ the data mean, λ a mean of hidden probabilities.
+    /// Centering's offsets (μ the data mean, λ a mean of hidden probabilities), the
+    /// standardisation, the image shape and the history's length.
+    func dataProblems() -> [CheckpointProblem] {
+        var problems: [CheckpointProblem] = []
+        let units = state.model.visibleUnits
+        let nv = state.model.visibleCount
         if let offsets = state.visibleOffsets {
-            finite(offsets, "/centering/visible_offsets")
-            if model.visibleUnits != .gaussian { inRange(offsets, "/centering/visible_offsets", 0...1) }
+            let name = "/centering/visible_offsets"
+            problems += [Self.nonFinite(offsets, name), units == .gaussian ? nil : Self.outside(0...1, offsets, name)].compactMap { $0 }
         }
         if let offsets = state.hiddenOffsets {
-            finite(offsets, "/centering/hidden_offsets")
-            inRange(offsets, "/centering/hidden_offsets", 0...1)
+            let name = "/centering/hidden_offsets"
+            problems += [Self.nonFinite(offsets, name), Self.outside(0...1, offsets, name)].compactMap { $0 }
         }
-
         if let standardization {
             if standardization.mean.count != nv {
                 problems.append(.init("/data/mean", "has \(standardization.mean.count) values; expected one per visible unit (\(nv))"))
             }
-            finite(standardization.mean, "/data/mean")
-            finite(standardization.standardDeviation, "/data/std")
+            problems += [Self.nonFinite(standardization.mean, "/data/mean"),
+                         Self.nonFinite(standardization.standardDeviation, "/data/std")].compactMap { $0 }
             if let index = standardization.standardDeviation.firstIndex(where: { $0.isFinite && !($0 > 0) }) {
                 problems.append(.init("/data/std", "holds \(standardization.standardDeviation[index]) at [\(index)]; expected standard deviations > 0"))
             }
         }
-
         if let imageShape {
             let pixels = imageShape.reduce(1, *)
-            let variables = nv / max(1, model.visibleUnits.states > 2 ? model.visibleUnits.states : 1)
+            let variables = nv / max(1, units.states > 2 ? units.states : 1)
             if imageShape.contains(where: { $0 < 1 }) || (pixels != nv && pixels != variables) {
                 problems.append(.init("attributes image_rows, image_columns", "are \(imageShape); expected positive numbers whose product is the \(variables) visible variables"))
             }
         }
-
         let lengths = Set(history.columns.map(\.values.count))
         if lengths.count > 1 {
             problems.append(.init("/history", "has series of different lengths \(lengths.sorted()); expected one value per epoch in each"))
@@ -152,5 +144,23 @@ extension Checkpoint {
             problems.append(.init("/history", "has \(length) epoch(s) of metrics; attribute epoch says \(epoch)"))
         }
         return problems
+    }
+
+    /// "N value(s) not finite (NaN or Inf), the first at [row, column]", or nil.
+    static func nonFinite(_ values: [Float], _ name: String, columns: Int = 1) -> CheckpointProblem? {
+        guard let first = values.firstIndex(where: { !$0.isFinite }) else { return nil }
+        let count = values.lazy.filter { !$0.isFinite }.count
+        return CheckpointProblem(name, "\(count) value(s) not finite (NaN or Inf), the first at \(place(first, columns: columns))")
+    }
+
+    /// The first finite value outside `range`, or nil.
+    static func outside(_ range: ClosedRange<Float>, _ values: [Float], _ name: String, columns: Int = 1) -> CheckpointProblem? {
+        guard let index = values.firstIndex(where: { $0.isFinite && !range.contains($0) }) else { return nil }
+        return CheckpointProblem(name, "holds \(values[index]) at \(place(index, columns: columns)); expected values in [\(Int(range.lowerBound)), \(Int(range.upperBound))]")
+    }
+
+    /// "[row, column]" of a flat index into a row-major matrix, or "[index]" for a vector.
+    static func place(_ index: Int, columns: Int) -> String {
+        columns > 1 ? "[\(index / columns), \(index % columns)]" : "[\(index)]"
     }
 }
