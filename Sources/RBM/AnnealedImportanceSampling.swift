@@ -83,7 +83,7 @@ public struct AnnealedImportanceSampling: Sendable {
         }
         precondition(chunkWeights.count == chunks)
         let logWeights = chunkWeights.flatMap { $0 }
-        let baseLogZ = Double(model.hiddenCount) * _log(2) + Self.baseVisibleLogPartition(model.visibleUnits, baseVisibleBias)
+        let baseLogZ = Double(model.hiddenCount) * _log(2) + model.visibleUnits.baseLogPartition(bias: baseVisibleBias)
         let largest = logWeights.max()!
         let scaled = logWeights.map { _exp($0 - largest) }
         let mean = scaled.reduce(0, +) / Double(runs)
@@ -97,37 +97,16 @@ public struct AnnealedImportanceSampling: Sendable {
             logWeights: logWeights, baseLogPartitionFunction: baseLogZ)
     }
 
-    /// log Σ_v exp(−E_A(v)) of the base model's visible units alone.
-    static func baseVisibleLogPartition(_ units: VisibleUnits, _ bias: [Float]) -> Double {
-        switch units {
-        case .bernoulli:
-            return bias.reduce(0.0) { $0 + softplus(Double($1)) }
-        case .gaussian:
-            return Double(bias.count) / 2 * _log(2 * Double.pi)
-        case let .categorical(states):
-            return (0..<(bias.count / states)).reduce(0.0) { sum, group in
-                sum + logSumExp((0..<states).map { Double(bias[group * states + $0]) })
-            }
-        }
-    }
-
-    /// The base model's visible biases from the data's visible marginals p (the means of the
-    /// visible values): log(p / (1 − p)) for Bernoulli units, the means themselves for Gaussian
-    /// ones, log p for categorical ones (the one-hot columns' means are the frequencies).
+    /// The base model's visible biases from the data's visible marginals p, as the unit type
+    /// sets them (`VisibleUnits.baseBias`).
     public static func baseBias(units: VisibleUnits, marginals: [Float], clip: Float = 1e-3) -> [Float] {
-        switch units {
-        case .bernoulli: return baseRateBias(marginals: marginals, clip: clip)
-        case .gaussian: return marginals
-        case .categorical: return marginals.map { Float(_log(Double(min(max($0, clip), 1)))) }
-        }
+        units.baseBias(marginals: marginals, clip: clip)
     }
 
-    /// b_A = log(p / (1 − p)) of the data's visible marginals p, clipped to [ε, 1 − ε].
+    /// b_A = log(p / (1 − p)) of the data's visible marginals p, clipped to [ε, 1 − ε]: the
+    /// Bernoulli base-rate model of Salakhutdinov & Murray (2008).
     public static func baseRateBias(marginals: [Float], clip: Float = 1e-3) -> [Float] {
-        marginals.map { p in
-            let q = Double(min(max(p, clip), 1 - clip))
-            return Float(_log(q / (1 - q)))
-        }
+        VisibleUnits.bernoulli.baseBias(marginals: marginals, clip: clip)
     }
 
     /// One group of runs through the whole schedule; returns their log weights.
@@ -158,7 +137,7 @@ public struct AnnealedImportanceSampling: Sendable {
             for r in 0..<n {
                 for i in 0..<nv { u[r * nv + i] = baseVisibleBias[i] }
             }
-            Self.means(units, u.baseAddress!, rows: n, columns: nv, zero: zero.baseAddress!)
+            units.applyMeans(to: u.baseAddress!, rows: n, columns: nv, bias: zero.baseAddress!)
             for r in 0..<n {
                 units.sample(start, row: UInt32(range.lowerBound + r), means: u.baseAddress! + r * nv,
                              count: nv, into: v.baseAddress! + r * nv)
@@ -171,8 +150,8 @@ public struct AnnealedImportanceSampling: Sendable {
                                   hiddenBias: model.hiddenBias, visibleCount: nv, hiddenCount: nh, into: x.baseAddress!)
                 for r in 0..<n {
                     let row = v.baseAddress! + r * nv
-                    let visibleTerm = Self.visibleTerm(units, row, count: nv, model: model, base: baseVisibleBias,
-                                                       biasDifference: biasDifference)
+                    let visibleTerm = units.annealingTerm(row, count: nv, modelBias: model.visibleBias, base: baseVisibleBias,
+                                                          biasDifference: biasDifference)
                     logWeights[r] += deltaBeta * visibleTerm
                         + Logistic.softplusDifferenceSum(x.baseAddress! + r * nh, count: nh, from: previous, to: current)
                 }
@@ -191,7 +170,7 @@ public struct AnnealedImportanceSampling: Sendable {
                         u[r * nv + i] = (1 - current) * baseVisibleBias[i] + current * (model.visibleBias[i] + u[r * nv + i])
                     }
                 }
-                Self.means(units, u.baseAddress!, rows: n, columns: nv, zero: zero.baseAddress!)
+                units.applyMeans(to: u.baseAddress!, rows: n, columns: nv, bias: zero.baseAddress!)
                 let visibleStream = RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: UInt32(k), substep: 1)
                 for r in 0..<n {
                     units.sample(visibleStream, row: UInt32(range.lowerBound + r), means: u.baseAddress! + r * nv,
@@ -200,32 +179,5 @@ public struct AnnealedImportanceSampling: Sendable {
             }
         }}}}}}
         return logWeights
-    }
-
-    /// Turns pre-activations u into the visible units' conditional means, in place.
-    static func means(_ units: VisibleUnits, _ u: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
-                      zero: UnsafePointer<Float>) {
-        switch units {
-        case .bernoulli: Logistic.applyWithBias(u, rows: rows, columns: columns, bias: zero)
-        case .gaussian: break
-        case let .categorical(states):
-            for group in 0..<(rows * columns / states) { RBMKernels.softmax(u + group * states, count: states) }
-        }
-    }
-
-    /// The visible part of log p*_k(v) − log p*_{k−1}(v), per unit of Δβ: (b_B − b_A)ᵀv for
-    /// Bernoulli and (one-hot) categorical units, |v − b_A|²/2 − |v − b_B|²/2 for Gaussian ones.
-    static func visibleTerm(_ units: VisibleUnits, _ v: UnsafePointer<Float>, count: Int, model: RBMModel,
-                            base: [Float], biasDifference: [Double]) -> Double {
-        var term = 0.0
-        if units == .gaussian {
-            for i in 0..<count {
-                let fromBase = Double(v[i]) - Double(base[i]), fromModel = Double(v[i]) - Double(model.visibleBias[i])
-                term += (fromBase * fromBase - fromModel * fromModel) / 2
-            }
-        } else {
-            for i in 0..<count where v[i] != 0 { term += biasDifference[i] }
-        }
-        return term
     }
 }

@@ -17,7 +17,7 @@ public enum PseudoLikelihood {
 
     /// The mean pseudo-log-likelihood per sample, in nats.
     public static func mean(model: RBMModel, visible: [Float], rows: Int, method: Method, workers: Int) -> Double {
-        guard rows > 0, model.visibleUnits != .gaussian else { return .nan }
+        guard rows > 0, model.visibleUnits.hasPseudoLikelihood else { return .nan }
         let states = model.visibleUnits.states
         let transfer = UnsafeTransfer((model, visible))
         let sums = DataParallel.mapChunks(count: rows, chunkSize: 64, workers: workers) { range in

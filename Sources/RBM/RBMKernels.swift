@@ -24,7 +24,7 @@ public enum RBMKernels {
     }
 
     /// F(v) per row, accumulated in double precision. `scratch` holds rows × n_hidden floats.
-    /// The visible term is −bᵀv, or Σ_i (v_i − b_i)²/2 for Gaussian units.
+    /// The visible term is the unit type's (`VisibleUnits.freeEnergyTerm`).
     public static func freeEnergies(
         visible: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
         visibleBias: [Float], hiddenBias: [Float], units: VisibleUnits = .bernoulli,
@@ -34,16 +34,7 @@ public enum RBMKernels {
         let hiddenCount = hiddenBias.count
         BLAS.gemm(m: rows, n: hiddenCount, k: visibleCount, a: visible, b: weights, c: scratch)
         for row in 0..<rows {
-            var energy = 0.0
-            let v = visible + row * visibleCount
-            if units == .gaussian {
-                for i in 0..<visibleCount {
-                    let d = Double(v[i]) - Double(visibleBias[i])
-                    energy += d * d / 2
-                }
-            } else {
-                for i in 0..<visibleCount { energy -= Double(visibleBias[i]) * Double(v[i]) }
-            }
+            var energy = units.freeEnergyTerm(visible + row * visibleCount, bias: visibleBias)
             let preactivation = scratch + row * hiddenCount
             for j in 0..<hiddenCount {
                 energy -= softplus(Double(preactivation[j]) + Double(hiddenBias[j]))
@@ -65,52 +56,23 @@ public enum RBMKernels {
     }
 
     /// The conditional means of the visible units given hidden states h (rows × n_hidden):
-    /// σ(b + hWᵀ) (Bernoulli), b + hWᵀ (Gaussian) or the softmax of b + hWᵀ within each group of
-    /// `states` units (categorical), rows × n_visible.
+    /// hWᵀ, then the unit type's means (`VisibleUnits.applyMeans`), rows × n_visible.
     @inlinable
     public static func visibleMeans(
         units: VisibleUnits, hidden: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
         visibleBias: UnsafePointer<Float>, visibleCount: Int, hiddenCount: Int,
         into output: UnsafeMutablePointer<Float>
     ) {
-        if units == .bernoulli {
-            visibleProbabilities(hidden: hidden, rows: rows, weights: weights, visibleBias: visibleBias,
-                                 visibleCount: visibleCount, hiddenCount: hiddenCount, into: output)
-            return
-        }
         BLAS.gemm(m: rows, n: visibleCount, k: hiddenCount, a: hidden, b: weights, transposeB: true, c: output)
-        visibleMeans(units: units, preactivations: output, rows: rows, visibleBias: visibleBias,
-                     visibleCount: visibleCount)
+        units.applyMeans(to: output, rows: rows, columns: visibleCount, bias: visibleBias)
     }
 
-    /// The same means from the pre-activations hWᵀ (rows × n_visible), in place: adds b and
-    /// applies σ, nothing, or each group's softmax.
+    /// The same means from the pre-activations hWᵀ (rows × n_visible), in place.
     @inlinable
     public static func visibleMeans(
         units: VisibleUnits, preactivations values: UnsafeMutablePointer<Float>, rows: Int,
         visibleBias: UnsafePointer<Float>, visibleCount: Int
     ) {
-        if units == .bernoulli {
-            Logistic.applyWithBias(values, rows: rows, columns: visibleCount, bias: visibleBias)
-            return
-        }
-        for row in 0..<rows {
-            let target = values + row * visibleCount
-            for i in 0..<visibleCount { target[i] += visibleBias[i] }
-        }
-        guard case let .categorical(states) = units else { return }
-        for group in 0..<(rows * visibleCount / states) {
-            softmax(values + group * states, count: states)
-        }
-    }
-
-    /// Replaces `count` logits by their softmax (in double precision, max-shifted).
-    @inlinable
-    public static func softmax(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        var largest = -Float.infinity
-        for k in 0..<count { largest = max(largest, values[k]) }
-        var sum = 0.0
-        for k in 0..<count { sum += _exp(Double(values[k] - largest)) }
-        for k in 0..<count { values[k] = Float(_exp(Double(values[k] - largest)) / sum) }
+        units.applyMeans(to: values, rows: rows, columns: visibleCount, bias: visibleBias)
     }
 }

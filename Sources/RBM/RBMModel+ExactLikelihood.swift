@@ -20,7 +20,7 @@ extension RBMModel {
     /// Under several `ranks` the chunks of states are split between them and combined in the
     /// same order: the same value, bit for bit.
     public func exactLogPartitionFunction(workers: Int = 1, ranks: any RankGroup = SingleProcess()) -> Double {
-        let enumerateHidden = hiddenCount <= visibleCount || visibleUnits != .bernoulli
+        let enumerateHidden = hiddenCount <= visibleCount || !visibleUnits.isBinary
         let units = enumerateHidden ? hiddenCount : visibleCount
         precondition(units <= Self.exactEnumerationLimit,
                      "exact log Z needs a layer of at most \(Self.exactEnumerationLimit) units")
@@ -64,30 +64,15 @@ extension RBMModel {
             }
             return [logSumExp(terms)]
         }
-        let gaussianConstant = visibleUnits == .gaussian ? Double(visibleCount) / 2 * _log(2 * Double.pi) : 0
-        return logSumExp(chunkLogSums.map { $0[0] }) + gaussianConstant
+        return logSumExp(chunkLogSums.map { $0[0] }) + visibleUnits.logPartitionConstant(visibleCount: visibleCount)
     }
 
     /// The log of the sum (or integral) over the layer not enumerated, for pre-activations a
-    /// (without its bias): Σ softplus(bias + a) for Bernoulli units (either layer), Σ_i (b_i a_i +
-    /// a_i²/2) for Gaussian visible units (less the constant), Σ_groups logsumexp(b + a) for
-    /// categorical ones.
+    /// (without its bias): the visible units' own (`VisibleUnits.summedOut`) when the hidden
+    /// states are enumerated, Σ softplus(c + a) over the hidden units otherwise.
     func summedOutVisibleTerm(_ a: UnsafePointer<Float>, bias: UnsafePointer<Float>, enumerateHidden: Bool) -> Double {
-        let count = enumerateHidden ? visibleCount : hiddenCount
-        switch (enumerateHidden ? visibleUnits : .bernoulli) {
-        case .bernoulli:
-            return Logistic.softplusSum(a, offset: bias, count: count)
-        case .gaussian:
-            var sum = 0.0
-            for i in 0..<count { sum += Double(bias[i]) * Double(a[i]) + Double(a[i]) * Double(a[i]) / 2 }
-            return sum
-        case let .categorical(states):
-            var sum = 0.0
-            for group in 0..<(count / states) {
-                sum += logSumExp((0..<states).map { Double(bias[group * states + $0]) + Double(a[group * states + $0]) })
-            }
-            return sum
-        }
+        enumerateHidden ? visibleUnits.summedOut(a, bias: bias, count: visibleCount)
+            : Logistic.softplusSum(a, offset: bias, count: hiddenCount)
     }
 
     /// Mean log p(v) = −F(v) − log Z over `rows` visible vectors.

@@ -59,11 +59,7 @@ public struct RBMModel: Sendable, Equatable {
             precondition(marginals.count == visibleCount)
             for i in 0..<visibleCount {
                 let p = min(max(marginals[i], marginalClip), 1 - marginalClip)
-                switch visibleUnits {
-                case .bernoulli: visibleBias[i] = Float(_log(Double(p) / Double(1 - p)))
-                case .gaussian: visibleBias[i] = marginals[i]
-                case .categorical: visibleBias[i] = Float(_log(Double(p)))
-                }
+                visibleBias[i] = visibleUnits.initialBias(marginal: marginals[i], clipped: p)
             }
         }
         return RBMModel(visibleCount: visibleCount, hiddenCount: hiddenCount, weights: weights,

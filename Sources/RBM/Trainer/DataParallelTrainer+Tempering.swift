@@ -52,8 +52,8 @@ extension DataParallelTrainer {
             }
             let visibleStream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .visible)
             for chain in 0..<chainRows {
-                VisibleUnits.bernoulli.sample(visibleStream, row: chainID(chain), means: visible + chain * nv, count: nv,
-                                              into: visible + chain * nv)
+                visibleUnits.sample(visibleStream, row: chainID(chain), means: visible + chain * nv, count: nv,
+                                    into: visible + chain * nv)
             }
             BLAS.gemm(m: chainRows, n: nh, k: nv, a: visible, b: w, c: preactivations)
             for chain in 0..<chainRows {

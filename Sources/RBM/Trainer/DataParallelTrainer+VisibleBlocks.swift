@@ -41,7 +41,7 @@ extension DataParallelTrainer {
     func computeVisibleBlockedStatistics(batch: some MinibatchSource, applying hyperparameters: UpdateHyperparameters?) {
         precondition(batch.visibleCount == visibleCount,
                      "the batch has \(batch.visibleCount) visible units, the model \(visibleCount)")
-        precondition(localShards == 0..<1 && visibleUnits == .bernoulli && !configuration.centering && fast == nil,
+        precondition(localShards == 0..<1 && visibleUnits.isBinary && !configuration.centering && fast == nil,
                      "visible blocks run one shard of Bernoulli visible units under CD or PCD")
         let blocks = configuration.visibleBlocks
         let workers = configuration.workers

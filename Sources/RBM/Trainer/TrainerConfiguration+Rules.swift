@@ -73,7 +73,7 @@ extension TrainerConfiguration {
                 refuse("training.visible_blocks", "training.sampler",
                        because: "training.visible_blocks works with the cd and pcd samplers (training.sampler: \(sampler.rawValue) now)")
             }
-            if visibleUnits != .bernoulli {
+            if !visibleUnits.isBinary {
                 refuse("training.visible_blocks", "model.visible",
                        because: "training.visible_blocks works with Bernoulli visible units (model.visible: bernoulli)")
             }
@@ -88,7 +88,7 @@ extension TrainerConfiguration {
         }
 
         // Parallel tempering: Bernoulli units, and β₁ = 1 > β₂ > … > β_M > 0.
-        if sampler == .parallelTempering && visibleUnits != .bernoulli {
+        if sampler == .parallelTempering && !visibleUnits.isBinary {
             refuse("training.sampler", "model.visible",
                    because: "parallel tempering (training.sampler: pt) is implemented for Bernoulli visible units; use pcd or fpcd with \(visibleUnits.name) units")
         }
