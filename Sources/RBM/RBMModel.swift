@@ -23,7 +23,7 @@ public struct RBMModel: Sendable, Equatable {
     public init(visibleCount: Int, hiddenCount: Int, weights: [Float], visibleBias: [Float],
                 hiddenBias: [Float], visibleUnits: VisibleUnits = .bernoulli) {
         precondition(visibleCount > 0 && hiddenCount > 0, "an RBM needs units in both layers")
-        if case let .categorical(states) = visibleUnits {
+        if let states = visibleUnits.oneHotStates {
             precondition(states >= 2 && visibleCount % states == 0, "categorical units come in groups of their states")
         }
         self.visibleUnits = visibleUnits

@@ -73,20 +73,8 @@ extension Checkpoint {
             let name = "/sampler/persistent_chains"
             if chains.isEmpty { problems.append(.init(name, "has no chains; a persistent sampler needs one per minibatch row")) }
             problems += [Self.nonFinite(chains, name, columns: nv)].compactMap { $0 }
-            switch state.model.visibleUnits {
-            case .bernoulli:
-                problems += [Self.outside(0...1, chains, name, columns: nv)].compactMap { $0 }
-            case let .categorical(states):
-                problems += [Self.outside(0...1, chains, name, columns: nv)].compactMap { $0 }
-                // One-hot groups (all zeros before the first update).
-                if let group = stride(from: 0, to: chains.count, by: states).first(where: { start in
-                    let sum = chains[start..<min(chains.count, start + states)].reduce(0, +)
-                    return sum.isFinite && sum > 1.001
-                }) {
-                    problems.append(.init(name, "row \(group / nv) has a group of \(states) states summing to more than 1; expected one-hot groups"))
-                }
-            case .gaussian:
-                break
+            if let detail = state.model.visibleUnits.impossibleChainValue(chains, rowLength: nv) {
+                problems.append(.init(name, detail))
             }
         }
         if let hidden = state.chainHiddenProbabilities {
@@ -114,7 +102,7 @@ extension Checkpoint {
         let nv = state.model.visibleCount
         if let offsets = state.visibleOffsets {
             let name = "/centering/visible_offsets"
-            problems += [Self.nonFinite(offsets, name), units == .gaussian ? nil : Self.outside(0...1, offsets, name)].compactMap { $0 }
+            problems += [Self.nonFinite(offsets, name), units.takesUnitInterval ? Self.outside(0...1, offsets, name) : nil].compactMap { $0 }
         }
         if let offsets = state.hiddenOffsets {
             let name = "/centering/hidden_offsets"
@@ -132,7 +120,7 @@ extension Checkpoint {
         }
         if let imageShape {
             let pixels = imageShape.reduce(1, *)
-            let variables = nv / max(1, units.states > 2 ? units.states : 1)
+            let variables = units.variableCount(visibleCount: nv)
             if imageShape.contains(where: { $0 < 1 }) || (pixels != nv && pixels != variables) {
                 problems.append(.init("attributes image_rows, image_columns", "are \(imageShape); expected positive numbers whose product is the \(variables) visible variables"))
             }

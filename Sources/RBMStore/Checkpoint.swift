@@ -105,7 +105,7 @@ public struct Checkpoint: Sendable, Equatable {
         }
 
         try file.setAttribute("visible_units", string: model.visibleUnits.name)
-        if case let .categorical(states) = model.visibleUnits {
+        if let states = model.visibleUnits.oneHotStates {
             try file.setAttribute("visible_states", int64: Int64(states))
         }
         if let standardization {
@@ -240,18 +240,16 @@ public struct Checkpoint: Sendable, Equatable {
     /// The visible_units attribute (absent in version-1 files: Bernoulli), checked.
     static func visibleUnits(_ file: HDF5File, visibleCount: Int) throws(StoreError) -> VisibleUnits {
         guard file.hasAttribute("visible_units") else { return .bernoulli }
-        switch try file.stringAttribute("visible_units") {
-        case "bernoulli": return .bernoulli
-        case "gaussian": return .gaussian
-        case "categorical":
-            let states = Int(try file.int64Attribute("visible_states"))
-            guard states >= 2, visibleCount % states == 0 else {
-                throw .wrongType(path: file.path, object: "attribute visible_states", expected: "a divisor ≥ 2 of n_visible")
-            }
-            return .categorical(states: states)
-        default:
-            throw .wrongType(path: file.path, object: "attribute visible_units", expected: "bernoulli, gaussian or categorical")
+        guard let kind = VisibleUnits.Kind(rawValue: try file.stringAttribute("visible_units")) else {
+            throw .wrongType(path: file.path, object: "attribute visible_units",
+                             expected: VisibleUnits.Kind.allCases.map(\.rawValue).joined(separator: ", "))
         }
+        let states = file.hasAttribute("visible_states") ? Int(try file.int64Attribute("visible_states")) : 0
+        let units = VisibleUnits(kind: kind, states: states)
+        if let unitStates = units.oneHotStates, unitStates != states || visibleCount % states != 0 {
+            throw .wrongType(path: file.path, object: "attribute visible_states", expected: "a divisor ≥ 2 of n_visible")
+        }
+        return units
     }
 }
 

@@ -87,6 +87,56 @@ extension VisibleUnits {
         self == .gaussian ? Double(visibleCount) / 2 * _log(2 * Double.pi) : 0
     }
 
+    /// True when the data's values must be probabilities in [0, 1] (Bernoulli units, and the
+    /// one-hot columns of categorical ones); Gaussian units take any finite value.
+    public var takesUnitInterval: Bool { self != .gaussian }
+
+    /// True when log-likelihoods are log-densities of real values (Gaussian units), not log-
+    /// probabilities of discrete states.
+    public var hasDensity: Bool { self == .gaussian }
+
+    /// The layer exact log Z enumerates: the smaller one for binary units, else the hidden one.
+    public func enumeratedLayerSize(visibleCount: Int, hiddenCount: Int) -> Int {
+        isBinary ? min(visibleCount, hiddenCount) : hiddenCount
+    }
+
+    /// Values a persistent chain of these units can hold: what is wrong with the first that it
+    /// cannot (Bernoulli: outside [0, 1]; categorical: outside [0, 1], or a group whose states sum
+    /// past 1 — one-hot groups, all zeros before the first update), or nil. Finiteness is
+    /// checked apart.
+    public func impossibleChainValue(_ chains: [Float], rowLength: Int) -> String? {
+        guard self != .gaussian else { return nil }
+        if let index = chains.firstIndex(where: { $0.isFinite && !(0...1).contains($0) }) {
+            return "holds \(chains[index]) at [\(index / max(1, rowLength)), \(index % max(1, rowLength))]; expected values in [0, 1]"
+        }
+        guard let states = oneHotStates else { return nil }
+        if let group = stride(from: 0, to: chains.count, by: states).first(where: { start in
+            let sum = chains[start..<min(chains.count, start + states)].reduce(0, +)
+            return sum.isFinite && sum > 1.001
+        }) {
+            return "row \(group / max(1, rowLength)) has a group of \(states) states summing to more than 1; expected one-hot groups"
+        }
+        return nil
+    }
+
+    // MARK: Pictures
+
+    /// Values drawn per picture: the visible units, or the variables of categorical units.
+    public func variableCount(visibleCount: Int) -> Int { visibleCount / (oneHotStates ?? 1) }
+
+    /// One value per visible variable to draw: the values themselves, or for categorical units
+    /// the expected level Σ_a a·v_a / (q − 1) of each group (its states weighted by the values).
+    public func displayValues(_ vector: [Float]) -> [Float] {
+        guard let states = oneHotStates else { return vector }
+        return (0..<(vector.count / states)).map { group in
+            (0..<states).reduce(Float(0)) { $0 + Float($1) * vector[group * states + $1] } / Float(states - 1)
+        }
+    }
+
+    /// True when the values have no fixed range to draw in (Gaussian units' standardised or raw
+    /// values): each tile is then scaled to its own range, unless `mappedBack` to the data's.
+    public func scalesEachTile(mappedBack: Bool) -> Bool { self == .gaussian && !mappedBack }
+
     /// True when the pseudo-likelihood has a closed form (not for Gaussian units, whose
     /// conditional density needs an integral of softplus terms).
     public var hasPseudoLikelihood: Bool { self != .gaussian }

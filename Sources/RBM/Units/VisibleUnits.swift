@@ -20,14 +20,38 @@ public enum VisibleUnits: Sendable, Equatable, Hashable {
     case gaussian
     case categorical(states: Int)
 
-    /// "bernoulli", "gaussian" or "categorical".
-    public var name: String {
+    /// The kind alone, as configs (`model.visible`) and checkpoints (`visible_units`) name it;
+    /// the one list of kinds.
+    public enum Kind: String, Sendable, CaseIterable {
+        case bernoulli, gaussian, categorical
+    }
+
+    /// The kind of these units.
+    public var kind: Kind {
         switch self {
-        case .bernoulli: return "bernoulli"
-        case .gaussian: return "gaussian"
-        case .categorical: return "categorical"
+        case .bernoulli: return .bernoulli
+        case .gaussian: return .gaussian
+        case .categorical: return .categorical
         }
     }
+
+    /// Units of `kind`; `states` is read for categorical ones (at least 2).
+    public init(kind: Kind, states: Int) {
+        switch kind {
+        case .bernoulli: self = .bernoulli
+        case .gaussian: self = .gaussian
+        case .categorical: self = .categorical(states: max(2, states))
+        }
+    }
+
+    /// States per variable of one-hot coded units (categorical), nil for units read as values.
+    public var oneHotStates: Int? {
+        if case let .categorical(states) = self { return states }
+        return nil
+    }
+
+    /// "bernoulli", "gaussian" or "categorical".
+    public var name: String { kind.rawValue }
 
     /// States per variable (2 for Bernoulli, where a unit is a variable; 0 for Gaussian).
     public var states: Int {

@@ -70,7 +70,7 @@ public struct ExperimentConfig: Sendable, Equatable {
 
     /// `bernoulli` (values in [0, 1]), `gaussian` (real values, standardised), `categorical`
     /// (integer codes 0 … data.categories − 1, one-hot groups inside the model).
-    public enum VisibleKind: String, Sendable, CaseIterable { case bernoulli, gaussian, categorical }
+    public typealias VisibleKind = VisibleUnits.Kind
 
     public enum Standardize: String, Sendable, CaseIterable {
         /// Standardise for Gaussian units, not otherwise.
@@ -184,17 +184,11 @@ public struct ExperimentConfig: Sendable, Equatable {
     }
 
     /// The model's visible units.
-    public var visibleUnits: VisibleUnits {
-        switch model.visible {
-        case .bernoulli: return .bernoulli
-        case .gaussian: return .gaussian
-        case .categorical: return .categorical(states: max(2, data.categories))
-        }
-    }
+    public var visibleUnits: VisibleUnits { VisibleUnits(kind: model.visible, states: data.categories) }
 
     /// True when the data are standardised (`data.standardize`, auto: for Gaussian units).
     public var standardizes: Bool {
-        data.standardize == .yes || (data.standardize == .auto && model.visible == .gaussian)
+        data.standardize == .yes || (data.standardize == .auto && visibleUnits.hasDensity)
     }
 
     /// What periodic evaluation computes (`evaluation.*`), on `workers` threads.

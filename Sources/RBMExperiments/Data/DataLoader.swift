@@ -246,7 +246,7 @@ extension DataLoader {
             splits.validation = splits.validation.map(transform)
             splits.test = splits.test.map(transform)
         }
-        if case let .categorical(states) = units { each { OneHotRows(base: $0, states: states, quantize: quantize) } }
+        if let states = units.oneHotStates { each { OneHotRows(base: $0, states: states, quantize: quantize) } }
         guard standardize else { return (splits, nil) }
         let chosen: Standardization
         if let standardization {

@@ -30,9 +30,9 @@ extension Checkpoint {
         if trained.model.hidden != model.hiddenCount {
             disagree("/model/weights", "has \(model.hiddenCount) hidden units", "model.hidden", "\(trained.model.hidden)")
         }
-        if trained.model.visible.rawValue != model.visibleUnits.name {
+        if trained.model.visible != model.visibleUnits.kind {
             disagree("attribute visible_units", "is \(model.visibleUnits.name)", "model.visible", trained.model.visible.rawValue)
-        } else if case let .categorical(states) = model.visibleUnits, trained.data.categories > 0, trained.data.categories != states {
+        } else if let states = model.visibleUnits.oneHotStates, trained.data.categories > 0, trained.data.categories != states {
             disagree("attribute visible_states", "is \(states)", "data.categories", "\(trained.data.categories)")
         }
         if trained.training.sampler != sampler {

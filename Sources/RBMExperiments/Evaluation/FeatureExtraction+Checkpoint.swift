@@ -24,7 +24,7 @@ extension FeatureExtraction {
                                                       checkpointSHA256: ranks.isRoot ? try SHA256.hex(ofFile: path) : "",
                                                       hiddenCount: saved.model.hiddenCount, dataset: chosen.path)
         let splits: [any FeatureSplitSource]
-        if DataLoader.format(of: chosen) == .idx && saved.model.visibleUnits == .bernoulli {
+        if DataLoader.format(of: chosen) == .idx && saved.model.visibleUnits.isBinary {
             // IDX files are streamed from the (gzip) file itself: memory stays at one block.
             splits = try streamedSplits(folder: chosen.path, validation: chosen.validation, trainSamples: chosen.trainSamples,
                                         threshold: threshold)

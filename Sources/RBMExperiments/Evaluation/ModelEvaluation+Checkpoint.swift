@@ -34,7 +34,7 @@ extension ModelEvaluation {
         var report = try evaluate(
             model: saved.model, split: split, visible: binarization.evaluationValues(of: dataset, seed: options.seed),
             rows: dataset.count, baseMarginals: try DataScan.marginals(of: splits.train, binarization: binarization,
-                                                 unitInterval: saved.model.visibleUnits != .gaussian),
+                                                 unitInterval: saved.model.visibleUnits.takesUnitInterval),
             options: options, ranks: ranks)
         report.standardized = saved.standardization != nil
         for line in report.lines { log(line) }

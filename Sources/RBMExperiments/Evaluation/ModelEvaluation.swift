@@ -80,7 +80,7 @@ public struct EvaluationReport: Sendable, Equatable {
                 likelihoodBand = " [\(low.isFinite ? format(low, 2) : "-inf"), \(high.isFinite ? format(high, 2) : "+inf")]"
             }
             lines.append("average log-likelihood: \(format(average, 2)) nats\(likelihoodBand)"
-                + (visibleUnits == .gaussian
+                + (visibleUnits.hasDensity
                     ? " (a log-density: Gaussian visible units, \(standardized ? "standardised data" : "data as given, not standardised"))" : ""))
         }
         lines.append("time: \(format(seconds, 1)) s")
@@ -118,7 +118,7 @@ public enum ModelEvaluation {
         let workers = options.workers
         // The layer exact log Z enumerates: the smaller one, or the hidden one when the visible
         // units are not Bernoulli (they are summed or integrated out in closed form).
-        let smaller = model.visibleUnits == .bernoulli ? min(model.visibleCount, model.hiddenCount) : model.hiddenCount
+        let smaller = model.visibleUnits.enumeratedLayerSize(visibleCount: model.visibleCount, hiddenCount: model.hiddenCount)
         var report = EvaluationReport(
             split: split, samples: rows,
             reconstructionError: Monitoring.reconstructionError(model: model, visible: visible, rows: rows, workers: workers),

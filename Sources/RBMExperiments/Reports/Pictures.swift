@@ -99,21 +99,17 @@ public enum Pictures {
         if let standardization, standardization.mean.count == vector.count {
             return vector.indices.map { vector[$0] * standardization.standardDeviation[$0] + standardization.mean[$0] }
         }
-        guard case let .categorical(states) = units else { return vector }
-        return (0..<(vector.count / states)).map { group in
-            (0..<states).reduce(Float(0)) { $0 + Float($1) * vector[group * states + $1] } / Float(states - 1)
-        }
+        return units.displayValues(vector)
     }
 
     /// Gaussian units' standardised values have no fixed range: each tile is scaled to its own,
     /// unless they were mapped back to the data's own range.
     static func scaling(_ units: VisibleUnits, _ standardization: Standardization? = nil) -> Scaling {
-        units == .gaussian && standardization == nil ? .perTile : .unit
+        units.scalesEachTile(mappedBack: standardization != nil) ? .perTile : .unit
     }
 
     /// Values drawn per picture: the visible units, or the variables of categorical units.
     public static func variables(_ model: RBMModel) -> Int {
-        if case let .categorical(states) = model.visibleUnits { return model.visibleCount / states }
-        return model.visibleCount
+        model.visibleUnits.variableCount(visibleCount: model.visibleCount)
     }
 }

@@ -159,7 +159,7 @@ extension TrainingRun {
         let binarization = config.data.binarization
         // Bernoulli units take probabilities; categorical ones read one-hot groups (their
         // codes were checked on the way); Gaussian ones any finite value.
-        let unitInterval = config.model.visible != .gaussian
+        let unitInterval = config.visibleUnits.takesUnitInterval
         for (name, split) in splits.named where split.featureCount != splits.train.featureCount {
             throw .shapeMismatch("\(split.source): the \(name) samples have \(split.featureCount) values but the training samples have \(splits.train.featureCount)")
         }
