@@ -142,34 +142,16 @@ public enum ConfigLoader {
     /// (`overridden` key paths) is reported against `--set`, not the file.
     static func checkConsistency(_ config: ExperimentConfig, file: String, overridden: Set<String> = []) throws(ConfigError) {
         func source(_ keys: String...) -> String { keys.contains(where: overridden.contains) ? "--set" : file }
-        // The step's rules (shards, blocks, samplers, temperatures): the rule book the trainer,
-        // the training session and `rbm bench` ask too. The data's width is not known yet.
-        if let problem = config.trainerConfiguration().problems(hiddenCount: config.model.hidden,
-                                                                visibleUnits: config.visibleUnits).first {
+        // The rule book: the step's rules (shards, blocks, samplers, temperatures), which the
+        // trainer, the training session and `rbm bench` ask too (the data's width is not known
+        // yet), then what the visible units ask of the data section. Each problem is reported
+        // against --set when --set gave one of its keys.
+        let problems = config.trainerConfiguration().problems(hiddenCount: config.model.hidden, visibleUnits: config.visibleUnits)
+            + config.model.visible.dataProblems(binarizes: config.data.binarization != .none, categories: config.data.categories,
+                                                standardizeForced: config.data.standardize == .yes)
+        if let problem = problems.first {
             throw .inconsistent(ConfigLocation(file: problem.keys.contains(where: overridden.contains) ? "--set" : file,
                                                keyPath: problem.keys[0], line: nil), reason: problem.reason)
-        }
-        switch config.model.visible {
-        case .gaussian where config.data.binarization != .none:
-            throw .inconsistent(ConfigLocation(file: source("model.visible", "data.binarization"), keyPath: "data.binarization", line: nil),
-                                reason: "Gaussian visible units take real values: set data.binarization: none")
-        case .categorical where config.data.categories < 2:
-            throw .inconsistent(ConfigLocation(file: source("model.visible", "data.categories"), keyPath: "data.categories", line: nil),
-                                reason: "categorical visible units need data.categories, the number of states of every variable (at least 2)")
-        case .categorical where config.data.binarization != .none:
-            throw .inconsistent(ConfigLocation(file: source("model.visible", "data.binarization"), keyPath: "data.binarization", line: nil),
-                                reason: "categorical visible units read integer codes: set data.binarization: none")
-        case .bernoulli where config.data.categories != 0, .gaussian where config.data.categories != 0:
-            throw .inconsistent(ConfigLocation(file: source("model.visible", "data.categories"), keyPath: "data.categories", line: nil),
-                                reason: "data.categories is for categorical visible units (model.visible: categorical)")
-        default:
-            break
-        }
-        if config.data.standardize == .yes && config.model.visible != .gaussian {
-            // Standardised values leave [0, 1] and are no category codes: every split would
-            // then fail the value check, blamed on the data instead of this key.
-            throw .inconsistent(ConfigLocation(file: source("data.standardize", "model.visible"), keyPath: "data.standardize", line: nil),
-                                reason: "standardised data are for Gaussian visible units (model.visible: gaussian); \(config.model.visible.rawValue) units read the values as given: set data.standardize: auto or no")
         }
         let name = config.output.name
         if !name.isEmpty, name.contains(where: { !($0.isLetter || $0.isNumber || "-_.".contains($0)) }) || name.hasPrefix(".") {
