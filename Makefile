@@ -18,7 +18,7 @@ MNIST ?= ../shared/data/mnist
 
 FUZZ_RUNS ?= 1000000
 
-.PHONY: deps build train test bench bench-data bench-peers bench-sizes bench-mpi samplers dbn sweep reproduce fuzz fuzz-build fuzz-idx fuzz-data fuzz-config fuzz-hdf5 clean
+.PHONY: deps build train test bench bench-data bench-peers bench-sizes bench-mpi samplers dbn sweep reproduce fuzz fuzz-build fuzz-idx fuzz-data fuzz-config fuzz-checkpoint fuzz-hdf5 clean
 
 deps:
 	@missing=""; \
@@ -117,22 +117,25 @@ samplers: build
 reproduce: build
 	.build/release/rbm reproduce --data $(MNIST) --out runs/reproduce
 
-# libFuzzer with AddressSanitizer over the IDX reader, the config/sweep parser and the HDF5
-# loaders, FUZZ_RUNS inputs each. `make fuzz` runs all three (~2.5 hours on 2 cores: idx ~4 min,
-# config ~30 min, hdf5 ~1.5-2 hours); `make fuzz-idx`, `fuzz-config`, `fuzz-hdf5` run one.
+# libFuzzer with AddressSanitizer over the IDX reader, the data readers, the config/sweep parser,
+# the checkpoint's state check and the HDF5 loaders, FUZZ_RUNS inputs each. `make fuzz` runs them
+# all (~2.5 hours on 2 cores: idx ~4 min, data ~10 min, config ~30 min, checkpoint ~3 min, hdf5
+# ~1.5-2 hours); `make fuzz-idx`, `fuzz-data`, `fuzz-config`, `fuzz-checkpoint`, `fuzz-hdf5` run one.
+# - checkpoint: the whole-state check of a checkpoint (Checkpoint.problems, the stored config against
+#   the arrays) on states built from the input, and the write/read round trip of those it accepts.
 # - idx, data (.npy header and arrays, .npz, CSV), config: this project's own parsers. The first crash stops the run and is saved in
 #   Fuzz/regressions/<target>/, which make test replays: fix it and commit the input.
 # - hdf5: libhdf5 1.10.8 itself crashes and hangs on many corrupt files (Fuzz/known-libhdf5),
 #   so this target runs in fork mode past them; Fuzz/triage-hdf5.sh then requires every saved
 #   input to fail inside libhdf5, not in this project's code, and `rbm inspect` (which reads
 #   in a child process) to exit normally on it. No leak detection: libhdf5 leaks on some.
-fuzz: fuzz-idx fuzz-data fuzz-config fuzz-hdf5
+fuzz: fuzz-idx fuzz-data fuzz-config fuzz-checkpoint fuzz-hdf5
 
 fuzz-build: deps
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address
 	$(SWIFT) build -c release
 
-fuzz-idx fuzz-data fuzz-config: fuzz-%: fuzz-build
+fuzz-idx fuzz-data fuzz-config fuzz-checkpoint: fuzz-%: fuzz-build
 	@mkdir -p Fuzz/.work/$* Fuzz/regressions/$*
 	@echo "== fuzz-$*: $(FUZZ_RUNS) inputs"
 	@SWIFT_BACKTRACE=enable=no Fuzz/.build/release/fuzz-$* -runs=$(FUZZ_RUNS) -max_len=65536 \

@@ -20,6 +20,10 @@ let package = Package(
                           swiftSettings: fuzzerFlags, linkerSettings: fuzzerLink),
         .executableTarget(name: "fuzz-config", dependencies: ["FuzzSupport", .product(name: "RBMExperiments", package: "RBMTrainer")],
                           swiftSettings: fuzzerFlags, linkerSettings: fuzzerLink),
+        .executableTarget(name: "fuzz-checkpoint", dependencies: ["FuzzSupport", .product(name: "RBMExperiments", package: "RBMTrainer"),
+                                                                  .product(name: "RBMStore", package: "RBMTrainer"),
+                                                                  .product(name: "RBM", package: "RBMTrainer")],
+                          swiftSettings: fuzzerFlags, linkerSettings: fuzzerLink),
         .executableTarget(name: "fuzz-hdf5", dependencies: ["FuzzSupport", .product(name: "RBMStore", package: "RBMTrainer")],
                           swiftSettings: fuzzerFlags, linkerSettings: fuzzerLink),
     ]

@@ -36,7 +36,8 @@ extension Checkpoint {
         if epoch < 0 { problems.append(.init("attribute epoch", "is \(epoch); expected a count of epochs ≥ 0")) }
         if batchInEpoch < 0 { problems.append(.init("attribute batch", "is \(batchInEpoch); expected a count of minibatches ≥ 0")) }
         if state.step < 0 { problems.append(.init("attribute step", "is \(state.step); expected a count of updates ≥ 0")) }
-        if epoch >= 0, batchInEpoch >= 0, state.step >= 0, state.step < epoch + batchInEpoch {
+        let (updatesNeeded, overflow) = epoch.addingReportingOverflow(batchInEpoch)
+        if epoch >= 0, batchInEpoch >= 0, state.step >= 0, overflow || state.step < updatesNeeded {
             problems.append(.init("attribute step", "is \(state.step), fewer than the \(epoch) epoch(s) and \(batchInEpoch) minibatch(es) done need"))
         }
         if !(learningRate.isFinite && learningRate >= 0) {
@@ -119,7 +120,11 @@ extension Checkpoint {
             }
         }
         if let imageShape {
-            let pixels = imageShape.reduce(1, *)
+            // Attributes read from a file can be any Int64: their product may overflow.
+            let pixels = imageShape.reduce(1) { product, side in
+                let (result, overflow) = product.multipliedReportingOverflow(by: side)
+                return overflow ? -1 : result
+            }
             let variables = units.variableCount(visibleCount: nv)
             if imageShape.contains(where: { $0 < 1 }) || (pixels != nv && pixels != variables) {
                 problems.append(.init("attributes image_rows, image_columns", "are \(imageShape); expected positive numbers whose product is the \(variables) visible variables"))

@@ -27,6 +27,13 @@ import RBM
         #expect(named { $0.state.step = 19 }.isEmpty)
     }
 
+    /// Counters and image sizes from a file can be any Int64: sums and products that overflow
+    /// are problems, not traps (fuzz-checkpoint found epoch + batch overflowing).
+    @Test func countersNearIntMaxAreProblemsNotTraps() {
+        #expect(named { $0.epoch = .max; $0.batchInEpoch = 5 } == ["attribute step", "/history"])
+        #expect(named { $0.imageShape = [1 << 40, 1 << 40] } == ["attributes image_rows, image_columns"])
+    }
+
     @Test func optimizerAttributesOutOfRangeAreNamed() {
         #expect(named { $0.learningRate = -0.1 } == ["/optimizer attribute learning_rate"])
         #expect(named { $0.learningRate = .infinity } == ["/optimizer attribute learning_rate"])

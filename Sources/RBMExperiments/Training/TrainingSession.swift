@@ -271,10 +271,13 @@ extension TrainingRun {
             throw .store(.invalidCheckpoint(path: checkpointPath, problems: [CheckpointProblem(
                 "attribute batch", "is \(checkpoint.batchInEpoch), but an epoch of \(config.data.path) has \(batches) minibatch(es) of \(config.training.batchSize): expected 0 to \(max(0, batches - 1))")]))
         }
-        let expectedStep = checkpoint.epoch * batches + checkpoint.batchInEpoch
-        if checkpoint.state.step != expectedStep {
+        // The counters come from a file: an epoch count near Int.max must not overflow here.
+        let (epochUpdates, overflow) = checkpoint.epoch.multipliedReportingOverflow(by: batches)
+        let (expectedStep, overflowAgain) = epochUpdates.addingReportingOverflow(checkpoint.batchInEpoch)
+        if overflow || overflowAgain || checkpoint.state.step != expectedStep {
+            let made = overflow || overflowAgain ? "more than \(Int.max)" : "\(expectedStep)"
             throw .store(.invalidCheckpoint(path: checkpointPath, problems: [CheckpointProblem(
-                "attribute step", "is \(checkpoint.state.step), but \(checkpoint.epoch) epoch(s) of \(batches) minibatch(es) and \(checkpoint.batchInEpoch) more make \(expectedStep) updates (were the data changed since?)")]))
+                "attribute step", "is \(checkpoint.state.step), but \(checkpoint.epoch) epoch(s) of \(batches) minibatch(es) and \(checkpoint.batchInEpoch) more make \(made) updates (were the data changed since?)")]))
         }
         return checkpoint
     }
