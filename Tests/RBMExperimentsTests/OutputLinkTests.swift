@@ -21,10 +21,7 @@ import Testing
     @Test func linksPlantedAtEveryOutputNameAreReplacedNotWrittenThrough() throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
-        let runFolder = folder.path + "/runs/tiny"
-        try FileManager.default.createDirectory(atPath: runFolder, withIntermediateDirectories: true)
-        let victim = folder.path + "/outside.txt"
-        try "precious".write(toFile: victim, atomically: false, encoding: .utf8)
+        let (runFolder, victim) = try emptyRunFolderAndAFileOutsideIt(folder)
         for (index, name) in Self.outputNames.enumerated() {
             let target = index % 2 == 0 ? victim : folder.path + "/dangling-\(name)"
             try FileManager.default.createSymbolicLink(atPath: runFolder + "/" + name, withDestinationPath: target)
@@ -76,4 +73,14 @@ import Testing
         #expect(rows.map { $0.split(separator: ",").first! } == ["epoch", "1", "2", "3"])
         #expect(rows.last != "3,0.5,0.5")
     }
+}
+
+/// `runs/tiny` made empty in `folder`, and a file outside it holding "precious": the target of
+/// the links a test plants in the run folder.
+func emptyRunFolderAndAFileOutsideIt(_ folder: SyntheticIDXFolder) throws -> (runFolder: String, victim: String) {
+    let runFolder = folder.path + "/runs/tiny"
+    try FileManager.default.createDirectory(atPath: runFolder, withIntermediateDirectories: true)
+    let victim = folder.path + "/outside.txt"
+    try "precious".write(toFile: victim, atomically: false, encoding: .utf8)
+    return (runFolder, victim)
 }

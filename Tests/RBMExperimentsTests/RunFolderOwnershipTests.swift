@@ -99,10 +99,7 @@ import Testing
     @Test func aLinkPlantedAtATemporaryNameIsNotWrittenThrough() throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
-        let runFolder = folder.path + "/runs/tiny"
-        try FileManager.default.createDirectory(atPath: runFolder, withIntermediateDirectories: true)
-        let victim = folder.path + "/outside.txt"
-        try "precious".write(toFile: victim, atomically: false, encoding: .utf8)
+        let (runFolder, victim) = try emptyRunFolderAndAFileOutsideIt(folder)
         for name in ["checkpoint.h5", "config.yaml", "metrics.csv", "features.h5"] {
             try FileManager.default.createSymbolicLink(
                 atPath: AtomicFile.temporaryPath(for: runFolder + "/" + name, pid: getpid()), withDestinationPath: victim)

@@ -65,7 +65,7 @@ import Testing
             .write(toFile: config, atomically: true, encoding: .utf8)
         let child = try Child(["train", config], environment: ["RBM_HDF5_READ_TIMEOUT": "60"])
         // The reader child is running once the parent has one (it loops in libhdf5).
-        #expect(waitUntil(timeout: 20) { readerChildren(of: child.process.processIdentifier) > 0 })
+        #expect(waitUntil(timeout: 20) { !childProcesses(of: child.process.processIdentifier).isEmpty })
         let signalled = Date()
         child.signal(SIGTERM)
         let (status, output) = child.finish(timeout: 20)
@@ -75,17 +75,6 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.path + "/runs/tiny/checkpoint.h5"))
         #expect(waitUntil(timeout: 5) { !anyProcessReads(hanging) }, "the child reading the file ended too")
     }
-}
-
-/// Processes whose parent is `pid` (from /proc).
-func readerChildren(of pid: Int32) -> Int {
-    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-    return entries.compactMap(Int32.init).filter { candidate in
-        guard let stat = try? String(contentsOfFile: "/proc/\(candidate)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 1 && Int32(fields[1]) == pid
-    }.count
 }
 
 /// True while some process has `path` among its arguments.
