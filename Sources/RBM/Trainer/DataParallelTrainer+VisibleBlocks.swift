@@ -41,8 +41,8 @@ extension DataParallelTrainer {
     func computeVisibleBlockedStatistics(batch: some MinibatchSource, applying hyperparameters: UpdateHyperparameters?) {
         precondition(batch.visibleCount == visibleCount,
                      "the batch has \(batch.visibleCount) visible units, the model \(visibleCount)")
-        precondition(localShards == 0..<1 && visibleUnits.isBinary && !configuration.centering && fast == nil,
-                     "visible blocks run one shard of Bernoulli visible units under CD or PCD")
+        // One shard of binary units under CD or PCD, no centering: the rule book's, checked when
+        // the trainer was built.
         let blocks = configuration.visibleBlocks
         let workers = configuration.workers
         func phase(_ body: @Sendable (_ block: Int) -> Void) {
