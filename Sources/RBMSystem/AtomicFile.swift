@@ -117,9 +117,10 @@ public enum AtomicFile {
         guard let directory = opendir(folder.isEmpty ? "." : folder) else { return }
         defer { closedir(directory) }
         while let entry = readdir(directory) {
-            let entryName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            // The name is read where it lies, up to its NUL: copying d_name out (a 256-byte
+            // array) would read past the end of a short record (AddressSanitizer, fuzz-checkpoint).
+            let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19
+            let entryName = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
             guard entryName.hasPrefix(prefix),
                   let pid = Int32(entryName.dropFirst(prefix.count).prefix { $0 != "-" }) else { continue }
             // ESRCH: no such process (EPERM means it runs, as another user).

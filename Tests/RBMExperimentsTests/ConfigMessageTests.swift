@@ -16,6 +16,15 @@ import Testing
         } throws: { error in "\(error)".hasPrefix("c.yaml: training.shards:") }
     }
 
+    /// A string value holding NUL (a YAML "\0" escape) is refused: a path ends there for the
+    /// system, and so would the config stored in a checkpoint (fuzz-checkpoint found the latter).
+    @Test func aStringWithANULCharacterIsRefused() throws {
+        #expect {
+            try ConfigLoader.parse("data:\n  path: \"/data/a\\0b\"\n", file: "n.yaml")
+        } throws: { error in "\(error)".hasPrefix("n.yaml:2: data.path:") && "\(error)".contains("without NUL characters") }
+        #expect(try ConfigLoader.parse("data:\n  path: \"/data/ab\"\n", file: "n.yaml").data.path == "/data/ab")
+    }
+
     /// An empty config file trains the defaults, and says so.
     @Test func anEmptyConfigFileSaysTheDefaultsApply() throws {
         let folder = SyntheticIDXFolder()

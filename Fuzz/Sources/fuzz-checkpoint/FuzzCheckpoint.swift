@@ -7,8 +7,8 @@ import RBMStore
 /// input's bytes become a checkpoint (counters, optimizer attributes, unit type, sampler,
 /// every array's values, temperatures, standardisation, image shape, history) and its stored
 /// config (the input's tail, as text). `problems()` and `problemsAgainstStoredConfig` must
-/// return, whatever the state; a state they find nothing wrong with must write and read back
-/// through `Checkpoint.write` / `Checkpoint.read` unchanged. What it finds becomes a case of
+/// return, whatever the state; a state neither finds anything wrong with must write and read
+/// back through `Checkpoint.write` / `Checkpoint.read` unchanged. What it finds becomes a case of
 /// `CheckpointProblemsTests` (the input in Fuzz/regressions/checkpoint keeps the record).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -56,17 +56,19 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if flags & 8 != 0 { checkpoint.imageShape = [Int(reader.byte()) - 8, Int(reader.byte())] }
     checkpoint.config = reader.rest()
 
-    let problems = checkpoint.problems()
-    _ = checkpoint.problemsAgainstStoredConfig(path: "fuzz.h5")
+    // Both checks, as `Checkpoint.readChecked` runs them before anything uses a checkpoint.
+    let problems = checkpoint.problems() + checkpoint.problemsAgainstStoredConfig(path: "fuzz.h5")
     guard problems.isEmpty else { return 0 }
     let path = writeScratchFile("checkpoint.h5", data, 0)
     do {
         try checkpoint.write(to: path)
         let read = try Checkpoint.read(path: path)
         // NaN-free by the checks above, so == compares every value.
-        if read.state != checkpoint.state || read.epoch != checkpoint.epoch || read.batchInEpoch != checkpoint.batchInEpoch
-            || read.config != checkpoint.config || read.sampler != checkpoint.sampler {
-            fatalError("a checkpoint with no problems did not read back as written")
+        let differences = [("state", read.state != checkpoint.state), ("epoch", read.epoch != checkpoint.epoch),
+                           ("batch", read.batchInEpoch != checkpoint.batchInEpoch), ("config", read.config != checkpoint.config),
+                           ("sampler", read.sampler != checkpoint.sampler)].filter(\.1).map(\.0)
+        if !differences.isEmpty {
+            fatalError("a checkpoint with no problems did not read back as written: \(differences)")
         }
     } catch {
         fatalError("a checkpoint with no problems could not be written and read back: \(error)")

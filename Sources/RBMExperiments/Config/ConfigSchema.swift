@@ -230,7 +230,12 @@ enum ConfigSchema {
                        _ path: WritableKeyPath<ExperimentConfig, String> & Sendable) -> ConfigField {
         ConfigField(
             section: section, key: key, expected: expected,
-            read: { scalar, config throws(ConfigValueProblem) in config[keyPath: path] = scalar.text },
+            read: { scalar, config throws(ConfigValueProblem) in
+                // A NUL ends a path for the system, and the config stored in a checkpoint (an
+                // HDF5 string) would end there too: no key takes one.
+                guard !scalar.text.contains("\u{0}") else { throw .wrongType(expected: expected + " without NUL characters") }
+                config[keyPath: path] = scalar.text
+            },
             render: { $0[keyPath: path] })
     }
 }
