@@ -138,10 +138,8 @@ public struct AnnealedImportanceSampling: Sendable {
                 for i in 0..<nv { u[r * nv + i] = baseVisibleBias[i] }
             }
             units.applyMeans(to: u.baseAddress!, rows: n, columns: nv, bias: zero.baseAddress!)
-            for r in 0..<n {
-                units.sample(start, row: UInt32(range.lowerBound + r), means: u.baseAddress! + r * nv,
-                             count: nv, into: v.baseAddress! + r * nv)
-            }
+            GibbsHalfStep.drawVisible(units, start, rows: n, count: nv, streamRow: { range.lowerBound + $0 },
+                                      means: u.baseAddress!, into: v.baseAddress!)
             for k in 1..<betas.count {
                 let previous = Float(betas[k - 1]), current = Float(betas[k])
                 let deltaBeta = betas[k] - betas[k - 1]
@@ -160,10 +158,8 @@ public struct AnnealedImportanceSampling: Sendable {
                 for index in 0..<(n * nh) { h[index] = current * x[index] }
                 Logistic.applyWithBias(h.baseAddress!, rows: n, columns: nh, bias: zero.baseAddress!)
                 let hiddenStream = RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: UInt32(k), substep: 0)
-                for r in 0..<n {
-                    hiddenStream.bernoulli(row: UInt32(range.lowerBound + r), probabilities: h.baseAddress! + r * nh,
-                                           count: nh, into: h.baseAddress! + r * nh)
-                }
+                GibbsHalfStep.drawBernoulli(hiddenStream, rows: n, stride: nh, units: 0..<nh, streamRow: { range.lowerBound + $0 },
+                                            probabilities: h.baseAddress!, into: h.baseAddress!)
                 BLAS.gemm(m: n, n: nv, k: nh, a: h.baseAddress!, b: w.baseAddress!, transposeB: true, c: u.baseAddress!)
                 for r in 0..<n {
                     for i in 0..<nv {
@@ -172,10 +168,8 @@ public struct AnnealedImportanceSampling: Sendable {
                 }
                 units.applyMeans(to: u.baseAddress!, rows: n, columns: nv, bias: zero.baseAddress!)
                 let visibleStream = RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: UInt32(k), substep: 1)
-                for r in 0..<n {
-                    units.sample(visibleStream, row: UInt32(range.lowerBound + r), means: u.baseAddress! + r * nv,
-                                 count: nv, into: v.baseAddress! + r * nv)
-                }
+                GibbsHalfStep.drawVisible(units, visibleStream, rows: n, count: nv, streamRow: { range.lowerBound + $0 },
+                                          means: u.baseAddress!, into: v.baseAddress!)
             }
         }}}}}}
         return logWeights

@@ -21,10 +21,9 @@ public enum GibbsSampler {
                                                            hiddenBias: model.hiddenBias, visibleCount: nv, hiddenCount: nh,
                                                            into: h.baseAddress!)
                             let hiddenStream = RandomStream(seed: seed, purpose: .sampling, step: UInt32(step), substep: 0)
-                            for r in 0..<range.count {
-                                hiddenStream.bernoulli(row: UInt32(range.lowerBound + r), probabilities: h.baseAddress! + r * nh,
-                                                       count: nh, into: h.baseAddress! + r * nh)
-                            }
+                            GibbsHalfStep.drawBernoulli(hiddenStream, rows: range.count, stride: nh, units: 0..<nh,
+                                                        streamRow: { range.lowerBound + $0 }, probabilities: h.baseAddress!,
+                                                        into: h.baseAddress!)
                             model.visibleBias.withUnsafeBufferPointer { b in
                                 RBMKernels.visibleMeans(units: model.visibleUnits, hidden: h.baseAddress!, rows: range.count,
                                                         weights: w.baseAddress!, visibleBias: b.baseAddress!, visibleCount: nv,
@@ -32,10 +31,8 @@ public enum GibbsSampler {
                             }
                             if step == steps - 1 { break }
                             let visibleStream = RandomStream(seed: seed, purpose: .sampling, step: UInt32(step), substep: 1)
-                            for r in 0..<range.count {
-                                model.visibleUnits.sample(visibleStream, row: UInt32(range.lowerBound + r),
-                                                          means: v.baseAddress! + r * nv, count: nv, into: v.baseAddress! + r * nv)
-                            }
+                            GibbsHalfStep.drawVisible(model.visibleUnits, visibleStream, rows: range.count, count: nv,
+                                                      streamRow: { range.lowerBound + $0 }, means: v.baseAddress!, into: v.baseAddress!)
                         }
                     }
                 }

@@ -90,11 +90,8 @@ extension DataParallelTrainer {
         let rowRange = configuration.rows(ofShard: shard)
         let samples = workspace(ofShard: shard).hiddenSamples
         let stream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .hidden)
-        for r in 0..<rowRange.count {
-            let offset = r * hiddenCount + units.lowerBound
-            stream.bernoulli(row: UInt32(rowRange.lowerBound + r), firstUnit: units.lowerBound,
-                             probabilities: probabilities + offset, count: units.count, into: samples + offset)
-        }
+        GibbsHalfStep.drawBernoulli(stream, rows: rowRange.count, stride: hiddenCount, units: units,
+                                    streamRow: { rowRange.lowerBound + $0 }, probabilities: probabilities, into: samples)
     }
 
     /// Block `block`'s part of the visible pre-activations, h_b·W_bᵀ (FPCD: of θ + θ_f).
@@ -145,10 +142,8 @@ extension DataParallelTrainer {
         RBMKernels.visibleMeans(units: visibleUnits, preactivations: negativeVisible, rows: rows.count,
                                 visibleBias: samplingParameters.visibleBias, visibleCount: nv)
         let stream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .visible)
-        for r in 0..<rows.count {
-            visibleUnits.sample(stream, row: UInt32(rowRange.lowerBound + rows.lowerBound + r),
-                                means: negativeVisible + r * nv, count: nv, into: negativeVisible + r * nv)
-        }
+        GibbsHalfStep.drawVisible(visibleUnits, stream, rows: rows.count, count: nv,
+                                  streamRow: { rowRange.lowerBound + rows.lowerBound + $0 }, means: negativeVisible, into: negativeVisible)
         if let chains, gibbsStep == configuration.gibbsSteps - 1 {
             (chains.visible + (rowRange.lowerBound + rows.lowerBound) * nv).update(from: negativeVisible,
                                                                                   count: rows.count * nv)

@@ -41,20 +41,16 @@ extension DataParallelTrainer {
 
         for gibbsStep in 0..<configuration.gibbsSteps {
             let hiddenStream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .hidden)
-            for chain in 0..<chainRows {
-                hiddenStream.bernoulli(row: chainID(chain), probabilities: probabilities + chain * nh, count: nh,
-                                       into: samples + chain * nh)
-            }
+            GibbsHalfStep.drawBernoulli(hiddenStream, rows: chainRows, stride: nh, units: 0..<nh, streamRow: { Int(chainID($0)) },
+                                        probabilities: probabilities, into: samples)
             // v ~ σ(β(hWᵀ + b)), then the pre-activations vW and P(h|v) = σ(β(vW + c)).
             BLAS.gemm(m: chainRows, n: nv, k: nh, a: samples, b: w, transposeB: true, c: visible)
             for chain in 0..<chainRows {
                 Logistic.applyTempered(visible + chain * nv, columns: nv, bias: b, beta: betas[chain % temperatures])
             }
             let visibleStream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .visible)
-            for chain in 0..<chainRows {
-                visibleUnits.sample(visibleStream, row: chainID(chain), means: visible + chain * nv, count: nv,
-                                    into: visible + chain * nv)
-            }
+            GibbsHalfStep.drawVisible(visibleUnits, visibleStream, rows: chainRows, count: nv, streamRow: { Int(chainID($0)) },
+                                      means: visible, into: visible)
             BLAS.gemm(m: chainRows, n: nh, k: nv, a: visible, b: w, c: preactivations)
             for chain in 0..<chainRows {
                 (probabilities + chain * nh).update(from: preactivations + chain * nh, count: nh)

@@ -110,9 +110,8 @@ extension DataParallelTrainer {
                                    : UnsafePointer(probabilities)
         let samples = scratch.samples(block: block)
         let hiddenStream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .hidden)
-        for r in 0..<n {
-            hiddenStream.bernoulli(row: UInt32(r), probabilities: start + r * nh, count: nh, into: samples + r * nh)
-        }
+        GibbsHalfStep.drawBernoulli(hiddenStream, rows: n, stride: nh, units: 0..<nh, streamRow: { $0 },
+                                    probabilities: start, into: samples)
         // vᵗ⁺¹[:, U_p] ~ σ(b_p + hᵗ·W_pᵀ), into the negative rows of `stackedVisible`.
         let negativeVisible = workspace.stackedVisible + n * nv + units.lowerBound
         BLAS.gemm(m: n, n: units.count, k: nh, a: samples, lda: nh,
@@ -120,11 +119,11 @@ extension DataParallelTrainer {
                   c: negativeVisible, ldc: nv)
         let visibleStream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .visible)
         for r in 0..<n {
-            let row = negativeVisible + r * nv
-            Logistic.applyWithBias(row, rows: 1, columns: units.count, bias: parameters.visibleBias + units.lowerBound)
-            visibleStream.bernoulli(row: UInt32(r), firstUnit: units.lowerBound, probabilities: row,
-                                    count: units.count, into: row)
+            Logistic.applyWithBias(negativeVisible + r * nv, rows: 1, columns: units.count, bias: parameters.visibleBias + units.lowerBound)
         }
+        let negativeRows = workspace.stackedVisible + n * nv
+        GibbsHalfStep.drawBernoulli(visibleStream, rows: n, stride: nv, units: units, streamRow: { $0 },
+                                    probabilities: negativeRows, into: negativeRows)
         hiddenPartial(block: block, visibleRows: n, parity: (gibbsStep + 1) % 2)
     }
 

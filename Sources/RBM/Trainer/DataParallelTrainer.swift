@@ -316,20 +316,15 @@ public final class DataParallelTrainer: @unchecked Sendable {
         for gibbsStep in 0..<configuration.gibbsSteps {
             let hiddenStream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .hidden)
             let source = gibbsStep == 0 ? startingProbabilities : UnsafePointer(negativeHidden)
-            for r in 0..<n {
-                hiddenStream.bernoulli(row: UInt32(rowRange.lowerBound + r),
-                                       probabilities: source + r * nh, count: nh,
-                                       into: workspace.hiddenSamples + r * nh)
-            }
+            GibbsHalfStep.drawBernoulli(hiddenStream, rows: n, stride: nh, units: 0..<nh, streamRow: { rowRange.lowerBound + $0 },
+                                        probabilities: source, into: workspace.hiddenSamples)
             // vᵏ ~ P(v|h) (σ(hWᵀ + b) for Bernoulli units; see VisibleUnits), then P(h|vᵏ).
             RBMKernels.visibleMeans(units: visibleUnits, hidden: workspace.hiddenSamples, rows: n, weights: negativeWeights,
                                     visibleBias: negativeVisibleBias, visibleCount: nv, hiddenCount: nh,
                                     into: negativeVisible)
             let visibleStream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .visible)
-            for r in 0..<n {
-                visibleUnits.sample(visibleStream, row: UInt32(rowRange.lowerBound + r),
-                                    means: negativeVisible + r * nv, count: nv, into: negativeVisible + r * nv)
-            }
+            GibbsHalfStep.drawVisible(visibleUnits, visibleStream, rows: n, count: nv, streamRow: { rowRange.lowerBound + $0 },
+                                      means: negativeVisible, into: negativeVisible)
             RBMKernels.hiddenProbabilities(visible: negativeVisible, rows: n, weights: negativeWeights,
                                            hiddenBias: negativeHiddenBias, visibleCount: nv, hiddenCount: nh,
                                            into: negativeHidden)
