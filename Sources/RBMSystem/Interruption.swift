@@ -8,7 +8,8 @@ import Glibc
 /// What the first signal does depends on the phase the program is in:
 /// - `.training`: it only sets a flag, which the training loop reads after every minibatch (it
 ///   then writes a checkpoint of that exact state and stops); a second signal exits at once.
-/// - `.starting` (loading data, reading checkpoints) and `.finishing` (features, pictures):
+/// - `.starting` (loading data, reading checkpoints, and every command that only reads) and
+///   `.finishing` (features, pictures):
 ///   it ends the process at once with status 128 + n, saying so on standard error. These
 ///   phases may wait on the system (a slow disk, a child process) and hold nothing that a
 ///   stop could lose: every file the project writes is written to a temporary name and renamed.
@@ -55,7 +56,7 @@ public enum Interruption {
                 case Phase.training.rawValue: message = "\nrbm: stopped at once by a second signal\n"
                 case Phase.finishing.rawValue:
                     message = "\nrbm: stopped by a signal while writing the run's outputs; its checkpoint is complete\n"
-                default: message = "\nrbm: stopped by a signal before training began\n"
+                default: message = "\nrbm: stopped by a signal (files are written whole or not at all)\n"
                 }
                 _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
                 ChildProcess.killRunningChildren()

@@ -71,9 +71,18 @@ import Testing
         let (status, output) = child.finish(timeout: 20)
         #expect(status == 143, "\(output)")
         #expect(Date().timeIntervalSince(signalled) < 5)
-        #expect(output.contains("rbm: stopped by a signal before training began"), "\(output)")
+        #expect(output.contains("rbm: stopped by a signal (files are written whole or not at all)"), "\(output)")
         #expect(!FileManager.default.fileExists(atPath: folder.path + "/runs/tiny/checkpoint.h5"))
         #expect(waitUntil(timeout: 5) { !anyProcessReads(hanging) }, "the child reading the file ended too")
+
+        // The same for the commands that only read: `rbm inspect` on the looping file.
+        let inspect = try Child(["inspect", hanging], environment: ["RBM_HDF5_READ_TIMEOUT": "60"])
+        #expect(waitUntil(timeout: 20) { !childProcesses(of: inspect.process.processIdentifier).isEmpty })
+        let asked = Date()
+        inspect.signal(SIGTERM)
+        let (inspectStatus, inspectOutput) = inspect.finish(timeout: 20)
+        #expect(inspectStatus == 143 && Date().timeIntervalSince(asked) < 5, "\(inspectOutput)")
+        #expect(waitUntil(timeout: 5) { !anyProcessReads(hanging) }, "inspect's reading child ended too")
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RBMSystem
 import RBM
 import RBMExperiments
 
@@ -31,6 +32,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Threads to use (default: every core).", transform: WorkersOption.parse) var workers: Int?
 
     func run() throws {
+        // One Ctrl-C or SIGTERM ends the command at once, and the HDF5 reader child with it.
+        Interruption.install()
         let options = EvaluationOptions(logLikelihood: exact ? .exact : (ais ? .ais : .auto), aisRuns: aisRuns,
                                         aisBetas: aisBetas, pseudoLikelihood: !noPseudoLikelihood,
                                         workers: DataParallel.workers(workers))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RBMSystem
 import RBMExperiments
 
 struct Features: ParsableCommand {
@@ -25,6 +26,8 @@ struct Features: ParsableCommand {
     var workers: Int?
 
     func run() throws {
+        // One Ctrl-C or SIGTERM ends the command at once, and the HDF5 reader child with it.
+        Interruption.install()
         try FeatureExtraction.extract(checkpoint: checkpoint, data: data, out: out, workers: workers)
     }
 }

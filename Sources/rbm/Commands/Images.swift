@@ -1,4 +1,5 @@
 import ArgumentParser
+import RBMSystem
 import RBMExperiments
 
 struct Images: ParsableCommand {
@@ -17,6 +18,8 @@ struct Images: ParsableCommand {
     @Option(help: "Threads to use (default: every core).", transform: WorkersOption.parse) var workers: Int?
 
     func run() throws {
+        // One Ctrl-C or SIGTERM ends the command at once, and the HDF5 reader child with it.
+        Interruption.install()
         try RunReport.draw(checkpoint: checkpoint, data: data, out: out, gibbsSteps: steps, workers: workers)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RBMSystem
 import RBMExperiments
 import RBMStore
 
@@ -18,6 +19,8 @@ struct Inspect: ParsableCommand {
     var noConfig = false
 
     func run() throws {
+        // One Ctrl-C or SIGTERM ends the command at once, and the HDF5 reader child with it.
+        Interruption.install()
         try Inspection.inspect(path: file, showConfig: !noConfig) { print($0) }
     }
 }
