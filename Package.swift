@@ -4,7 +4,7 @@
 // Dependencies point one way: rbm -> RBMExperiments -> RBMStore, RBMData -> RBM -> CBLAS, CRBMKernels;
 // RBMCluster (MPI) sits beside RBMStore, between RBM and RBMExperiments.
 // RBMSystem (atomic files, child processes, signals, clocks, standard error) sits under
-// RBMStore and RBMExperiments and depends on nothing of the project.
+// RBMStore and RBMExperiments and depends on nothing of the project but a header (CProcessControl).
 import PackageDescription
 
 let package = Package(
@@ -34,7 +34,9 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev"])]),
-        .target(name: "RBMSystem"),
+        // prctl(2), variadic in C: a reader child ends with its parent (ChildProcess).
+        .systemLibrary(name: "CProcessControl", path: "Sources/CProcessControl"),
+        .target(name: "RBMSystem", dependencies: ["CProcessControl"]),
         // C kernels chosen at run time on AVX2 CPUs, each with its portable twin's bits: products
         // with 0/1 left operands as sums of rows, Philox Bernoulli draws, the logistic function.
         .target(name: "CRBMKernels"),

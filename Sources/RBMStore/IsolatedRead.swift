@@ -132,6 +132,9 @@ public enum IsolatedRead {
     /// then `<seconds>`, the time after which it ends itself (SIGALRM) even if its parent has
     /// gone. Prints one `Reply` and returns the exit status (0; 64 for a malformed request).
     public static func childMain(_ arguments: [String]) -> Int32 {
+        // A parent stopped by a signal takes its reader with it, even one it had not yet
+        // registered (`ChildProcess.killRunningChildren`) when the signal came.
+        ChildProcess.endWithParent()
         guard arguments.count == 4 || (arguments.count == 5 && arguments[0] == "export"),
               let seconds = Double(arguments[arguments.count - 1]), seconds > 0 else {
             writeToStandardError("usage: rbm \(childCommand) checkpoint <input> <copy> <seconds> | describe <input> config|no-config <seconds> | layout <input> - <seconds> | export <input> <dataset> <output.npy> <seconds>\n")
@@ -184,6 +187,13 @@ public enum IsolatedRead {
         let limit = 4 * gibibyte + 8 * inputBytes
         var addressSpace = rlimit(rlim_cur: rlim_t(limit), rlim_max: rlim_t(limit))
         _ = setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &addressSpace)
+        // The alarm ends the process even if whoever started it had SIGALRM blocked or ignored
+        // (both are inherited across exec; libdispatch's threads block it).
+        signal(SIGALRM, SIG_DFL)
+        var alarmOnly = sigset_t()
+        sigemptyset(&alarmOnly)
+        sigaddset(&alarmOnly, SIGALRM)
+        pthread_sigmask(SIG_UNBLOCK, &alarmOnly, nil)
         _ = alarm(UInt32(min(seconds.rounded(.up) + 5, Double(UInt32.max))))
     }
 

@@ -1,3 +1,4 @@
+import CProcessControl
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -86,6 +87,27 @@ public enum ChildProcess {
         }
     }
 
+    /// The environment variable that tells a child the pid of the process that started it
+    /// (`endWithParent`).
+    public static let parentVariable = "RBM_PARENT_PID"
+
+    /// Called first thing by a child that must not outlive the process that started it (the
+    /// HDF5 reader, which may loop in libhdf5 for its whole time limit): from now on the
+    /// kernel kills this process when its parent ends, and if the parent has already ended
+    /// (it was stopped between starting the child and `killRunningChildren` knowing its pid),
+    /// this process ends now, with status 1 and a line on standard error.
+    ///
+    /// The parent is the pid in `RBM_PARENT_PID` (set by `run`), else this process's parent now.
+    public static func endWithParent() {
+        let expected = ProcessInfo.processInfo.environment[parentVariable].flatMap { pid_t($0) } ?? getppid()
+        _ = rbm_kill_this_process_when_parent_ends()
+        // Checked after the request: a parent that ends later is covered by the kernel.
+        if getppid() != expected {
+            writeToStandardError("rbm: the process that started this one (pid \(expected)) has ended; stopping\n")
+            _exit(1)
+        }
+    }
+
     /// A started child: its pid and the read ends of its standard output and error.
     struct Spawned {
         var pid: pid_t
@@ -129,8 +151,11 @@ public enum ChildProcess {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
         // Swift's crash backtracer would spend seconds symbolicating a libhdf5 crash.
-        var environment = environmentEntries().filter { !$0.hasPrefix("SWIFT_BACKTRACE=") }
+        var environment = environmentEntries().filter {
+            !$0.hasPrefix("SWIFT_BACKTRACE=") && !$0.hasPrefix(parentVariable + "=")
+        }
         environment.append("SWIFT_BACKTRACE=enable=no")
+        environment.append("\(parentVariable)=\(getpid())")
 
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup($0) } + [nil]

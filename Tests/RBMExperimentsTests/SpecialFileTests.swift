@@ -84,6 +84,38 @@ import Testing
         #expect(inspectStatus == 143 && Date().timeIntervalSince(asked) < 5, "\(inspectOutput)")
         #expect(waitUntil(timeout: 5) { !anyProcessReads(hanging) }, "inspect's reading child ended too")
     }
+
+    /// An HDF5 reader child ends with the process that started it, even one that never learnt
+    /// its pid (a signal between starting the reader and registering it): a parent gone
+    /// before the reader got going ends it at once, and one that ends while it reads takes it
+    /// with it (the kernel's parent-death signal). Left alone the reader would loop for 60 s.
+    @Test func anHDF5ReaderNeverOutlivesItsParent() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let hanging = folder.path + "/orphan.h5"
+        try FileManager.default.copyItem(atPath: repositoryRoot + "/Fuzz/known-libhdf5/timeout-11d92dd8263c3a2bb9eb853faf4d0d0e2adac9e8",
+                                         toPath: hanging)
+        for parentSeconds in [0, 2] {
+            // The shell plays the parent: it starts the reader as `rbm` would, then ends. (Run
+            // by ChildProcess, which passes no descriptor on: Foundation's Process would wait
+            // for an orphaned reader holding its socket.)
+            var readingWhileParentLives = false
+            let shell = try ChildProcess.run(
+                ["/bin/sh", "-c", "RBM_PARENT_PID=$$ \"$0\" hdf5-child layout \"$1\" - 60 >/dev/null 2>&1 & echo $!; sleep \(parentSeconds)",
+                 try rbmExecutable(), hanging], timeout: 30,
+                slowNotice: (after: 1, action: { readingWhileParentLives = anyProcessReads(hanging) }))
+            #expect(shell.termination == .exited(0))
+            let reader = String(decoding: shell.standardOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(Int32(reader) != nil, "the shell printed the reader's pid: \(reader)")
+            if parentSeconds > 0 {
+                #expect(readingWhileParentLives, "the reader was reading while its parent lived")
+            }
+            usleep(1_000_000)  // time for a reader that outlived its parent to be looping
+            #expect(waitUntil(timeout: 5) { !anyProcessReads(hanging) },
+                    "a reader whose parent ended after \(parentSeconds) s ended with it")
+            if let pid = Int32(reader) { kill(pid, SIGKILL) }  // whatever the outcome, no orphan is left
+        }
+    }
 }
 
 /// True while some process has `path` among its arguments.
