@@ -23,9 +23,7 @@ public struct RBMModel: Sendable, Equatable {
     public init(visibleCount: Int, hiddenCount: Int, weights: [Float], visibleBias: [Float],
                 hiddenBias: [Float], visibleUnits: VisibleUnits = .bernoulli) {
         precondition(visibleCount > 0 && hiddenCount > 0, "an RBM needs units in both layers")
-        if let states = visibleUnits.oneHotStates {
-            precondition(states >= 2 && visibleCount % states == 0, "categorical units come in groups of their states")
-        }
+        if let problem = visibleUnits.layoutProblem(visibleCount: visibleCount) { preconditionFailure(problem) }
         self.visibleUnits = visibleUnits
         precondition(weights.count == visibleCount * hiddenCount, "weights must be n_visible × n_hidden")
         precondition(visibleBias.count == visibleCount && hiddenBias.count == hiddenCount)
@@ -58,8 +56,7 @@ public struct RBMModel: Sendable, Equatable {
         if let marginals = visibleMarginals {
             precondition(marginals.count == visibleCount)
             for i in 0..<visibleCount {
-                let p = min(max(marginals[i], marginalClip), 1 - marginalClip)
-                visibleBias[i] = visibleUnits.initialBias(marginal: marginals[i], clipped: p)
+                visibleBias[i] = visibleUnits.initialBias(marginal: marginals[i], clip: marginalClip)
             }
         }
         return RBMModel(visibleCount: visibleCount, hiddenCount: hiddenCount, weights: weights,

@@ -38,6 +38,45 @@ public struct OneHotRows: DerivedRowSource {
 
 }
 
+/// Values that must be integers in a range (binomial units' counts 0 … n), checked row by row:
+/// a value that is not is an error naming the source, row and column, and `reason` (the
+/// config key that sets the range).
+///
+/// With `quantize`, the values are intensities in [0, 1] (an IDX folder's pixels / 255) and
+/// x is read as round(x · upper bound): with n = 255, a pixel's own grey level.
+public struct IntegerRows: DerivedRowSource {
+    public let base: any RowSource
+    public let range: ClosedRange<Int>
+    public let reason: String
+    public let quantize: Bool
+
+    public init(base: any RowSource, range: ClosedRange<Int>, reason: String, quantize: Bool = false) {
+        self.base = base
+        self.range = range
+        self.reason = reason
+        self.quantize = quantize
+    }
+
+    public func copyRows<Indices: Collection<Int>>(_ indices: Indices, into destination: UnsafeMutablePointer<Float>) throws(DataError) {
+        try base.copyRows(indices, into: destination)
+        let d = featureCount
+        let lowest = Float(range.lowerBound), highest = Float(range.upperBound)
+        for (position, row) in indices.enumerated() {
+            let values = destination + position * d
+            for column in 0..<d {
+                if quantize && values[column] >= 0 && values[column] <= 1 {
+                    values[column] = (values[column] * highest).rounded()
+                }
+                let value = values[column]
+                guard value.isFinite, value == value.rounded(), value >= lowest, value <= highest else {
+                    throw .badValue(path: file, row: firstRowInFile + row, column: column, value: value,
+                                    detail: "is not a count: \(reason), so values are the integers \(range.lowerBound) to \(range.upperBound)")
+                }
+            }
+        }
+    }
+}
+
 /// v = (x − mean) / std per feature: the standardised data Gaussian visible units expect.
 public struct StandardizedRows: DerivedRowSource {
     public let base: any RowSource

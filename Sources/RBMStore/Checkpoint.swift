@@ -20,8 +20,9 @@ import RBMSystem
 ///                                             v = (x − mean) / std)
 ///     root attributes                         format, format_version, created_by, config (YAML),
 ///                                             seed, epoch, batch, step, sampler, rng,
-///                                             visible_units (bernoulli, gaussian, categorical),
-///                                             visible_states (q, categorical only)
+///                                             visible_units (bernoulli, gaussian, categorical,
+///                                             binomial), visible_states (q, categorical only),
+///                                             visible_trials (n, binomial only)
 ///
 /// `epoch` counts completed epochs and `batch` the minibatches done in the epoch in progress
 /// (0 at an epoch boundary). With counter-based random numbers, (seed, step, epoch, batch) is
@@ -105,8 +106,8 @@ public struct Checkpoint: Sendable, Equatable {
         }
 
         try file.setAttribute("visible_units", string: model.visibleUnits.name)
-        if let states = model.visibleUnits.oneHotStates {
-            try file.setAttribute("visible_states", int64: Int64(states))
+        if let (parameter, value) = model.visibleUnits.parameter {
+            try file.setAttribute(parameter.checkpointAttribute, int64: Int64(value))
         }
         if let standardization {
             try file.write("/data/mean", floats: standardization.mean, shape: [standardization.mean.count])
@@ -244,10 +245,16 @@ public struct Checkpoint: Sendable, Equatable {
             throw .wrongType(path: file.path, object: "attribute visible_units",
                              expected: VisibleUnits.Kind.allCases.map(\.rawValue).joined(separator: ", "))
         }
-        let states = file.hasAttribute("visible_states") ? Int(try file.int64Attribute("visible_states")) : 0
-        let units = VisibleUnits(kind: kind, states: states)
-        if let unitStates = units.oneHotStates, unitStates != states || visibleCount % states != 0 {
-            throw .wrongType(path: file.path, object: "attribute visible_states", expected: "a divisor ≥ 2 of n_visible")
+        guard let parameter = kind.parameter else { return VisibleUnits(kind: kind, parameter: 0) }
+        let attribute = parameter.checkpointAttribute
+        let value = file.hasAttribute(attribute) ? Int(try file.int64Attribute(attribute)) : 0
+        guard parameter.range.contains(value) else {
+            throw .wrongType(path: file.path, object: "attribute \(attribute)",
+                             expected: "\(parameter.meaning), \(parameter.range.lowerBound) to \(parameter.range.upperBound)")
+        }
+        let units = VisibleUnits(kind: kind, parameter: value)
+        if let problem = units.layoutProblem(visibleCount: visibleCount) {
+            throw .wrongType(path: file.path, object: "attribute \(attribute)", expected: "units that fit n_visible (\(problem))")
         }
         return units
     }

@@ -1,3 +1,5 @@
+import RBM
+
 /// `rbm inspect`: a readable description of any HDF5 file, with more for this project's own.
 public enum Inspection {
     /// What `describe` found: the text to print, and for a checkpoint whatever is wrong with
@@ -61,10 +63,10 @@ public enum Inspection {
     }
 
     /// The root attributes this project writes (besides format, format_version and config).
-    static let knownAttributes = [
-        "created_by", "seed", "epoch", "batch", "step", "sampler", "rng", "visible_units", "visible_states", "image_rows", "image_columns",
-        "checkpoint", "checkpoint_sha256", "input_checkpoint", "input_checkpoint_sha256", "n_hidden", "dataset", "description",
-    ]
+    static let knownAttributes = ["created_by", "seed", "epoch", "batch", "step", "sampler", "rng", "visible_units"]
+        + VisibleUnits.registered.compactMap { $0.parameter?.checkpointAttribute }
+        + ["image_rows", "image_columns", "checkpoint", "checkpoint_sha256", "input_checkpoint", "input_checkpoint_sha256",
+           "n_hidden", "dataset", "description"]
     static let groupAttributes = ["step", "learning_rate", "momentum", "n_samples"]
 
     /// How deep and how many objects the contents listing goes. HDF5 allows hard links that

@@ -1,31 +1,35 @@
 extension VisibleUnits.Kind {
     /// What units of this kind ask of the data section (the rule book's unit-type part, beside
-    /// `TrainerConfiguration.problems`): `binarizes` is data.binarization ≠ none, `categories`
-    /// data.categories, `standardizeForced` data.standardize: yes.
-    public func dataProblems(binarizes: Bool, categories: Int, standardizeForced: Bool) -> [SettingProblem] {
+    /// `TrainerConfiguration.problems`): their parameter set and in range, no other kind's
+    /// parameter set, no standardisation unless they have a density, and the kind's own rules.
+    /// `parameters` holds the data section's value of every kind's parameter key (0: unset),
+    /// `binarizes` is data.binarization ≠ none, `standardizeForced` data.standardize: yes.
+    public func dataProblems(parameters: [String: Int], binarizes: Bool, standardizeForced: Bool) -> [SettingProblem] {
         var problems: [SettingProblem] = []
-        switch self {
-        case .gaussian where binarizes:
-            problems.append(SettingProblem(["data.binarization", "model.visible"],
-                                           "Gaussian visible units take real values: set data.binarization: none"))
-        case .categorical where categories < 2:
-            problems.append(SettingProblem(["data.categories", "model.visible"],
-                                           "categorical visible units need data.categories, the number of states of every variable (at least 2)"))
-        case .categorical where binarizes:
-            problems.append(SettingProblem(["data.binarization", "model.visible"],
-                                           "categorical visible units read integer codes: set data.binarization: none"))
-        case .bernoulli where categories != 0, .gaussian where categories != 0:
-            problems.append(SettingProblem(["data.categories", "model.visible"],
-                                           "data.categories is for categorical visible units (model.visible: categorical)"))
-        default:
-            break
+        let own: VisibleUnitParameter? = parameter
+        if let own {
+            let value = parameters[own.configKey] ?? 0
+            if !own.range.contains(value) {
+                problems.append(SettingProblem(["data.\(own.configKey)", "model.visible"],
+                                               "\(rawValue) visible units need data.\(own.configKey), \(own.meaning) (\(own.range.lowerBound) to \(own.range.upperBound))"))
+            }
         }
-        // Standardised values leave [0, 1] and are no category codes: every split would then
+        for other in VisibleUnits.registered {
+            guard let key = other.parameter?.configKey, key != own?.configKey, (parameters[key] ?? 0) != 0 else { continue }
+            problems.append(SettingProblem(["data.\(key)", "model.visible"],
+                                           "data.\(key) is for \(other.name) visible units (model.visible: \(other.name))"))
+        }
+        problems += Self.ownProblems(of: unitType, binarizes: binarizes, standardizeForced: standardizeForced)
+        // Standardised values leave [0, 1] and are no codes or counts: every split would then
         // fail the value check, blamed on the data instead of this key.
-        if standardizeForced && self != .gaussian {
+        if standardizeForced && !VisibleUnits(kind: self, parameter: 0).hasDensity {
             problems.append(SettingProblem(["data.standardize", "model.visible"],
                                            "standardised data are for Gaussian visible units (model.visible: gaussian); \(rawValue) units read the values as given: set data.standardize: auto or no"))
         }
         return problems
+    }
+
+    private static func ownProblems<Units: VisibleUnitType>(of type: Units.Type, binarizes: Bool, standardizeForced: Bool) -> [SettingProblem] {
+        Units.dataProblems(binarizes: binarizes, standardizeForced: standardizeForced)
     }
 }

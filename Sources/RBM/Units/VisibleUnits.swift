@@ -1,101 +1,139 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// The kind of the visible units; the hidden units are always Bernoulli. With x = Wh:
+/// The visible units of a model: one kind (`VisibleUnitType`) with its parameter. A value
+/// type that configs, checkpoints and the trainer pass around; every question that depends on
+/// the kind is answered by the kind's own type.
 ///
-/// - `bernoulli`: E(v, h) = −bᵀv − cᵀh − vᵀWh, v ∈ {0, 1}ⁿ;  P(v_i = 1 | h) = σ(b_i + x_i).
-/// - `gaussian` (unit variance, for standardised data; Hinton's guide §13.2 with σ = 1):
-///   E(v, h) = Σ_i (v_i − b_i)²/2 − cᵀh − vᵀWh, v ∈ ℝⁿ;  v_i | h ~ N(b_i + x_i, 1).
-/// - `categorical(states: q)`: each visible variable takes one of q states, coded one-hot in
-///   q units (n_visible = variables × q); E as for Bernoulli on the one-hot vector, so
-///   P(v_g = a | h) = exp(b_ga + x_ga) / Σ_a' exp(b_ga' + x_ga') (a softmax per group).
-///
-/// In all three, P(h_j = 1 | v) = σ(c_j + (vᵀW)_j) and the log-likelihood gradient has the same
-/// form, E_data[v hᵀ] − E_model[v hᵀ] (v one-hot for categorical units): the trainer is one
-/// engine, and only the visible conditional, its sampler and the free energy's visible term
-/// depend on the kind.
-public enum VisibleUnits: Sendable, Equatable, Hashable {
-    case bernoulli
-    case gaussian
-    case categorical(states: Int)
+/// The kinds, one file each in this folder:
+/// - `bernoulli` (`BernoulliUnits`): v ∈ {0, 1}ⁿ;
+/// - `gaussian` (`GaussianUnits`): v ∈ ℝⁿ with unit variance, for standardised data;
+/// - `categorical(states: q)` (`CategoricalUnits`): one-hot groups of q;
+/// - `binomial(trials: n)` (`BinomialUnits`): counts 0 … n.
+public struct VisibleUnits: Sendable, Hashable, CustomStringConvertible {
+    /// Every kind there is: the one list, in the order messages name them.
+    public static let registered: [any VisibleUnitType.Type] = [
+        BernoulliUnits.self, GaussianUnits.self, CategoricalUnits.self, BinomialUnits.self,
+    ]
 
-    /// The kind alone, as configs (`model.visible`) and checkpoints (`visible_units`) name it;
-    /// the one list of kinds.
-    public enum Kind: String, Sendable, CaseIterable {
-        case bernoulli, gaussian, categorical
+    /// The kind's type, with its parameter.
+    public let unitType: any VisibleUnitType
+
+    public init(_ unitType: any VisibleUnitType) {
+        self.unitType = unitType
+    }
+
+    /// Units of `kind` with `parameter` (states, trials; read only by kinds that have one,
+    /// and raised to the kind's minimum).
+    public init(kind: Kind, parameter: Int) {
+        let type = kind.unitType
+        self.init(type.init(parameter: type.parameter.map { max($0.range.lowerBound, parameter) } ?? 0))
+    }
+
+    /// The kind alone, as configs (`model.visible`) and checkpoints (`visible_units`) name it.
+    public struct Kind: RawRepresentable, CaseIterable, Sendable, Hashable {
+        public let rawValue: String
+        /// The type of the kind.
+        public let unitType: any VisibleUnitType.Type
+
+        /// The kind named `rawValue`, if there is one.
+        public init?(rawValue: String) {
+            guard let type = VisibleUnits.registered.first(where: { $0.name == rawValue }) else { return nil }
+            self.init(type)
+        }
+
+        public init(_ type: any VisibleUnitType.Type) {
+            self.rawValue = type.name
+            self.unitType = type
+        }
+
+        public static var allCases: [Kind] { VisibleUnits.registered.map(Kind.init) }
+
+        public static func == (lhs: Kind, rhs: Kind) -> Bool { lhs.rawValue == rhs.rawValue }
+        public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+        /// The number this kind needs besides its name, or nil.
+        public var parameter: VisibleUnitParameter? { unitType.parameter }
     }
 
     /// The kind of these units.
-    public var kind: Kind {
-        switch self {
-        case .bernoulli: return .bernoulli
-        case .gaussian: return .gaussian
-        case .categorical: return .categorical
-        }
+    public var kind: Kind { Kind(type(of: unitType)) }
+
+    /// "bernoulli", "gaussian", "categorical", "binomial".
+    public var name: String { type(of: unitType).name }
+
+    /// The number these units were made with (states, trials), and what it is; nil for kinds
+    /// without one.
+    public var parameter: (VisibleUnitParameter, Int)? {
+        type(of: unitType).parameter.map { ($0, unitType.parameterValue) }
     }
 
-    /// Units of `kind`; `states` is read for categorical ones (at least 2).
-    public init(kind: Kind, states: Int) {
-        switch kind {
-        case .bernoulli: self = .bernoulli
-        case .gaussian: self = .gaussian
-        case .categorical: self = .categorical(states: max(2, states))
-        }
+    public var description: String {
+        parameter.map { "\(name) (\($0.0.configKey) \($0.1))" } ?? name
     }
 
-    /// States per variable of one-hot coded units (categorical), nil for units read as values.
-    public var oneHotStates: Int? {
-        if case let .categorical(states) = self { return states }
-        return nil
+    public static func == (lhs: VisibleUnits, rhs: VisibleUnits) -> Bool {
+        lhs.name == rhs.name && lhs.unitType.parameterValue == rhs.unitType.parameterValue
     }
 
-    /// "bernoulli", "gaussian" or "categorical".
-    public var name: String { kind.rawValue }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(unitType.parameterValue)
+    }
+}
 
-    /// States per variable (2 for Bernoulli, where a unit is a variable; 0 for Gaussian).
-    public var states: Int {
-        switch self {
-        case .bernoulli: return 2
-        case .gaussian: return 0
-        case let .categorical(states): return states
-        }
+// MARK: Asking the kind
+
+/// The kind's answers (see `VisibleUnitType` for what each means).
+extension VisibleUnits {
+    @inlinable
+    public func applyMeans(to values: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>) {
+        unitType.applyMeans(to: values, rows: rows, columns: columns, bias: bias)
     }
 
-    /// Draws v ~ P(v | h) for one row from its conditional means (`means`: the probabilities,
-    /// the Gaussian means, or each group's softmax), into `output` (which may be `means`).
-    /// Bernoulli: one uniform per unit, as `RandomStream.bernoulli`. Gaussian: Box–Muller from
-    /// uniforms 2i and 2i+1 of the row. Categorical: uniform g picks the state of group g by
-    /// the cumulative probabilities.
     @inlinable
     public func sample(_ stream: RandomStream, row: UInt32, means: UnsafePointer<Float>, count: Int,
                        into output: UnsafeMutablePointer<Float>) {
-        switch self {
-        case .bernoulli:
-            stream.bernoulli(row: row, probabilities: means, count: count, into: output)
-        case .gaussian:
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * count) { uniforms in
-                stream.uniforms(row: row, count: 2 * count, into: uniforms.baseAddress!)
-                for i in 0..<count {
-                    let radius = (-2 * Glibc.logf(1 - uniforms[2 * i])).squareRoot()
-                    output[i] = means[i] + radius * Glibc.cosf(2 * Float.pi * uniforms[2 * i + 1])
-                }
-            }
-        case let .categorical(states):
-            let groups = count / states
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: groups) { uniforms in
-                stream.uniforms(row: row, count: groups, into: uniforms.baseAddress!)
-                for group in 0..<groups {
-                    let base = group * states
-                    var chosen = states - 1
-                    var cumulative: Float = 0
-                    for state in 0..<states {
-                        cumulative += means[base + state]
-                        if uniforms[group] < cumulative { chosen = state; break }
-                    }
-                    for state in 0..<states { output[base + state] = state == chosen ? 1 : 0 }
-                }
-            }
-        }
+        unitType.sample(stream, row: row, means: means, count: count, into: output)
+    }
+
+    public func freeEnergyTerm(_ v: UnsafePointer<Float>, bias: [Float]) -> Double { unitType.freeEnergyTerm(v, bias: bias) }
+    public func summedOut(_ a: UnsafePointer<Float>, bias: UnsafePointer<Float>, count: Int) -> Double {
+        unitType.summedOut(a, bias: bias, count: count)
+    }
+    public func logPartitionConstant(visibleCount: Int) -> Double { unitType.logPartitionConstant(visibleCount: visibleCount) }
+    public var isBinary: Bool { unitType.isBinary }
+    public var hasDensity: Bool { unitType.hasDensity }
+    public var hasPseudoLikelihood: Bool { unitType.hasPseudoLikelihood }
+    public var states: Int { unitType.states }
+    public var oneHotStates: Int? { unitType.oneHotStates }
+    public var takesUnitInterval: Bool { unitType.takesUnitInterval }
+    public var integerValues: (range: ClosedRange<Int>, reason: String)? { unitType.integerValues }
+    public func impossibleChainValue(_ chains: [Float], rowLength: Int) -> String? {
+        unitType.impossibleChainValue(chains, rowLength: rowLength)
+    }
+    public func layoutProblem(visibleCount: Int) -> String? { unitType.layoutProblem(visibleCount: visibleCount) }
+    public func variableCount(visibleCount: Int) -> Int { unitType.variableCount(visibleCount: visibleCount) }
+    public func displayValues(_ vector: [Float]) -> [Float] { unitType.displayValues(vector) }
+    public func scalesEachTile(mappedBack: Bool) -> Bool { unitType.scalesEachTile(mappedBack: mappedBack) }
+    public func initialBias(marginal: Float, clip: Float) -> Float { unitType.initialBias(marginal: marginal, clip: clip) }
+    public func baseBias(marginals: [Float], clip: Float = 1e-3) -> [Float] { unitType.baseBias(marginals: marginals, clip: clip) }
+    public func baseLogPartition(bias: [Float]) -> Double { unitType.baseLogPartition(bias: bias) }
+    public func annealingTerm(_ v: UnsafePointer<Float>, count: Int, modelBias: [Float], base: [Float],
+                              biasDifference: [Double]) -> Double {
+        unitType.annealingTerm(v, count: count, modelBias: modelBias, base: base, biasDifference: biasDifference)
+    }
+
+    /// The layer exact log Z enumerates: the smaller one for binary units (2ⁿ states), else
+    /// the hidden one (the visible layer is summed out).
+    public func enumeratedLayerSize(visibleCount: Int, hiddenCount: Int) -> Int {
+        isBinary ? min(visibleCount, hiddenCount) : hiddenCount
+    }
+
+    /// Replaces `count` logits by their softmax (in double precision, max-shifted).
+    @inlinable
+    public static func softmax(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        var largest = -Float.infinity
+        for k in 0..<count { largest = max(largest, values[k]) }
+        var sum = 0.0
+        for k in 0..<count { sum += _exp(Double(values[k] - largest)) }
+        for k in 0..<count { values[k] = Float(_exp(Double(values[k] - largest)) / sum) }
     }
 }

@@ -147,7 +147,7 @@ public enum ConfigLoader {
         // yet), then what the visible units ask of the data section. Each problem is reported
         // against --set when --set gave one of its keys.
         let problems = config.trainerConfiguration().problems(hiddenCount: config.model.hidden, visibleUnits: config.visibleUnits)
-            + config.model.visible.dataProblems(binarizes: config.data.binarization != .none, categories: config.data.categories,
+            + config.model.visible.dataProblems(parameters: config.data.unitParameters, binarizes: config.data.binarization != .none,
                                                 standardizeForced: config.data.standardize == .yes)
         if let problem = problems.first {
             throw .inconsistent(ConfigLocation(file: problem.keys.contains(where: overridden.contains) ? "--set" : file,

@@ -33,6 +33,17 @@ struct ConfigScalar: Sendable {
 enum ConfigSchema {
     static let sections = ["data", "model", "training", "evaluation", "output"]
 
+    /// data.categories, data.trials, …: the parameter of each kind of visible unit that has one.
+    static var unitParameterFields: [ConfigField] {
+        VisibleUnits.registered.compactMap { type in
+            type.parameter.map { parameter in
+                integer("data", parameter.configKey, 0...parameter.range.upperBound,
+                        \.data[unitParameter: parameter.configKey],
+                        note: " (\(type.name) units: \(parameter.meaning); 0: unset)")
+            }
+        }
+    }
+
     static let fields: [ConfigField] = [
         string("data", "path", "a folder of IDX files", \.data.path),
         integer("data", "validation", 0...10_000_000, \.data.validation),
@@ -48,7 +59,7 @@ enum ConfigSchema {
         choice("data", "csv_header", \.data.csvHeader),
         real("data", "scale", .openLow(0, 1e12), \.data.scale),
         integer("data", "block_rows", 0...100_000_000, \.data.blockRows, note: " (0: read whole)"),
-        integer("data", "categories", 0...65_536, \.data.categories, note: " (categorical units: states per variable)"),
+    ] + unitParameterFields + [
         choice("data", "standardize", \.data.standardize),
         ConfigField(
             section: "data", key: "image_shape", expected: "[rows, columns] or empty",

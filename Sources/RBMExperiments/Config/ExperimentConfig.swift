@@ -32,8 +32,16 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var blockRows = 0
         /// [rows, columns] of one sample, for pictures; empty: from the data, else square-ish.
         public var imageShape: [Int] = []
-        /// Categorical units: the number of states q of every variable (codes 0 … q−1).
-        public var categories = 0
+        /// The number a kind of visible unit needs, by its key (`VisibleUnitParameter`):
+        /// `categories` (categorical units: the states q of every variable, codes 0 … q−1),
+        /// `trials` (binomial units: the n every count is out of). Absent: 0.
+        public var unitParameters: [String: Int] = [:]
+
+        /// `unitParameters[key]`, 0 when unset.
+        public subscript(unitParameter key: String) -> Int {
+            get { unitParameters[key] ?? 0 }
+            set { unitParameters[key] = newValue == 0 ? nil : newValue }
+        }
         /// Gaussian units: v = (x − mean) / std with the training split's mean and standard
         /// deviation, stored in the checkpoint and applied to every split and to new data.
         public var standardize = Standardize.auto
@@ -69,7 +77,8 @@ public struct ExperimentConfig: Sendable, Equatable {
     public enum VisibleBiasInit: String, Sendable, CaseIterable { case data, zero }
 
     /// `bernoulli` (values in [0, 1]), `gaussian` (real values, standardised), `categorical`
-    /// (integer codes 0 … data.categories − 1, one-hot groups inside the model).
+    /// (integer codes 0 … data.categories − 1, one-hot groups inside the model), `binomial`
+    /// (counts 0 … data.trials).
     public typealias VisibleKind = VisibleUnits.Kind
 
     public enum Standardize: String, Sendable, CaseIterable {
@@ -184,7 +193,9 @@ public struct ExperimentConfig: Sendable, Equatable {
     }
 
     /// The model's visible units.
-    public var visibleUnits: VisibleUnits { VisibleUnits(kind: model.visible, states: data.categories) }
+    public var visibleUnits: VisibleUnits {
+        VisibleUnits(kind: model.visible, parameter: model.visible.parameter.map { data.unitParameters[$0.configKey] ?? 0 } ?? 0)
+    }
 
     /// True when the data are standardised (`data.standardize`, auto: for Gaussian units).
     public var standardizes: Bool {

@@ -235,7 +235,8 @@ extension DataLoader {
 extension DataLoader {
     /// The splits as visible units of kind `units` read them: categorical codes as one-hot
     /// groups of q units (with `quantize`, intensities in [0, 1] cut into q equal levels, as for
-    /// an IDX folder's pixels); with `standardize`, every split standardised by `standardization`, or
+    /// an IDX folder's pixels), counts checked to be integers in range (with `quantize`,
+    /// intensities scaled to the largest count); with `standardize`, every split standardised by `standardization`, or
     /// when that is nil by the training split's own per-feature mean and standard deviation
     /// (returned, to be stored in the checkpoint).
     public static func forUnits(_ splits: DatasetSplits, units: VisibleUnits, standardize: Bool,
@@ -247,6 +248,9 @@ extension DataLoader {
             splits.test = splits.test.map(transform)
         }
         if let states = units.oneHotStates { each { OneHotRows(base: $0, states: states, quantize: quantize) } }
+        if let integers = units.integerValues {
+            each { IntegerRows(base: $0, range: integers.range, reason: integers.reason, quantize: quantize) }
+        }
         guard standardize else { return (splits, nil) }
         let chosen: Standardization
         if let standardization {

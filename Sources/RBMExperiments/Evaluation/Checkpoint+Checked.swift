@@ -32,8 +32,9 @@ extension Checkpoint {
         }
         if trained.model.visible != model.visibleUnits.kind {
             disagree("attribute visible_units", "is \(model.visibleUnits.name)", "model.visible", trained.model.visible.rawValue)
-        } else if let states = model.visibleUnits.oneHotStates, trained.data.categories > 0, trained.data.categories != states {
-            disagree("attribute visible_states", "is \(states)", "data.categories", "\(trained.data.categories)")
+        } else if let (parameter, value) = model.visibleUnits.parameter,
+                  let stated = trained.data.unitParameters[parameter.configKey], stated > 0, stated != value {
+            disagree("attribute \(parameter.checkpointAttribute)", "is \(value)", "data.\(parameter.configKey)", "\(stated)")
         }
         if trained.training.sampler != sampler {
             disagree("attribute sampler", "is \(sampler.rawValue)", "training.sampler", trained.training.sampler.rawValue)

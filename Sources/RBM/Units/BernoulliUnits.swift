@@ -1,0 +1,69 @@
+/// Binary visible units:
+///
+///     E(v, h) = −bᵀv − cᵀh − vᵀWh,  v ∈ {0, 1}ⁿ;   P(v_i = 1 | h) = σ(b_i + (Wh)_i).
+///
+/// Free energy's visible term −bᵀv; log Σ_v exp(bᵀv + aᵀv) = Σ_i softplus(b_i + a_i).
+public struct BernoulliUnits: VisibleUnitType {
+    public static let name = "bernoulli"
+
+    public init(parameter: Int = 0) {}
+
+    public func applyMeans(to values: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>) {
+        Logistic.applyWithBias(values, rows: rows, columns: columns, bias: bias)
+    }
+
+    /// One uniform per unit: v_i = 1 when u_i < P(v_i = 1 | h) (`RandomStream.bernoulli`).
+    public func sample(_ stream: RandomStream, row: UInt32, means: UnsafePointer<Float>, count: Int,
+                       into output: UnsafeMutablePointer<Float>) {
+        stream.bernoulli(row: row, probabilities: means, count: count, into: output)
+    }
+
+    public func freeEnergyTerm(_ v: UnsafePointer<Float>, bias: [Float]) -> Double { Self.linearTerm(v, bias: bias) }
+
+    public func summedOut(_ a: UnsafePointer<Float>, bias: UnsafePointer<Float>, count: Int) -> Double {
+        Logistic.softplusSum(a, offset: bias, count: count)
+    }
+
+    public var isBinary: Bool { true }
+    public var hasPseudoLikelihood: Bool { true }
+    public var states: Int { 2 }
+    public var takesUnitInterval: Bool { true }
+
+    public func impossibleChainValue(_ chains: [Float], rowLength: Int) -> String? {
+        Self.firstOutsideUnitInterval(chains, rowLength: rowLength)
+    }
+
+    /// b = log(p / (1 − p)), with p the clipped marginal.
+    public func initialBias(marginal: Float, clip: Float) -> Float {
+        let p = min(max(marginal, clip), 1 - clip)
+        return Float(_log(Double(p) / Double(1 - p)))
+    }
+
+    public func baseBias(marginals: [Float], clip: Float) -> [Float] {
+        marginals.map { p in
+            let q = Double(min(max(p, clip), 1 - clip))
+            return Float(_log(q / (1 - q)))
+        }
+    }
+
+    /// Σ_i softplus(b_i).
+    public func baseLogPartition(bias: [Float]) -> Double { bias.reduce(0.0) { $0 + softplus(Double($1)) } }
+
+    /// (b_B − b_A)ᵀv, v ∈ {0, 1}ⁿ.
+    public func annealingTerm(_ v: UnsafePointer<Float>, count: Int, modelBias: [Float], base: [Float],
+                              biasDifference: [Double]) -> Double {
+        var term = 0.0
+        for i in 0..<count where v[i] != 0 { term += biasDifference[i] }
+        return term
+    }
+
+    public static func dataProblems(binarizes: Bool, standardizeForced: Bool) -> [SettingProblem] { [] }
+}
+
+extension VisibleUnits {
+    public static let bernoulli = VisibleUnits(BernoulliUnits())
+}
+
+extension VisibleUnits.Kind {
+    public static let bernoulli = Self(BernoulliUnits.self)
+}

@@ -1,0 +1,124 @@
+/// Visible variables of q states each, coded one-hot in q units (n_visible = variables × q).
+/// E is as for Bernoulli units on the one-hot vector, so
+///
+///     P(v_g = a | h) = exp(b_ga + x_ga) / Σ_a' exp(b_ga' + x_ga')    (a softmax per group),
+///
+/// and log Σ_v exp(bᵀv + aᵀv) = Σ_groups logsumexp_a(b_ga + a_ga).
+public struct CategoricalUnits: VisibleUnitType {
+    public static let name = "categorical"
+    public static let parameter: VisibleUnitParameter? = VisibleUnitParameter(
+        configKey: "categories", checkpointAttribute: "visible_states",
+        meaning: "the number of states of every variable", range: 2...65_536)
+
+    /// q, the states of every variable.
+    public let states: Int
+
+    public init(parameter: Int) {
+        states = parameter
+    }
+
+    public var parameterValue: Int { states }
+
+    public func applyMeans(to values: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>) {
+        Self.addBias(to: values, rows: rows, columns: columns, bias: bias)
+        for group in 0..<(rows * columns / states) {
+            VisibleUnits.softmax(values + group * states, count: states)
+        }
+    }
+
+    /// Uniform g picks the state of group g by the cumulative probabilities.
+    public func sample(_ stream: RandomStream, row: UInt32, means: UnsafePointer<Float>, count: Int,
+                       into output: UnsafeMutablePointer<Float>) {
+        let groups = count / states
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: groups) { uniforms in
+            stream.uniforms(row: row, count: groups, into: uniforms.baseAddress!)
+            for group in 0..<groups {
+                let base = group * states
+                var chosen = states - 1
+                var cumulative: Float = 0
+                for state in 0..<states {
+                    cumulative += means[base + state]
+                    if uniforms[group] < cumulative { chosen = state; break }
+                }
+                for state in 0..<states { output[base + state] = state == chosen ? 1 : 0 }
+            }
+        }
+    }
+
+    public func freeEnergyTerm(_ v: UnsafePointer<Float>, bias: [Float]) -> Double { Self.linearTerm(v, bias: bias) }
+
+    public func summedOut(_ a: UnsafePointer<Float>, bias: UnsafePointer<Float>, count: Int) -> Double {
+        var sum = 0.0
+        for group in 0..<(count / states) {
+            sum += logSumExp((0..<states).map { Double(bias[group * states + $0]) + Double(a[group * states + $0]) })
+        }
+        return sum
+    }
+
+    public var hasPseudoLikelihood: Bool { true }
+    public var oneHotStates: Int? { states }
+    public var takesUnitInterval: Bool { true }
+
+    /// Outside [0, 1], or a group whose states sum past 1 (one-hot groups; all zeros before the
+    /// first update).
+    public func impossibleChainValue(_ chains: [Float], rowLength: Int) -> String? {
+        if let outside = Self.firstOutsideUnitInterval(chains, rowLength: rowLength) { return outside }
+        if let group = stride(from: 0, to: chains.count, by: states).first(where: { start in
+            let sum = chains[start..<min(chains.count, start + states)].reduce(0, +)
+            return sum.isFinite && sum > 1.001
+        }) {
+            return "row \(group / max(1, rowLength)) has a group of \(states) states summing to more than 1; expected one-hot groups"
+        }
+        return nil
+    }
+
+    public func layoutProblem(visibleCount: Int) -> String? {
+        visibleCount % states == 0 ? nil : "\(visibleCount) visible units do not make groups of \(states) states"
+    }
+
+    public func variableCount(visibleCount: Int) -> Int { visibleCount / states }
+
+    /// The expected level Σ_a a·v_a / (q − 1) of each group.
+    public func displayValues(_ vector: [Float]) -> [Float] {
+        (0..<(vector.count / states)).map { group in
+            (0..<states).reduce(Float(0)) { $0 + Float($1) * vector[group * states + $1] } / Float(states - 1)
+        }
+    }
+
+    /// b = log p (a group's softmax is then its frequencies).
+    public func initialBias(marginal: Float, clip: Float) -> Float {
+        Float(_log(Double(min(max(marginal, clip), 1 - clip))))
+    }
+
+    public func baseBias(marginals: [Float], clip: Float) -> [Float] {
+        marginals.map { Float(_log(Double(min(max($0, clip), 1)))) }
+    }
+
+    /// Σ_groups logsumexp(b_A).
+    public func baseLogPartition(bias: [Float]) -> Double {
+        (0..<(bias.count / states)).reduce(0.0) { sum, group in
+            sum + logSumExp((0..<states).map { Double(bias[group * states + $0]) })
+        }
+    }
+
+    /// (b_B − b_A)ᵀv on the one-hot vector.
+    public func annealingTerm(_ v: UnsafePointer<Float>, count: Int, modelBias: [Float], base: [Float],
+                              biasDifference: [Double]) -> Double {
+        var term = 0.0
+        for i in 0..<count where v[i] != 0 { term += biasDifference[i] }
+        return term
+    }
+
+    public static func dataProblems(binarizes: Bool, standardizeForced: Bool) -> [SettingProblem] {
+        binarizes ? [SettingProblem(["data.binarization", "model.visible"],
+                                    "categorical visible units read integer codes: set data.binarization: none")] : []
+    }
+}
+
+extension VisibleUnits {
+    public static func categorical(states: Int) -> VisibleUnits { VisibleUnits(CategoricalUnits(parameter: states)) }
+}
+
+extension VisibleUnits.Kind {
+    public static let categorical = Self(CategoricalUnits.self)
+}

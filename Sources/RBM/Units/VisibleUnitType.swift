@@ -1,0 +1,165 @@
+/// One kind of visible unit, with every piece of math that depends on it. The hidden units are
+/// always Bernoulli; with x = Wh (the hidden layer's input to the visible one) and b the visible
+/// biases, a kind fixes the visible term of the energy, hence
+///
+/// - the conditional P(v | h) (`applyMeans`, `sample`),
+/// - the free energy's visible term (`freeEnergyTerm`) and log Σ_v of the visible layer given
+///   x (`summedOut`, `logPartitionConstant`), from which exact log Z and AIS follow,
+/// - AIS's base model (`baseBias`, `baseLogPartition`, `annealingTerm`),
+/// - the starting biases (`initialBias`), the values the data and chains may hold, and how
+///   pictures show them.
+///
+/// In every kind P(h_j = 1 | v) = σ(c_j + (vᵀW)_j) and the log-likelihood gradient is
+/// E_data[v hᵀ] − E_model[v hᵀ]: the trainer is one engine for all of them.
+///
+/// A kind is one file in this folder (a type conforming here) and one entry in
+/// `VisibleUnits.registered`; nothing outside the folder asks which kind it has.
+public protocol VisibleUnitType: Sendable {
+    /// The name configs (`model.visible`) and checkpoints (`visible_units`) use.
+    static var name: String { get }
+    /// The number this kind needs besides its name (states, trials), or nil.
+    static var parameter: VisibleUnitParameter? { get }
+    /// Units of this kind; `parameter` is the value of `Self.parameter` (0 when there is none),
+    /// already checked against its minimum.
+    init(parameter: Int)
+    /// The value of `Self.parameter` these units were made with (0 when there is none).
+    var parameterValue: Int { get }
+
+    // MARK: Conditionals
+
+    /// Turns the visible pre-activations hWᵀ (rows × `columns`, in place) into the conditional
+    /// means E[v | h] given the biases `bias`.
+    func applyMeans(to values: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>)
+    /// Draws v ~ P(v | h) for one row of `count` units from its conditional means, into
+    /// `output` (which may be `means`), with the uniforms of row `row` of `stream` (the same
+    /// draws for the same row whatever the worker).
+    func sample(_ stream: RandomStream, row: UInt32, means: UnsafePointer<Float>, count: Int,
+                into output: UnsafeMutablePointer<Float>)
+
+    // MARK: Energies and log Z
+
+    /// The free energy's visible term for one row of `bias.count` units (double precision).
+    func freeEnergyTerm(_ v: UnsafePointer<Float>, bias: [Float]) -> Double
+    /// log Σ_v exp(−E_v(v) + aᵀv) of the visible layer given the hidden layer's input a = Wh,
+    /// less `logPartitionConstant`.
+    func summedOut(_ a: UnsafePointer<Float>, bias: UnsafePointer<Float>, count: Int) -> Double
+    /// The part of log Z that `summedOut` leaves out (0 unless the kind has one).
+    func logPartitionConstant(visibleCount: Int) -> Double
+    /// True for 0/1 units: what the kernels written for binary states take (visible blocks,
+    /// parallel tempering) and what exact log Z may enumerate (2ⁿ visible states).
+    var isBinary: Bool { get }
+    /// True when log-likelihoods are log-densities of real values, not log-probabilities.
+    var hasDensity: Bool { get }
+    /// True when the pseudo-likelihood has a closed form here (`PseudoLikelihood`).
+    var hasPseudoLikelihood: Bool { get }
+    /// States per variable as the pseudo-likelihood reads them: 2 for units flipped one at a
+    /// time, q for one-hot groups of q, 0 for kinds without a pseudo-likelihood.
+    var states: Int { get }
+
+    // MARK: Values
+
+    /// States per variable of one-hot coded units, nil for units read as values.
+    var oneHotStates: Int? { get }
+    /// True when the data's values must be probabilities in [0, 1].
+    var takesUnitInterval: Bool { get }
+    /// Integers the data's values must be, and why (the config key that sets them), for kinds
+    /// that read counts; nil otherwise. An IDX folder's intensities x ∈ [0, 1] are read as
+    /// round(x · upper bound).
+    var integerValues: (range: ClosedRange<Int>, reason: String)? { get }
+    /// What is wrong with the first value a persistent chain of these units cannot hold, or nil
+    /// (finiteness is checked apart). `rowLength` is the number of units per chain.
+    func impossibleChainValue(_ chains: [Float], rowLength: Int) -> String?
+    /// What is wrong with `visibleCount` units of this kind, or nil.
+    func layoutProblem(visibleCount: Int) -> String?
+
+    // MARK: Pictures
+
+    /// Values drawn per picture: the visible units, or fewer variables.
+    func variableCount(visibleCount: Int) -> Int
+    /// One value per visible variable to draw, in [0, 1] unless `scalesEachTile`.
+    func displayValues(_ vector: [Float]) -> [Float]
+    /// True when the values have no fixed range to draw in: each tile is then scaled to its
+    /// own range, unless `mappedBack` to the data's.
+    func scalesEachTile(mappedBack: Bool) -> Bool
+
+    // MARK: Starting points and AIS's base model
+
+    /// The visible bias that makes the visible units alone model a data mean `marginal`
+    /// (where means are probabilities, clipped to [`clip`, 1 − `clip`]).
+    func initialBias(marginal: Float, clip: Float) -> Float
+    /// AIS's base-model visible biases from the data's visible means (probabilities clipped
+    /// to [`clip`, 1 − `clip`] where they are probabilities).
+    func baseBias(marginals: [Float], clip: Float) -> [Float]
+    /// log Σ_v exp(−E_A(v)) of the base model's visible units alone.
+    func baseLogPartition(bias: [Float]) -> Double
+    /// The visible part of log p*_k(v) − log p*_{k−1}(v) per unit of Δβ on AIS's path from the
+    /// base model (biases `base`) to the model (biases `modelBias`; `biasDifference` = their
+    /// difference b_B − b_A).
+    func annealingTerm(_ v: UnsafePointer<Float>, count: Int, modelBias: [Float], base: [Float],
+                       biasDifference: [Double]) -> Double
+
+    // MARK: Rules
+
+    /// What these units ask of the data section beyond their parameter (which
+    /// `VisibleUnits.Kind.dataProblems` checks for every kind): `binarizes` is
+    /// data.binarization ≠ none, `standardizeForced` data.standardize: yes.
+    static func dataProblems(binarizes: Bool, standardizeForced: Bool) -> [SettingProblem]
+}
+
+/// A number a kind of unit needs besides its name, and where configs and checkpoints keep it.
+public struct VisibleUnitParameter: Sendable, Equatable {
+    /// The key under `data:` in a config (`data.<key>`).
+    public let configKey: String
+    /// The checkpoint's root attribute that stores it.
+    public let checkpointAttribute: String
+    /// What it is, for messages: "the number of states of every variable".
+    public let meaning: String
+    /// The smallest value that makes sense, and the largest a config may set.
+    public let range: ClosedRange<Int>
+
+    public init(configKey: String, checkpointAttribute: String, meaning: String, range: ClosedRange<Int>) {
+        self.configKey = configKey
+        self.checkpointAttribute = checkpointAttribute
+        self.meaning = meaning
+        self.range = range
+    }
+}
+
+/// What most kinds share; a kind states only where it differs.
+extension VisibleUnitType {
+    public static var parameter: VisibleUnitParameter? { nil }
+    public var parameterValue: Int { 0 }
+    public func logPartitionConstant(visibleCount: Int) -> Double { 0 }
+    public var isBinary: Bool { false }
+    public var hasDensity: Bool { false }
+    public var oneHotStates: Int? { nil }
+    public var integerValues: (range: ClosedRange<Int>, reason: String)? { nil }
+    public func layoutProblem(visibleCount: Int) -> String? { nil }
+    public func variableCount(visibleCount: Int) -> Int { visibleCount }
+    public func displayValues(_ vector: [Float]) -> [Float] { vector }
+    public func scalesEachTile(mappedBack: Bool) -> Bool { false }
+
+    /// Adds the biases: E[v | h] = b + hWᵀ before any link function.
+    @inlinable
+    public static func addBias(to values: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>) {
+        for row in 0..<rows {
+            let target = values + row * columns
+            for i in 0..<columns { target[i] += bias[i] }
+        }
+    }
+
+    /// Values outside [0, 1]: the first, as an `impossibleChainValue` message, or nil.
+    public static func firstOutsideUnitInterval(_ chains: [Float], rowLength: Int) -> String? {
+        guard let index = chains.firstIndex(where: { $0.isFinite && !(0...1).contains($0) }) else { return nil }
+        return "holds \(chains[index]) at [\(index / max(1, rowLength)), \(index % max(1, rowLength))]; expected values in [0, 1]"
+    }
+
+    /// −bᵀv over `bias.count` units (double precision): the visible term of kinds whose energy
+    /// is linear in v.
+    @inlinable
+    public static func linearTerm(_ v: UnsafePointer<Float>, bias: [Float]) -> Double {
+        var energy = 0.0
+        for i in 0..<bias.count { energy -= Double(bias[i]) * Double(v[i]) }
+        return energy
+    }
+}
