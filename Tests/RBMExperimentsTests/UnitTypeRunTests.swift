@@ -6,7 +6,7 @@ import RBMSystem
 import Testing
 @testable import RBMExperiments
 
-/// Gaussian and categorical visible units through the whole tool: config, data, training,
+/// Gaussian, categorical and binomial visible units through the whole tool: config, data, training,
 /// checkpoint (format 2), features of new data, evaluation; and version-1 checkpoints.
 @Suite(.serialized) struct UnitTypeRunTests {
     func train(_ config: ExperimentConfig) throws -> RunResult {
@@ -70,6 +70,41 @@ import Testing
         #expect(pictures.contains("filters.png") && pictures.contains("samples.png"))
     }
 
+    /// An IDX folder's grey levels train binomial units as counts out of 255 (each pixel its own
+    /// level); the checkpoint keeps the trials, the exact log-likelihood is a log-probability of
+    /// the counts, and new count data give features.
+    @Test func binomialUnitsTrainOnGreyLevelsAsCounts() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let result = try train(folder.config([
+            "data.validation=40", "data.binarization=none", "model.visible=binomial", "data.trials=255", "model.hidden=8",
+            "training.sampler=pcd", "training.epochs=3", "training.learning_rate=0.001", "evaluation.every=3",
+            "output.name=binomial"]))
+        #expect(result.model.visibleUnits == .binomial(trials: 255) && result.model.isFinite)
+        let last = try #require(result.history.last)
+        #expect(last.logLikelihood.map { $0 < 0 && $0.isFinite } == true && last.pseudoLikelihood == nil)
+        let checkpointPath = RunFolder(path: result.folder).checkpoint
+        let checkpoint = try Checkpoint.read(path: checkpointPath)
+        #expect(checkpoint.model.visibleUnits == .binomial(trials: 255))
+        #expect(try HDF5File.openReadOnly(path: checkpointPath).int64Attribute("visible_trials") == 255)
+        let chains = try #require(checkpoint.state.chainVisible)
+        #expect(chains.allSatisfy { $0 == $0.rounded() && $0 >= 0 && $0 <= 255 })
+        let pictures = try FileManager.default.contentsOfDirectory(atPath: result.folder)
+        #expect(pictures.contains("filters.png") && pictures.contains("samples.png"))
+
+        // Counts in a .npy file give P(h | v) of those counts.
+        let counts = (0..<(5 * 36)).map { Float($0 % 256) }
+        try DataFiles.npy(folder.path + "/counts.npy", floats: counts, rows: 5)
+        let out = folder.path + "/f.h5"
+        let (status, output) = try Child(["features", checkpointPath, "--data", folder.path + "/counts.npy", "--out", out]).finish()
+        #expect(status == 0, "\(output)")
+        let expected = checkpoint.model.hiddenProbabilities(visible: Array(counts.prefix(36)), rows: 1)
+        let written = try HDF5File.openReadOnly(path: out).readFloats("/train/features").values
+        #expect(zip(written.prefix(8), expected).allSatisfy { abs($0 - $1) < 1e-5 })
+        let (inspectStatus, inspectOutput) = try Child(["inspect", checkpointPath]).finish()
+        #expect(inspectStatus == 0 && inspectOutput.contains("visible_trials"), "\(inspectOutput)")
+    }
+
     @Test func badUnitInputsAreClearErrors() throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
@@ -100,6 +135,23 @@ import Testing
         #expect {
             try folder.config(["model.visible=categorical", "data.binarization=none"])
         } throws: { error in "\(error)".contains("need data.categories") }
+        // Counts must be integers 0 … n, and n must be given, for binomial units only.
+        var counts = [Float](repeating: 3, count: 240 * 36)
+        counts[5 * 36 + 4] = 2.5
+        try DataFiles.npy(folder.path + "/counts.npy", floats: counts, rows: 240)
+        #expect {
+            try train(folder.config(["model.visible=binomial", "data.trials=4", "data.binarization=none", "data.validation=0",
+                                     "data.path=\(folder.path)/counts.npy", "output.name=bad"]))
+        } throws: { error in "\(error)".contains("counts.npy: row 5, column 4: 2.5 is not a count: data.trials is 4, so values are the integers 0 to 4") }
+        #expect {
+            try folder.config(["model.visible=binomial", "data.binarization=none"])
+        } throws: { error in "\(error)".contains("binomial visible units need data.trials") }
+        #expect {
+            try folder.config(["data.trials=10"])
+        } throws: { error in "\(error)".contains("data.trials is for binomial visible units") }
+        #expect {
+            try folder.config(["model.visible=binomial", "data.trials=10"])
+        } throws: { error in "\(error)".contains("binomial visible units read counts: set data.binarization: none") }
     }
 
     /// A checkpoint written by the previous release (format_version 1, 9b5d6e0) still loads,

@@ -100,7 +100,7 @@ extension DataParallelTrainer {
         let n = workspace.rows
         BLAS.gemm(m: n, n: visibleCount, k: units.count, a: workspace.hiddenSamples + units.lowerBound, lda: hiddenCount,
                   b: samplingParameters.weights + units.lowerBound, ldb: hiddenCount, transposeB: true,
-                  c: workspace.visiblePartials! + block * n * visibleCount, ldc: visibleCount)
+                  c: workspace.hiddenBlocks.visiblePartials + block * n * visibleCount, ldc: visibleCount)
     }
 
     /// Phase 1: P(h|v⁰) for block `block`, the first hidden samples of the chains and their
@@ -133,7 +133,7 @@ extension DataParallelTrainer {
         let nv = visibleCount
         let n = rowRange.count
         let negativeVisible = workspace.stackedVisible + (n + rows.lowerBound) * nv
-        let partials = workspace.visiblePartials! + rows.lowerBound * nv
+        let partials = workspace.hiddenBlocks.visiblePartials + rows.lowerBound * nv
         let count = rows.count * nv
         negativeVisible.update(from: partials, count: count)
         for block in 1..<configuration.hiddenBlocks {

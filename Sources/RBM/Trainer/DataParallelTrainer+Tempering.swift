@@ -18,8 +18,9 @@ import Glibc
 /// chain t·B + r, so with M = 1 this is PCD, bit for bit. Bernoulli visible units only.
 extension DataParallelTrainer {
     func runTemperedChains(workspace: ShardWorkspace, rows rowRange: Range<Int>) {
-        guard let chains, let preactivations = workspace.temperedPreactivations,
-              let samples = workspace.temperedHiddenSamples else { preconditionFailure("tempering buffers") }
+        guard let chains else { preconditionFailure("parallel tempering keeps chains") }
+        let scratch = workspace.tempered
+        let preactivations = scratch.preactivations, samples = scratch.hiddenSamples
         let n = rowRange.count, nv = visibleCount, nh = hiddenCount
         let temperatures = configuration.chainsPerRow
         let betas = configuration.inverseTemperatures
@@ -34,9 +35,9 @@ extension DataParallelTrainer {
         func chainID(_ chain: Int) -> UInt32 {
             UInt32((chain % temperatures) * configuration.batchSize + rowRange.lowerBound + chain / temperatures)
         }
-        for index in workspace.swapAttempts.indices {
-            workspace.swapAttempts[index] = 0
-            workspace.swapAcceptances[index] = 0
+        for index in scratch.swapAttempts.indices {
+            scratch.swapAttempts[index] = 0
+            scratch.swapAcceptances[index] = 0
         }
 
         for gibbsStep in 0..<configuration.gibbsSteps {
@@ -74,9 +75,9 @@ extension DataParallelTrainer {
                     }
                     let logRatio = energy(first, betas[pair]) + energy(second, betas[pair + 1])
                         - energy(second, betas[pair]) - energy(first, betas[pair + 1])
-                    workspace.swapAttempts[pair] += 1
+                    scratch.swapAttempts[pair] += 1
                     guard Self.acceptsSwap(logRatio: logRatio, uniform: uniforms[pair]) else { continue }
-                    workspace.swapAcceptances[pair] += 1
+                    scratch.swapAcceptances[pair] += 1
                     swapRows(visible, first, second, width: nv)
                     swapRows(preactivations, first, second, width: nh)
                     for (chain, beta) in [(first, betas[pair]), (second, betas[pair + 1])] {
@@ -120,9 +121,9 @@ extension DataParallelTrainer {
     /// The swap counts of the last update, summed over this rank's shards (in shard order).
     func collectSwapCounts() {
         for workspace in workspaces {
-            for pair in workspace.swapAttempts.indices {
-                swapAttempts[pair] += workspace.swapAttempts[pair]
-                swapAcceptances[pair] += workspace.swapAcceptances[pair]
+            for pair in workspace.tempered.swapAttempts.indices {
+                swapAttempts[pair] += workspace.tempered.swapAttempts[pair]
+                swapAcceptances[pair] += workspace.tempered.swapAcceptances[pair]
             }
         }
     }

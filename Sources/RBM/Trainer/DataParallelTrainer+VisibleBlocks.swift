@@ -62,7 +62,7 @@ extension DataParallelTrainer {
     private func copyDataRowsAndHiddenBias(piece: Int, batch: some MinibatchSource) {
         let workspace = visibleBlockWorkspace
         if piece == 0 {
-            workspace.visibleBlocks!.hiddenBias.update(from: parameters.hiddenBias, count: hiddenCount)
+            workspace.visibleBlocks.hiddenBias.update(from: parameters.hiddenBias, count: hiddenCount)
         }
         let rows = evenPiece(of: workspace.rows, parts: configuration.visibleBlocks, index: piece)
         guard !rows.isEmpty else { return }
@@ -78,13 +78,13 @@ extension DataParallelTrainer {
         BLAS.gemm(m: n, n: hiddenCount, k: units.count,
                   a: workspace.stackedVisible + visibleRows * visibleCount + units.lowerBound, lda: visibleCount,
                   b: parameters.weights + units.lowerBound * hiddenCount, ldb: hiddenCount,
-                  c: workspace.visibleBlocks!.partial(parity: parity, block: block), ldc: hiddenCount)
+                  c: workspace.visibleBlocks.partial(parity: parity, block: block), ldc: hiddenCount)
     }
 
     /// σ(Σ_q partial_q + c) in block order, into `output` (n × n_hidden): the same bits in
     /// every block.
     private func hiddenProbabilitiesFromPartials(parity: Int, into output: UnsafeMutablePointer<Float>) {
-        let scratch = visibleBlockWorkspace.visibleBlocks!
+        let scratch = visibleBlockWorkspace.visibleBlocks
         let count = visibleBlockWorkspace.rows * hiddenCount
         output.update(from: scratch.partial(parity: parity, block: 0), count: count)
         for block in 1..<configuration.visibleBlocks {
@@ -97,7 +97,7 @@ extension DataParallelTrainer {
     /// Phase 2, Gibbs step t, block p: P(h|vᵗ); hᵗ; vᵗ⁺¹[:, U_p] and its partial of vᵗ⁺¹W.
     private func gibbsStepOfVisibleBlock(_ block: Int, gibbsStep: Int) {
         let workspace = visibleBlockWorkspace
-        let scratch = workspace.visibleBlocks!
+        let scratch = workspace.visibleBlocks
         let n = workspace.rows
         let nv = visibleCount
         let nh = hiddenCount
@@ -132,7 +132,7 @@ extension DataParallelTrainer {
     /// momentum update of W_p and b_p (block 0: c).
     private func statisticsOfVisibleBlock(_ block: Int, applying hyperparameters: UpdateHyperparameters?) {
         let workspace = visibleBlockWorkspace
-        let scratch = workspace.visibleBlocks!
+        let scratch = workspace.visibleBlocks
         let n = workspace.rows
         let nv = visibleCount
         let nh = hiddenCount

@@ -136,12 +136,13 @@ public final class DataParallelTrainer: @unchecked Sendable {
         let pairs = max(0, configuration.chainsPerRow - 1)
         swapAttempts = [Int](repeating: 0, count: pairs)
         swapAcceptances = [Int](repeating: 0, count: pairs)
+        let plan = plan
         workspaces = localShards.map { shard in
             ShardWorkspace(rows: configuration.rows(ofShard: shard).count,
                            visibleCount: model.visibleCount, hiddenCount: model.hiddenCount,
                            dataHiddenSums: configuration.centering,
-                           temperedChainsPerRow: configuration.sampler == .parallelTempering ? configuration.chainsPerRow : nil,
-                           hiddenBlocks: configuration.hiddenBlocks, visibleBlocks: configuration.visibleBlocks)
+                           layoutScratch: LayoutScratch(plan, configuration: configuration, rows: configuration.rows(ofShard: shard).count,
+                                                        visibleCount: model.visibleCount, hiddenCount: model.hiddenCount))
         }
         if ranks.size > 1 {
             let count = workspaces[0].statisticsCount

@@ -22,33 +22,18 @@ final class ShardWorkspace: @unchecked Sendable {
     /// Centering only: Σ P(h|v⁰) over the shard's data rows (n_hidden), after the bias
     /// statistics in `statistics`.
     let dataHiddenSums: UnsafeMutablePointer<Float>?
-    /// Parallel tempering only: the hidden pre-activations vW (without the bias) and hidden
-    /// samples of the shard's chains at every temperature (n·M rows); and the swaps tried and
-    /// accepted per pair of neighbouring temperatures in the last update.
-    let temperedPreactivations: UnsafeMutablePointer<Float>?
-    let temperedHiddenSamples: UnsafeMutablePointer<Float>?
-    /// Hidden blocks only (H > 1): block b's part of the visible pre-activations, h_b·W_bᵀ
-    /// (n × n_visible each, block after block); their sum over b is h·Wᵀ.
-    let visiblePartials: UnsafeMutablePointer<Float>?
-    /// Visible blocks only (V > 1): the blocks' own buffers.
-    let visibleBlocks: VisibleBlockScratch?
-    var swapAttempts: [Int]
-    var swapAcceptances: [Int]
+    /// What the plan's layout adds (parallel tempering's chains on row shards, the blocks'
+    /// buffers): each case holds only its own memory.
+    let layoutScratch: LayoutScratch
     /// n_visible × n_hidden; reused by the reduction as the tree's partial sums.
     let weightStatistics: UnsafeMutablePointer<Float>
     let visibleBiasStatistics: UnsafeMutablePointer<Float>
     let hiddenBiasStatistics: UnsafeMutablePointer<Float>
-    private let allocations: [(UnsafeMutablePointer<Float>?, Int)]
+    private let allocations: [(UnsafeMutablePointer<Float>, Int)]
 
-    /// `temperedChainsPerRow`: parallel tempering's M (nil for the other samplers).
     init(rows: Int, visibleCount: Int, hiddenCount: Int, dataHiddenSums withSums: Bool = false,
-         temperedChainsPerRow: Int? = nil, hiddenBlocks: Int = 1, visibleBlocks: Int = 1) {
-        let chainsPerRow = temperedChainsPerRow ?? 1
-        func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
-            let pointer = UnsafeMutablePointer<Float>.allocateCacheAligned(capacity: count)
-            pointer.initialize(repeating: 0, count: count)
-            return pointer
-        }
+         layoutScratch: LayoutScratch = .rowShards) {
+        let allocate = zeroedFloats
         self.rows = rows
         stackedVisible = allocate(2 * rows * visibleCount)
         stackedHidden = allocate(2 * rows * hiddenCount)
@@ -61,13 +46,7 @@ final class ShardWorkspace: @unchecked Sendable {
         visibleBiasStatistics = statistics + visibleCount * hiddenCount
         hiddenBiasStatistics = visibleBiasStatistics + visibleCount
         dataHiddenSums = withSums ? hiddenBiasStatistics + hiddenCount : nil
-        let tempered = temperedChainsPerRow != nil
-        temperedPreactivations = tempered ? allocate(rows * chainsPerRow * hiddenCount) : nil
-        temperedHiddenSamples = tempered ? allocate(rows * chainsPerRow * hiddenCount) : nil
-        visiblePartials = hiddenBlocks > 1 ? allocate(hiddenBlocks * rows * visibleCount) : nil
-        self.visibleBlocks = visibleBlocks > 1 ? VisibleBlockScratch(rows: rows, hiddenCount: hiddenCount, blocks: visibleBlocks) : nil
-        swapAttempts = [Int](repeating: 0, count: max(0, chainsPerRow - 1))
-        swapAcceptances = swapAttempts
+        self.layoutScratch = layoutScratch
         for r in 0..<(2 * rows) {
             visibleSigns[r] = r < rows ? 1 : -1
             ones[r] = 1
@@ -76,11 +55,93 @@ final class ShardWorkspace: @unchecked Sendable {
             (stackedVisible, 2 * rows * visibleCount), (stackedHidden, 2 * rows * hiddenCount),
             (hiddenSamples, rows * hiddenCount), (visibleSigns, 2 * rows), (ones, 2 * rows),
             (statistics, statisticsCount),
-            (temperedPreactivations, 0), (temperedHiddenSamples, 0), (visiblePartials, 0),
         ]
     }
 
     deinit {
-        for (pointer, _) in allocations { pointer?.deallocateCacheAligned() }
+        for (pointer, _) in allocations { pointer.deallocateCacheAligned() }
     }
+
+    /// Parallel tempering's scratch (its layout is row shards with tempered chains).
+    var tempered: TemperedScratch {
+        guard case let .tempered(scratch) = layoutScratch else { preconditionFailure("the plan has no tempered chains") }
+        return scratch
+    }
+
+    /// The hidden-block layout's scratch.
+    var hiddenBlocks: HiddenBlockScratch {
+        guard case let .hiddenBlocks(scratch) = layoutScratch else { preconditionFailure("the plan's layout is not hidden blocks") }
+        return scratch
+    }
+
+    /// The visible-block layout's scratch.
+    var visibleBlocks: VisibleBlockScratch {
+        guard case let .visibleBlocks(scratch) = layoutScratch else { preconditionFailure("the plan's layout is not visible blocks") }
+        return scratch
+    }
+}
+
+/// `count` zeroed floats, cache-aligned (freed with `deallocateCacheAligned`).
+func zeroedFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
+    let pointer = UnsafeMutablePointer<Float>.allocateCacheAligned(capacity: count)
+    pointer.initialize(repeating: 0, count: count)
+    return pointer
+}
+
+/// What a shard needs beyond the buffers every layout uses, by the plan's layout.
+enum LayoutScratch {
+    /// Row shards with one chain per row (CD, PCD, FPCD): nothing more.
+    case rowShards
+    /// Row shards with parallel tempering's M chains per row.
+    case tempered(TemperedScratch)
+    case hiddenBlocks(HiddenBlockScratch)
+    case visibleBlocks(VisibleBlockScratch)
+
+    /// The scratch `plan`'s layout needs for a shard of `rows` rows.
+    init(_ plan: StepPlan, configuration: TrainerConfiguration, rows: Int, visibleCount: Int, hiddenCount: Int) {
+        switch plan.layout {
+        case .rowShards where configuration.sampler == .parallelTempering:
+            self = .tempered(TemperedScratch(rows: rows, chainsPerRow: configuration.chainsPerRow, hiddenCount: hiddenCount))
+        case .rowShards:
+            self = .rowShards
+        case .hiddenBlocks:
+            self = .hiddenBlocks(HiddenBlockScratch(rows: rows, visibleCount: visibleCount, blocks: configuration.hiddenBlocks))
+        case .visibleBlocks:
+            self = .visibleBlocks(VisibleBlockScratch(rows: rows, hiddenCount: hiddenCount, blocks: configuration.visibleBlocks))
+        }
+    }
+}
+
+/// Parallel tempering's per-shard memory: the hidden pre-activations vW (without the bias) and
+/// hidden samples of the shard's chains at every temperature (n·M rows), and the swaps tried
+/// and accepted per pair of neighbouring temperatures in the last update.
+final class TemperedScratch: @unchecked Sendable {
+    let preactivations: UnsafeMutablePointer<Float>
+    let hiddenSamples: UnsafeMutablePointer<Float>
+    var swapAttempts: [Int]
+    var swapAcceptances: [Int]
+
+    init(rows: Int, chainsPerRow: Int, hiddenCount: Int) {
+        preactivations = zeroedFloats(rows * chainsPerRow * hiddenCount)
+        hiddenSamples = zeroedFloats(rows * chainsPerRow * hiddenCount)
+        swapAttempts = [Int](repeating: 0, count: max(0, chainsPerRow - 1))
+        swapAcceptances = swapAttempts
+    }
+
+    deinit {
+        preactivations.deallocateCacheAligned()
+        hiddenSamples.deallocateCacheAligned()
+    }
+}
+
+/// The hidden-block layout's per-shard memory: block b's part of the visible pre-activations,
+/// h_b·W_bᵀ (n × n_visible each, block after block); their sum over b is h·Wᵀ.
+final class HiddenBlockScratch: @unchecked Sendable {
+    let visiblePartials: UnsafeMutablePointer<Float>
+
+    init(rows: Int, visibleCount: Int, blocks: Int) {
+        visiblePartials = zeroedFloats(blocks * rows * visibleCount)
+    }
+
+    deinit { visiblePartials.deallocateCacheAligned() }
 }
