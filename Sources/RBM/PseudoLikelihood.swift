@@ -7,22 +7,20 @@
 /// `stochastic` is the cheap estimate n_visible · log σ(F(ṽ) − F(v)) for one random unit per
 /// sample (scikit-learn's `score_samples`), keyed by (seed, sample).
 ///
-/// Categorical units: a variable g in state a, moved to a', changes F by
-/// F(v_{g=a'}) − F(v) = −(b_ga' − b_ga) − Σⱼ [softplus(xⱼ + W_ga'ⱼ − W_gaⱼ) − softplus(xⱼ)], and
-/// log P(v_g | v₋g) = −logsumexp_a' [F(v) − F(v_{g=a'})], summed over the variables.
-/// Gaussian units have no closed form here (the conditional density needs an integral over
-/// v_i of softplus terms): the mean is NaN, and evaluation reports none.
+/// The term of one variable is the unit type's (`VisibleUnitType.logConditional`): the above
+/// for Bernoulli units, a sum over the states of a one-hot group for categorical ones. Kinds
+/// without a closed form here (Gaussian, binomial) give NaN, and evaluation reports none.
 public enum PseudoLikelihood {
     public enum Method: Sendable { case exact, stochastic(seed: UInt64) }
 
     /// The mean pseudo-log-likelihood per sample, in nats.
     public static func mean(model: RBMModel, visible: [Float], rows: Int, method: Method, workers: Int) -> Double {
         guard rows > 0, model.visibleUnits.hasPseudoLikelihood else { return .nan }
-        let states = model.visibleUnits.states
         let transfer = UnsafeTransfer((model, visible))
         let sums = DataParallel.mapChunks(count: rows, chunkSize: 64, workers: workers) { range in
             let (model, visible) = transfer.value
             let nv = model.visibleCount, nh = model.hiddenCount
+            let units = model.visibleUnits
             var x = [Float](repeating: 0, count: range.count * nh)
             var shifted = [Float](repeating: 0, count: nh)
             var total = 0.0
@@ -36,35 +34,14 @@ public enum PseudoLikelihood {
                         for (offset, sample) in range.enumerated() {
                             let row = xs.baseAddress! + offset * nh
                             let base = zero.withUnsafeBufferPointer { Logistic.softplusSum(row, offset: $0.baseAddress!, count: nh) }
-                            func logConditional(_ i: Int) -> Double {
-                                if states > 2 { return logCategorical(group: i) }
-                                let sign: Float = v[sample * nv + i] > 0.5 ? -1 : 1
-                                let weightsRow = w.baseAddress! + i * nh
-                                for j in 0..<nh { shifted[j] = sign * weightsRow[j] }
-                                let flipped = shifted.withUnsafeBufferPointer {
-                                    Logistic.softplusSum(row, offset: $0.baseAddress!, count: nh)
+                            func logConditional(_ variable: Int) -> Double {
+                                shifted.withUnsafeMutableBufferPointer { scratch in
+                                    units.logConditional(variable: variable, visible: v.baseAddress! + sample * nv, hiddenInput: row,
+                                                         base: base, weights: w.baseAddress!, visibleBias: model.visibleBias,
+                                                         hiddenCount: nh, scratch: scratch.baseAddress!)
                                 }
-                                let difference = -Double(sign * model.visibleBias[i]) - (flipped - base)
-                                return -softplus(-difference)   // log σ(d)
                             }
-                            func logCategorical(group: Int) -> Double {
-                                let first = group * states
-                                let current = (0..<states).first { v[sample * nv + first + $0] > 0.5 } ?? 0
-                                let currentRow = w.baseAddress! + (first + current) * nh
-                                var changes: [Double] = []
-                                for state in 0..<states {
-                                    if state == current { changes.append(0); continue }
-                                    let stateRow = w.baseAddress! + (first + state) * nh
-                                    for j in 0..<nh { shifted[j] = stateRow[j] - currentRow[j] }
-                                    let moved = shifted.withUnsafeBufferPointer {
-                                        Logistic.softplusSum(row, offset: $0.baseAddress!, count: nh)
-                                    }
-                                    changes.append(Double(model.visibleBias[first + state] - model.visibleBias[first + current])
-                                                   + (moved - base))
-                                }
-                                return -logSumExp(changes)
-                            }
-                            let variables = states > 2 ? nv / states : nv
+                            let variables = units.variableCount(visibleCount: nv)
                             switch method {
                             case .exact:
                                 for i in 0..<variables { total += logConditional(i) }

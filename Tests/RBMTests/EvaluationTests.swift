@@ -87,6 +87,33 @@ import RBM
         #expect(abs(computed - expected) < 1e-4 * max(1, abs(expected)), "\(computed) vs \(expected)")
     }
 
+    /// Categorical units: Σ_g log P(v_g | v₋g), each term −F(v) − log Σ_a' exp(−F(v_{g=a'})) over
+    /// the group's one-hot states, with free energies by enumerating the hidden states. With
+    /// q = 2 the groups are still moved as groups (not as two independent binary units).
+    @Test(arguments: [2, 3])
+    func categoricalPseudoLikelihoodMatchesEnumeration(states: Int) {
+        let variables = 4
+        let model = UnitReference.with(Reference.randomModel(visible: variables * states, hidden: 5, scale: 0.9, seed: 10),
+                                       .categorical(states: states))
+        let rows = 5
+        let data = UnitReference.categoricalData(rows: rows, variables: variables, states: states, seed: 7)
+        var expected = 0.0
+        for row in 0..<rows {
+            let v = Array(data[(row * variables * states)..<((row + 1) * variables * states)])
+            let f = Reference.freeEnergyByEnumeration(model, v)
+            for group in 0..<variables {
+                let moved = (0..<states).map { state -> Double in
+                    var w = v
+                    for k in 0..<states { w[group * states + k] = k == state ? 1 : 0 }
+                    return -Reference.freeEnergyByEnumeration(model, w)
+                }
+                expected += (-f - logSumExp(moved)) / Double(rows)
+            }
+        }
+        let computed = PseudoLikelihood.mean(model: model, visible: data, rows: rows, method: .exact, workers: 2)
+        #expect(abs(computed - expected) < 1e-4 * max(1, abs(expected)), "q \(states): \(computed) vs \(expected)")
+    }
+
     @Test func stochasticPseudoLikelihoodIsUnbiased() {
         let model = Reference.randomModel(visible: 10, hidden: 6, scale: 0.8, seed: 9)
         let rows = 4000

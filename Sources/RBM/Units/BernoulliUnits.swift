@@ -26,7 +26,19 @@ public struct BernoulliUnits: VisibleUnitType {
 
     public var isBinary: Bool { true }
     public var hasPseudoLikelihood: Bool { true }
-    public var states: Int { 2 }
+
+    /// Flipping unit i to ṽ (s = 1 − 2v_i): F(ṽ) − F(v) = −s·b_i − Σ_j [softplus(x_j + s·W_ij) −
+    /// softplus(x_j)], and log P(v_i | v₋i) = log σ(F(ṽ) − F(v)).
+    public func logConditional(variable i: Int, visible v: UnsafePointer<Float>, hiddenInput x: UnsafePointer<Float>,
+                               base: Double, weights: UnsafePointer<Float>, visibleBias: [Float], hiddenCount nh: Int,
+                               scratch shifted: UnsafeMutablePointer<Float>) -> Double {
+        let sign: Float = v[i] > 0.5 ? -1 : 1
+        let weightsRow = weights + i * nh
+        for j in 0..<nh { shifted[j] = sign * weightsRow[j] }
+        let flipped = Logistic.softplusSum(x, offset: shifted, count: nh)
+        let difference = -Double(sign * visibleBias[i]) - (flipped - base)
+        return -softplus(-difference)   // log σ(d)
+    }
     public var takesUnitInterval: Bool { true }
 
     public func impossibleChainValue(_ chains: [Float], rowLength: Int) -> String? {

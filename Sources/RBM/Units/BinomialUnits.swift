@@ -11,7 +11,7 @@ import Glibc
 /// The base measure C(n, v) makes the conditional binomial and −F(v) − log Z a log-probability
 /// of the counts: the free energy's visible term is −bᵀv − Σ_i log C(n, v_i), and
 /// log Σ_v C(n, v) exp((b + a)ᵀv) = n·Σ_i softplus(b_i + a_i). With n = 1 these are Bernoulli
-/// units.
+/// units. No pseudo-likelihood: a unit's conditional given the others takes n + 1 free energies.
 public struct BinomialUnits: VisibleUnitType {
     public static let name = "binomial"
     public static let parameter: VisibleUnitParameter? = VisibleUnitParameter(
@@ -104,9 +104,6 @@ public struct BinomialUnits: VisibleUnitType {
         Double(trials) * Logistic.softplusSum(a, offset: bias, count: count)
     }
 
-    /// A unit's conditional given the others takes n + 1 free energies: not offered.
-    public var hasPseudoLikelihood: Bool { false }
-    public var states: Int { 0 }
     public var takesUnitInterval: Bool { false }
     public var integerValues: (range: ClosedRange<Int>, reason: String)? { (0...trials, "data.trials is \(trials)") }
 

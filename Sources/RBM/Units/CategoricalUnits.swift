@@ -56,6 +56,26 @@ public struct CategoricalUnits: VisibleUnitType {
     }
 
     public var hasPseudoLikelihood: Bool { true }
+
+    /// Variable g in state a, moved to a': F(v_{g=a'}) − F(v) = −(b_ga' − b_ga) −
+    /// Σ_j [softplus(x_j + W_ga'j − W_gaj) − softplus(x_j)], and log P(v_g | v₋g) =
+    /// −logsumexp_a' [F(v) − F(v_{g=a'})].
+    public func logConditional(variable group: Int, visible v: UnsafePointer<Float>, hiddenInput x: UnsafePointer<Float>,
+                               base: Double, weights: UnsafePointer<Float>, visibleBias: [Float], hiddenCount nh: Int,
+                               scratch shifted: UnsafeMutablePointer<Float>) -> Double {
+        let first = group * states
+        let current = (0..<states).first { v[first + $0] > 0.5 } ?? 0
+        let currentRow = weights + (first + current) * nh
+        var changes: [Double] = []
+        for state in 0..<states {
+            if state == current { changes.append(0); continue }
+            let stateRow = weights + (first + state) * nh
+            for j in 0..<nh { shifted[j] = stateRow[j] - currentRow[j] }
+            let moved = Logistic.softplusSum(x, offset: shifted, count: nh)
+            changes.append(Double(visibleBias[first + state] - visibleBias[first + current]) + (moved - base))
+        }
+        return -logSumExp(changes)
+    }
     public var oneHotStates: Int? { states }
     public var takesUnitInterval: Bool { true }
 

@@ -7,7 +7,9 @@ import Glibc
 ///
 ///     E(v, h) = Σ_i (v_i − b_i)²/2 − cᵀh − vᵀWh,  v ∈ ℝⁿ;   v_i | h ~ N(b_i + (Wh)_i, 1).
 ///
-/// log ∫ exp(−Σ(v_i − b_i)²/2 + aᵀv) dv = Σ_i (b_i a_i + a_i²/2) + (n/2)·log 2π.
+/// log ∫ exp(−Σ(v_i − b_i)²/2 + aᵀv) dv = Σ_i (b_i a_i + a_i²/2) + (n/2)·log 2π. No
+/// pseudo-likelihood: the conditional density of a unit given the others needs an integral of
+/// softplus terms.
 public struct GaussianUnits: VisibleUnitType {
     public static let name = "gaussian"
 
@@ -49,9 +51,6 @@ public struct GaussianUnits: VisibleUnitType {
     public func logPartitionConstant(visibleCount: Int) -> Double { Double(visibleCount) / 2 * _log(2 * Double.pi) }
 
     public var hasDensity: Bool { true }
-    /// The conditional density of one unit given the others needs an integral of softplus terms.
-    public var hasPseudoLikelihood: Bool { false }
-    public var states: Int { 0 }
     public var takesUnitInterval: Bool { false }
 
     public func impossibleChainValue(_ chains: [Float], rowLength: Int) -> String? { nil }

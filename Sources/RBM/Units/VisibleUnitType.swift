@@ -50,11 +50,15 @@ public protocol VisibleUnitType: Sendable {
     var isBinary: Bool { get }
     /// True when log-likelihoods are log-densities of real values, not log-probabilities.
     var hasDensity: Bool { get }
-    /// True when the pseudo-likelihood has a closed form here (`PseudoLikelihood`).
+    /// True when the pseudo-likelihood has a closed form here (`logConditional`).
     var hasPseudoLikelihood: Bool { get }
-    /// States per variable as the pseudo-likelihood reads them: 2 for units flipped one at a
-    /// time, q for one-hot groups of q, 0 for kinds without a pseudo-likelihood.
-    var states: Int { get }
+    /// log P(v_g | v₋g) of variable `variable` (of `variableCount` per sample) of one sample
+    /// `visible`, given its hidden input x = c + vᵀW (`hiddenInput`, n_hidden) and
+    /// `base` = Σ_j softplus(x_j): the pseudo-likelihood's term (`PseudoLikelihood`). `scratch`
+    /// holds n_hidden floats. NaN for kinds without a closed form.
+    func logConditional(variable: Int, visible: UnsafePointer<Float>, hiddenInput: UnsafePointer<Float>, base: Double,
+                        weights: UnsafePointer<Float>, visibleBias: [Float], hiddenCount: Int,
+                        scratch: UnsafeMutablePointer<Float>) -> Double
 
     // MARK: Values
 
@@ -132,6 +136,10 @@ extension VisibleUnitType {
     public func logPartitionConstant(visibleCount: Int) -> Double { 0 }
     public var isBinary: Bool { false }
     public var hasDensity: Bool { false }
+    public var hasPseudoLikelihood: Bool { false }
+    public func logConditional(variable: Int, visible: UnsafePointer<Float>, hiddenInput: UnsafePointer<Float>, base: Double,
+                               weights: UnsafePointer<Float>, visibleBias: [Float], hiddenCount: Int,
+                               scratch: UnsafeMutablePointer<Float>) -> Double { .nan }
     public var oneHotStates: Int? { nil }
     public var integerValues: (range: ClosedRange<Int>, reason: String)? { nil }
     public func layoutProblem(visibleCount: Int) -> String? { nil }

@@ -102,7 +102,12 @@ extension VisibleUnits {
     public var isBinary: Bool { unitType.isBinary }
     public var hasDensity: Bool { unitType.hasDensity }
     public var hasPseudoLikelihood: Bool { unitType.hasPseudoLikelihood }
-    public var states: Int { unitType.states }
+    public func logConditional(variable: Int, visible: UnsafePointer<Float>, hiddenInput: UnsafePointer<Float>, base: Double,
+                               weights: UnsafePointer<Float>, visibleBias: [Float], hiddenCount: Int,
+                               scratch: UnsafeMutablePointer<Float>) -> Double {
+        unitType.logConditional(variable: variable, visible: visible, hiddenInput: hiddenInput, base: base, weights: weights,
+                                visibleBias: visibleBias, hiddenCount: hiddenCount, scratch: scratch)
+    }
     public var oneHotStates: Int? { unitType.oneHotStates }
     public var takesUnitInterval: Bool { unitType.takesUnitInterval }
     public var integerValues: (range: ClosedRange<Int>, reason: String)? { unitType.integerValues }
