@@ -68,6 +68,27 @@ import Testing
         #expect(errorLines(missingOutput).count == 1 && missingOutput.contains("absent.h5: cannot open"))
     }
 
+    /// `rbm evaluate --json` prints one JSON object and nothing else: the same log Z as the
+    /// model's exact value, and the log-likelihood −mean F(v) − log Z.
+    @Test func evaluateJSONIsOneObjectWithTheExactLogZ() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        var run = TrainingRun(config: try folder.config(["training.epochs=1", "model.hidden=8", "output.features=false",
+                                                         "output.pictures=false"]), log: { _ in })
+        run.progress = ProgressLine(enabled: false)
+        let result = try run.run()
+        let checkpoint = RunFolder(path: result.folder).checkpoint
+        let (status, output) = try Child(["evaluate", checkpoint, "--json", "--samples", "30"]).finish()
+        #expect(status == 0, "\(output)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
+        let logZ = try #require(object["log_z"] as? Double)
+        #expect(abs(logZ - result.model.exactLogPartitionFunction()) < 1e-6 * max(1, abs(logZ)))
+        #expect(object["log_z_method"] as? String == "exact" && object["samples"] as? Int == 30)
+        #expect(object["log_z_lower"] is NSNull && object["visible_units"] as? String == "bernoulli")
+        let meanFreeEnergy = try #require(object["mean_free_energy"] as? Double)
+        #expect(abs((object["average_log_likelihood"] as? Double ?? .nan) - (-meanFreeEnergy - logZ)) < 1e-9 * abs(logZ))
+    }
+
     @Test func theArgumentParserStillHandlesItsOwnErrors() throws {
         let (status, output) = try Child(["train"]).finish()
         #expect(status == 64, "swift-argument-parser's usage error status")

@@ -9,8 +9,9 @@ extension ModelEvaluation {
     /// `data`, a config or IDX folder), the first `samples` rows when given, printing the report.
     /// Under `mpirun`, rank 0 reads the checkpoint and sends it to the others (the data must be
     /// readable on every host); log Z's work is split between the ranks and rank 0 prints.
+    @discardableResult
     public static func evaluate(checkpoint givenPath: String, split: String, data: String?, samples: Int?,
-                                options: EvaluationOptions, log givenLog: @escaping (String) -> Void = { print($0) }) throws {
+                                options: EvaluationOptions, log givenLog: @escaping (String) -> Void = { print($0) }) throws -> EvaluationReport {
         let ranks = Cluster.world()
         let log: (String) -> Void = { line in if ranks.isRoot { givenLog(line) } }
         let path = try ranks.localCopy(of: givenPath)
@@ -38,5 +39,6 @@ extension ModelEvaluation {
             options: options, ranks: ranks)
         report.standardized = saved.standardization != nil
         for line in report.lines { log(line) }
+        return report
     }
 }

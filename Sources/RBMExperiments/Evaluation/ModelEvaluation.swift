@@ -59,6 +59,30 @@ public struct EvaluationReport: Sendable, Equatable {
     public var averageLogLikelihoodLower: Double? { logPartitionUpper.map { -meanFreeEnergy - $0 } }
     public var averageLogLikelihoodUpper: Double? { logPartitionLower.map { -meanFreeEnergy - $0 } }
 
+    /// The report as one JSON object (`rbm evaluate --json`), for programs: snake_case keys,
+    /// null for what was not computed (log Z when not asked, the band of an exact log Z).
+    public var json: String {
+        func number(_ value: Double?) -> String {
+            guard let value else { return "null" }
+            return value.isFinite ? "\(value)" : (value > 0 ? "\"inf\"" : (value < 0 ? "\"-inf\"" : "\"nan\""))
+        }
+        func text(_ value: String?) -> String {
+            guard let value else { return "null" }
+            return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        let exact = logPartitionMethod == "exact"
+        let fields: [(String, String)] = [
+            ("split", text(split)), ("samples", "\(samples)"), ("visible_units", text(visibleUnits.name)),
+            ("reconstruction_error", number(reconstructionError)), ("mean_free_energy", number(meanFreeEnergy)),
+            ("pseudo_likelihood", number(pseudoLikelihood)), ("stochastic_pseudo_likelihood", number(stochasticPseudoLikelihood)),
+            ("log_z_method", text(logPartitionMethod)), ("log_z", number(logPartitionFunction)),
+            ("log_z_lower", number(exact ? nil : logPartitionLower)), ("log_z_upper", number(exact ? nil : logPartitionUpper)),
+            ("average_log_likelihood", number(averageLogLikelihood)), ("log_density", visibleUnits.hasDensity ? "true" : "false"),
+            ("standardized", standardized ? "true" : "false"), ("seconds", number(seconds)),
+        ]
+        return "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
+    }
+
     public var lines: [String] {
         var lines = [
             "split: \(split) (\(samples) samples)",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import RBMSystem
 import RBM
+import RBMCluster
 import RBMExperiments
 
 struct Evaluate: ParsableCommand {
@@ -30,6 +31,7 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Skip the exact pseudo-likelihood (n_visible × n_hidden work per sample).") var noPseudoLikelihood = false
     @Option(help: "Use only the first N samples of the split.") var samples: Int?
     @Option(help: "Threads to use (default: every core).", transform: WorkersOption.parse) var workers: Int?
+    @Flag(help: "Print the report as one JSON object (for programs) instead of lines.") var json = false
 
     func run() throws {
         // One Ctrl-C or SIGTERM ends the command at once, and the HDF5 reader child with it.
@@ -37,6 +39,12 @@ struct Evaluate: ParsableCommand {
         let options = EvaluationOptions(logLikelihood: exact ? .exact : (ais ? .ais : .auto), aisRuns: aisRuns,
                                         aisBetas: aisBetas, pseudoLikelihood: !noPseudoLikelihood,
                                         workers: DataParallel.workers(workers))
-        try ModelEvaluation.evaluate(checkpoint: checkpoint, split: split, data: data, samples: samples, options: options)
+        if json {
+            let report = try ModelEvaluation.evaluate(checkpoint: checkpoint, split: split, data: data, samples: samples,
+                                                      options: options, log: { _ in })
+            if Cluster.world().isRoot { print(report.json) }
+        } else {
+            try ModelEvaluation.evaluate(checkpoint: checkpoint, split: split, data: data, samples: samples, options: options)
+        }
     }
 }
