@@ -38,6 +38,14 @@ deps:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-$$module; \
 	  python3 -c "import $$module"; }; \
 	done
+	@# The Python estimator's tests (python/): scikit-learn's estimator checks run with pytest.
+	@for pair in sklearn:scikit-learn:python3-sklearn pytest:pytest:python3-pytest; do \
+	  module=$${pair%%:*}; rest=$${pair#*:}; pip_name=$${rest%%:*}; apt_name=$${rest#*:}; \
+	  python3 -c "import $$module" 2>/dev/null || { echo "make deps: installing $$pip_name"; \
+	  python3 -m pip install --quiet --disable-pip-version-check $$pip_name 2>/dev/null || \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$apt_name; \
+	  python3 -c "import $$module"; }; \
+	done
 
 build: deps
 	$(SWIFT) build -c release
@@ -60,6 +68,8 @@ TEST_FLAGS := -c release -Xswiftc -enable-testing --scratch-path .build-test
 test: deps
 	$(SWIFT) build --build-tests $(TEST_FLAGS)
 	HDF5_USE_FILE_LOCKING=FALSE $(SWIFT) test --skip-build $(TEST_FLAGS)
+	@# The Python estimator against the rbm just built (scikit-learn's checks included).
+	cd python && RBM_BINARY=$(CURDIR)/.build-test/release/rbm python3 -m pytest -q -p no:cacheprovider tests
 
 # 784→500 at batch 100, then the seed's configuration (784→128, CD-1, batch 5) in each split,
 # then 784→500 again with products of sampled units dense (BLAS) instead of sums of rows.
