@@ -9,13 +9,25 @@ public struct BernoulliUnits: VisibleUnitType {
     public init(parameter: Int = 0) {}
 
     public func applyMeans(to values: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>) {
+        Self.means(values, rows: rows, columns: columns, bias: bias)
+    }
+
+    /// σ(b + hWᵀ), in place.
+    @inlinable
+    static func means(_ values: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>) {
         Logistic.applyWithBias(values, rows: rows, columns: columns, bias: bias)
     }
 
-    /// One uniform per unit: v_i = 1 when u_i < P(v_i = 1 | h) (`RandomStream.bernoulli`).
     public func sample(_ stream: RandomStream, row: UInt32, means: UnsafePointer<Float>, count: Int,
                        into output: UnsafeMutablePointer<Float>) {
-        stream.bernoulli(row: row, probabilities: means, count: count, into: output)
+        Self.draw(stream, row: row, probabilities: means, count: count, into: output)
+    }
+
+    /// One uniform per unit: v_i = 1 when u_i < P(v_i = 1 | h) (`RandomStream.bernoulli`).
+    @inlinable
+    static func draw(_ stream: RandomStream, row: UInt32, probabilities: UnsafePointer<Float>, count: Int,
+                     into output: UnsafeMutablePointer<Float>) {
+        stream.bernoulli(row: row, probabilities: probabilities, count: count, into: output)
     }
 
     public func freeEnergyTerm(_ v: UnsafePointer<Float>, bias: [Float]) -> Double { Self.linearTerm(v, bias: bias) }
