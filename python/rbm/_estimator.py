@@ -1,5 +1,6 @@
 """`RBM`: a scikit-learn-compatible estimator whose training runs in the `rbm` executable."""
 
+import io
 import json
 import math
 import os
@@ -287,7 +288,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _set_from_checkpoint(self, contents):
         """The fitted attributes from a checkpoint's bytes."""
-        with h5py.File(_BytesFile(contents), "r") as file:
+        with h5py.File(io.BytesIO(contents), "r") as file:
             weights = np.asarray(file["/model/weights"], dtype=np.float64)
             self.components_ = np.ascontiguousarray(weights.T)
             self.intercept_visible_ = np.asarray(file["/model/visible_bias"], dtype=np.float64)
@@ -304,6 +305,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 self.standardization_ = None
         self.checkpoint_ = contents
         self.log_partition_ = None
+        self.log_partition_method_ = None
 
     # MARK: using the model
 
@@ -343,9 +345,11 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         else:
             visible = -(v @ b)
             if self.visible_units_ == "binomial":
+                # log C(n, k) from a table of log k!, k = 0 … n (the counts were checked to be in range).
                 n = self.trials_
-                log_choose = math.lgamma(n + 1) - _lgamma(v + 1) - _lgamma(n - v + 1)
-                visible -= log_choose.sum(axis=1)
+                log_factorials = np.concatenate(([0.0], np.cumsum(np.log(np.arange(1, n + 1)))))
+                counts = v.astype(np.int64)
+                visible -= (log_factorials[n] - log_factorials[counts] - log_factorials[n - counts]).sum(axis=1)
         return visible - hidden
 
     def score_samples(self, X):
@@ -357,9 +361,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return -free_energy - self.log_partition_function(X)
 
     def log_partition_function(self, X=None):
-        """log Z of the fitted model (exact or AIS, see ``log_partition``). AIS's base model is
-        fit to the marginals of X (default: the zeros-and-ones of a uniform model is not used;
-        pass the data you score)."""
+        """log Z of the fitted model (exact or AIS, see ``log_partition``), computed once by the
+        trainer and kept. X is needed the first time: AIS's base model is fit to its marginals."""
         check_is_fitted(self)
         if getattr(self, "log_partition_", None) is not None:
             return self.log_partition_
@@ -451,10 +454,6 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
-def _lgamma(values):
-    return np.vectorize(math.lgamma, otypes=[np.float64])(values)
-
-
 def _npy_file_of(X):
     """The .npy file X is a whole memory map of (np.load(…, mmap_mode="r")), which the
     trainer can read itself without a copy; else None."""
@@ -470,32 +469,6 @@ def _npy_file_of(X):
     if whole.shape != X.shape or whole.dtype != X.dtype or getattr(whole, "offset", None) != getattr(X, "offset", None):
         return None
     return filename
-
-
-class _BytesFile:
-    """A read-only file object over bytes, for h5py."""
-
-    def __init__(self, contents):
-        import io
-        self._buffer = io.BytesIO(contents)
-
-    def read(self, *args):
-        return self._buffer.read(*args)
-
-    def readinto(self, buffer):
-        return self._buffer.readinto(buffer)
-
-    def seek(self, *args):
-        return self._buffer.seek(*args)
-
-    def tell(self):
-        return self._buffer.tell()
-
-    def seekable(self):
-        return True
-
-    def readable(self):
-        return True
 
 
 __all__ = ["RBM", "RBMError"]

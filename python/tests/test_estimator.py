@@ -2,6 +2,7 @@
 computations: log-likelihoods by enumerating tiny models, features against `rbm features`."""
 
 import itertools
+import math
 import os
 import pickle
 import signal
@@ -141,6 +142,11 @@ def test_other_unit_types_fit_and_transform():
     drawn = binomial.gibbs(counts[:4])
     assert ((drawn >= 0) & (drawn <= 6) & (drawn == np.round(drawn))).all()
     assert np.isfinite(binomial.score_samples(counts[:3])).all()
+    # F(v) = −bᵀv − Σ log C(n, v_i) − Σ_j softplus(c_j + (vW)_j), written out with math.comb.
+    for v in counts[:3]:
+        expected = (-(v @ binomial.intercept_visible_) - sum(math.log(math.comb(6, int(k))) for k in v)
+                    - np.logaddexp(0, v @ binomial.components_.T + binomial.intercept_hidden_).sum())
+        assert abs(binomial.free_energy(v[None, :])[0] - expected) < 1e-9 * max(1, abs(expected))
 
 
 def test_bad_input_is_a_value_error_naming_it_and_trainer_errors_carry_its_message():
