@@ -80,8 +80,6 @@ public struct BernoulliUnits: VisibleUnitType {
         for i in 0..<count where v[i] != 0 { term += biasDifference[i] }
         return term
     }
-
-    public static func dataProblems(binarizes: Bool, standardizeForced: Bool) -> [SettingProblem] { [] }
 }
 
 extension VisibleUnits {

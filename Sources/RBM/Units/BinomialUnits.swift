@@ -141,10 +141,7 @@ public struct BinomialUnits: VisibleUnitType {
         return term
     }
 
-    public static func dataProblems(binarizes: Bool, standardizeForced: Bool) -> [SettingProblem] {
-        binarizes ? [SettingProblem(["data.binarization", "model.visible"],
-                                    "binomial visible units read counts: set data.binarization: none")] : []
-    }
+    public static let refusesBinarization: String? = "binomial visible units read counts"
 }
 
 extension VisibleUnits {

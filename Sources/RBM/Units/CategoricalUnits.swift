@@ -129,10 +129,7 @@ public struct CategoricalUnits: VisibleUnitType {
         return term
     }
 
-    public static func dataProblems(binarizes: Bool, standardizeForced: Bool) -> [SettingProblem] {
-        binarizes ? [SettingProblem(["data.binarization", "model.visible"],
-                                    "categorical visible units read integer codes: set data.binarization: none")] : []
-    }
+    public static let refusesBinarization: String? = "categorical visible units read integer codes"
 }
 
 extension VisibleUnits {

@@ -77,10 +77,7 @@ public struct GaussianUnits: VisibleUnitType {
         return term
     }
 
-    public static func dataProblems(binarizes: Bool, standardizeForced: Bool) -> [SettingProblem] {
-        binarizes ? [SettingProblem(["data.binarization", "model.visible"],
-                                    "Gaussian visible units take real values: set data.binarization: none")] : []
-    }
+    public static let refusesBinarization: String? = "Gaussian visible units take real values"
 }
 
 extension VisibleUnits {

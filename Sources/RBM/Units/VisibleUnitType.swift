@@ -104,10 +104,10 @@ public protocol VisibleUnitType: Sendable {
 
     // MARK: Rules
 
-    /// What these units ask of the data section beyond their parameter (which
-    /// `VisibleUnits.Kind.dataProblems` checks for every kind): `binarizes` is
-    /// data.binarization ≠ none, `standardizeForced` data.standardize: yes.
-    static func dataProblems(binarizes: Bool, standardizeForced: Bool) -> [SettingProblem]
+    /// Why these units cannot read binarized data ("Gaussian visible units take real values"),
+    /// or nil for units that can: `VisibleUnits.Kind.dataProblems` then asks for
+    /// data.binarization: none.
+    static var refusesBinarization: String? { get }
 }
 
 /// A number a kind of unit needs besides its name, and where configs and checkpoints keep it.
@@ -132,6 +132,7 @@ public struct VisibleUnitParameter: Sendable, Equatable {
 /// What most kinds share; a kind states only where it differs.
 extension VisibleUnitType {
     public static var parameter: VisibleUnitParameter? { nil }
+    public static var refusesBinarization: String? { nil }
     public var parameterValue: Int { 0 }
     public func logPartitionConstant(visibleCount: Int) -> Double { 0 }
     public var isBinary: Bool { false }

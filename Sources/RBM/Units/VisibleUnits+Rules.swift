@@ -1,7 +1,8 @@
 extension VisibleUnits.Kind {
     /// What units of this kind ask of the data section (the rule book's unit-type part, beside
     /// `TrainerConfiguration.problems`): their parameter set and in range, no other kind's
-    /// parameter set, no standardisation unless they have a density, and the kind's own rules.
+    /// parameter set, no binarization for units that read values, no standardisation unless
+    /// they have a density.
     /// `parameters` holds the data section's value of every kind's parameter key (0: unset),
     /// `binarizes` is data.binarization ≠ none, `standardizeForced` data.standardize: yes.
     public func dataProblems(parameters: [String: Int], binarizes: Bool, standardizeForced: Bool) -> [SettingProblem] {
@@ -19,7 +20,9 @@ extension VisibleUnits.Kind {
             problems.append(SettingProblem(["data.\(key)", "model.visible"],
                                            "data.\(key) is for \(other.name) visible units (model.visible: \(other.name))"))
         }
-        problems += Self.ownProblems(of: unitType, binarizes: binarizes, standardizeForced: standardizeForced)
+        if binarizes, let reason = unitType.refusesBinarization {
+            problems.append(SettingProblem(["data.binarization", "model.visible"], reason + ": set data.binarization: none"))
+        }
         // Standardised values leave [0, 1] and are no codes or counts: every split would then
         // fail the value check, blamed on the data instead of this key.
         if standardizeForced && !VisibleUnits(kind: self, parameter: 0).hasDensity {
@@ -27,9 +30,5 @@ extension VisibleUnits.Kind {
                                            "standardised data are for Gaussian visible units (model.visible: gaussian); \(rawValue) units read the values as given: set data.standardize: auto or no"))
         }
         return problems
-    }
-
-    private static func ownProblems<Units: VisibleUnitType>(of type: Units.Type, binarizes: Bool, standardizeForced: Bool) -> [SettingProblem] {
-        Units.dataProblems(binarizes: binarizes, standardizeForced: standardizeForced)
     }
 }
