@@ -79,6 +79,8 @@ public enum RandomPurpose: UInt32, Sendable {
     case blockShuffle = 12
     /// Parallel tempering: the uniform that accepts or rejects a swap of neighbouring chains.
     case temperingSwap = 13
+    /// Reverse AIS (RAISE): the Gibbs steps of chains annealed from data points to the base model.
+    case reverseAnnealing = 14
 }
 
 /// The coordinates of one row of random numbers: a pure function of these and the seed.

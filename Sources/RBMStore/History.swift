@@ -22,6 +22,10 @@ public enum Metric: String, CaseIterable, Sendable {
     case logLikelihood = "log_likelihood"
     case logLikelihoodLow = "log_likelihood_low"
     case logLikelihoodHigh = "log_likelihood_high"
+    /// `evaluation.log_likelihood: bracket` only: reverse AIS's log Z and the bracket's
+    /// conservative side, −mean F − that log Z.
+    case reverseLogPartitionFunction = "log_z_reverse"
+    case conservativeLogLikelihood = "log_likelihood_lower"
     /// Parallel tempering only: the epoch's fraction of accepted swaps, averaged over the
     /// pairs of neighbouring temperatures and at the worst pair (every pair: tempering.csv).
     case swapAcceptanceMean = "swap_acceptance_mean"
@@ -33,7 +37,8 @@ public enum Metric: String, CaseIterable, Sendable {
     /// True for the metrics that only periodic evaluation computes (not every epoch).
     public var isPeriodic: Bool {
         switch self {
-        case .pseudoLikelihood, .logPartitionFunction, .logLikelihood, .logLikelihoodLow, .logLikelihoodHigh: return true
+        case .pseudoLikelihood, .logPartitionFunction, .logLikelihood, .logLikelihoodLow, .logLikelihoodHigh,
+             .reverseLogPartitionFunction, .conservativeLogLikelihood: return true
         default: return false
         }
     }

@@ -149,6 +149,9 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var logLikelihood = LogLikelihoodMethod.auto
         public var aisRuns = AnnealedImportanceSampling.defaultRuns
         public var aisBetas = AnnealedImportanceSampling.defaultBetaCount
+        /// With `log_likelihood: bracket`: the width (nats) above which AIS and reverse AIS are
+        /// reported as disagreeing.
+        public var bracketWarning = EvaluationOptions.defaultBracketWarning
         /// Also compute the exact pseudo-likelihood (n_visible × n_hidden work per sample).
         public var pseudoLikelihood = true
         /// Evaluate on the first N samples of the split (0: all).
@@ -205,7 +208,8 @@ public struct ExperimentConfig: Sendable, Equatable {
     /// What periodic evaluation computes (`evaluation.*`), on `workers` threads.
     public func evaluationOptions(workers: Int) -> EvaluationOptions {
         EvaluationOptions(logLikelihood: evaluation.logLikelihood, aisRuns: evaluation.aisRuns, aisBetas: evaluation.aisBetas,
-                          pseudoLikelihood: evaluation.pseudoLikelihood, seed: training.seed, workers: workers)
+                          pseudoLikelihood: evaluation.pseudoLikelihood, bracketWarning: evaluation.bracketWarning,
+                          seed: training.seed, workers: workers)
     }
 
     /// Threads to use: `training.workers`, or every core when it is not set.

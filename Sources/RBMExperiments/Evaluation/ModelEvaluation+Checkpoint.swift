@@ -36,7 +36,7 @@ extension ModelEvaluation {
             model: saved.model, split: split, visible: binarization.evaluationValues(of: dataset, seed: options.seed),
             rows: dataset.count, baseMarginals: try DataScan.marginals(of: splits.train, binarization: binarization,
                                                  unitInterval: saved.model.visibleUnits.takesUnitInterval),
-            options: options, ranks: ranks)
+            options: options, ranks: ranks, progress: log)
         report.standardized = saved.standardization != nil
         for line in report.lines { log(line) }
         return report

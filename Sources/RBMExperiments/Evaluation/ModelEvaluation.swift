@@ -8,6 +8,10 @@ public enum LogLikelihoodMethod: String, Sendable, CaseIterable {
     case auto
     case exact
     case ais
+    /// AIS and reverse AIS from the data side by side (`AnnealedImportanceSampling.reverseEstimate`):
+    /// a bracket [conservative, AIS] on the log-likelihood, with the exact value too when the
+    /// smaller layer can be enumerated.
+    case bracket
     case none
 }
 
@@ -18,19 +22,35 @@ public struct EvaluationOptions: Sendable, Equatable {
     public var aisBetas = AnnealedImportanceSampling.defaultBetaCount
     /// Exact pseudo-likelihood over every visible unit (n_visible × n_hidden work per sample).
     public var pseudoLikelihood = true
+    /// The bracket's width (nats) above which the report warns that AIS and reverse AIS disagree.
+    public var bracketWarning = defaultBracketWarning
+    /// With a bracket: double the inverse temperatures until the bracket is within
+    /// `bracketWarning`, up to this many (nil: one round at `aisBetas`).
+    public var betaBudget: Int? = nil
     public var seed: UInt64 = 1
     public var workers = 1
 
+    public static let defaultBracketWarning = 1.0
+
     public init(logLikelihood: LogLikelihoodMethod = .auto, aisRuns: Int = AnnealedImportanceSampling.defaultRuns,
                 aisBetas: Int = AnnealedImportanceSampling.defaultBetaCount,
-                pseudoLikelihood: Bool = true, seed: UInt64 = 1, workers: Int = 1) {
+                pseudoLikelihood: Bool = true, bracketWarning: Double = defaultBracketWarning, betaBudget: Int? = nil,
+                seed: UInt64 = 1, workers: Int = 1) {
         self.logLikelihood = logLikelihood
         self.aisRuns = aisRuns
         self.aisBetas = aisBetas
         self.pseudoLikelihood = pseudoLikelihood
+        self.bracketWarning = bracketWarning
+        self.betaBudget = betaBudget
         self.seed = seed
         self.workers = workers
     }
+}
+
+/// One round of `--betas-until-agree`: the inverse temperatures used and the bracket's width.
+public struct BracketRound: Sendable, Equatable {
+    public var betas: Int
+    public var width: Double
 }
 
 /// The numbers a model earns on one split.
@@ -47,6 +67,19 @@ public struct EvaluationReport: Sendable, Equatable {
     public var logPartitionFunction: Double?
     public var logPartitionLower: Double?
     public var logPartitionUpper: Double?
+    /// AIS's standard error of log Z (nil when exact).
+    public var logPartitionStandardError: Double?
+    /// The bracket's other side: reverse AIS's log Z (the mean over its data points of L) and
+    /// its standard error, the number of data points, and the exact log Z when it could be
+    /// enumerated.
+    public var reverseLogPartitionFunction: Double?
+    public var reverseStandardError: Double?
+    public var reversePoints: Int?
+    public var exactLogPartitionFunction: Double?
+    /// The width (nats) above which the bracket is reported as a disagreement.
+    public var bracketWarning = EvaluationOptions.defaultBracketWarning
+    /// With `--betas-until-agree`: the rounds run, as (β count, bracket width).
+    public var bracketRounds: [BracketRound] = []
     public var seconds: Double
     /// The model's visible units (log-likelihoods of Gaussian units are densities).
     public var visibleUnits: VisibleUnits = .bernoulli
@@ -58,6 +91,19 @@ public struct EvaluationReport: Sendable, Equatable {
     /// The log-likelihood band from the log Z band (a larger Z means a lower likelihood).
     public var averageLogLikelihoodLower: Double? { logPartitionUpper.map { -meanFreeEnergy - $0 } }
     public var averageLogLikelihoodUpper: Double? { logPartitionLower.map { -meanFreeEnergy - $0 } }
+    /// The bracket's conservative side: −mean F(v) − reverse AIS's log Z.
+    public var conservativeLogLikelihood: Double? { reverseLogPartitionFunction.map { -meanFreeEnergy - $0 } }
+    /// Reverse AIS's log Z − AIS's, in nats: how far apart the bracket's ends are (negative when
+    /// they cross, as stochastic bounds may by their standard errors).
+    public var bracketWidth: Double? {
+        guard let reverse = reverseLogPartitionFunction, let forward = logPartitionFunction else { return nil }
+        return reverse - forward
+    }
+    /// True when the bracket is wider than `bracketWarning` (either way).
+    public var bracketDisagrees: Bool { bracketWidth.map { abs($0) > bracketWarning } ?? false }
+    /// The exact log-likelihood, when a bracket was computed beside an exact log Z.
+    public var exactLogLikelihood: Double? { exactLogPartitionFunction.map { -meanFreeEnergy - $0 } }
+
 
     /// The report as one JSON object (`rbm evaluate --json`), for programs: snake_case keys,
     /// null for what was not computed (log Z when not asked, the band of an exact log Z).
@@ -77,7 +123,14 @@ public struct EvaluationReport: Sendable, Equatable {
             ("pseudo_likelihood", number(pseudoLikelihood)), ("stochastic_pseudo_likelihood", number(stochasticPseudoLikelihood)),
             ("log_z_method", text(logPartitionMethod)), ("log_z", number(logPartitionFunction)),
             ("log_z_lower", number(exact ? nil : logPartitionLower)), ("log_z_upper", number(exact ? nil : logPartitionUpper)),
-            ("average_log_likelihood", number(averageLogLikelihood)), ("log_density", visibleUnits.hasDensity ? "true" : "false"),
+            ("log_z_standard_error", number(logPartitionStandardError)),
+            ("log_z_reverse", number(reverseLogPartitionFunction)), ("log_z_reverse_standard_error", number(reverseStandardError)),
+            ("reverse_points", reversePoints.map { "\($0)" } ?? "null"), ("log_z_exact", number(exactLogPartitionFunction)),
+            ("average_log_likelihood", number(averageLogLikelihood)),
+            ("log_likelihood_lower", number(conservativeLogLikelihood)), ("bracket_width", number(bracketWidth)),
+            ("bracket_disagrees", reverseLogPartitionFunction == nil ? "null" : (bracketDisagrees ? "true" : "false")),
+            ("exact_log_likelihood", number(exactLogLikelihood)),
+            ("log_density", visibleUnits.hasDensity ? "true" : "false"),
             ("standardized", standardized ? "true" : "false"), ("seconds", number(seconds)),
         ]
         return "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
@@ -107,6 +160,7 @@ public struct EvaluationReport: Sendable, Equatable {
                 + (visibleUnits.hasDensity
                     ? " (a log-density: Gaussian visible units, \(standardized ? "standardised data" : "data as given, not standardised"))" : ""))
         }
+        lines += bracketLines
         lines.append("time: \(format(seconds, 1)) s")
         return lines
     }
@@ -137,7 +191,8 @@ public enum ModelEvaluation {
     /// a single process computes.
     public static func evaluate(model: RBMModel, split: String, visible: [Float], rows: Int,
                                 baseMarginals: [Float], options: EvaluationOptions,
-                                ranks: any RankGroup = SingleProcess()) throws(EvaluationError) -> EvaluationReport {
+                                ranks: any RankGroup = SingleProcess(),
+                                progress: (String) -> Void = { _ in }) throws(EvaluationError) -> EvaluationReport {
         let start = monotonicSeconds()
         let workers = options.workers
         // The layer exact log Z enumerates: the smaller one, or the hidden one when the visible
@@ -173,6 +228,10 @@ public enum ModelEvaluation {
             report.logPartitionFunction = estimate.logPartitionFunction
             report.logPartitionLower = estimate.lower
             report.logPartitionUpper = estimate.upper
+            report.logPartitionStandardError = estimate.standardError
+        case .bracket:
+            bracket(model: model, visible: visible, rows: rows, baseMarginals: baseMarginals, options: options, ranks: ranks,
+                    progress: progress, into: &report)
         case .none, .auto:
             break
         }

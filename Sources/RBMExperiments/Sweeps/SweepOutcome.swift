@@ -52,9 +52,10 @@ public struct SweepOutcome: Sendable {
 extension Metric {
     /// The metrics a sweep can rank its runs by, in the order results.csv lists them.
     public static let rankable: [Metric] = [
-        .reconstructionError, .validationReconstructionError, .freeEnergyGap, .logLikelihood, .pseudoLikelihood,
+        .reconstructionError, .validationReconstructionError, .freeEnergyGap, .logLikelihood, .conservativeLogLikelihood,
+        .pseudoLikelihood,
     ]
 
     /// True for likelihoods (a sweep maximizes them by default); false for errors and gaps.
-    public var higherIsBetter: Bool { self == .logLikelihood || self == .pseudoLikelihood }
+    public var higherIsBetter: Bool { [.logLikelihood, .conservativeLogLikelihood, .pseudoLikelihood].contains(self) }
 }

@@ -21,6 +21,10 @@ public struct EpochMetrics: Sendable, Equatable {
     public var logLikelihood: Double? = nil
     public var logLikelihoodLower: Double? = nil
     public var logLikelihoodUpper: Double? = nil
+    /// With `evaluation.log_likelihood: bracket`: reverse AIS's log Z and the conservative
+    /// log-likelihood.
+    public var reverseLogPartitionFunction: Double? = nil
+    public var conservativeLogLikelihood: Double? = nil
     /// Parallel tempering: the fraction of swaps accepted this epoch, averaged over the pairs
     /// of neighbouring temperatures and at the worst pair (nil for the other samplers), and
     /// per pair (written to tempering.csv, not to the history).
@@ -54,6 +58,8 @@ public struct EpochMetrics: Sendable, Equatable {
         case .logLikelihood: return logLikelihood
         case .logLikelihoodLow: return logLikelihoodLower
         case .logLikelihoodHigh: return logLikelihoodUpper
+        case .reverseLogPartitionFunction: return reverseLogPartitionFunction
+        case .conservativeLogLikelihood: return conservativeLogLikelihood
         case .swapAcceptanceMean: return swapAcceptanceMean
         case .swapAcceptanceMin: return swapAcceptanceMin
         }
@@ -89,6 +95,8 @@ public struct EpochMetrics: Sendable, Equatable {
                 pseudoLikelihood: value(.pseudoLikelihood), logPartitionFunction: value(.logPartitionFunction),
                 logLikelihood: value(.logLikelihood), logLikelihoodLower: value(.logLikelihoodLow),
                 logLikelihoodUpper: value(.logLikelihoodHigh),
+                reverseLogPartitionFunction: value(.reverseLogPartitionFunction),
+                conservativeLogLikelihood: value(.conservativeLogLikelihood),
                 swapAcceptanceMean: value(.swapAcceptanceMean), swapAcceptanceMin: value(.swapAcceptanceMin))
         }
     }
@@ -109,6 +117,9 @@ public struct EpochMetrics: Sendable, Equatable {
         var line = parts.joined(separator: "  ")
         if let logLikelihood {
             line += "\n        log-likelihood \(format(logLikelihood, 2)) nats (log Z \(format(logPartitionFunction ?? .nan, 2)))"
+            if let conservativeLogLikelihood {
+                line += ", bracket [\(format(conservativeLogLikelihood, 2)), \(format(logLikelihood, 2))]"
+            }
         }
         if let pseudoLikelihood { line += (logLikelihood == nil ? "\n       " : "") + "  pseudo-LL \(format(pseudoLikelihood, 2))" }
         return line

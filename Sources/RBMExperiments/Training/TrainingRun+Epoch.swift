@@ -79,6 +79,12 @@ extension TrainingRun {
             metrics.logLikelihood = report.averageLogLikelihood
             metrics.logLikelihoodLower = report.averageLogLikelihoodLower
             metrics.logLikelihoodUpper = report.averageLogLikelihoodUpper
+            metrics.reverseLogPartitionFunction = report.reverseLogPartitionFunction
+            metrics.conservativeLogLikelihood = report.conservativeLogLikelihood
+            if report.bracketDisagrees, let width = report.bracketWidth {
+                log("note: AIS and reverse AIS disagree by \(format(abs(width), 2)) nats at epoch \(schedule.epoch) "
+                    + "(evaluation.bracket_warning \(format(report.bracketWarning, 2))): more evaluation.ais_betas usually helps")
+            }
         }
         return metrics
     }

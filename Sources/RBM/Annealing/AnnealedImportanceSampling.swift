@@ -18,6 +18,9 @@
 /// frequencies (b_A = log p; log Z_A = n_hidden·log 2 + Σ_groups logsumexp b_A). The Gibbs step
 /// samples v from the units' own conditional at (1 − β_k)·b_A + β_k·(b_B + Wh).
 ///
+/// `reverseEstimate` anneals the other way, from data points to the base model (RAISE), for a
+/// conservative estimate beside this one (`AnnealedImportanceSampling+Reverse.swift`).
+///
 /// The runs are processed in fixed groups of `runsPerChunk` by the data-parallel engine; every
 /// random number is keyed by (seed, β index, run), so the estimate is the same for any number
 /// of workers.
@@ -63,6 +66,8 @@ public struct AnnealedImportanceSampling: Sendable {
         /// reaches 0.
         public var lower: Double
         public var upper: Double
+        /// The standard error of log Ẑ (of mean(w), relative to mean(w)).
+        public var standardError: Double
         /// log w of each run.
         public var logWeights: [Double]
         public var baseLogPartitionFunction: Double
@@ -94,7 +99,7 @@ public struct AnnealedImportanceSampling: Sendable {
             logPartitionFunction: baseLogZ + logMean,
             lower: mean - 3 * standardError > 0 ? baseLogZ + largest + _log(mean - 3 * standardError) : -.infinity,
             upper: baseLogZ + largest + _log(mean + 3 * standardError),
-            logWeights: logWeights, baseLogPartitionFunction: baseLogZ)
+            standardError: standardError / mean, logWeights: logWeights, baseLogPartitionFunction: baseLogZ)
     }
 
     /// The base model's visible biases from the data's visible marginals p, as the unit type
@@ -109,69 +114,20 @@ public struct AnnealedImportanceSampling: Sendable {
         VisibleUnits.bernoulli.baseBias(marginals: marginals, clip: clip)
     }
 
-    /// One group of runs through the whole schedule; returns their log weights.
-    ///
-    /// A numeric kernel kept in one piece (over 60 lines): the buffers it sets up are reused
-    /// by every one of the schedule's ~14,500 steps, and the step reads as the paper's
-    /// transition operator only when the weight update and the Gibbs sweep stand together.
+    /// One group of runs through the whole schedule; returns their log weights: v₁ ~ p_A, then
+    /// for k = 1 … K, log w += log f_k(v_k) − log f_{k−1}(v_k) and v_{k+1} ~ T_k(· | v_k).
     func anneal(model: RBMModel, baseVisibleBias: [Float], runs range: Range<Int>) -> [Double] {
-        let n = range.count
-        let nv = model.visibleCount, nh = model.hiddenCount
-        let units = model.visibleUnits
-        var visible = [Float](repeating: 0, count: n * nv)
-        var preactivation = [Float](repeating: 0, count: n * nh)   // x = c + vW
-        var hidden = [Float](repeating: 0, count: n * nh)
-        var visibleInput = [Float](repeating: 0, count: n * nv)
-        var logWeights = [Double](repeating: 0, count: n)
-        let biasDifference = zip(model.visibleBias, baseVisibleBias).map { Double($0 - $1) }
-        let zeroBias = [Float](repeating: 0, count: max(nv, nh))
-
-        model.weights.withUnsafeBufferPointer { w in
-        visible.withUnsafeMutableBufferPointer { v in
-        preactivation.withUnsafeMutableBufferPointer { x in
-        hidden.withUnsafeMutableBufferPointer { h in
-        visibleInput.withUnsafeMutableBufferPointer { u in
-        zeroBias.withUnsafeBufferPointer { zero in
-            // v₁ ~ p_A: the base model's independent visible units (Bernoulli(σ(b_A)), …).
-            let start = RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: 0, substep: 2)
-            for r in 0..<n {
-                for i in 0..<nv { u[r * nv + i] = baseVisibleBias[i] }
-            }
-            units.applyMeans(to: u.baseAddress!, rows: n, columns: nv, bias: zero.baseAddress!)
-            GibbsHalfStep.drawVisible(units, start, rows: n, count: nv, streamRow: { range.lowerBound + $0 },
-                                      means: u.baseAddress!, into: v.baseAddress!)
-            for k in 1..<betas.count {
-                let previous = Float(betas[k - 1]), current = Float(betas[k])
-                let deltaBeta = betas[k] - betas[k - 1]
-                // x = c + vW, then log p*_k(v) − log p*_{k−1}(v).
-                RBMKernels.affine(visible: v.baseAddress!, rows: n, weights: w.baseAddress!,
-                                  hiddenBias: model.hiddenBias, visibleCount: nv, hiddenCount: nh, into: x.baseAddress!)
-                for r in 0..<n {
-                    let row = v.baseAddress! + r * nv
-                    let visibleTerm = units.annealingTerm(row, count: nv, modelBias: model.visibleBias, base: baseVisibleBias,
-                                                          biasDifference: biasDifference)
-                    logWeights[r] += deltaBeta * visibleTerm
-                        + Logistic.softplusDifferenceSum(x.baseAddress! + r * nh, count: nh, from: previous, to: current)
-                }
-                if k == betas.count - 1 { break }
-                // The Gibbs step T_k: h ~ σ(β_k x), v ~ σ((1 − β_k) b_A + β_k (b_B + Wh)).
-                for index in 0..<(n * nh) { h[index] = current * x[index] }
-                Logistic.applyWithBias(h.baseAddress!, rows: n, columns: nh, bias: zero.baseAddress!)
-                let hiddenStream = RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: UInt32(k), substep: 0)
-                GibbsHalfStep.drawBernoulli(hiddenStream, rows: n, stride: nh, units: 0..<nh, streamRow: { range.lowerBound + $0 },
-                                            probabilities: h.baseAddress!, into: h.baseAddress!)
-                BLAS.gemm(m: n, n: nv, k: nh, a: h.baseAddress!, b: w.baseAddress!, transposeB: true, c: u.baseAddress!)
-                for r in 0..<n {
-                    for i in 0..<nv {
-                        u[r * nv + i] = (1 - current) * baseVisibleBias[i] + current * (model.visibleBias[i] + u[r * nv + i])
-                    }
-                }
-                units.applyMeans(to: u.baseAddress!, rows: n, columns: nv, bias: zero.baseAddress!)
-                let visibleStream = RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: UInt32(k), substep: 1)
-                GibbsHalfStep.drawVisible(units, visibleStream, rows: n, count: nv, streamRow: { range.lowerBound + $0 },
-                                          means: u.baseAddress!, into: v.baseAddress!)
-            }
-        }}}}}}
+        let chains = AnnealingChains(model: model, baseVisibleBias: baseVisibleBias, chains: range)
+        var logWeights = [Double](repeating: 0, count: range.count)
+        chains.drawFromBase(RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: 0, substep: 2))
+        for k in 1..<betas.count {
+            chains.computeHiddenInput()
+            chains.addLogRatio(from: betas[k - 1], to: betas[k], into: &logWeights)
+            if k == betas.count - 1 { break }
+            chains.gibbsStep(beta: Float(betas[k]),
+                             hiddenStream: RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: UInt32(k), substep: 0),
+                             visibleStream: RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: UInt32(k), substep: 1))
+        }
         return logWeights
     }
 }

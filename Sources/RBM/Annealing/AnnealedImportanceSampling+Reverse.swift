@@ -1,0 +1,93 @@
+/// Reverse annealing from the data (RAISE: Burda, Grosse & Salakhutdinov 2015), the conservative
+/// side of a log-likelihood bracket.
+///
+/// Read AIS's chain as a generative model q: v₁ ~ p_A, v_{k+1} ~ T_k(· | v_k) for k = 1 … K
+/// (T_K at β = 1), emitting v_{K+1}. For a data point v*, propose the earlier states by running
+/// the same transitions backwards from it: v_K ~ T_K(· | v*), v_{K−1} ~ T_{K−1}(· | v_K), …,
+/// v₁ ~ T₁(· | v₂). Each T_k is reversible with respect to f_k, so T_k(v_{k+1} | v_k) /
+/// T_k(v_k | v_{k+1}) = f_k(v_{k+1}) / f_k(v_k), and the importance weight of the proposal is
+///
+///     q(v₁ … v_{K+1}) / r(v₁ … v_K | v*) = p_A(v₁) · Πₖ f_k(v_{k+1}) / f_k(v_k)
+///                                         = f_K(v*) / Z_A · Πₖ f_{k−1}(v_k) / f_k(v_k),
+///
+/// an unbiased estimate of q(v*). Each ratio f_{k−1}/f_k is taken at v_k, the state T_k has just
+/// produced (Upadhya & Sastry 2015, eq. 10; taking it at the state before the step, as one reading
+/// of the original paper does, gives a different, biased estimator — the tests tell them apart on
+/// a model small enough to compute q exactly). With f_K(v*) = e^(−F(v*)):
+///
+///     log p̂(v*) = −F(v*) − L(v*),   L(v*) = log Z_A + Σₖ [log f_k(v_k) − log f_{k−1}(v_k)],
+///
+/// and E[log p̂(v*)] ≤ log q(v*) by Jensen's inequality: the estimate errs low, where AIS's log Ẑ
+/// errs low and so its log-likelihood high. q is the annealed approximation of the model, close
+/// to it when the schedule is fine; L plays the part of log Z, and its mean over data points is
+/// the conservative log Z reported beside AIS's.
+///
+/// The data points are `runs` rows spread evenly over the data (all of them when there are
+/// fewer): the mean of −F is taken over every row, the mean of L over these points. Chain i starts
+/// at point i and reads row i of the `reverseAnnealing` streams at step k (substep 0 for h, 1 for
+/// v), so the estimate is the same on any number of workers and ranks.
+extension AnnealedImportanceSampling {
+    public struct ReverseEstimate: Sendable, Equatable {
+        /// The mean of L over the points: log Z as reverse annealing sees it (a stochastic upper
+        /// bound on the annealed model's, so a conservative log-likelihood −mean F − this).
+        public var logPartitionFunction: Double
+        /// The standard error of that mean: the spread of L over the points / √points.
+        public var standardError: Double
+        /// L of each point.
+        public var pointLogPartitions: [Double]
+        /// The data rows the chains started from.
+        public var points: [Int]
+        public var baseLogPartitionFunction: Double
+    }
+
+    /// The rows reverse annealing starts from: `runs` rows spread evenly over `rows`, or all.
+    public func reverseStartingRows(rows: Int) -> [Int] {
+        let count = min(runs, rows)
+        return (0..<count).map { $0 * rows / count }
+    }
+
+    /// Reverse-anneals from rows of `visible` (`rows` × n_visible, as the model sees data:
+    /// binarized, standardised) to the base model with visible biases `baseVisibleBias`.
+    public func reverseEstimate(model: RBMModel, baseVisibleBias: [Float], visible: [Float], rows: Int,
+                                ranks: any RankGroup = SingleProcess()) -> ReverseEstimate {
+        precondition(baseVisibleBias.count == model.visibleCount && visible.count == rows * model.visibleCount)
+        precondition(rows > 0 && betas.count >= 2)
+        let points = reverseStartingRows(rows: rows)
+        let transfer = UnsafeTransfer((model, baseVisibleBias, visible, points, self))
+        let chunkWeights = DataParallel.mapChunks(count: points.count, chunkSize: Self.runsPerChunk, workers: workers,
+                                                  ranks: ranks) { range in
+            let (model, base, visible, points, sampler) = transfer.value
+            return sampler.reverseAnneal(model: model, baseVisibleBias: base, visible: visible, points: points, chains: range)
+        }
+        let baseLogZ = Double(model.hiddenCount) * _log(2) + model.visibleUnits.baseLogPartition(bias: baseVisibleBias)
+        let pointLogPartitions = chunkWeights.flatMap { $0 }.map { baseLogZ + $0 }
+        let count = Double(pointLogPartitions.count)
+        let mean = pointLogPartitions.reduce(0, +) / count
+        let variance = count > 1 ? pointLogPartitions.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (count - 1) : 0
+        return ReverseEstimate(logPartitionFunction: mean, standardError: (variance / count).squareRoot(),
+                               pointLogPartitions: pointLogPartitions, points: points, baseLogPartitionFunction: baseLogZ)
+    }
+
+    /// The chains `range` of the points: from v* down the schedule; returns Σₖ [log f_k(v_k) −
+    /// log f_{k−1}(v_k)] of each (L less log Z_A).
+    func reverseAnneal(model: RBMModel, baseVisibleBias: [Float], visible: [Float], points: [Int],
+                       chains range: Range<Int>) -> [Double] {
+        let nv = model.visibleCount
+        let chains = AnnealingChains(model: model, baseVisibleBias: baseVisibleBias, chains: range)
+        visible.withUnsafeBufferPointer { data in
+            for (r, chain) in range.enumerated() {
+                (chains.visible + r * nv).update(from: data.baseAddress! + points[chain] * nv, count: nv)
+            }
+        }
+        var logWeights = [Double](repeating: 0, count: range.count)
+        chains.computeHiddenInput()
+        for k in stride(from: betas.count - 1, through: 1, by: -1) {
+            chains.gibbsStep(beta: Float(betas[k]),
+                             hiddenStream: RandomStream(seed: seed, purpose: .reverseAnnealing, step: UInt32(k), substep: 0),
+                             visibleStream: RandomStream(seed: seed, purpose: .reverseAnnealing, step: UInt32(k), substep: 1))
+            chains.computeHiddenInput()
+            chains.addLogRatio(from: betas[k - 1], to: betas[k], into: &logWeights)
+        }
+        return logWeights
+    }
+}

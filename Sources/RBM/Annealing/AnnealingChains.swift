@@ -1,0 +1,116 @@
+/// A group of chains on AIS's path of distributions, and the two operations both directions of
+/// annealing are made of.
+///
+/// The path runs from the base model A (W = 0, c = 0, visible biases b_A, the unit type's own
+/// independent units) to the model B. With x = c + vᵀW, its unnormalised marginals are
+///
+///     log f_β(v) = visible_β(v) + Σⱼ softplus(β·xⱼ),
+///
+/// where visible_β(v) interpolates the visible energies (for Bernoulli units (1 − β)·b_Aᵀv +
+/// β·b_Bᵀv), so that f_0 is A's (times 2^n_hidden) and f_1 is e^(−F_B(v)). The operations:
+///
+/// - `addLogRatio(from: β₀, to: β₁)`: log f_β₁(v) − log f_β₀(v) of the current states, added to
+///   each chain's log weight (`VisibleUnits.annealingTerm` gives the visible part per unit of Δβ);
+/// - `gibbsStep(beta:)`: the transition T_β, h ~ σ(β·x), v ~ P_β(v | h) at the visible biases
+///   (1 − β)·b_A + β·(b_B + Wh): it leaves f_β invariant and is reversible with respect to it
+///   (block Gibbs v → h → v), which is what reverse annealing needs.
+///
+/// Chain r of the group reads row `firstChain + r` of every random stream, so the numbers a
+/// chain draws do not depend on how the chains are grouped or which worker runs the group. One
+/// group belongs to one worker: a class for its buffers, freed with it.
+final class AnnealingChains {
+    let model: RBMModel
+    let baseVisibleBias: [Float]
+    /// b_B − b_A, in double precision.
+    let biasDifference: [Double]
+    let count: Int
+    let firstChain: Int
+    /// The chains' visible states, `count` × n_visible.
+    let visible: UnsafeMutablePointer<Float>
+    /// x = c + vᵀW of the current states (`computeHiddenInput`), `count` × n_hidden.
+    let hiddenInput: UnsafeMutablePointer<Float>
+    private let hidden: UnsafeMutablePointer<Float>
+    private let visibleInput: UnsafeMutablePointer<Float>
+    private let zeroBias: UnsafeMutablePointer<Float>
+
+    init(model: RBMModel, baseVisibleBias: [Float], chains: Range<Int>) {
+        self.model = model
+        self.baseVisibleBias = baseVisibleBias
+        self.biasDifference = zip(model.visibleBias, baseVisibleBias).map { Double($0 - $1) }
+        self.count = chains.count
+        self.firstChain = chains.lowerBound
+        func buffer(_ size: Int) -> UnsafeMutablePointer<Float> {
+            let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, size))
+            pointer.initialize(repeating: 0, count: max(1, size))
+            return pointer
+        }
+        visible = buffer(count * model.visibleCount)
+        hiddenInput = buffer(count * model.hiddenCount)
+        hidden = buffer(count * model.hiddenCount)
+        visibleInput = buffer(count * model.visibleCount)
+        zeroBias = buffer(max(model.visibleCount, model.hiddenCount))
+    }
+
+    deinit {
+        for pointer in [visible, hiddenInput, hidden, visibleInput, zeroBias] { pointer.deallocate() }
+    }
+
+    /// v ~ p_A: the base model's independent visible units, with the uniforms of `stream`.
+    func drawFromBase(_ stream: RandomStream) {
+        let nv = model.visibleCount, first = firstChain
+        for r in 0..<count {
+            for i in 0..<nv { visibleInput[r * nv + i] = baseVisibleBias[i] }
+        }
+        model.visibleUnits.applyMeans(to: visibleInput, rows: count, columns: nv, bias: zeroBias)
+        GibbsHalfStep.drawVisible(model.visibleUnits, stream, rows: count, count: nv, streamRow: { first + $0 },
+                                  means: visibleInput, into: visible)
+    }
+
+    /// x = c + vᵀW for the current visible states.
+    func computeHiddenInput() {
+        model.weights.withUnsafeBufferPointer { w in
+            RBMKernels.affine(visible: visible, rows: count, weights: w.baseAddress!, hiddenBias: model.hiddenBias,
+                              visibleCount: model.visibleCount, hiddenCount: model.hiddenCount, into: hiddenInput)
+        }
+    }
+
+    /// Adds log f_β₁(v) − log f_β₀(v) of each chain's current state (whose x is computed) to
+    /// `logWeights[r]`.
+    func addLogRatio(from beta0: Double, to beta1: Double, into logWeights: inout [Double]) {
+        let nv = model.visibleCount, nh = model.hiddenCount
+        let deltaBeta = beta1 - beta0
+        let previous = Float(beta0), current = Float(beta1)
+        for r in 0..<count {
+            let visibleTerm = model.visibleUnits.annealingTerm(visible + r * nv, count: nv, modelBias: model.visibleBias,
+                                                               base: baseVisibleBias, biasDifference: biasDifference)
+            logWeights[r] += deltaBeta * visibleTerm
+                + Logistic.softplusDifferenceSum(hiddenInput + r * nh, count: nh, from: previous, to: current)
+        }
+    }
+
+    /// One transition T_β from the current states (whose x is computed): h ~ σ(β·x) with the
+    /// numbers of `hiddenStream`, then v ~ P(v | h) at visible biases (1 − β)·b_A + β·(b_B + Wh)
+    /// with those of `visibleStream`. Leaves x stale.
+    func gibbsStep(beta: Float, hiddenStream: RandomStream, visibleStream: RandomStream) {
+        let nv = model.visibleCount, nh = model.hiddenCount, n = count, first = firstChain
+        for index in 0..<(n * nh) { hidden[index] = beta * hiddenInput[index] }
+        Logistic.applyWithBias(hidden, rows: n, columns: nh, bias: zeroBias)
+        GibbsHalfStep.drawBernoulli(hiddenStream, rows: n, stride: nh, units: 0..<nh, streamRow: { first + $0 },
+                                    probabilities: hidden, into: hidden)
+        model.weights.withUnsafeBufferPointer { w in
+            BLAS.gemm(m: n, n: nv, k: nh, a: hidden, b: w.baseAddress!, transposeB: true, c: visibleInput)
+        }
+        model.visibleBias.withUnsafeBufferPointer { modelBias in
+            baseVisibleBias.withUnsafeBufferPointer { baseBias in
+                for r in 0..<n {
+                    for i in 0..<nv {
+                        visibleInput[r * nv + i] = (1 - beta) * baseBias[i] + beta * (modelBias[i] + visibleInput[r * nv + i])
+                    }
+                }
+            }
+        }
+        model.visibleUnits.applyMeans(to: visibleInput, rows: n, columns: nv, bias: zeroBias)
+        GibbsHalfStep.drawVisible(model.visibleUnits, visibleStream, rows: n, count: nv, streamRow: { first + $0 },
+                                  means: visibleInput, into: visible)
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import RBMStore
+import RBMSystem
+import Testing
+@testable import RBMExperiments
+
+/// The bracket as users reach it: `rbm evaluate --bracket`, `--betas-until-agree`, and
+/// `evaluation.log_likelihood: bracket` in a config (metrics.csv, the checkpoint's history).
+@Suite struct LogLikelihoodBracketTests {
+    /// A small model of 8 hidden units, whose exact log Z can be enumerated.
+    func trainedCheckpoint(_ folder: SyntheticIDXFolder, _ overrides: [String] = []) throws -> (String, RunResult) {
+        var run = TrainingRun(config: try folder.config(["training.epochs=2", "model.hidden=8", "output.features=false",
+                                                         "output.pictures=false"] + overrides), log: { _ in })
+        run.progress = ProgressLine(enabled: false)
+        let result = try run.run()
+        return (RunFolder(path: result.folder).checkpoint, result)
+    }
+
+    @Test func evaluateBracketHoldsTheExactLogLikelihood() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let (checkpoint, result) = try trainedCheckpoint(folder)
+        let (status, output) = try Child(["evaluate", checkpoint, "--bracket", "--ais-betas", "3000", "--json"]).finish()
+        #expect(status == 0, "\(output)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
+        let exact = result.model.exactLogPartitionFunction()
+        let forward: Double = try #require(object["log_z"] as? Double)
+        let reverse: Double = try #require(object["log_z_reverse"] as? Double)
+        let forwardError: Double = try #require(object["log_z_standard_error"] as? Double)
+        let reverseError: Double = try #require(object["log_z_reverse_standard_error"] as? Double)
+        let forwardBound: Double = exact + 3 * forwardError + 0.01
+        let reverseBound: Double = exact - 3 * reverseError - 0.01
+        #expect(forward <= forwardBound, "AIS \(forward) ± \(forwardError), exact \(exact)")
+        #expect(reverse >= reverseBound, "reverse \(reverse) ± \(reverseError), exact \(exact)")
+        #expect(abs((object["log_z_exact"] as? Double ?? .nan) - exact) < 1e-6 * abs(exact))
+        let meanFreeEnergy = try #require(object["mean_free_energy"] as? Double)
+        #expect(abs((object["log_likelihood_lower"] as? Double ?? .nan) - (-meanFreeEnergy - reverse)) < 1e-9 * abs(reverse))
+        #expect(abs((object["bracket_width"] as? Double ?? .nan) - (reverse - forward)) < 1e-9 * abs(reverse))
+        #expect(object["bracket_disagrees"] as? Bool == false, "\(output)")
+        #expect(object["reverse_points"] as? Int == 40, "every one of the 40 test rows: \(output)")
+
+        let (textStatus, text) = try Child(["evaluate", checkpoint, "--bracket", "--ais-betas", "3000"]).finish()
+        #expect(textStatus == 0, "\(text)")
+        #expect(text.contains("log-likelihood bracket: [") && text.contains("(inside the bracket)"), "\(text)")
+        #expect(!text.contains("warning:"), "\(text)")
+    }
+
+    /// Too few β: the sides disagree, the report says so and what helps; --betas-until-agree
+    /// doubles the schedule round by round up to --max-betas.
+    @Test func aDisagreementIsReportedAndBetasUntilAgreeDoublesTheSchedule() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let (checkpoint, _) = try trainedCheckpoint(folder)
+        let (status, output) = try Child(["evaluate", checkpoint, "--bracket", "--ais-betas", "3", "--bracket-warning", "0.01"]).finish()
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("warning: AIS and reverse AIS disagree by") && output.contains("--betas-until-agree"), "\(output)")
+
+        let (rounds, roundsOutput) = try Child(["evaluate", checkpoint, "--betas-until-agree", "--ais-betas", "5",
+                                                "--bracket-warning", "0.0001", "--max-betas", "40", "--json"]).finish()
+        #expect(rounds == 0, "\(roundsOutput)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(roundsOutput.utf8)) as? [String: Any], "\(roundsOutput)")
+        #expect((object["log_z_method"] as? String)?.contains("40 β") == true, "\(roundsOutput)")
+
+        let (text, textOutput) = try Child(["evaluate", checkpoint, "--betas-until-agree", "--ais-betas", "5",
+                                            "--bracket-warning", "0.0001", "--max-betas", "40"]).finish()
+        #expect(text == 0 && textOutput.contains("inverse temperatures per round: 5 β → "), "\(textOutput)")
+        #expect(textOutput.contains("bracket at 20 β: width") && textOutput.contains(", 40 β → "), "\(textOutput)")
+    }
+
+    @Test func conflictingOrImpossibleBracketOptionsAreUsageErrors() throws {
+        for (arguments, message) in [
+            (["--bracket", "--exact"], "--exact, --ais and --bracket choose how to get log Z"),
+            (["--betas-until-agree", "--ais"], "--betas-until-agree needs the bracket"),
+            (["--bracket", "--bracket-warning", "0"], "--bracket-warning must be a positive number of nats"),
+            (["--betas-until-agree", "--ais-betas", "100", "--max-betas", "50"], "--max-betas (50) must be at least --ais-betas (100)"),
+            (["--ais-runs", "0"], "--ais-runs must be at least 1"),
+        ] {
+            let (status, output) = try Child(["evaluate", "x.h5"] + arguments).finish()
+            #expect(status == 64 && output.contains(message), "\(arguments): \(output)")
+        }
+    }
+
+    /// Periodic evaluation with `evaluation.log_likelihood: bracket` fills the conservative
+    /// columns of metrics.csv and of the checkpoint's history, and sweeps can rank by it.
+    @Test func aBracketInTheConfigIsRecordedEveryEvaluation() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let (checkpoint, result) = try trainedCheckpoint(folder, ["evaluation.every=1", "evaluation.log_likelihood=bracket",
+                                                                  "evaluation.ais_betas=500", "evaluation.ais_runs=20"])
+        let metrics = try String(contentsOfFile: RunFolder(path: result.folder).metrics, encoding: .utf8)
+        let lines = metrics.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let lower = try #require(lines[0].firstIndex(of: "log_likelihood_lower"))
+        let upper = try #require(lines[0].firstIndex(of: "log_likelihood"))
+        let reverse = try #require(lines[0].firstIndex(of: "log_z_reverse"))
+        #expect(lines.count == 3)
+        for line in lines.dropFirst() {
+            let conservative = try #require(Double(line[lower])), optimistic = try #require(Double(line[upper]))
+            #expect(Double(line[reverse]) != nil && conservative <= optimistic + 0.5, "\(line)")
+        }
+        let saved = try Checkpoint.read(path: checkpoint)
+        let recorded = try #require(saved.history["log_likelihood_lower"])
+        #expect(recorded.count == 2 && recorded.allSatisfy { $0.isFinite })
+        #expect(Metric.rankable.contains(.conservativeLogLikelihood) && Metric.conservativeLogLikelihood.higherIsBetter)
+    }
+}

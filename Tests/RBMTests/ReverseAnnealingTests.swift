@@ -1,0 +1,187 @@
+import Foundation
+import Testing
+import RBM
+
+/// Reverse AIS (RAISE) against quantities computed here by enumeration: the probability q(v*)
+/// of the annealed generative model it estimates, and the exact log Z it brackets with AIS.
+@Suite struct ReverseAnnealingTests {
+    /// Everything about a tiny model's annealing path in double precision, by enumerating its
+    /// visible and hidden states: the transitions T_β, the unnormalised f_β and q(v*).
+    struct AnnealedPath {
+        let model: RBMModel
+        let baseBias: [Double]
+        let betas: [Double]
+        let states: [[Float]]
+        let categoricalStates: Int?
+
+        var hiddenStates: [[Float]] { Reference.allStates(model.hiddenCount) }
+
+        func hiddenInput(_ v: [Float]) -> [Double] {
+            (0..<model.hiddenCount).map { j in
+                (0..<model.visibleCount).reduce(Double(model.hiddenBias[j])) {
+                    $0 + Double(v[$1]) * Double(model.weights[$1 * model.hiddenCount + j])
+                }
+            }
+        }
+
+        /// log f_β(v) = ((1 − β) b_A + β b_B)ᵀv + Σⱼ log(1 + e^(β xⱼ)) (binary and one-hot units).
+        func logF(_ v: [Float], _ beta: Double) -> Double {
+            let visible = (0..<model.visibleCount).reduce(0.0) {
+                $0 + ((1 - beta) * baseBias[$1] + beta * Double(model.visibleBias[$1])) * Double(v[$1])
+            }
+            return visible + hiddenInput(v).reduce(0.0) { $0 + log(1 + exp(beta * $1)) }
+        }
+
+        /// P_β(v' | h) at visible inputs (1 − β) b_A + β (b_B + Wh).
+        func visibleProbability(_ next: [Float], given h: [Float], beta: Double) -> Double {
+            let wh = UnitReference.visibleInput(model, h)
+            let input = (0..<model.visibleCount).map { (1 - beta) * baseBias[$0] + beta * (Double(model.visibleBias[$0]) + wh[$0]) }
+            if let q = categoricalStates {
+                return stride(from: 0, to: model.visibleCount, by: q).reduce(1.0) { product, first in
+                    let normaliser = (first..<(first + q)).reduce(0.0) { $0 + exp(input[$1]) }
+                    let chosen = (first..<(first + q)).first { next[$0] > 0.5 }!
+                    return product * exp(input[chosen]) / normaliser
+                }
+            }
+            return (0..<model.visibleCount).reduce(1.0) { $0 * (next[$1] > 0.5 ? Reference.sigmoid(input[$1]) : 1 - Reference.sigmoid(input[$1])) }
+        }
+
+        /// T_β[a][b] = P(v_b | v_a) = Σ_h P_β(h | v_a) P_β(v_b | h).
+        func transition(_ beta: Double) -> [[Double]] {
+            states.map { from in
+                let x = hiddenInput(from)
+                let hiddenProbabilities = hiddenStates.map { h in
+                    (0..<h.count).reduce(1.0) { $0 * (h[$1] > 0.5 ? Reference.sigmoid(beta * x[$1]) : 1 - Reference.sigmoid(beta * x[$1])) }
+                }
+                return states.map { to in
+                    zip(hiddenStates, hiddenProbabilities).reduce(0.0) { $0 + $1.1 * visibleProbability(to, given: $1.0, beta: beta) }
+                }
+            }
+        }
+
+        /// q(v*): v₁ ~ p_A, then T_{β₁} … T_{β_K}, by multiplying the transition matrices.
+        func annealedProbability(of target: Int) -> Double {
+            let baseWeights = states.map { v in exp(logF(v, 0)) }
+            var distribution = baseWeights.map { $0 / baseWeights.reduce(0, +) }
+            for beta in betas.dropFirst() {
+                let t = transition(beta)
+                distribution = states.indices.map { b in states.indices.reduce(0.0) { $0 + distribution[$1] * t[$1][b] } }
+            }
+            return distribution[target]
+        }
+
+        /// E[f_K(v*)/Z_A · Πₖ f_{k−1}(s)/f_k(s)] over the reverse chain from v*, with each ratio
+        /// taken at the state after T_k (`afterStep`) or before it.
+        func expectedReverseWeight(from target: Int, afterStep: Bool) -> Double {
+            let logZA = log(states.reduce(0.0) { $0 + exp(logF($1, 0)) })
+            var mass = states.indices.map { $0 == target ? 1.0 : 0.0 }
+            for k in stride(from: betas.count - 1, through: 1, by: -1) {
+                let t = transition(betas[k])
+                let ratio = states.map { exp(logF($0, betas[k - 1]) - logF($0, betas[k])) }
+                mass = states.indices.map { next in
+                    states.indices.reduce(0.0) { sum, current in
+                        sum + mass[current] * t[current][next] * (afterStep ? ratio[next] : ratio[current])
+                    }
+                }
+            }
+            return exp(logF(states[target], 1) - logZA) * mass.reduce(0, +)
+        }
+    }
+
+    /// Reverse AIS's exp(−F(v*) − L) averages to q(v*) of the annealed model (the estimator of
+    /// Upadhya & Sastry's eq. 10), computed by enumeration — and the other reading of the ratios
+    /// (taken before each step) has a different mean, which the test could tell apart.
+    @Test(arguments: ["bernoulli", "categorical"])
+    func reverseWeightsAverageToTheAnnealedModelsProbability(kind: String) {
+        let categorical = kind == "categorical"
+        let units: VisibleUnits = categorical ? .categorical(states: 3) : .bernoulli
+        let states = categorical ? UnitReference.oneHotStates(variables: 2, states: 3) : Reference.allStates(4)
+        let model = UnitReference.with(Reference.randomModel(visible: states[0].count, hidden: 3, scale: 1.2, seed: 31), units)
+        let baseBias = (0..<model.visibleCount).map { Float(-0.6 + 0.3 * Double($0 % 5)) }
+        let betas = [0, 0.35, 0.7, 1.0]
+        let path = AnnealedPath(model: model, baseBias: baseBias.map(Double.init), betas: betas, states: states,
+                                categoricalStates: categorical ? 3 : nil)
+        let target = states.count - 2
+        let chains = 40_000
+        var annealing = AnnealedImportanceSampling(runs: chains, betaCount: 3, seed: 5, workers: 2)
+        annealing.betas = betas
+        let reverse = annealing.reverseEstimate(model: model, baseVisibleBias: baseBias,
+                                                visible: Array((0..<chains).map { _ in states[target] }.joined()), rows: chains)
+        let freeEnergy = Reference.freeEnergyByEnumeration(model, states[target])
+        let weights = reverse.pointLogPartitions.map { exp(-freeEnergy - $0) }
+        let mean = weights.reduce(0, +) / Double(chains)
+        let standardError = (weights.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(chains - 1) / Double(chains)).squareRoot()
+
+        let q = path.annealedProbability(of: target)
+        let afterStep = path.expectedReverseWeight(from: target, afterStep: true)
+        let beforeStep = path.expectedReverseWeight(from: target, afterStep: false)
+        #expect(abs(afterStep - q) < 1e-9 * q, "\(kind): the derivation, by enumeration: \(afterStep) vs q \(q)")
+        #expect(abs(mean - q) < 4 * standardError, "\(kind): mean weight \(mean) ± \(standardError), q(v*) \(q)")
+        #expect(abs(beforeStep - q) > 8 * standardError, "\(kind): the other reading \(beforeStep) is too close to q \(q) to tell apart")
+    }
+
+    /// Random 24 × 10 models of every unit type: with the default schedule, AIS's log Z lies at
+    /// or below the exact one and reverse AIS's at or above it (each within its noise), and both
+    /// within 0.1 nats.
+    @Test(arguments: ["bernoulli", "gaussian", "categorical", "binomial"])
+    func theBracketHoldsTheExactLogPartitionFunction(kind: String) {
+        let units: VisibleUnits = switch kind {
+        case "gaussian": .gaussian
+        case "categorical": .categorical(states: 4)
+        case "binomial": .binomial(trials: 3)
+        default: .bernoulli
+        }
+        let model = UnitReference.with(Reference.randomModel(visible: 24, hidden: 10, scale: 0.4, seed: 17), units)
+        let rows = 200
+        let stream = RandomStream(seed: 4, purpose: .evaluation, step: 9)
+        let data: [Float] = switch kind {
+        case "gaussian": (0..<(rows * 24)).map { Float(stream.normal(row: 0, index: UInt32($0))) }
+        case "categorical": UnitReference.categoricalData(rows: rows, variables: 6, states: 4, seed: 4)
+        case "binomial": (0..<(rows * 24)).map { Float(Int(3.999 * abs(stream.normal(row: 1, index: UInt32($0))) / 2.5) % 4) }
+        default: Reference.randomBinary(rows: rows, columns: 24, seed: 4)
+        }
+        let marginals: [Float] = switch kind {
+        case "gaussian": [Float](repeating: 0, count: 24)
+        case "categorical": [Float](repeating: 0.25, count: 24)
+        case "binomial": [Float](repeating: 0.4, count: 24)
+        default: [Float](repeating: 0.5, count: 24)
+        }
+        let exact = model.exactLogPartitionFunction()
+        let annealing = AnnealedImportanceSampling(runs: 100, seed: 3, workers: 2)
+        let base = AnnealedImportanceSampling.baseBias(units: units, marginals: marginals)
+        let forward = annealing.estimate(model: model, baseVisibleBias: base)
+        let reverse = annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: rows)
+        #expect(forward.logPartitionFunction <= exact + 3 * forward.standardError + 0.01, "\(kind): AIS \(forward.logPartitionFunction), exact \(exact)")
+        #expect(reverse.logPartitionFunction >= exact - 3 * reverse.standardError - 0.01, "\(kind): reverse \(reverse.logPartitionFunction), exact \(exact)")
+        #expect(abs(forward.logPartitionFunction - exact) < 0.1 && abs(reverse.logPartitionFunction - exact) < 0.1,
+                "\(kind): AIS \(forward.logPartitionFunction), reverse \(reverse.logPartitionFunction), exact \(exact)")
+        #expect(reverse.points == (0..<100).map { $0 * 2 }, "100 points spread evenly over 200 rows")
+    }
+
+    /// With a schedule far too short, the two sides part — AIS below the exact log Z, reverse
+    /// AIS above it — which is what the bracket's width is there to show.
+    @Test func aShortScheduleWidensTheBracketAroundTheTruth() {
+        let model = Reference.randomModel(visible: 20, hidden: 12, scale: 1.5, seed: 8)
+        let data = Reference.randomBinary(rows: 100, columns: 20, seed: 3)
+        let base = [Float](repeating: 0, count: 20)
+        let exact = model.exactLogPartitionFunction()
+        let annealing = AnnealedImportanceSampling(runs: 100, betaCount: 10, seed: 2, workers: 2)
+        let forward = annealing.estimate(model: model, baseVisibleBias: base)
+        let reverse = annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: 100)
+        #expect(forward.logPartitionFunction < exact - 0.2 && reverse.logPartitionFunction > exact + 0.2,
+                "AIS \(forward.logPartitionFunction), exact \(exact), reverse \(reverse.logPartitionFunction)")
+    }
+
+    @Test func reverseAnnealingIsTheSameForAnyWorkerCount() {
+        let model = UnitReference.with(Reference.randomModel(visible: 12, hidden: 7, scale: 1.0, seed: 4), .categorical(states: 3))
+        let data = UnitReference.categoricalData(rows: 70, variables: 4, states: 3, seed: 6)
+        let base = [Float](repeating: 0, count: 12)
+        func run(_ workers: Int) -> AnnealedImportanceSampling.ReverseEstimate {
+            AnnealedImportanceSampling(runs: 60, betaCount: 300, seed: 2, workers: workers)
+                .reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: 70)
+        }
+        let one = run(1)
+        #expect(one == run(3) && one == run(2))
+        #expect(Set(one.pointLogPartitions).count > 50, "each chain draws its own numbers")
+    }
+}
