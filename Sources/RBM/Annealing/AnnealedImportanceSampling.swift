@@ -108,6 +108,23 @@ public struct AnnealedImportanceSampling: Sendable {
         units.baseBias(marginals: marginals, clip: clip)
     }
 
+    /// `rows` draws of the base model's independent visible units (biases `baseVisibleBias`):
+    /// data of the units' kind for benchmarks and tests, from stream (`seed`, evaluation, 0, 3).
+    public static func baseSamples(units: VisibleUnits, baseVisibleBias: [Float], rows: Int, seed: UInt64) -> [Float] {
+        let nv = baseVisibleBias.count
+        var means = Array((0..<rows).map { _ in baseVisibleBias }.joined())
+        var samples = [Float](repeating: 0, count: rows * nv)
+        let zero = [Float](repeating: 0, count: nv)
+        means.withUnsafeMutableBufferPointer { m in
+        samples.withUnsafeMutableBufferPointer { output in
+        zero.withUnsafeBufferPointer { z in
+            units.applyMeans(to: m.baseAddress!, rows: rows, columns: nv, bias: z.baseAddress!)
+            GibbsHalfStep.drawVisible(units, RandomStream(seed: seed, purpose: .evaluation, step: 0, substep: 3), rows: rows,
+                                      count: nv, streamRow: { $0 }, means: m.baseAddress!, into: output.baseAddress!)
+        }}}
+        return samples
+    }
+
     /// b_A = log(p / (1 − p)) of the data's visible marginals p, clipped to [ε, 1 − ε]: the
     /// Bernoulli base-rate model of Salakhutdinov & Murray (2008).
     public static func baseRateBias(marginals: [Float], clip: Float = 1e-3) -> [Float] {

@@ -27,6 +27,10 @@ struct Bench: ParsableCommand {
     @Flag(help: "Instead: CD-1 for 784→500, 784→2000 and 4096→4096 at batch 100 and 1000, against the SGEMM rate.")
     var sizes = false
 
+    @Flag(help: "Instead: AIS and reverse AIS (100 runs, --ais-betas β) per kind of visible unit at 784 → --hidden, on all cores.")
+    var ais = false
+    @Option(help: "Inverse temperatures per run for --ais.") var aisBetas = 2_000
+
     @Flag(help: "Instead: CD-1 (784→500 batch 100, 784→4096 batch 1000) on this job's MPI ranks × --workers (run under mpirun).")
     var ranks = false
 
@@ -48,6 +52,10 @@ struct Bench: ParsableCommand {
     func run() throws {
         if ranks {
             return Benchmark.measureRanks(workers: workers.first ?? availableCores)
+        }
+        if ais {
+            return Benchmark.measureAnnealing(hiddenCount: hidden, betaCount: aisBetas, runs: 100,
+                                              workers: workers.max() ?? availableCores)
         }
         try Benchmark.measure(data: data, hiddenCount: hidden, batchSize: batchSize, shards: shards, hiddenBlocks: hiddenBlocks,
                               visibleBlocks: visibleBlocks, updates: updates,
