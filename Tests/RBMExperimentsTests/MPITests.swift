@@ -178,8 +178,9 @@ struct MPITests {
     }
 
     /// Periodic evaluation splits log Z's work (AIS runs, exact enumeration chunks) between the
-    /// ranks: metrics.csv holds the same numbers as one process's, to the last digit.
-    @Test(arguments: ["ais", "exact"])
+    /// ranks: metrics.csv holds the same numbers as one process's, to the last digit — for the
+    /// bracket, reverse AIS's chains too.
+    @Test(arguments: ["ais", "exact", "bracket"])
     func evaluationSplitBetweenRanksRecordsTheSameNumbers(method: String) throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
@@ -201,6 +202,8 @@ struct MPITests {
         #expect(single.count == 3)
         let column = single[0].firstIndex(of: "log_likelihood")!
         #expect(!single[1][column].isEmpty && !single[2][column].isEmpty)
+        let conservative = single[0].firstIndex(of: "log_likelihood_lower")!
+        #expect(single[1][conservative].isEmpty == (method != "bracket"))
         #expect(try table("ranks") == single)
 
         // `rbm evaluate` under mpirun: rank 0 reads the checkpoint and sends it; the same report.
@@ -211,7 +214,7 @@ struct MPITests {
         try #require(alone.0 == 0 && shared.0 == 0, "\(alone.1)\n\(shared.1)")
         let withoutTime = { (text: String) in text.split(separator: "\n").filter { !$0.hasPrefix("time:") } }
         #expect(withoutTime(shared.1) == withoutTime(alone.1))
-        #expect(shared.1.contains("log Z:"))
+        #expect(shared.1.contains("log Z:") && shared.1.contains("log-likelihood bracket") == (method == "bracket"))
     }
 
     /// features.h5 written at the end of a run under 3 ranks, and by `rbm features` under 2:
