@@ -244,6 +244,46 @@ enum UnitReference {
         for state in 0..<3 { #expect(abs(Double(counts[state]) / 20_000 - Double(means[state])) < 0.015) }
     }
 
+    /// Each pair of units is Box–Muller's two outputs from the row's uniforms 2k and 2k + 1, as
+    /// double-precision log, cos and sin compute them, whatever the row's length (tails too).
+    @Test(arguments: [1, 7, 16, 33, 1000])
+    func gaussianDrawsAreBoxMullerOfTheirUniformPairs(count: Int) {
+        let stream = RandomStream(seed: 5, purpose: .sampling, step: 2)
+        let means = (0..<count).map { Float($0 % 5) - 2 }
+        var output = [Float](repeating: .nan, count: count)
+        VisibleUnits.gaussian.sample(stream, row: 3, means: means, count: count, into: &output)
+        var uniforms = [Float](repeating: 0, count: count + 1)
+        stream.uniforms(row: 3, count: count + 1, into: &uniforms)
+        for i in 0..<count {
+            let k = i / 2 * 2
+            let radius = (-2 * log(1 - Double(uniforms[k]))).squareRoot()
+            let angle = 2 * Double.pi * Double(uniforms[k + 1])
+            let expected = Double(means[i]) + radius * (i % 2 == 0 ? cos(angle) : sin(angle))
+            #expect(abs(Double(output[i]) - expected) < 2e-6 * max(1, radius), "unit \(i): \(output[i]) vs \(expected)")
+        }
+    }
+
+    /// The vector logarithm and the quarter-turn sine and cosine against double precision,
+    /// over their whole ranges (near 1 and near 0 too, where Box–Muller's radius is small).
+    @Test func vectorLogarithmAndTurnsAreAccurate() {
+        var worstLog = 0.0, worstTurn = 0.0
+        for index in 0..<(1 << 16) {
+            let z = index == 0 ? Float(1) : Float(1) - Float(index) * Float(1.0 / 65_536) * (index % 2 == 0 ? 1 : 0.999)
+            let tiny = Float(index + 1) * 0x1p-24
+            let logs = Logistic.log8(SIMD8(z, tiny, 1, 0.5, 0.707_106_77, 0.707_106_7, 1e-6, Float(index + 1) / 65_536))
+            for lane in 0..<8 {
+                let input = [Double(z), Double(tiny), 1, 0.5, 0.707_106_77, 0.707_106_7, 1e-6, Double(index + 1) / 65_536][lane]
+                let exact = log(Double(Float(input)))
+                worstLog = max(worstLog, abs(Double(logs[lane]) - exact) / max(abs(exact), 1e-30))
+            }
+            let t = Float(index) / 65_536
+            let (c, s) = Logistic.cosSinOfTurns8(SIMD8(repeating: t))
+            worstTurn = max(worstTurn, abs(Double(c[0]) - cos(2 * .pi * Double(t))), abs(Double(s[0]) - sin(2 * .pi * Double(t))))
+        }
+        #expect(worstLog < 3e-7, "log: relative error \(worstLog)")
+        #expect(worstTurn < 4e-7, "cos/sin: absolute error \(worstTurn)")
+    }
+
     @Test func gaussianSamplesHaveTheirMeanAndUnitVariance() {
         let count = 40_000
         var output = [Float](repeating: 0, count: count)

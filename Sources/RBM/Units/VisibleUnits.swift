@@ -146,14 +146,4 @@ extension VisibleUnits {
     public func enumeratedLayerSize(visibleCount: Int, hiddenCount: Int) -> Int {
         isBinary ? min(visibleCount, hiddenCount) : hiddenCount
     }
-
-    /// Replaces `count` logits by their softmax (in double precision, max-shifted).
-    @inlinable
-    public static func softmax(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        var largest = -Float.infinity
-        for k in 0..<count { largest = max(largest, values[k]) }
-        var sum = 0.0
-        for k in 0..<count { sum += _exp(Double(values[k] - largest)) }
-        for k in 0..<count { values[k] = Float(_exp(Double(values[k] - largest)) / sum) }
-    }
 }

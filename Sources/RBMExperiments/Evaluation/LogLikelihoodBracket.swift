@@ -68,11 +68,16 @@ extension EvaluationReport {
                 "\(groupedThousands(Double($0.betas))) β → \(format($0.width, 3))"
             }.joined(separator: ", "))
         }
-        if bracketDisagrees {
-            lines.append("warning: AIS and reverse AIS disagree by \(format(abs(width), 2)) nats (more than "
+        if bracketDisagrees, width > 0 {
+            lines.append("warning: AIS and reverse AIS disagree by \(format(width, 2)) nats (more than "
                 + "\(format(bracketWarning, 2)), evaluation.bracket_warning): the true value may lie anywhere in the "
                 + "bracket. More inverse temperatures usually close it (--ais-betas, or --betas-until-agree); more runs "
                 + "only narrow the standard errors.")
+        } else if bracketDisagrees {
+            lines.append("warning: the two sides cross by \(format(-width, 2)) nats (more than \(format(bracketWarning, 2)), "
+                + "evaluation.bracket_warning): reverse AIS is conservative for the annealed model its chains sample, and "
+                + "that model gives these data more probability than the model itself, so neither side bounds the truth "
+                + "here. More inverse temperatures bring the two models together (--ais-betas, or --betas-until-agree).")
         }
         return lines
     }
