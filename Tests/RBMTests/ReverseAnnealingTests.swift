@@ -70,6 +70,26 @@ import RBM
             return distribution[target]
         }
 
+        /// P_β(h | v) of the path: σ(β·x) unit by unit.
+        func hiddenProbability(_ h: [Float], given v: [Float], beta: Double) -> Double {
+            let x = hiddenInput(v)
+            return (0..<h.count).reduce(1.0) { $0 * (h[$1] > 0.5 ? Reference.sigmoid(beta * x[$1]) : 1 - Reference.sigmoid(beta * x[$1])) }
+        }
+
+        /// q(v*) of the chains in the hidden layer: h₁ uniform, h → v → h transitions at β₁ … β_K,
+        /// then v* ~ P(v | h) of the model.
+        func annealedProbabilityThroughHidden(of target: Int) -> Double {
+            let hs = hiddenStates
+            var distribution = hs.map { _ in 1 / Double(hs.count) }
+            for beta in betas.dropFirst() {
+                let t = hs.map { from in
+                    hs.map { to in states.reduce(0.0) { $0 + visibleProbability($1, given: from, beta: beta) * hiddenProbability(to, given: $1, beta: beta) } }
+                }
+                distribution = hs.indices.map { b in hs.indices.reduce(0.0) { $0 + distribution[$1] * t[$1][b] } }
+            }
+            return hs.indices.reduce(0.0) { $0 + distribution[$1] * visibleProbability(states[target], given: hs[$1], beta: 1) }
+        }
+
         /// E[f_K(v*)/Z_A · Πₖ f_{k−1}(s)/f_k(s)] over the reverse chain from v*, with each ratio
         /// taken at the state after T_k (`afterStep`) or before it.
         func expectedReverseWeight(from target: Int, afterStep: Bool) -> Double {
@@ -91,8 +111,8 @@ import RBM
     /// Reverse AIS's exp(−F(v*) − L) averages to q(v*) of the annealed model (the estimator of
     /// Upadhya & Sastry's eq. 10), computed by enumeration — and the other reading of the ratios
     /// (taken before each step) has a different mean, which the test could tell apart.
-    @Test(arguments: ["bernoulli", "categorical"])
-    func reverseWeightsAverageToTheAnnealedModelsProbability(kind: String) {
+    @Test(arguments: ["bernoulli", "categorical"], [AnnealedImportanceSampling.Layer.visible, .hidden])
+    func reverseWeightsAverageToTheAnnealedModelsProbability(kind: String, layer: AnnealedImportanceSampling.Layer) {
         let categorical = kind == "categorical"
         let units: VisibleUnits = categorical ? .categorical(states: 3) : .bernoulli
         let states = categorical ? UnitReference.oneHotStates(variables: 2, states: 3) : Reference.allStates(4)
@@ -105,6 +125,7 @@ import RBM
         let chains = 40_000
         var annealing = AnnealedImportanceSampling(runs: chains, betaCount: 3, seed: 5, workers: 2)
         annealing.betas = betas
+        annealing.layer = layer
         let reverse = annealing.reverseEstimate(model: model, baseVisibleBias: baseBias,
                                                 visible: Array((0..<chains).map { _ in states[target] }.joined()), rows: chains)
         let freeEnergy = Reference.freeEnergyByEnumeration(model, states[target])
@@ -112,6 +133,12 @@ import RBM
         let mean = weights.reduce(0, +) / Double(chains)
         let standardError = (weights.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(chains - 1) / Double(chains)).squareRoot()
 
+        if layer == .hidden {
+            let q = path.annealedProbabilityThroughHidden(of: target)
+            #expect(abs(mean - q) < 4 * standardError, "\(kind), hidden layer: mean weight \(mean) ± \(standardError), q(v*) \(q)")
+            #expect(abs(path.annealedProbability(of: target) - q) > 8 * standardError, "the two layers' q should differ here")
+            return
+        }
         let q = path.annealedProbability(of: target)
         let afterStep = path.expectedReverseWeight(from: target, afterStep: true)
         let beforeStep = path.expectedReverseWeight(from: target, afterStep: false)

@@ -72,20 +72,19 @@ extension AnnealedImportanceSampling {
     /// log f_{k−1}(v_k)] of each (L less log Z_A).
     func reverseAnneal(model: RBMModel, baseVisibleBias: [Float], visible: [Float], points: [Int],
                        chains range: Range<Int>) -> [Double] {
-        let nv = model.visibleCount
-        let chains = AnnealingChains(model: model, baseVisibleBias: baseVisibleBias, chains: range)
+        let chains = AnnealingChains(model: model, baseVisibleBias: baseVisibleBias, chains: range,
+                                     layer: layer ?? .preferred(for: model.visibleUnits))
         visible.withUnsafeBufferPointer { data in
-            for (r, chain) in range.enumerated() {
-                (chains.visible + r * nv).update(from: data.baseAddress! + points[chain] * nv, count: nv)
-            }
+            chains.start(at: data.baseAddress!, rows: range.map { points[$0] },
+                         RandomStream(seed: seed, purpose: .reverseAnnealing, step: 0, substep: 2))
         }
         var logWeights = [Double](repeating: 0, count: range.count)
-        chains.computeHiddenInput()
+        chains.prepareRatio()
         for k in stride(from: betas.count - 1, through: 1, by: -1) {
-            chains.gibbsStep(beta: Float(betas[k]),
-                             hiddenStream: RandomStream(seed: seed, purpose: .reverseAnnealing, step: UInt32(k), substep: 0),
-                             visibleStream: RandomStream(seed: seed, purpose: .reverseAnnealing, step: UInt32(k), substep: 1))
-            chains.computeHiddenInput()
+            chains.transition(beta: Float(betas[k]),
+                              hiddenStream: RandomStream(seed: seed, purpose: .reverseAnnealing, step: UInt32(k), substep: 0),
+                              visibleStream: RandomStream(seed: seed, purpose: .reverseAnnealing, step: UInt32(k), substep: 1))
+            chains.prepareRatio()
             chains.addLogRatio(from: betas[k - 1], to: betas[k], into: &logWeights)
         }
         return logWeights

@@ -15,10 +15,23 @@
 ///   (1 − β)·b_A + β·(b_B + Wh): it leaves f_β invariant and is reversible with respect to it
 ///   (block Gibbs v → h → v), which is what reverse annealing needs.
 ///
+/// The chains live in one layer, the other summed out of the weights (`Layer`): the visible
+/// one, with log f_β(v) as above (Bernoulli units), or the hidden one, with
+///
+///     log f_β(h) = β·cᵀh + log Σ_v exp(V_β(v) + β·vᵀWh)   (`VisibleUnits.annealedSummedOutDifference`),
+///
+/// where the visible layer — real values, or thousands of one-hot units — is summed or
+/// integrated out exactly, which removes its noise from the weights. Both are marginals of one
+/// joint path exp(−(1 − β)·E_A(v) − β·E_B(v, h)), so either gives the same log Z in expectation.
+/// In the hidden layer a transition is v ~ P_β(v | h), then h ~ σ(β·(c + vᵀW)).
+///
 /// Chain r of the group reads row `firstChain + r` of every random stream, so the numbers a
 /// chain draws do not depend on how the chains are grouped or which worker runs the group. One
 /// group belongs to one worker: a class for its buffers, freed with it.
 final class AnnealingChains {
+    typealias Layer = AnnealedImportanceSampling.Layer
+
+    let layer: Layer
     let model: RBMModel
     let baseVisibleBias: [Float]
     /// b_B − b_A, in double precision.
@@ -30,10 +43,14 @@ final class AnnealingChains {
     /// x = c + vᵀW of the current states (`computeHiddenInput`), `count` × n_hidden.
     let hiddenInput: UnsafeMutablePointer<Float>
     private let hidden: UnsafeMutablePointer<Float>
+    /// hWᵀ of the hidden states (hidden layer: `prepareRatio`; visible layer: scratch).
     private let visibleInput: UnsafeMutablePointer<Float>
     private let zeroBias: UnsafeMutablePointer<Float>
+    private let scratch: UnsafeMutablePointer<Float>
+    private let halves: UnsafeMutablePointer<Float>
 
-    init(model: RBMModel, baseVisibleBias: [Float], chains: Range<Int>) {
+    init(model: RBMModel, baseVisibleBias: [Float], chains: Range<Int>, layer: Layer) {
+        self.layer = layer
         self.model = model
         self.baseVisibleBias = baseVisibleBias
         self.biasDifference = zip(model.visibleBias, baseVisibleBias).map { Double($0 - $1) }
@@ -49,10 +66,82 @@ final class AnnealingChains {
         hidden = buffer(count * model.hiddenCount)
         visibleInput = buffer(count * model.visibleCount)
         zeroBias = buffer(max(model.visibleCount, model.hiddenCount))
+        scratch = buffer(2 * model.visibleCount)
+        halves = buffer(count * model.hiddenCount)
+        for index in 0..<(count * model.hiddenCount) { halves[index] = 0.5 }
     }
 
     deinit {
-        for pointer in [visible, hiddenInput, hidden, visibleInput, zeroBias] { pointer.deallocate() }
+        for pointer in [visible, hiddenInput, hidden, visibleInput, zeroBias, scratch, halves] { pointer.deallocate() }
+    }
+
+    /// A chain's start drawn from the base model, whose layers are independent: v ~ p_A in the
+    /// visible layer, h ~ Bernoulli(½) in the hidden one.
+    func start(_ stream: RandomStream) {
+        switch layer {
+        case .visible:
+            drawFromBase(stream)
+        case .hidden:
+            let first = firstChain
+            GibbsHalfStep.drawBernoulli(stream, rows: count, stride: model.hiddenCount, units: 0..<model.hiddenCount,
+                                        streamRow: { first + $0 }, probabilities: halves, into: hidden)
+        }
+    }
+
+    /// A chain's start at data points (`rows` in `data`, n_visible apart): v* itself, or in the
+    /// hidden layer h ~ P(h | v*) of the model, with the numbers of `stream`.
+    func start(at data: UnsafePointer<Float>, rows: [Int], _ stream: RandomStream) {
+        let nv = model.visibleCount, nh = model.hiddenCount, first = firstChain
+        for (r, row) in rows.enumerated() { (visible + r * nv).update(from: data + row * nv, count: nv) }
+        guard layer == .hidden else { return }
+        computeHiddenInput()
+        for index in 0..<(count * nh) { hidden[index] = hiddenInput[index] }
+        Logistic.applyWithBias(hidden, rows: count, columns: nh, bias: zeroBias)
+        GibbsHalfStep.drawBernoulli(stream, rows: count, stride: nh, units: 0..<nh, streamRow: { first + $0 },
+                                    probabilities: hidden, into: hidden)
+    }
+
+    /// What the log-ratio and the next transition need of the current states: x = c + vᵀW
+    /// (visible layer) or hWᵀ (hidden layer).
+    func prepareRatio() {
+        switch layer {
+        case .visible:
+            computeHiddenInput()
+        case .hidden:
+            model.weights.withUnsafeBufferPointer { w in
+                BLAS.gemm(m: count, n: model.visibleCount, k: model.hiddenCount, a: hidden, b: w.baseAddress!,
+                          transposeB: true, c: visibleInput)
+            }
+        }
+    }
+
+    /// Adds log f_β₁ − log f_β₀ of each chain's current state (prepared) to `logWeights[r]`.
+    func addLogRatio(from beta0: Double, to beta1: Double, into logWeights: inout [Double]) {
+        guard layer == .hidden else { return addVisibleLogRatio(from: beta0, to: beta1, into: &logWeights) }
+        let nv = model.visibleCount, nh = model.hiddenCount
+        for r in 0..<count {
+            var hiddenTerm = 0.0
+            for j in 0..<nh where hidden[r * nh + j] != 0 { hiddenTerm += Double(model.hiddenBias[j]) }
+            logWeights[r] += (beta1 - beta0) * hiddenTerm
+                + model.visibleUnits.annealedSummedOutDifference(visibleInput + r * nv, count: nv, from: Float(beta0),
+                                                                 to: Float(beta1), base: baseVisibleBias,
+                                                                 modelBias: model.visibleBias, scratch: scratch)
+        }
+    }
+
+    /// One transition T_β from the current (prepared) states, drawing with the numbers of
+    /// `hiddenStream` and `visibleStream`; leaves the preparation stale.
+    func transition(beta: Float, hiddenStream: RandomStream, visibleStream: RandomStream) {
+        guard layer == .hidden else {
+            return gibbsStep(beta: beta, hiddenStream: hiddenStream, visibleStream: visibleStream)
+        }
+        let nh = model.hiddenCount, first = firstChain
+        drawVisible(beta: beta, visibleStream)
+        computeHiddenInput()
+        for index in 0..<(count * nh) { hidden[index] = beta * hiddenInput[index] }
+        Logistic.applyWithBias(hidden, rows: count, columns: nh, bias: zeroBias)
+        GibbsHalfStep.drawBernoulli(hiddenStream, rows: count, stride: nh, units: 0..<nh, streamRow: { first + $0 },
+                                    probabilities: hidden, into: hidden)
     }
 
     /// v ~ p_A: the base model's independent visible units, with the uniforms of `stream`.
@@ -76,7 +165,7 @@ final class AnnealingChains {
 
     /// Adds log f_β₁(v) − log f_β₀(v) of each chain's current state (whose x is computed) to
     /// `logWeights[r]`.
-    func addLogRatio(from beta0: Double, to beta1: Double, into logWeights: inout [Double]) {
+    private func addVisibleLogRatio(from beta0: Double, to beta1: Double, into logWeights: inout [Double]) {
         let nv = model.visibleCount, nh = model.hiddenCount
         let deltaBeta = beta1 - beta0
         let previous = Float(beta0), current = Float(beta1)
@@ -88,10 +177,9 @@ final class AnnealingChains {
         }
     }
 
-    /// One transition T_β from the current states (whose x is computed): h ~ σ(β·x) with the
-    /// numbers of `hiddenStream`, then v ~ P(v | h) at visible biases (1 − β)·b_A + β·(b_B + Wh)
-    /// with those of `visibleStream`. Leaves x stale.
-    func gibbsStep(beta: Float, hiddenStream: RandomStream, visibleStream: RandomStream) {
+    /// One transition T_β of the visible layer from states whose x is computed: h ~ σ(β·x) with
+    /// the numbers of `hiddenStream`, then v ~ P(v | h) (`drawVisible`). Leaves x stale.
+    private func gibbsStep(beta: Float, hiddenStream: RandomStream, visibleStream: RandomStream) {
         let nv = model.visibleCount, nh = model.hiddenCount, n = count, first = firstChain
         for index in 0..<(n * nh) { hidden[index] = beta * hiddenInput[index] }
         Logistic.applyWithBias(hidden, rows: n, columns: nh, bias: zeroBias)
@@ -100,6 +188,13 @@ final class AnnealingChains {
         model.weights.withUnsafeBufferPointer { w in
             BLAS.gemm(m: n, n: nv, k: nh, a: hidden, b: w.baseAddress!, transposeB: true, c: visibleInput)
         }
+        drawVisible(beta: beta, visibleStream)
+    }
+
+    /// v ~ P(v | h) at visible biases (1 − β)·b_A + β·(b_B + Wh), from hWᵀ in `visibleInput`
+    /// (overwritten), with the numbers of `stream`.
+    private func drawVisible(beta: Float, _ visibleStream: RandomStream) {
+        let nv = model.visibleCount, n = count, first = firstChain
         model.visibleBias.withUnsafeBufferPointer { modelBias in
             baseVisibleBias.withUnsafeBufferPointer { baseBias in
                 for r in 0..<n {

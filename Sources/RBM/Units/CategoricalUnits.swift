@@ -72,10 +72,15 @@ public struct CategoricalUnits: VisibleUnitType {
 
     public func freeEnergyTerm(_ v: UnsafePointer<Float>, bias: [Float]) -> Double { Self.linearTerm(v, bias: bias) }
 
+    /// Σ_groups logsumexp(b + a), each group max-shifted, in double precision.
     public func summedOut(_ a: UnsafePointer<Float>, bias: UnsafePointer<Float>, count: Int) -> Double {
         var sum = 0.0
-        for group in 0..<(count / states) {
-            sum += logSumExp((0..<states).map { Double(bias[group * states + $0]) + Double(a[group * states + $0]) })
+        for start in stride(from: 0, to: count - count % states, by: states) {
+            var largest = -Double.infinity
+            for index in start..<(start + states) { largest = max(largest, Double(bias[index]) + Double(a[index])) }
+            var total = 0.0
+            for index in start..<(start + states) { total += _exp(Double(bias[index]) + Double(a[index]) - largest) }
+            sum += largest + _log(total)
         }
         return sum
     }

@@ -57,6 +57,22 @@ public struct GaussianUnits: VisibleUnitType {
         return sum
     }
 
+    /// V_β(v) = −(1 − β)|v − b_A|²/2 − β|v − b_B|²/2 = −|v − m_β|²/2 − β(1 − β)|b_B − b_A|²/2 with
+    /// m_β = (1 − β)b_A + βb_B: the linear kinds' sum at bias m_β, plus that last term.
+    public func annealedSummedOutDifference(_ a: UnsafePointer<Float>, count: Int, from beta0: Float, to beta1: Float,
+                                            base: [Float], modelBias: [Float],
+                                            scratch: UnsafeMutablePointer<Float>) -> Double {
+        var distance = 0.0
+        for i in 0..<count {
+            let d = Double(modelBias[i]) - Double(base[i])
+            distance += d * d
+        }
+        let shift = { (beta: Float) in -Double(beta) * (1 - Double(beta)) * distance / 2 }
+        return Self.interpolatedSummedOut(self, a, count: count, beta: beta1, base: base, modelBias: modelBias, scratch: scratch)
+            - Self.interpolatedSummedOut(self, a, count: count, beta: beta0, base: base, modelBias: modelBias, scratch: scratch)
+            + shift(beta1) - shift(beta0)
+    }
+
     /// (n/2)·log 2π.
     public func logPartitionConstant(visibleCount: Int) -> Double { Double(visibleCount) / 2 * _log(2 * Double.pi) }
 

@@ -43,6 +43,13 @@ public protocol VisibleUnitType: Sendable {
     /// log Σ_v exp(−E_v(v) + aᵀv) of the visible layer given the hidden layer's input a = Wh,
     /// less `logPartitionConstant`.
     func summedOut(_ a: UnsafePointer<Float>, bias: UnsafePointer<Float>, count: Int) -> Double
+    /// log Σ_v exp(V_β(v) + β·aᵀv) at β₁ less the same at β₀, where V_β = −(1 − β)·E_A(v) −
+    /// β·E_B(v) interpolates the visible energies of AIS's base model (biases `base`) and the
+    /// model (`modelBias`), and a = Wh is the hidden layer's input of one chain: the visible
+    /// layer summed out of the annealing path, for annealing the hidden layer. `scratch` holds
+    /// 2·`count` floats.
+    func annealedSummedOutDifference(_ a: UnsafePointer<Float>, count: Int, from beta0: Float, to beta1: Float,
+                                     base: [Float], modelBias: [Float], scratch: UnsafeMutablePointer<Float>) -> Double
     /// The part of log Z that `summedOut` leaves out (0 unless the kind has one).
     func logPartitionConstant(visibleCount: Int) -> Double
     /// True for 0/1 units: what the kernels written for binary states take (visible blocks,
@@ -135,6 +142,28 @@ extension VisibleUnitType {
     public static var refusesBinarization: String? { nil }
     public var parameterValue: Int { 0 }
     public func logPartitionConstant(visibleCount: Int) -> Double { 0 }
+
+    /// For kinds whose visible energy is −bᵀv plus a base measure that does not depend on b:
+    /// V_β(v) + β·aᵀv is the model's at biases (1 − β)·b_A + β·b_B and input β·a, so the
+    /// difference of two `summedOut`s.
+    public func annealedSummedOutDifference(_ a: UnsafePointer<Float>, count: Int, from beta0: Float, to beta1: Float,
+                                            base: [Float], modelBias: [Float],
+                                            scratch: UnsafeMutablePointer<Float>) -> Double {
+        Self.interpolatedSummedOut(self, a, count: count, beta: beta1, base: base, modelBias: modelBias, scratch: scratch)
+            - Self.interpolatedSummedOut(self, a, count: count, beta: beta0, base: base, modelBias: modelBias, scratch: scratch)
+    }
+
+    /// `summedOut(β·a, bias: (1 − β)·b_A + β·b_B)`.
+    @inlinable
+    public static func interpolatedSummedOut(_ units: Self, _ a: UnsafePointer<Float>, count: Int, beta: Float, base: [Float],
+                                             modelBias: [Float], scratch: UnsafeMutablePointer<Float>) -> Double {
+        let bias = scratch + count
+        for i in 0..<count {
+            scratch[i] = beta * a[i]
+            bias[i] = (1 - beta) * base[i] + beta * modelBias[i]
+        }
+        return units.summedOut(scratch, bias: bias, count: count)
+    }
     public var isBinary: Bool { false }
     public var hasDensity: Bool { false }
     public var hasPseudoLikelihood: Bool { false }

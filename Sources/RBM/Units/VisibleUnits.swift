@@ -114,6 +114,11 @@ extension VisibleUnits {
         unitType.summedOut(a, bias: bias, count: count)
     }
     public func logPartitionConstant(visibleCount: Int) -> Double { unitType.logPartitionConstant(visibleCount: visibleCount) }
+    public func annealedSummedOutDifference(_ a: UnsafePointer<Float>, count: Int, from beta0: Float, to beta1: Float,
+                                            base: [Float], modelBias: [Float], scratch: UnsafeMutablePointer<Float>) -> Double {
+        unitType.annealedSummedOutDifference(a, count: count, from: beta0, to: beta1, base: base, modelBias: modelBias,
+                                             scratch: scratch)
+    }
     public var isBinary: Bool { unitType.isBinary }
     public var hasDensity: Bool { unitType.hasDensity }
     public var hasPseudoLikelihood: Bool { unitType.hasPseudoLikelihood }
