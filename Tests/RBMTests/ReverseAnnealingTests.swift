@@ -13,6 +13,8 @@ import RBM
         let betas: [Double]
         let states: [[Float]]
         let categoricalStates: Int?
+        /// Binomial units: the trials n (values 0 … n, base measure log C(n, v)).
+        var trials: Int? = nil
 
         var hiddenStates: [[Float]] { Reference.allStates(model.hiddenCount) }
 
@@ -29,7 +31,8 @@ import RBM
             let visible = (0..<model.visibleCount).reduce(0.0) {
                 $0 + ((1 - beta) * baseBias[$1] + beta * Double(model.visibleBias[$1])) * Double(v[$1])
             }
-            return visible + hiddenInput(v).reduce(0.0) { $0 + log(1 + exp(beta * $1)) }
+            let baseMeasure = trials.map { n in v.reduce(0.0) { $0 + logChoose(n, Int($1)) } } ?? 0
+            return visible + baseMeasure + hiddenInput(v).reduce(0.0) { $0 + log(1 + exp(beta * $1)) }
         }
 
         /// P_β(v' | h) at visible inputs (1 − β) b_A + β (b_B + Wh).
@@ -43,8 +46,16 @@ import RBM
                     return product * exp(input[chosen]) / normaliser
                 }
             }
+            if let n = trials {
+                return (0..<model.visibleCount).reduce(1.0) { product, i in
+                    let p = Reference.sigmoid(input[i]), k = Int(next[i])
+                    return product * exp(logChoose(n, k)) * pow(p, Double(k)) * pow(1 - p, Double(n - k))
+                }
+            }
             return (0..<model.visibleCount).reduce(1.0) { $0 * (next[$1] > 0.5 ? Reference.sigmoid(input[$1]) : 1 - Reference.sigmoid(input[$1])) }
         }
+
+        func logChoose(_ n: Int, _ k: Int) -> Double { lgamma(Double(n + 1)) - lgamma(Double(k + 1)) - lgamma(Double(n - k + 1)) }
 
         /// T_β[a][b] = P(v_b | v_a) = Σ_h P_β(h | v_a) P_β(v_b | h).
         func transition(_ beta: Double) -> [[Double]] {
@@ -111,16 +122,17 @@ import RBM
     /// Reverse AIS's exp(−F(v*) − L) averages to q(v*) of the annealed model (the estimator of
     /// Upadhya & Sastry's eq. 10), computed by enumeration — and the other reading of the ratios
     /// (taken before each step) has a different mean, which the test could tell apart.
-    @Test(arguments: ["bernoulli", "categorical"], [AnnealedImportanceSampling.Layer.visible, .hidden])
+    @Test(arguments: ["bernoulli", "categorical", "binomial"], [AnnealedImportanceSampling.Layer.visible, .hidden])
     func reverseWeightsAverageToTheAnnealedModelsProbability(kind: String, layer: AnnealedImportanceSampling.Layer) {
-        let categorical = kind == "categorical"
-        let units: VisibleUnits = categorical ? .categorical(states: 3) : .bernoulli
-        let states = categorical ? UnitReference.oneHotStates(variables: 2, states: 3) : Reference.allStates(4)
+        let categorical = kind == "categorical", binomial = kind == "binomial"
+        let units: VisibleUnits = categorical ? .categorical(states: 3) : (binomial ? .binomial(trials: 2) : .bernoulli)
+        let states = categorical ? UnitReference.oneHotStates(variables: 2, states: 3)
+            : (binomial ? (0..<9).map { [Float($0 / 3), Float($0 % 3)] } : Reference.allStates(4))
         let model = UnitReference.with(Reference.randomModel(visible: states[0].count, hidden: 3, scale: 1.2, seed: 31), units)
         let baseBias = (0..<model.visibleCount).map { Float(-0.6 + 0.3 * Double($0 % 5)) }
         let betas = [0, 0.35, 0.7, 1.0]
         let path = AnnealedPath(model: model, baseBias: baseBias.map(Double.init), betas: betas, states: states,
-                                categoricalStates: categorical ? 3 : nil)
+                                categoricalStates: categorical ? 3 : nil, trials: binomial ? 2 : nil)
         let target = states.count - 2
         let chains = 40_000
         var annealing = AnnealedImportanceSampling(runs: chains, betaCount: 3, seed: 5, workers: 2)
@@ -128,7 +140,7 @@ import RBM
         annealing.layer = layer
         let reverse = annealing.reverseEstimate(model: model, baseVisibleBias: baseBias,
                                                 visible: Array((0..<chains).map { _ in states[target] }.joined()), rows: chains)
-        let freeEnergy = Reference.freeEnergyByEnumeration(model, states[target])
+        let freeEnergy = -path.logF(states[target], 1)   // F(v*), with binomial units' base measure
         let weights = reverse.pointLogPartitions.map { exp(-freeEnergy - $0) }
         let mean = weights.reduce(0, +) / Double(chains)
         let standardError = (weights.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(chains - 1) / Double(chains)).squareRoot()
@@ -210,5 +222,85 @@ import RBM
         let one = run(1)
         #expect(one == run(3) && one == run(2))
         #expect(Set(one.pointLogPartitions).count > 50, "each chain draws its own numbers")
+    }
+}
+
+/// The bracket on trained models: structured data (bars on an 8 × 8 grid, in each kind's
+/// values), 12 hidden units trained by PCD, so the weights are far from random; AIS and reverse
+/// AIS at the default schedule against log Z by enumerating the 2¹² hidden states.
+@Suite struct TrainedModelBracketTests {
+    static func bars(kind: String, rows: Int) -> (data: [Float], units: VisibleUnits, columns: Int) {
+        let pixels = 64
+        var intensities = [[Float]](repeating: [Float](repeating: 0, count: pixels), count: rows)
+        for r in 0..<rows {
+            let bar = r % 8, horizontal = r % 16 < 8
+            for i in 0..<pixels where horizontal ? i / 8 == bar : i % 8 == bar { intensities[r][i] = 1 }
+            if r % 3 == 0 { for i in 0..<pixels where i / 8 == 7 - bar { intensities[r][i] = max(intensities[r][i], 0.5) } }
+        }
+        switch kind {
+        case "gaussian":
+            let noise = RandomStream(seed: 12, purpose: .evaluation, step: 5)
+            let data = intensities.enumerated().flatMap { r, row in
+                row.enumerated().map { i, x in 2 * x - 0.6 + Float(0.3 * noise.normal(row: UInt32(r), index: UInt32(i))) }
+            }
+            return (data, .gaussian, pixels)
+        case "categorical":
+            // 16 variables (2 × 2 blocks) of 4 levels: the block's number of lit pixels, capped at 3.
+            let data = intensities.flatMap { row in
+                (0..<16).flatMap { block -> [Float] in
+                    let (y, x) = (block / 4 * 2, block % 4 * 2)
+                    let lit = min(3, [0, 1, 8, 9].filter { row[(y * 8 + x) + $0] > 0 }.count)
+                    return (0..<4).map { Float($0 == lit ? 1 : 0) }
+                }
+            }
+            return (data, .categorical(states: 4), 64)
+        case "binomial":
+            return (intensities.flatMap { $0.map { ($0 * 3).rounded() } }, .binomial(trials: 3), pixels)
+        default:
+            return (intensities.flatMap { $0.map { $0 > 0.75 ? 1 : 0 } }, .bernoulli, pixels)
+        }
+    }
+
+    @Test(arguments: ["bernoulli", "gaussian", "categorical", "binomial"])
+    func theBracketMeetsTheExactValueOnATrainedModel(kind: String) {
+        let rows = 400
+        let (data, units, columns) = Self.bars(kind: kind, rows: rows)
+        let marginals = (0..<columns).map { i in Float((0..<rows).reduce(0.0) { $0 + Double(data[$1 * columns + i]) } / Double(rows)) }
+        let start = UnitReference.with(Reference.randomModel(visible: columns, hidden: 12, scale: 0.05, seed: 3), units)
+        let trainer = DataParallelTrainer(
+            model: start,
+            configuration: TrainerConfiguration(batchSize: 50, shards: 2, workers: 2, sampler: .persistentContrastiveDivergence,
+                                                gibbsSteps: 1, weightDecay: 1e-4, seed: 3))
+        for epoch in 0..<30 {
+            for first in stride(from: 0, to: rows, by: 50) {
+                trainer.update(batch: MatrixMinibatch(values: Array(data[(first * columns)..<((first + 50) * columns)]), visibleCount: columns),
+                               hyperparameters: UpdateHyperparameters(learningRate: units == .gaussian ? 0.005 : 0.05,
+                                                                      momentum: epoch < 5 ? 0.5 : 0.9))
+            }
+        }
+        let model = trainer.model
+        #expect(model.isFinite && model.weights.map(abs).max()! > 0.3, "\(kind): the model should have learned something")
+        let exact = model.exactLogPartitionFunction(workers: 2)
+        let annealing = AnnealedImportanceSampling(runs: 100, seed: 5, workers: 2)
+        let base = AnnealedImportanceSampling.baseBias(units: units, marginals: marginals)
+        let forward = annealing.estimate(model: model, baseVisibleBias: base)
+        let reverse = annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: rows)
+        let meanFreeEnergy = model.freeEnergies(visible: data, rows: rows).reduce(0, +) / Double(rows)
+        let summary = "\(kind): data log-likelihood \(-meanFreeEnergy - exact); AIS \(forward.logPartitionFunction) ± \(forward.standardError), reverse "
+            + "\(reverse.logPartitionFunction) ± \(reverse.standardError), exact \(exact)"
+        #expect(forward.logPartitionFunction <= exact + 3 * forward.standardError + 0.02, "\(summary)")
+        #expect(abs(forward.logPartitionFunction - exact) < 0.5, "\(summary)")
+        let reverseHolds = {
+            #expect(reverse.logPartitionFunction >= exact - 3 * reverse.standardError - 0.02, "\(summary)")
+            #expect(abs(reverse.logPartitionFunction - exact) < 0.5, "\(summary)")
+        }
+        if kind == "binomial" {
+            // Reverse AIS is conservative for the annealed model q its chains sample; where the
+            // model gives the data little of its mass, q can give them far more (measured: 18
+            // nats; 14 after 100 epochs), and its side crosses AIS's. The report says so (`bracketLines`).
+            withKnownIssue("reverse AIS from the data crosses the exact value on this binomial model") { reverseHolds() }
+        } else {
+            reverseHolds()
+        }
     }
 }

@@ -7,6 +7,7 @@ extension Benchmark {
     /// One kind's times.
     public struct AnnealingRow: Sendable {
         public var units: VisibleUnits
+        public var layer: AnnealedImportanceSampling.Layer
         public var forwardSeconds: Double
         public var reverseSeconds: Double
     }
@@ -39,25 +40,30 @@ extension Benchmark {
             model.visibleUnits = units
             // The reverse chains start from the base model's own draws: data of the right kind.
             let data = AnnealedImportanceSampling.baseSamples(units: units, baseVisibleBias: base, rows: runs, seed: 3)
-            let annealing = AnnealedImportanceSampling(runs: runs, betaCount: betaCount, seed: 1, workers: workers)
-            let forwardStart = monotonicSeconds()
-            _ = annealing.estimate(model: model, baseVisibleBias: base)
-            let forwardSeconds = monotonicSeconds() - forwardStart
-            let reverseStart = monotonicSeconds()
-            _ = annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: runs)
-            let row = AnnealingRow(units: units, forwardSeconds: forwardSeconds, reverseSeconds: monotonicSeconds() - reverseStart)
-            log("\(units): AIS \(format(row.forwardSeconds, 2)) s, reverse AIS \(format(row.reverseSeconds, 2)) s")
-            rows.append(row)
+            for layer in AnnealedImportanceSampling.Layer.allCases {
+                var annealing = AnnealedImportanceSampling(runs: runs, betaCount: betaCount, seed: 1, workers: workers)
+                annealing.layer = layer
+                let forwardStart = monotonicSeconds()
+                _ = annealing.estimate(model: model, baseVisibleBias: base)
+                let forwardSeconds = monotonicSeconds() - forwardStart
+                let reverseStart = monotonicSeconds()
+                _ = annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: runs)
+                let row = AnnealingRow(units: units, layer: layer, forwardSeconds: forwardSeconds,
+                                       reverseSeconds: monotonicSeconds() - reverseStart)
+                log("\(units), \(layer) layer: AIS \(format(row.forwardSeconds, 2)) s, reverse AIS \(format(row.reverseSeconds, 2)) s")
+                rows.append(row)
+            }
         }
         let multiplyAdds = 2.0 * Double(visibleCount * hiddenCount) * Double(runs) * Double(betaCount)
-        let bernoulli = rows.first { $0.units == .bernoulli }
+        let bernoulli = rows.first { $0.units == .bernoulli && $0.layer == .visible }
         log("")
-        log("| visible units | AIS s | reverse AIS s | GMAC/s (AIS, dense count) | AIS time × Bernoulli's | reverse × Bernoulli's |")
-        log("|---|---:|---:|---:|---:|---:|")
+        log("| visible units | layer annealed | AIS s | reverse AIS s | GMAC/s (AIS, dense count) | AIS time × Bernoulli's | reverse × Bernoulli's |")
+        log("|---|---|---:|---:|---:|---:|---:|")
         for row in rows {
             let ratio = bernoulli.map { format(row.forwardSeconds / $0.forwardSeconds, 2) + "×" } ?? "–"
             let reverseRatio = bernoulli.map { format(row.reverseSeconds / $0.reverseSeconds, 2) + "×" } ?? "–"
-            log("| \(row.units) | \(format(row.forwardSeconds, 2)) | \(format(row.reverseSeconds, 2)) | "
+            let preferred = AnnealedImportanceSampling.Layer.preferred(for: row.units) == row.layer ? " (default)" : ""
+            log("| \(row.units) | \(row.layer)\(preferred) | \(format(row.forwardSeconds, 2)) | \(format(row.reverseSeconds, 2)) | "
                 + "\(format(multiplyAdds / row.forwardSeconds / 1e9, 1)) | \(ratio) | \(reverseRatio) |")
         }
     }
