@@ -53,29 +53,9 @@ public enum Logistic {
         return polynomial * unsafeBitCast(exponent, to: SIMD8<Float>.self)
     }
 
-    /// Natural logarithm for z in [1, 2] (Cephes logf: z = 2^e·m, m in [√½, √2),
-    /// log z = e·ln2 + log m with a degree-9 polynomial in m − 1). Relative error below 2·10⁻⁷.
+    /// Natural logarithm for z in [1, 2]: `log8` (kept under this name for the softplus).
     @inlinable @inline(__always)
-    static func logOneToTwo(_ z: SIMD8<Float>) -> SIMD8<Float> {
-        let large = z .> SIMD8(repeating: 1.414_213_5)
-        let m = z.replacing(with: z * 0.5, where: large)
-        let e = SIMD8<Float>(repeating: 0).replacing(with: 1, where: large)
-        let x = m - 1
-        let x2 = x * x
-        var p = SIMD8<Float>(repeating: 7.037_683_629_2e-2)
-        p = p * x - 1.151_461_031_0e-1
-        p = p * x + 1.167_699_874_0e-1
-        p = p * x - 1.242_014_084_6e-1
-        p = p * x + 1.424_932_278_7e-1
-        p = p * x - 1.666_805_766_5e-1
-        p = p * x + 2.000_071_476_5e-1
-        p = p * x - 2.499_999_399_3e-1
-        p = p * x + 3.333_333_117_4e-1
-        var y = x * x2 * p
-        y = y + e * -2.121_944_40e-4
-        y = y - 0.5 * x2
-        return x + y + e * 0.693_359_375
-    }
+    static func logOneToTwo(_ z: SIMD8<Float>) -> SIMD8<Float> { log8(z) }
 
     /// Natural logarithm of positive normal floats (Cephes logf: z = 2^e·m with m in [√½, √2),
     /// log z = e·ln2 + log m, the same degree-9 polynomial in m − 1 as `logOneToTwo`). Relative
@@ -86,7 +66,8 @@ public enum Logistic {
         // z = m·2^e with m in [0.5, 1): the exponent field less 126, the mantissa under 0.5's.
         var exponent = (bits &>> 23) &- 126
         var m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F00_0000, to: SIMD8<Float>.self)
-        let small = m .< SIMD8(repeating: 0.707_106_77)
+        // m ≤ √½ (not <): on [1, 2] the same split, bit for bit, as the softplus has always used.
+        let small = m .<= SIMD8(repeating: 0.707_106_77)
         exponent.replace(with: exponent &- 1, where: small)
         m = m.replacing(with: m + m, where: small)
         let x = m - 1

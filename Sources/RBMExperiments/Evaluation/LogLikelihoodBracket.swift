@@ -24,11 +24,7 @@ extension ModelEvaluation {
             let forward = annealing.estimate(model: model, baseVisibleBias: baseBias, ranks: ranks)
             let reverse = annealing.reverseEstimate(model: model, baseVisibleBias: baseBias, visible: visible, rows: rows,
                                                     ranks: ranks)
-            report.logPartitionMethod = "AIS, \(options.aisRuns) runs, \(betas) β"
-            report.logPartitionFunction = forward.logPartitionFunction
-            report.logPartitionLower = forward.lower
-            report.logPartitionUpper = forward.upper
-            report.logPartitionStandardError = forward.standardError
+            report.record(forward, runs: options.aisRuns, betas: betas)
             report.reverseLogPartitionFunction = reverse.logPartitionFunction
             report.reverseStandardError = reverse.standardError
             report.reversePoints = reverse.points.count

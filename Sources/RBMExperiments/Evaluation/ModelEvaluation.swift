@@ -86,6 +86,15 @@ public struct EvaluationReport: Sendable, Equatable {
     /// True when the data were standardised (as the model was trained: from the checkpoint).
     public var standardized = false
 
+    /// Records an AIS estimate as the report's log Z.
+    mutating func record(_ estimate: AnnealedImportanceSampling.Estimate, runs: Int, betas: Int) {
+        logPartitionMethod = "AIS, \(runs) runs, \(betas) β"
+        logPartitionFunction = estimate.logPartitionFunction
+        logPartitionLower = estimate.lower
+        logPartitionUpper = estimate.upper
+        logPartitionStandardError = estimate.standardError
+    }
+
     /// Mean log p(v) = −mean F(v) − log Z.
     public var averageLogLikelihood: Double? { logPartitionFunction.map { -meanFreeEnergy - $0 } }
     /// The log-likelihood band from the log Z band (a larger Z means a lower likelihood).
@@ -224,11 +233,7 @@ public enum ModelEvaluation {
                 .estimate(model: model, baseVisibleBias: AnnealedImportanceSampling.baseBias(units: model.visibleUnits,
                                                                                           marginals: baseMarginals),
                           ranks: ranks)
-            report.logPartitionMethod = "AIS, \(options.aisRuns) runs, \(options.aisBetas) β"
-            report.logPartitionFunction = estimate.logPartitionFunction
-            report.logPartitionLower = estimate.lower
-            report.logPartitionUpper = estimate.upper
-            report.logPartitionStandardError = estimate.standardError
+            report.record(estimate, runs: options.aisRuns, betas: options.aisBetas)
         case .bracket:
             bracket(model: model, visible: visible, rows: rows, baseMarginals: baseMarginals, options: options, ranks: ranks,
                     progress: progress, into: &report)
