@@ -53,27 +53,40 @@ public enum Logistic {
         return polynomial * unsafeBitCast(exponent, to: SIMD8<Float>.self)
     }
 
-    /// Natural logarithm for z in [1, 2]: `log8` (kept under this name for the softplus).
+    /// Natural logarithm for z in [1, 2] (Cephes logf: z = 2^e·m, m in [√½, √2), e = 0 or 1):
+    /// the split is one comparison here, cheaper than `log8`'s exponent bits (the softplus
+    /// calls it once per hidden unit and β in AIS). Relative error below 2·10⁻⁷.
     @inlinable @inline(__always)
-    static func logOneToTwo(_ z: SIMD8<Float>) -> SIMD8<Float> { log8(z) }
+    static func logOneToTwo(_ z: SIMD8<Float>) -> SIMD8<Float> {
+        let large = z .> SIMD8(repeating: 1.414_213_5)
+        let m = z.replacing(with: z * 0.5, where: large)
+        let e = SIMD8<Float>(repeating: 0).replacing(with: 1, where: large)
+        return logOfSplit(x: m - 1, e: e)
+    }
 
     /// Natural logarithm of positive normal floats (Cephes logf: z = 2^e·m with m in [√½, √2),
-    /// log z = e·ln2 + log m, the same degree-9 polynomial in m − 1 as `logOneToTwo`). Relative
-    /// error below 2·10⁻⁷, also near z = 1, where m − 1 is exact.
+    /// from the exponent and mantissa bits). Relative error below 2·10⁻⁷, also near z = 1,
+    /// where m − 1 is exact.
     @inlinable @inline(__always)
     public static func log8(_ z: SIMD8<Float>) -> SIMD8<Float> {
         let bits = unsafeBitCast(z, to: SIMD8<Int32>.self)
         // z = m·2^e with m in [0.5, 1): the exponent field less 126, the mantissa under 0.5's.
         var exponent = (bits &>> 23) &- 126
         var m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F00_0000, to: SIMD8<Float>.self)
-        // m ≤ √½ (not <): on [1, 2] the same split, bit for bit, as the softplus has always used.
+        // m ≤ √½ (not <): on [1, 2] the same split as `logOneToTwo`, bit for bit.
         let small = m .<= SIMD8(repeating: 0.707_106_77)
         exponent.replace(with: exponent &- 1, where: small)
         m = m.replacing(with: m + m, where: small)
-        let x = m - 1
         // e as a float without a generic conversion: 1.5·2²³ + e, less 1.5·2²³.
         let magic = SIMD8<Float>(repeating: 12_582_912)
         let e = unsafeBitCast(exponent &+ unsafeBitCast(magic, to: SIMD8<Int32>.self), to: SIMD8<Float>.self) - magic
+        return logOfSplit(x: m - 1, e: e)
+    }
+
+    /// log(2^e·(1 + x)) for x in [√½ − 1, √2 − 1): Cephes' degree-9 polynomial in x, ln 2 split
+    /// in two parts.
+    @inlinable @inline(__always)
+    static func logOfSplit(x: SIMD8<Float>, e: SIMD8<Float>) -> SIMD8<Float> {
         let x2 = x * x
         var p = SIMD8<Float>(repeating: 7.037_683_629_2e-2)
         p = p * x - 1.151_461_031_0e-1
