@@ -8,9 +8,11 @@ import Testing
 /// `evaluation.log_likelihood: bracket` in a config (metrics.csv, the checkpoint's history).
 @Suite struct LogLikelihoodBracketTests {
     /// A small model of 8 hidden units, whose exact log Z can be enumerated.
-    func trainedCheckpoint(_ folder: SyntheticIDXFolder, _ overrides: [String] = []) throws -> (String, RunResult) {
+    final class Lines: @unchecked Sendable { var all: [String] = [] }
+
+    func trainedCheckpoint(_ folder: SyntheticIDXFolder, _ overrides: [String] = [], lines: Lines = Lines()) throws -> (String, RunResult) {
         var run = TrainingRun(config: try folder.config(["training.epochs=2", "model.hidden=8", "output.features=false",
-                                                         "output.pictures=false"] + overrides), log: { _ in })
+                                                         "output.pictures=false"] + overrides), log: { lines.all.append($0) })
         run.progress = ProgressLine(enabled: false)
         let result = try run.run()
         return (RunFolder(path: result.folder).checkpoint, result)
@@ -85,8 +87,13 @@ import Testing
     @Test func aBracketInTheConfigIsRecordedEveryEvaluation() throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
+        let printed = Lines()
         let (checkpoint, result) = try trainedCheckpoint(folder, ["evaluation.every=1", "evaluation.log_likelihood=bracket",
-                                                                  "evaluation.ais_betas=500", "evaluation.ais_runs=20"])
+                                                                  "evaluation.ais_betas=500", "evaluation.ais_runs=20",
+                                                                  "evaluation.bracket_warning=0.000001"], lines: printed)
+        // A warning too fine to meet: each evaluation's note names its epoch, counted from 1.
+        #expect(printed.all.contains { $0.hasPrefix("note: epoch 1: AIS and reverse AIS") }, "\(printed.all)")
+        #expect(printed.all.contains { $0.hasPrefix("note: epoch 2: AIS and reverse AIS") }, "\(printed.all)")
         let metrics = try String(contentsOfFile: RunFolder(path: result.folder).metrics, encoding: .utf8)
         let lines = metrics.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         let lower = try #require(lines[0].firstIndex(of: "log_likelihood_lower"))

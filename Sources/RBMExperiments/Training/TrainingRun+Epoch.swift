@@ -82,8 +82,9 @@ extension TrainingRun {
             metrics.reverseLogPartitionFunction = report.reverseLogPartitionFunction
             metrics.conservativeLogLikelihood = report.conservativeLogLikelihood
             if report.bracketDisagrees, let width = report.bracketWidth {
-                log("note: AIS and reverse AIS disagree by \(format(abs(width), 2)) nats at epoch \(schedule.epoch) "
-                    + "(evaluation.bracket_warning \(format(report.bracketWarning, 2))): more evaluation.ais_betas usually helps")
+                log("note: epoch \(schedule.epoch + 1): AIS and reverse AIS \(width > 0 ? "disagree" : "cross") by "
+                    + "\(format(abs(width), 2)) nats (more than evaluation.bracket_warning, \(format(report.bracketWarning, 2))): "
+                    + "more evaluation.ais_betas usually helps")
             }
         }
         return metrics
