@@ -219,6 +219,11 @@ public struct Benchmark {
             if batchSize <= SmallProducts.thinSide { layouts.append((1, 1, cores)) }
         }
         log("\(dataset.featureCount)→\(hiddenCount), batch \(batchSize), \(updates) updates per measurement, best of \(bench.repetitions)")
+        // CD and PCD settle alike (centering, FPCD and PT may not: see automaticLayout).
+        let automatic = TrainerConfiguration(batchSize: batchSize, shards: 1, workers: cores, sampler: .contrastiveDivergence,
+                                             gibbsSteps: 1, weightDecay: 0, seed: 1)
+            .automaticLayout(visibleCount: dataset.featureCount, hiddenCount: hiddenCount, visibleUnits: .bernoulli, cores: availableCores)
+        log("training.layout: auto trains CD-1 and PCD-1 of this shape here as \(automatic)")
         var rows: [Row] = []
         for (layoutShards, layoutBlocks, layoutVisibleBlocks) in layouts {
             bench.shards = layoutShards

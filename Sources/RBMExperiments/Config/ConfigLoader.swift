@@ -28,6 +28,7 @@ public enum ConfigLoader {
             throw .invalidYAML(file: file, detail: "\(error)")
         }
         var config = ExperimentConfig()
+        var written: Set<String> = []
         if let root {
             guard case let .mapping(top) = root else {
                 throw .notAMapping(ConfigLocation(file: file, keyPath: nil, line: root.mark?.line),
@@ -42,12 +43,13 @@ public enum ConfigLoader {
                                       validKeys: ConfigSchema.sections)
                 }
                 guard seenSections.insert(section).inserted else { throw .duplicateKey(location) }
-                try readSection(section, valueNode, file: file, into: &config)
+                written.formUnion(try readSection(section, valueNode, file: file, into: &config))
             }
         }
         for override in overrides { try apply(override: override, to: &config) }
         let overridden = Set(overrides.compactMap { $0.split(separator: "=", maxSplits: 1).first }
             .map { String($0).trimmingSpaces })
+        try decideLayout(&config, file: file, written: written, overridden: overridden)
         try checkConsistency(config, file: file, overridden: overridden)
         return config
     }
@@ -61,10 +63,38 @@ public enum ConfigLoader {
         return file
     }
 
+    /// The keys a layout of `training.layout: auto` chooses.
+    static let layoutKeys = ["training.shards", "training.hidden_blocks", "training.visible_blocks"]
+
+    /// `training.layout` when the config does not say: `manual` as soon as the file or `--set`
+    /// writes one of `layoutKeys`, else `auto`. A key given by `--set` overrides a layout the
+    /// file wrote; `auto` written beside one of the keys at the same level is refused (it would
+    /// overrule the key in silence).
+    static func decideLayout(_ config: inout ExperimentConfig, file: String, written: Set<String>,
+                             overridden: Set<String>) throws(ConfigError) {
+        let inFile = layoutKeys.filter(written.contains), bySet = layoutKeys.filter(overridden.contains)
+        let conflict: (source: String, key: String)?
+        if overridden.contains("training.layout") {
+            conflict = config.training.layout == .auto ? bySet.first.map { ("--set", $0) } : nil
+        } else if written.contains("training.layout") {
+            if !bySet.isEmpty { config.training.layout = .manual }
+            conflict = config.training.layout == .auto ? inFile.first.map { (file, $0) } : nil
+        } else {
+            config.training.layout = inFile.isEmpty && bySet.isEmpty ? .auto : .manual
+            conflict = nil
+        }
+        if let conflict {
+            throw .inconsistent(ConfigLocation(file: conflict.source, keyPath: "training.layout", line: nil),
+                                reason: "auto chooses training.shards, hidden_blocks and visible_blocks for the machine, but \(conflict.key) is also given: remove it, or write training.layout: manual")
+        }
+    }
+
+    /// Reads one section into `config`; returns the key paths it wrote ("training.shards").
+    @discardableResult
     static func readSection(_ section: String, _ node: Node, file: String,
-                            into config: inout ExperimentConfig) throws(ConfigError) {
+                            into config: inout ExperimentConfig) throws(ConfigError) -> Set<String> {
         if case let .scalar(scalar) = node, scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null" {
-            return  // `section:` with nothing under it
+            return []  // `section:` with nothing under it
         }
         guard case let .mapping(mapping) = node else {
             throw .notAMapping(ConfigLocation(file: file, keyPath: section, line: node.mark?.line),
@@ -93,6 +123,7 @@ public enum ConfigLoader {
             let value = ConfigScalar(text: scalar.string, quoted: scalar.style != .plain && scalar.style != .any)
             try read(field, value, at: location, into: &config)
         }
+        return Set(seen.map { "\(section).\($0)" })
     }
 
     static func read(_ field: ConfigField, _ value: ConfigScalar, at location: ConfigLocation,
@@ -160,12 +191,14 @@ public enum ConfigLoader {
         }
     }
 
-    /// The resolved config as YAML, every key written out (this is what a run folder keeps).
+    /// The resolved config as YAML, every key written out (this is what a run folder keeps),
+    /// except the layout keys of `training.layout: auto`, which the machine fills in.
     public static func render(_ config: ExperimentConfig) -> String {
         var lines: [String] = []
         for section in ConfigSchema.sections {
             lines.append("\(section):")
-            for field in ConfigSchema.fields(in: section) {
+            for field in ConfigSchema.fields(in: section)
+            where config.training.layout == .manual || !layoutKeys.contains(field.path) {
                 lines.append("  \(field.key): \(yamlScalar(field.render(config)))")
             }
         }

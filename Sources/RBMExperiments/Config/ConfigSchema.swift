@@ -82,6 +82,7 @@ enum ConfigSchema {
         integer("training", "gibbs_steps", 1...100_000, \.training.gibbsSteps),
         integer("training", "epochs", 1...1_000_000, \.training.epochs),
         integer("training", "batch_size", 1...1_000_000, \.training.batchSize),
+        choice("training", "layout", \.training.layout),
         integer("training", "shards", 1...4096, \.training.shards),
         integer("training", "hidden_blocks", 1...4096, \.training.hiddenBlocks),
         integer("training", "visible_blocks", 1...4096, \.training.visibleBlocks),

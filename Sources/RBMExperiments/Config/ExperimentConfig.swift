@@ -99,11 +99,25 @@ public struct ExperimentConfig: Sendable, Equatable {
         case exponential
     }
 
+    /// How `training.shards`, `hidden_blocks` and `visible_blocks` are set.
+    public enum Layout: String, Sendable, CaseIterable {
+        /// Chosen for the model's shapes, the sampler and this machine's cores when the run
+        /// starts (`TrainerConfiguration.automaticLayout`), then written to the run's
+        /// config.yaml as `manual` with the concrete keys. The default when a config writes
+        /// none of the three keys.
+        case auto
+        /// The three keys as written (their defaults where not written). The default when a
+        /// config (or `--set`) writes any of them.
+        case manual
+    }
+
     public struct Training: Sendable, Equatable {
         public var sampler = SamplerKind.persistentContrastiveDivergence
         public var gibbsSteps = 1
         public var epochs = 20
         public var batchSize = 100
+        /// Whether the next three keys are chosen for the machine (`auto`) or as written.
+        public var layout = Layout.auto
         /// Pieces each minibatch is cut into. Part of the experiment: changing it changes
         /// the random streams' grouping and so the exact numbers; `workers` never does.
         public var shards = 2
@@ -215,8 +229,31 @@ public struct ExperimentConfig: Sendable, Equatable {
     /// Threads to use: `training.workers`, or every core when it is not set.
     public var workers: Int { training.workers ?? availableCores }
 
-    /// The trainer's configuration on this machine.
+    /// The config with `training.layout: auto` settled: the layout chosen for the data's
+    /// `visibleCount` (nil: not known yet), `cores` per process and `ranks` processes, written
+    /// into the three keys, and the layout marked `manual` (what the run folder records, so
+    /// that the run repeats anywhere). A manual layout is returned as it is.
+    public func settlingLayout(visibleCount: Int?, cores: Int = availableCores, ranks: Int = 1) -> ExperimentConfig {
+        guard training.layout == .auto else { return self }
+        var settled = self
+        let layout = trainerConfigurationAsWritten().automaticLayout(visibleCount: visibleCount, hiddenCount: model.hidden,
+                                                            visibleUnits: visibleUnits, cores: cores, ranks: ranks)
+        settled.training.layout = .manual
+        settled.training.shards = layout.shards
+        settled.training.hiddenBlocks = layout.hiddenBlocks
+        settled.training.visibleBlocks = layout.visibleBlocks
+        return settled
+    }
+
+    /// The trainer's configuration on this machine (an automatic layout not yet settled: as
+    /// it would settle before the data's width is known).
     public func trainerConfiguration() -> TrainerConfiguration {
+        training.layout == .auto ? settlingLayout(visibleCount: nil).trainerConfigurationAsWritten()
+            : trainerConfigurationAsWritten()
+    }
+
+    /// The trainer's configuration with the layout keys as they stand.
+    func trainerConfigurationAsWritten() -> TrainerConfiguration {
         var configuration = TrainerConfiguration(
             batchSize: training.batchSize, shards: training.shards,
             workers: workers, sampler: training.sampler,

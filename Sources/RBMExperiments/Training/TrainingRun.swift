@@ -63,6 +63,13 @@ public struct TrainingRun {
     public var checkpointPath: String { folder.checkpoint }
 
     public func run() throws(TrainingError) -> RunResult {
+        // `prepare` settles `training.layout: auto` into this copy's config, which the run
+        // then records (config.yaml, the checkpoint) and trains with.
+        var run = self
+        return try run.trainAll()
+    }
+
+    mutating func trainAll() throws(TrainingError) -> RunResult {
         // Until the first update, and again once the last checkpoint is written, a signal ends
         // the process at once (`Interruption`); in between it stops after the current minibatch.
         Interruption.phase = .starting
@@ -129,9 +136,7 @@ public struct TrainingRun {
         }
         if trainer.centering { samplerName += ", centered" }
         log("training \(config.output.name): \(train.count) samples × \(train.featureCount) visible → \(session.trainer.hiddenCount) hidden, "
-            + "\(samplerName), batch \(batchSize) in \(trainer.shards) shards"
-            + (config.training.hiddenBlocks > 1 ? " × \(config.training.hiddenBlocks) hidden blocks" : "")
-            + (config.training.visibleBlocks > 1 ? " × \(config.training.visibleBlocks) visible blocks" : "") + " on "
+            + "\(samplerName), batch \(batchSize) in \(trainer.layout)" + (session.layoutWasAutomatic ? (resume ? " (the checkpoint's layout)" : " (layout auto)") : "") + " on "
             + (ranks.size > 1 ? "\(ranks.size) ranks × " : "") + "\(trainer.workers) worker(s), "
             + "\(config.training.epochs) epochs; writing \(runFolder)")
         for note in session.splits.notes { log("note: " + note) }

@@ -27,6 +27,8 @@ final class TrainingSession {
     let baseMarginals: [Float]
     /// When the run started (`monotonicSeconds`).
     let started: Double
+    /// True when `training.layout: auto` chose the layout for this run.
+    var layoutWasAutomatic = false
 
     var batchesPerEpoch: Int { splits.train.count / trainer.configuration.batchSize }
     var workers: Int { trainer.configuration.workers }
@@ -69,19 +71,19 @@ extension TrainingRun {
     /// Loads the data, claims the run folder (its lock; a finished run in it is not
     /// overwritten without `force`), builds the model (or restores it from the checkpoint),
     /// writes config.yaml and the metrics so far, and binarizes the monitoring sets.
-    func prepare() throws(TrainingError) -> TrainingSession {
+    mutating func prepare() throws(TrainingError) -> TrainingSession {
         let started = monotonicSeconds()
         let (splits, standardization) = try loadData()
-        try checkMemory(splits)
         let train = splits.train
+        // training.layout: auto becomes concrete keys now that the data's width is known: for
+        // this machine's cores (every rank takes the largest count, so all settle alike).
+        let layoutWasAutomatic = config.training.layout == .auto
+        config = config.settlingLayout(visibleCount: train.featureCount, cores: ranks.maximum(availableCores), ranks: ranks.size)
+        try checkMemory(splits)
         let seed = config.training.seed
         let binarization = config.data.binarization
         let marginals = try checkValues(splits)
-        // The rule book again, now that the data's width and the ranks are known.
-        if let problem = config.trainerConfiguration().problems(visibleCount: train.featureCount, hiddenCount: config.model.hidden,
-                                                                visibleUnits: config.visibleUnits, ranks: ranks.size).first {
-            throw .shapeMismatch(problem.description)
-        }
+        try checkRules(visibleCount: train.featureCount)
         let lock = ranks.isRoot ? try claimRunFolder() : nil
 
         // Restore the trainer from the checkpoint, or build a fresh model:
@@ -93,11 +95,21 @@ extension TrainingRun {
             // Rank 0 reads the checkpoint and broadcasts it: only it needs the run folder.
             var point: ResumePoint?
             if ranks.isRoot {
-                let checkpoint = try loadCheckpointForResume(visibleCount: train.featureCount, trainingRows: train.count)
+                let checkpoint = try loadCheckpointForResume(visibleCount: train.featureCount, trainingRows: train.count,
+                                                             adoptingLayout: layoutWasAutomatic)
                 history = EpochMetrics.metrics(from: checkpoint.history)
                 point = ResumePoint(state: checkpoint.state, epoch: checkpoint.epoch, batchInEpoch: checkpoint.batchInEpoch)
             }
-            if ranks.size > 1 { point = ranks.broadcast(point, visibleUnits: config.visibleUnits) }
+            if ranks.size > 1 {
+                point = ranks.broadcast(point, visibleUnits: config.visibleUnits)
+                // An automatic layout continues as the checkpoint's, which rank 0 read.
+                if layoutWasAutomatic {
+                    config.training.shards = ranks.maximum(ranks.isRoot ? config.training.shards : 0)
+                    config.training.hiddenBlocks = ranks.maximum(ranks.isRoot ? config.training.hiddenBlocks : 0)
+                    config.training.visibleBlocks = ranks.maximum(ranks.isRoot ? config.training.visibleBlocks : 0)
+                }
+            }
+            if layoutWasAutomatic { try checkRules(visibleCount: train.featureCount) }
             guard let point else { preconditionFailure("rank 0 always has the resume point") }
             trainer = DataParallelTrainer(state: point.state, configuration: config.trainerConfiguration(), ranks: ranks)
             startEpoch = point.epoch
@@ -117,13 +129,23 @@ extension TrainingRun {
         if ranks.isRoot { try writeConfigAndMetrics(history, startEpoch: startEpoch) }
 
         let monitorSamples = config.evaluation.monitorSamples
-        return TrainingSession(
+        let session = TrainingSession(
             lock: lock, splits: splits, standardization: standardization, trainer: trainer, history: history, startEpoch: startEpoch, startBatch: startBatch,
             monitorTrain: try MonitorSet(train, rows: monitorSamples, binarization, seed: seed),
             monitorValidation: try splits.validation.map { (split) throws(TrainingError) in
                 try MonitorSet(split, rows: monitorSamples, binarization, seed: seed)
             },
             evaluationSet: try evaluationData(splits), baseMarginals: marginals, started: started)
+        session.layoutWasAutomatic = layoutWasAutomatic
+        return session
+    }
+
+    /// The rule book again, now that the data's width, the ranks and the layout are known.
+    func checkRules(visibleCount: Int) throws(TrainingError) {
+        if let problem = config.trainerConfiguration().problems(visibleCount: visibleCount, hiddenCount: config.model.hidden,
+                                                                visibleUnits: config.visibleUnits, ranks: ranks.size).first {
+            throw .shapeMismatch(problem.description)
+        }
     }
 
     /// config.yaml and metrics.csv with the epochs recorded so far, and under parallel
@@ -245,7 +267,11 @@ extension TrainingRun {
     /// that it can continue under this config and these data: the same visible units, and
     /// counters that fit the data's minibatches (batch < minibatches per epoch, and step =
     /// epoch × minibatches per epoch + batch, as every run that wrote it counted).
-    func loadCheckpointForResume(visibleCount: Int, trainingRows: Int) throws(TrainingError) -> Checkpoint {
+    ///
+    /// `adoptingLayout`: the config's layout was automatic, so the run continues with the
+    /// checkpoint's (chosen where the run started, perhaps on another machine).
+    mutating func loadCheckpointForResume(visibleCount: Int, trainingRows: Int,
+                                          adoptingLayout: Bool = false) throws(TrainingError) -> Checkpoint {
         guard folder.hasCheckpoint else {
             throw .cannotResume("\(checkpointPath): no checkpoint to resume from (train without --resume first)")
         }
@@ -254,6 +280,11 @@ extension TrainingRun {
         let saved: ExperimentConfig
         do { saved = try ConfigLoader.parse(checkpoint.config, file: checkpointPath + " (config attribute)") } catch {
             throw .cannotResume("\(error)")
+        }
+        if adoptingLayout {
+            config.training.shards = saved.training.shards
+            config.training.hiddenBlocks = saved.training.hiddenBlocks
+            config.training.visibleBlocks = saved.training.visibleBlocks
         }
         let changed = ConfigLoader.differences(saved, config).filter { !ConfigSchema.resumableChanges.contains($0.key) }
         guard changed.isEmpty else {
