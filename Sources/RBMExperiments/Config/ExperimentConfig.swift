@@ -131,6 +131,11 @@ public struct ExperimentConfig: Sendable, Equatable {
         /// through the update — the split for small batches (the seed's 5 rows). One shard, the
         /// cd or pcd sampler, Bernoulli visible units, no centering. Part of the experiment.
         public var visibleBlocks = 1
+        /// The three layout keys as one value.
+        public var stepLayout: StepLayout {
+            get { StepLayout(shards: shards, hiddenBlocks: hiddenBlocks, visibleBlocks: visibleBlocks) }
+            set { (shards, hiddenBlocks, visibleBlocks) = (newValue.shards, newValue.hiddenBlocks, newValue.visibleBlocks) }
+        }
         /// Threads; nil means all cores.
         public var workers: Int? = nil
         public var learningRate = 0.05
@@ -236,12 +241,9 @@ public struct ExperimentConfig: Sendable, Equatable {
     public func settlingLayout(visibleCount: Int?, cores: Int = availableCores, ranks: Int = 1) -> ExperimentConfig {
         guard training.layout == .auto else { return self }
         var settled = self
-        let layout = trainerConfigurationAsWritten().automaticLayout(visibleCount: visibleCount, hiddenCount: model.hidden,
-                                                            visibleUnits: visibleUnits, cores: cores, ranks: ranks)
+        settled.training.stepLayout = trainerConfigurationAsWritten().automaticLayout(
+            visibleCount: visibleCount, hiddenCount: model.hidden, visibleUnits: visibleUnits, cores: cores, ranks: ranks)
         settled.training.layout = .manual
-        settled.training.shards = layout.shards
-        settled.training.hiddenBlocks = layout.hiddenBlocks
-        settled.training.visibleBlocks = layout.visibleBlocks
         return settled
     }
 
@@ -264,8 +266,7 @@ public struct ExperimentConfig: Sendable, Equatable {
         if training.sampler == .parallelTempering { configuration.inverseTemperatures = inverseTemperatures }
         configuration.centering = model.centering
         configuration.centeringRate = Float(model.centeringRate)
-        configuration.hiddenBlocks = training.hiddenBlocks
-        configuration.visibleBlocks = training.visibleBlocks
+        configuration.layout = training.stepLayout
         return configuration
     }
 

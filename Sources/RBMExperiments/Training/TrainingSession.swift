@@ -104,9 +104,10 @@ extension TrainingRun {
                 point = ranks.broadcast(point, visibleUnits: config.visibleUnits)
                 // An automatic layout continues as the checkpoint's, which rank 0 read.
                 if layoutWasAutomatic {
-                    config.training.shards = ranks.maximum(ranks.isRoot ? config.training.shards : 0)
-                    config.training.hiddenBlocks = ranks.maximum(ranks.isRoot ? config.training.hiddenBlocks : 0)
-                    config.training.visibleBlocks = ranks.maximum(ranks.isRoot ? config.training.visibleBlocks : 0)
+                    let layout = config.training.stepLayout
+                    func rootValue(_ value: Int) -> Int { ranks.maximum(ranks.isRoot ? value : 0) }
+                    config.training.stepLayout = StepLayout(shards: rootValue(layout.shards), hiddenBlocks: rootValue(layout.hiddenBlocks),
+                                                            visibleBlocks: rootValue(layout.visibleBlocks))
                 }
             }
             if layoutWasAutomatic { try checkRules(visibleCount: train.featureCount) }
@@ -281,11 +282,7 @@ extension TrainingRun {
         do { saved = try ConfigLoader.parse(checkpoint.config, file: checkpointPath + " (config attribute)") } catch {
             throw .cannotResume("\(error)")
         }
-        if adoptingLayout {
-            config.training.shards = saved.training.shards
-            config.training.hiddenBlocks = saved.training.hiddenBlocks
-            config.training.visibleBlocks = saved.training.visibleBlocks
-        }
+        if adoptingLayout { config.training.stepLayout = saved.training.stepLayout }
         let changed = ConfigLoader.differences(saved, config).filter { !ConfigSchema.resumableChanges.contains($0.key) }
         guard changed.isEmpty else {
             let list = changed.map { "\($0.key): \($0.first) in the checkpoint, \($0.second) now" }.joined(separator: "; ")
