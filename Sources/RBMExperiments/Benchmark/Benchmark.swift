@@ -195,7 +195,7 @@ public struct Benchmark {
     public static func measure(data: String?, hiddenCount: Int, batchSize: Int, shards: Int, hiddenBlocks: Int? = nil,
                                visibleBlocks: Int? = nil, updates: Int,
                                workerCounts: [Int], formats: Bool = false, sizes: Bool = false,
-                               log: (String) -> Void = { print($0) }) throws {
+                               temperatureCounts: [Int]? = nil, log: (String) -> Void = { print($0) }) throws {
         log(machineDescription())
         let dataset: Dataset
         if let data, fileExists(data) {
@@ -211,6 +211,9 @@ public struct Benchmark {
         bench.repetitions = 3
         if formats { return try bench.measureFormats(workers: counts.max() ?? 1, log: log) }
         if sizes { return bench.measureSizes(workers: counts.max() ?? 1, log: log) }
+        if let temperatureCounts {
+            return bench.measureUnits(workers: counts.max() ?? 1, temperatureCounts: temperatureCounts, log: log)
+        }
         let cores = counts.max() ?? 1
         var layouts = [(shards, hiddenBlocks ?? 1, visibleBlocks ?? 1)]
         if hiddenBlocks == nil, visibleBlocks == nil, cores > 1 {

@@ -31,6 +31,11 @@ struct Bench: ParsableCommand {
     var ais = false
     @Option(help: "Inverse temperatures per run for --ais.") var aisBetas = 2_000
 
+    @Flag(help: "Instead: CD-1, PCD-1 and parallel tempering (--temperatures) for Bernoulli, Gaussian and categorical (4 states) units on 784 columns, on all cores.")
+    var units = false
+    @Option(help: "Temperature counts M measured by --units, comma-separated, each 2 or more.", transform: Bench.parseTemperatures)
+    var temperatures: [Int] = [5, 10]
+
     @Flag(help: "Instead: CD-1 (784→500 batch 100, 784→4096 batch 1000) on this job's MPI ranks × --workers (run under mpirun).")
     var ranks = false
 
@@ -49,6 +54,14 @@ struct Bench: ParsableCommand {
         }
     }
 
+    static func parseTemperatures(_ argument: String) throws -> [Int] {
+        let counts = argument.split(separator: ",").map { Int(String($0.filter { $0 != " " })) }
+        guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) >= 2 }) else {
+            throw ValidationError("--temperatures takes counts of 2 or more separated by commas, like 5,10 (got '\(argument)')")
+        }
+        return counts.map { $0! }
+    }
+
     func run() throws {
         if ranks {
             return Benchmark.measureRanks(workers: workers.first ?? availableCores)
@@ -59,6 +72,7 @@ struct Bench: ParsableCommand {
         }
         try Benchmark.measure(data: data, hiddenCount: hidden, batchSize: batchSize, shards: shards, hiddenBlocks: hiddenBlocks,
                               visibleBlocks: visibleBlocks, updates: updates,
-                              workerCounts: workers, formats: formats, sizes: sizes)
+                              workerCounts: workers, formats: formats, sizes: sizes,
+                              temperatureCounts: units ? temperatures : nil)
     }
 }

@@ -1,0 +1,128 @@
+import RBM
+import RBMData
+import RBMSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `rbm bench --units`: one update's cost per kind of visible unit and per sampler, on the
+/// same 784 columns, in one run — the figures behind "every unit type at the binary path's
+/// speed" and "parallel tempering without waste".
+extension Benchmark {
+    /// One measured row of `measureUnits`.
+    public struct UnitsRow: Sendable {
+        public var units: VisibleUnits
+        /// "CD-1", "PCD-1", "PT-1 × 5".
+        public var label: String
+        public var temperatures: Int
+        public var samplesPerSecond: Double
+    }
+
+    /// The kinds compared: Bernoulli, Gaussian and categorical with 4 states, each on 784
+    /// visible columns (categorical: 196 variables × 4 one-hot columns).
+    static let comparedUnits: [VisibleUnits] = [
+        .bernoulli, .gaussian, VisibleUnits(kind: .categorical, parameter: 4),
+    ]
+
+    /// The data each kind trains on: the images as they are (Bernoulli units binarize them
+    /// stochastically, Gaussian units read the intensities), and for categorical units each
+    /// group of 4 pixels' mean intensity quantised to one of 4 states, one-hot.
+    static func unitsData(_ images: Dataset, units: VisibleUnits) -> (Dataset, Binarization) {
+        guard let states = units.oneHotStates else {
+            return (images, units.isBinary ? .stochastic : .none)
+        }
+        let columns = images.featureCount / states * states
+        var values = [Float](repeating: 0, count: images.count * columns)
+        for row in 0..<images.count {
+            for group in 0..<(columns / states) {
+                var mean: Float = 0
+                for k in 0..<states { mean += images.values[row * images.featureCount + group * states + k] }
+                let state = min(states - 1, Int(mean / Float(states) * Float(states)))
+                values[row * columns + group * states + state] = 1
+            }
+        }
+        return (Dataset(values: values, count: images.count, featureCount: columns, source: images.source + " (one-hot)"),
+                .none)
+    }
+
+    /// β₁ = 1 > … > β_M = 0.1, geometric (`training.temperature_spacing: geometric`).
+    static func benchTemperatures(_ count: Int) -> [Float] {
+        (0..<count).map { t -> Float in t == 0 ? 1 : Float(pow(0.1, Double(t) / Double(count - 1))) }
+    }
+
+    /// Samples per second of `sampler` with `temperatures` chains per row (parallel tempering
+    /// when above 1, `benchTemperatures`) for `units` on `data`.
+    func unitsSpeed(units: VisibleUnits, data: Dataset, binarization: Binarization, sampler: SamplerKind,
+                    temperatures: Int, workers: Int) -> Double {
+        let model = RBMModel.initialized(visibleCount: data.featureCount, hiddenCount: hiddenCount, seed: 1,
+                                         visibleMarginals: data.featureMeans, visibleUnits: units)
+        var configuration = TrainerConfiguration(batchSize: batchSize, shards: shards, workers: workers,
+                                                 sampler: sampler, gibbsSteps: 1, weightDecay: 1e-4, seed: 1)
+        if sampler == .parallelTempering { configuration.inverseTemperatures = Self.benchTemperatures(temperatures) }
+        let trainer = DataParallelTrainer(model: model, configuration: configuration)
+        let order = shuffledOrder(count: data.count, seed: 1, epoch: 0)
+        let batchesPerEpoch = data.count / batchSize
+        let hyper = UpdateHyperparameters(learningRate: 0.001, momentum: 0.5)
+        func batch(_ index: Int) -> SourceMinibatch {
+            let start = index % batchesPerEpoch * batchSize
+            return SourceMinibatch(source: data, order: order[start..<(start + batchSize)],
+                                   binarization: binarization, epoch: 0, seed: 1)
+        }
+        // Fewer updates for the tempered rows, which cost about M times more each.
+        let timed = max(20, updates / max(1, temperatures))
+        for index in 0..<10 { trainer.update(batch: batch(index), hyperparameters: hyper) }
+        let start = monotonicSeconds()
+        for index in 0..<timed { trainer.update(batch: batch(index), hyperparameters: hyper) }
+        return Double(timed * batchSize) / (monotonicSeconds() - start)
+    }
+
+    /// Measures CD-1, PCD-1 and PT-1 with each of `temperatureCounts` for every compared kind
+    /// (best of `repetitions`), then prints the table: each row's time per update against
+    /// Bernoulli's with the same sampler, and each PT row's against its own kind's PCD-1 beside
+    /// the cost its work accounts for, (2M + 2)/4 of a PCD-1 update.
+    func measureUnits(workers: Int, temperatureCounts: [Int], log: (String) -> Void) {
+        log("\(shards) shard(s), \(workers) worker(s), batch \(batchSize), 784 columns → \(hiddenCount), best of \(repetitions)")
+        var rows: [UnitsRow] = []
+        for units in Self.comparedUnits {
+            let (kindData, binarization) = Self.unitsData(data, units: units)
+            let runs: [(SamplerKind, Int)] = [(.contrastiveDivergence, 1), (.persistentContrastiveDivergence, 1)]
+                + temperatureCounts.map { (.parallelTempering, $0) }
+            for (sampler, temperatures) in runs {
+                var configuration = TrainerConfiguration(batchSize: batchSize, shards: shards, workers: workers, sampler: sampler,
+                                                         gibbsSteps: 1, weightDecay: 0, seed: 1)
+                if sampler == .parallelTempering { configuration.inverseTemperatures = Self.benchTemperatures(temperatures) }
+                if let refused = configuration.problems(visibleCount: kindData.featureCount, hiddenCount: hiddenCount,
+                                                        visibleUnits: units).first {
+                    log("\(units.name) \(sampler.label(steps: 1)): not measured (\(refused.reason))")
+                    continue
+                }
+                let speed = (0..<repetitions).map { _ in
+                    unitsSpeed(units: units, data: kindData, binarization: binarization, sampler: sampler,
+                               temperatures: temperatures, workers: workers)
+                }.max()!
+                let label = sampler.label(steps: 1) + (sampler == .parallelTempering ? " × \(temperatures)" : "")
+                rows.append(UnitsRow(units: units, label: label, temperatures: temperatures, samplesPerSecond: speed))
+                log("\(units.description) \(label): \(format(speed, 0)) samples/s")
+            }
+        }
+        log("")
+        log(Self.unitsTable(rows))
+    }
+
+    /// The table of `measureUnits`: time per update relative to Bernoulli's row of the same
+    /// sampler, and for PT rows relative to the kind's PCD-1 beside the bound (2M + 2)/4.
+    static func unitsTable(_ rows: [UnitsRow]) -> String {
+        var lines = ["| units | sampler | samples/s | time ÷ Bernoulli's | time ÷ own PCD-1 | work ÷ PCD-1 work, (2M + 2)/4 |",
+                     "|---|---|---:|---:|---:|---:|"]
+        for row in rows {
+            let bernoulli = rows.first { $0.units == .bernoulli && $0.label == row.label }
+            let pcd = rows.first { $0.units == row.units && $0.label == "PCD-1" }
+            let versusBernoulli = bernoulli.map { format($0.samplesPerSecond / row.samplesPerSecond, 2) } ?? "—"
+            let tempered = row.temperatures > 1 || row.label.hasPrefix("PT")
+            let versusPCD = tempered ? pcd.map { format($0.samplesPerSecond / row.samplesPerSecond, 2) } ?? "—" : ""
+            let work = tempered ? format(Double(2 * row.temperatures + 2) / 4, 2) : ""
+            lines.append("| \(row.units.description) | \(row.label) | \(format(row.samplesPerSecond, 0)) | \(versusBernoulli) | \(versusPCD) | \(work) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
