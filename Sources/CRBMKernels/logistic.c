@@ -56,7 +56,30 @@ static void logistic_avx2(float *values, long rows, long columns, const float *b
         }
     }
 }
+
+__attribute__((target("avx2")))
+static void tempered_avx2(float *values, long columns, const float *bias, float beta) {
+    const long vector_columns = columns / 8 * 8;
+    const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f), scale = _mm256_set1_ps(beta);
+    for (long column = 0; column < vector_columns; column += 8) {
+        __m256 x = _mm256_mul_ps(_mm256_add_ps(_mm256_loadu_ps(values + column), _mm256_loadu_ps(bias + column)), scale);
+        __m256 e = exp8(_mm256_xor_ps(x, sign));
+        _mm256_storeu_ps(values + column, _mm256_div_ps(one, _mm256_add_ps(one, e)));
+    }
+}
 #endif
+
+int rbm_logistic_tempered(float *values, long columns, const float *bias, float beta) {
+#if defined(__x86_64__)
+    pthread_once(&detected, detect);
+    if (!cpu_avx2) return 0;
+    tempered_avx2(values, columns, bias, beta);
+    return 1;
+#else
+    (void)values; (void)columns; (void)bias; (void)beta;
+    return 0;
+#endif
+}
 
 int rbm_logistic_with_bias(float *values, long rows, long columns, const float *bias) {
 #if defined(__x86_64__)

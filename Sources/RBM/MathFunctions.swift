@@ -199,9 +199,8 @@ public enum Logistic {
         return total
     }
 
-    /// In place: values[i] = σ(values[i] + bias[i % biasCount]) over `rows` rows of `columns`.
-    @inlinable
     /// σ(β(x + bias)) in place over one row of `columns` values; β = 1 is `applyWithBias`.
+    @inlinable
     public static func applyTempered(_ values: UnsafeMutablePointer<Float>, columns: Int, bias: UnsafePointer<Float>,
                                      beta: Float) {
         if beta == 1 { return applyWithBias(values, rows: 1, columns: columns, bias: bias) }
@@ -209,7 +208,8 @@ public enum Logistic {
         let rawBias = UnsafeRawPointer(bias)
         let stride = MemoryLayout<Float>.stride
         let vectorColumns = columns / 8 * 8
-        var column = 0
+        // Whole vectors go to the AVX2 twin (logistic.c) where the CPU has it: the same bits.
+        var column = vectorColumns > 0 && rbm_logistic_tempered(values, columns, bias, beta) == 1 ? vectorColumns : 0
         while column < vectorColumns {
             let offset = column * stride
             let x = (raw.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)

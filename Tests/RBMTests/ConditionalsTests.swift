@@ -72,6 +72,31 @@ import RBM
         }
     }
 
+    @Test(arguments: [Float(0.37), 0.1, 1e-3])
+    func temperedLogisticEqualsTheSwiftFormulaToTheBit(beta: Float) {
+        // applyTempered (whose whole vectors an AVX2 kernel computes where the CPU has it) against
+        // 1 / (1 + exp8(−(x + b)·β)) evaluated here lane by lane, over 45 columns with specials.
+        let specials: [Float] = [0, -0.0, .infinity, -.infinity, .nan, 870, 880, -870, -880, 1e-40, -1e-40,
+                                 .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 0.5, -0.5, 159, -159]
+        let stream = RandomStream(seed: 6, purpose: .evaluation)
+        let columns = 45
+        let inputs: [Float] = (0..<columns).map { index in
+            index < specials.count ? specials[index] : Float(stream.normal(row: 0, index: UInt32(index)) * 40)
+        }
+        let bias: [Float] = (0..<columns).map { $0 % 4 == 0 ? 0 : Float(stream.normal(row: 1, index: UInt32($0))) }
+        var values = inputs
+        values.withUnsafeMutableBufferPointer { v in
+            bias.withUnsafeBufferPointer { b in Logistic.applyTempered(v.baseAddress!, columns: columns, bias: b.baseAddress!, beta: beta) }
+        }
+        for index in inputs.indices {
+            var lane = SIMD8<Float>(repeating: 0)
+            lane[0] = -((inputs[index] + bias[index]) * beta)
+            let expected = 1 / (1 + Logistic.exp8(lane)[0])
+            #expect(values[index].bitPattern == expected.bitPattern || (values[index].isNaN && expected.isNaN),
+                    "σ(β(\(inputs[index]) + \(bias[index]))) = \(values[index]), the Swift formula gives \(expected)")
+        }
+    }
+
     @Test func freeEnergyEqualsMinusLogSumOverHiddenStates() {
         let small = Reference.randomModel(visible: 9, hidden: 8, scale: 1.0, seed: 11)
         let rows = 6

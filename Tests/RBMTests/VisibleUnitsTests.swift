@@ -104,12 +104,14 @@ enum UnitReference {
         #expect(abs(small.exactLogPartitionFunction() - log(total)) < 1e-6, "exact \(small.exactLogPartitionFunction()), quadrature \(log(total))")
     }
 
-    /// With the parameters held fixed, PCD's chains sample the model: the averaged gradient
+    /// With the parameters held fixed, PCD's chains — and parallel tempering's β = 1 chains,
+    /// swapping with chains at β = 0.5 and 0.2 — sample the model: the averaged gradient
     /// estimate approaches the exact gradient E_data[v P(h|v)ᵀ] − E_model[v hᵀ], the model term by
     /// enumerating hidden states with E[v | h] in closed form (Gaussian) or every one-hot v
-    /// (categorical).
-    @Test(arguments: ["gaussian", "categorical"])
-    func pcdGradientApproachesTheExactGradient(kind: String) {
+    /// (categorical). A wrong tempered conditional or swap ratio pulls the β = 1 chains towards
+    /// the hotter ones' distribution.
+    @Test(arguments: ["gaussian", "categorical"], ["pcd", "pt"])
+    func persistentChainsApproachTheExactGradient(kind: String, sampler: String) {
         let base = Reference.randomModel(visible: 6, hidden: 4, scale: 0.5, seed: 11)
         let units: VisibleUnits = kind == "gaussian" ? .gaussian : .categorical(states: 3)
         let model = UnitReference.with(base, units)
@@ -149,9 +151,11 @@ enum UnitReference {
             let exact = ExactStatistics(model: base, rows: states, probabilities: energies.map { exp(-$0 - logZ) })
             negative = exact.weights + exact.visibleBias + exact.hiddenBias
         }
-        let trainer = DataParallelTrainer(model: model, configuration: TrainerConfiguration(
-            batchSize: batchSize, shards: 3, workers: 2, sampler: .persistentContrastiveDivergence, gibbsSteps: 1,
-            weightDecay: 0, seed: 42))
+        var configuration = TrainerConfiguration(
+            batchSize: batchSize, shards: 3, workers: 2, sampler: SamplerKind(rawValue: sampler)!, gibbsSteps: 1,
+            weightDecay: 0, seed: 42)
+        if configuration.sampler == .parallelTempering { configuration.inverseTemperatures = [1, 0.5, 0.2] }
+        let trainer = DataParallelTrainer(model: model, configuration: configuration)
         let batch = MatrixMinibatch(values: data, visibleCount: 6)
         for _ in 0..<50 { _ = trainer.estimateGradient(batch: batch) }
         let updates = 400
@@ -164,7 +168,11 @@ enum UnitReference {
         let largestError = zip(sum, exact).map { abs($0 - $1) }.max()!
         // 120,000 chain samples: Monte Carlo error of a few thousandths; a wrong sampler or
         // conditional is off by tenths.
-        #expect(largestError < 0.03, "\(kind): largest |estimate − exact| = \(largestError)")
+        #expect(largestError < 0.03, "\(kind) \(sampler): largest |estimate − exact| = \(largestError)")
+        if configuration.sampler == .parallelTempering {
+            let acceptance = trainer.takeSwapAcceptanceRates()
+            #expect(acceptance.allSatisfy { $0 > 0.05 && $0 < 1 }, "\(kind): the chains should swap (acceptance \(acceptance))")
+        }
         #expect(exact.map(abs).max()! > 0.1, "the test model should have a gradient to find")
     }
 
@@ -180,8 +188,18 @@ enum UnitReference {
         #expect(abs(ais.logPartitionFunction - exact) < 0.05, "\(kind): AIS \(ais.logPartitionFunction), exact \(exact)")
     }
 
-    @Test(arguments: ["gaussian", "categorical"])
-    func trainingIsBitIdenticalForOneTwoAndThreeWorkers(kind: String) {
+    /// PCD, or parallel tempering with three temperatures (β = 1, 0.6, 0.3).
+    static func configuration(_ sampler: String, batchSize: Int, shards: Int, workers: Int, gibbsSteps: Int,
+                              seed: UInt64) -> TrainerConfiguration {
+        var configuration = TrainerConfiguration(batchSize: batchSize, shards: shards, workers: workers,
+                                                 sampler: SamplerKind(rawValue: sampler)!, gibbsSteps: gibbsSteps,
+                                                 weightDecay: 1e-4, seed: seed)
+        if configuration.sampler == .parallelTempering { configuration.inverseTemperatures = [1, 0.6, 0.3] }
+        return configuration
+    }
+
+    @Test(arguments: ["gaussian", "categorical"], ["pcd", "pt"])
+    func trainingIsBitIdenticalForOneTwoAndThreeWorkers(kind: String, sampler: String) {
         let units: VisibleUnits = kind == "gaussian" ? .gaussian : .categorical(states: 3)
         let data: [Float] = units == .gaussian
             ? (0..<(60 * 6)).map { Float(RandomStream(seed: 2, purpose: .evaluation).normal(row: 1, index: UInt32($0))) }
@@ -189,8 +207,7 @@ enum UnitReference {
         func train(workers: Int) -> TrainerState {
             let trainer = DataParallelTrainer(
                 model: UnitReference.with(Reference.randomModel(visible: 6, hidden: 5, scale: 0.1, seed: 1), units),
-                configuration: TrainerConfiguration(batchSize: 20, shards: 3, workers: workers, sampler: .persistentContrastiveDivergence,
-                                                    gibbsSteps: 2, weightDecay: 1e-4, seed: 9))
+                configuration: Self.configuration(sampler, batchSize: 20, shards: 3, workers: workers, gibbsSteps: 2, seed: 9))
             for step in 0..<30 {
                 let start = step % 3 * 20 * 6
                 trainer.update(batch: MatrixMinibatch(values: Array(data[start..<(start + 120)]), visibleCount: 6),
@@ -205,15 +222,14 @@ enum UnitReference {
 
     /// Stopping after 15 updates and continuing from the saved state ends where 30 straight
     /// updates end, for every kind of unit.
-    @Test(arguments: ["bernoulli", "gaussian", "categorical"])
-    func resumingFromTheStateContinuesExactly(kind: String) {
+    @Test(arguments: ["bernoulli", "gaussian", "categorical"], ["pcd", "pt"])
+    func resumingFromTheStateContinuesExactly(kind: String, sampler: String) {
         let units: VisibleUnits = kind == "gaussian" ? .gaussian : kind == "categorical" ? .categorical(states: 3) : .bernoulli
         let data: [Float] = units == .gaussian
             ? (0..<(40 * 6)).map { Float(RandomStream(seed: 3, purpose: .evaluation).normal(row: 2, index: UInt32($0))) }
             : units == .bernoulli ? Reference.randomBinary(rows: 40, columns: 6, seed: 3)
             : UnitReference.categoricalData(rows: 40, variables: 2, states: 3, seed: 3)
-        let configuration = TrainerConfiguration(batchSize: 20, shards: 2, workers: 2, sampler: .persistentContrastiveDivergence,
-                                                 gibbsSteps: 1, weightDecay: 1e-4, seed: 5)
+        let configuration = Self.configuration(sampler, batchSize: 20, shards: 2, workers: 2, gibbsSteps: 1, seed: 5)
         let model = UnitReference.with(Reference.randomModel(visible: 6, hidden: 4, scale: 0.1, seed: 2), units)
         func run(_ trainer: DataParallelTrainer, _ steps: Range<Int>) {
             for step in steps {
@@ -228,7 +244,7 @@ enum UnitReference {
         run(first, 0..<15)
         let resumed = DataParallelTrainer(state: first.state, configuration: configuration)
         run(resumed, 15..<30)
-        #expect(resumed.state == straight.state, "\(kind)")
+        #expect(resumed.state == straight.state, "\(kind) \(sampler)")
     }
 
     @Test func categoricalSamplesAreOneHotWithTheSoftmaxFrequencies() {

@@ -2,3 +2,4 @@
 #include "binary_products.h"
 #include "logistic.h"
 #include "philox_bernoulli.h"
+#include "tempering_swap.h"

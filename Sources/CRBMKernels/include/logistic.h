@@ -7,4 +7,9 @@
 /// The remaining columns are the caller's. Returns 1 when done (an AVX2 CPU), else 0.
 int rbm_logistic_with_bias(float *values, long rows, long columns, const float *bias);
 
+/// values[c] ← σ(β·(values[c] + bias[c])) for the first ⌊columns / 8⌋·8 columns of one row, by
+/// the operations of `Logistic.applyTempered` in the same order: the same bits. Returns 1 when
+/// done (an AVX2 CPU), else 0.
+int rbm_logistic_tempered(float *values, long columns, const float *bias, float beta);
+
 #endif

@@ -3,19 +3,24 @@ import Glibc
 #endif
 
 /// Parallel tempering: each minibatch row r keeps M persistent chains at inverse temperatures
-/// β₁ = 1 > β₂ > … > β_M, chain (r, t) sampling from p_β(v, h) ∝ exp(−β·E(v, h)):
+/// β₁ = 1 > β₂ > … > β_M, chain (r, t) sampling from the model with its linear terms scaled by β,
+/// p_β(v, h) ∝ m(v)·exp(β(bᵀv + cᵀh + vᵀWh)), m the visible kind's base measure (1 for
+/// Bernoulli units, so p_β ∝ exp(−β·E); e^(−|v|²/2) for Gaussian units, whose β → 0 end is
+/// N(0, I); one-hot groups; binomial coefficients):
 ///
-///     P(h = 1 | v) = σ(β(vW + c)),   P(v = 1 | h) = σ(β(hWᵀ + b)).
+///     P_β(h = 1 | v) = σ(β(vW + c)),   P_β(v | h) = the kind's conditional at β(hWᵀ + b)
 ///
-/// Each update runs the k Gibbs steps on every chain, and after each step proposes to swap the
-/// states of neighbouring temperatures t, t + 1 (t = 1, …, M − 1 in turn), accepting with the
-/// Metropolis probability of the two tempered marginals p_β(v) ∝ exp(−F_β(v)),
+/// (`VisibleUnits.applyTemperedMeans`). Each update runs the k Gibbs steps on every chain, and
+/// after each step proposes to swap the states of neighbouring temperatures t, t + 1
+/// (t = 1, …, M − 1 in turn), accepting with the Metropolis probability of the two tempered
+/// marginals p_β(v) ∝ exp(−F_β(v)),
 ///
 ///     min(1, exp(F_t(v_t) + F_{t+1}(v_{t+1}) − F_t(v_{t+1}) − F_{t+1}(v_t))),
-///     F_β(v) = −β·bᵀv − Σ_j softplus(β(vW + c)_j).
+///     F_β(v) = −log m(v) − β·bᵀv − Σ_j softplus(β(vW + c)_j),
 ///
-/// The β = 1 chains give the negative statistics. Chain (r, t) draws its random numbers as
-/// chain t·B + r, so with M = 1 this is PCD, bit for bit. Bernoulli visible units only.
+/// where m cancels (`TemperingSwap`: single precision, double where it decides). The β = 1
+/// chains give the negative statistics. Chain (r, t) draws its random numbers as chain
+/// t·B + r, so with M = 1 this is PCD, bit for bit.
 extension DataParallelTrainer {
     func runTemperedChains(workspace: ShardWorkspace, rows rowRange: Range<Int>) {
         guard let chains else { preconditionFailure("parallel tempering keeps chains") }
@@ -31,7 +36,6 @@ extension DataParallelTrainer {
         // This shard's chains, row by row and within a row by temperature, updated in place.
         let visible = chains.visible + rowRange.lowerBound * temperatures * nv
         let probabilities = chains.hiddenProbabilities + rowRange.lowerBound * temperatures * nh
-        let step32 = UInt32(truncatingIfNeeded: step)
         func chainID(_ chain: Int) -> UInt32 {
             UInt32((chain % temperatures) * configuration.batchSize + rowRange.lowerBound + chain / temperatures)
         }
@@ -44,47 +48,23 @@ extension DataParallelTrainer {
             let hiddenStream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .hidden)
             GibbsHalfStep.drawBernoulli(hiddenStream, rows: chainRows, stride: nh, units: 0..<nh, streamRow: { Int(chainID($0)) },
                                         probabilities: probabilities, into: samples)
-            // v ~ σ(β(hWᵀ + b)), then the pre-activations vW and P(h|v) = σ(β(vW + c)).
+            // v ~ P_β(v | h) (σ(β(hWᵀ + b)) for Bernoulli units), then the pre-activations vW.
             BLAS.gemm(m: chainRows, n: nv, k: nh, a: samples, b: w, transposeB: true, c: visible)
             for chain in 0..<chainRows {
-                Logistic.applyTempered(visible + chain * nv, columns: nv, bias: b, beta: betas[chain % temperatures])
+                visibleUnits.applyTemperedMeans(to: visible + chain * nv, columns: nv, bias: b, beta: betas[chain % temperatures])
             }
             let visibleStream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .visible)
             GibbsHalfStep.drawVisible(visibleUnits, visibleStream, rows: chainRows, count: nv, streamRow: { Int(chainID($0)) },
                                       means: visible, into: visible)
             BLAS.gemm(m: chainRows, n: nh, k: nv, a: visible, b: w, c: preactivations)
+            if temperatures > 1 {
+                proposeSwaps(rows: rowRange, gibbsStep: gibbsStep, visible: visible, preactivations: preactivations,
+                             scratch: scratch)
+            }
+            // P_β(h | v) = σ(β(vW + c)) of every chain's state after the swaps.
             for chain in 0..<chainRows {
                 (probabilities + chain * nh).update(from: preactivations + chain * nh, count: nh)
                 Logistic.applyTempered(probabilities + chain * nh, columns: nh, bias: c, beta: betas[chain % temperatures])
-            }
-            guard temperatures > 1 else { continue }
-
-            let swapStream = RandomStream(seed: configuration.seed, purpose: .temperingSwap, step: step32,
-                                          substep: UInt32(gibbsStep))
-            for r in 0..<n {
-                var uniforms = [Float](repeating: 0, count: temperatures - 1)
-                uniforms.withUnsafeMutableBufferPointer {
-                    swapStream.uniforms(row: UInt32(rowRange.lowerBound + r), count: temperatures - 1, into: $0.baseAddress!)
-                }
-                for pair in 0..<(temperatures - 1) {
-                    let first = r * temperatures + pair, second = first + 1
-                    func energy(_ chain: Int, _ beta: Float) -> Double {
-                        Self.temperedFreeEnergy(visible: visible + chain * nv, preactivation: preactivations + chain * nh,
-                                                beta: beta, visibleBias: b, hiddenBias: c,
-                                                visibleCount: nv, hiddenCount: nh)
-                    }
-                    let logRatio = energy(first, betas[pair]) + energy(second, betas[pair + 1])
-                        - energy(second, betas[pair]) - energy(first, betas[pair + 1])
-                    scratch.swapAttempts[pair] += 1
-                    guard Self.acceptsSwap(logRatio: logRatio, uniform: uniforms[pair]) else { continue }
-                    scratch.swapAcceptances[pair] += 1
-                    swapRows(visible, first, second, width: nv)
-                    swapRows(preactivations, first, second, width: nh)
-                    for (chain, beta) in [(first, betas[pair]), (second, betas[pair + 1])] {
-                        (probabilities + chain * nh).update(from: preactivations + chain * nh, count: nh)
-                        Logistic.applyTempered(probabilities + chain * nh, columns: nh, bias: c, beta: beta)
-                    }
-                }
             }
         }
         // The β = 1 chains are the negative phase: vᵏ and P(h|vᵏ) below the data rows.
@@ -96,8 +76,58 @@ extension DataParallelTrainer {
         }
     }
 
+    /// After a Gibbs step: for each row, swaps proposed between neighbouring temperatures t and
+    /// t + 1 (t = 1, …, M − 1 in turn), each decided by `TemperingSwap` on the states and
+    /// pre-activations (vW) as the earlier swaps left them; accepted swaps exchange both.
+    private func proposeSwaps(rows rowRange: Range<Int>, gibbsStep: Int, visible: UnsafeMutablePointer<Float>,
+                              preactivations: UnsafeMutablePointer<Float>, scratch: TemperedScratch) {
+        let nv = visibleCount, nh = hiddenCount
+        let temperatures = configuration.chainsPerRow
+        let betas = configuration.inverseTemperatures
+        let b = UnsafePointer(parameters.visibleBias)
+        let c = UnsafePointer(parameters.hiddenBias)
+        let swapStream = RandomStream(seed: configuration.seed, purpose: .temperingSwap, step: UInt32(truncatingIfNeeded: step),
+                                      substep: UInt32(gibbsStep))
+        // Three rows of nh floats the pairs hand softplus terms on in (`TemperingSwap.CarriedTerms`).
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: temperatures - 1 + 3 * nh) { buffer in
+            let uniforms = buffer.baseAddress!
+            for r in 0..<rowRange.count {
+                swapStream.uniforms(row: UInt32(rowRange.lowerBound + r), count: temperatures - 1, into: uniforms)
+                var slots = (uniforms + temperatures - 1, uniforms + temperatures - 1 + nh, uniforms + temperatures - 1 + 2 * nh)
+                var handedOn = false
+                for pair in 0..<(temperatures - 1) {
+                    let first = r * temperatures + pair, second = first + 1
+                    func energy(_ chain: Int, _ beta: Float) -> Double {
+                        Self.temperedFreeEnergy(visible: visible + chain * nv, preactivation: preactivations + chain * nh,
+                                                beta: beta, visibleBias: b, hiddenBias: c, visibleCount: nv, hiddenCount: nh)
+                    }
+                    let estimate = TemperingSwap.estimate(
+                        visibleFirst: visible + first * nv, visibleSecond: visible + second * nv,
+                        preactivationFirst: preactivations + first * nh, preactivationSecond: preactivations + second * nh,
+                        betaFirst: betas[pair], betaSecond: betas[pair + 1], visibleBias: b, hiddenBias: c,
+                        visibleCount: nv, hiddenCount: nh,
+                        carried: TemperingSwap.CarriedTerms(ownFirst: handedOn ? UnsafePointer(slots.0) : nil,
+                                                            ownSecond: slots.1, crossedSecond: slots.2))
+                    scratch.swapAttempts[pair] += 1
+                    let accepted = TemperingSwap.accepts(estimate, uniform: uniforms[pair]) {
+                        energy(first, betas[pair]) + energy(second, betas[pair + 1])
+                            - energy(second, betas[pair]) - energy(first, betas[pair + 1])
+                    }
+                    // The next pair's first chain: softplus(β·x) of the state it now holds.
+                    handedOn = estimate.kernelUnits > 0
+                    slots = accepted ? (slots.2, slots.0, slots.1) : (slots.1, slots.0, slots.2)
+                    guard accepted else { continue }
+                    scratch.swapAcceptances[pair] += 1
+                    swapRows(visible, first, second, width: nv)
+                    swapRows(preactivations, first, second, width: nh)
+                }
+            }
+        }
+    }
+
     /// F_β(v) = −β·bᵀv − Σ_j softplus(β(a_j + c_j)) with a = vW, in double precision: the free
-    /// energy of v under the tempered model p_β(v, h) ∝ exp(−β·E(v, h)).
+    /// energy of v under the tempered model p_β, less the base measure's −log m(v), which
+    /// cancels from every swap ratio.
     public static func temperedFreeEnergy(
         visible: UnsafePointer<Float>, preactivation: UnsafePointer<Float>, beta: Float,
         visibleBias: UnsafePointer<Float>, hiddenBias: UnsafePointer<Float>, visibleCount: Int, hiddenCount: Int

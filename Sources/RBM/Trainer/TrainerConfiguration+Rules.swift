@@ -87,11 +87,7 @@ extension TrainerConfiguration {
             }
         }
 
-        // Parallel tempering: Bernoulli units, and β₁ = 1 > β₂ > … > β_M > 0.
-        if sampler == .parallelTempering && !visibleUnits.isBinary {
-            refuse("training.sampler", "model.visible",
-                   because: "parallel tempering (training.sampler: pt) is implemented for Bernoulli visible units; use pcd or fpcd with \(visibleUnits.name) units")
-        }
+        // Parallel tempering (every kind of visible unit): β₁ = 1 > β₂ > … > β_M > 0.
         let ordered = inverseTemperatures.first == 1
             && zip(inverseTemperatures, inverseTemperatures.dropFirst()).allSatisfy { $1 > 0 && $1 < $0 }
         if !ordered {

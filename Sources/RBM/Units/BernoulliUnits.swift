@@ -18,6 +18,12 @@ public struct BernoulliUnits: VisibleUnitType {
         Logistic.applyWithBias(values, rows: rows, columns: columns, bias: bias)
     }
 
+    /// σ(β(b + hWᵀ)): p_β ∝ exp(−β·E).
+    public func applyTemperedMeans(to values: UnsafeMutablePointer<Float>, columns: Int, bias: UnsafePointer<Float>,
+                                   beta: Float) {
+        Logistic.applyTempered(values, columns: columns, bias: bias, beta: beta)
+    }
+
     public func sample(_ stream: RandomStream, row: UInt32, means: UnsafePointer<Float>, count: Int,
                        into output: UnsafeMutablePointer<Float>) {
         Self.draw(stream, row: row, probabilities: means, count: count, into: output)

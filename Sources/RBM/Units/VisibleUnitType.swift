@@ -30,6 +30,12 @@ public protocol VisibleUnitType: Sendable {
     /// Turns the visible pre-activations hWᵀ (rows × `columns`, in place) into the conditional
     /// means E[v | h] given the biases `bias`.
     func applyMeans(to values: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>)
+    /// The same for one chain of parallel tempering at inverse temperature β: the conditional
+    /// means of p_β(v, h) ∝ m(v)·exp(β(bᵀv + cᵀh + vᵀWh)), the model with its linear terms
+    /// (biases and weights) scaled by β and the kind's base measure m kept (Gaussian: e^(−|v|²/2);
+    /// one-hot groups; the binomial coefficients), which are the kind's means at pre-activations
+    /// β(hWᵀ + b). For binary units p_β ∝ exp(−β·E). β = 1 is `applyMeans`.
+    func applyTemperedMeans(to values: UnsafeMutablePointer<Float>, columns: Int, bias: UnsafePointer<Float>, beta: Float)
     /// Draws v ~ P(v | h) for one row of `count` units from its conditional means, into
     /// `output` (which may be `means`), with the uniforms of row `row` of `stream` (the same
     /// draws for the same row whatever the worker).
@@ -52,8 +58,7 @@ public protocol VisibleUnitType: Sendable {
                                      base: [Float], modelBias: [Float], scratch: UnsafeMutablePointer<Float>) -> Double
     /// The part of log Z that `summedOut` leaves out (0 unless the kind has one).
     func logPartitionConstant(visibleCount: Int) -> Double
-    /// True for 0/1 units: what the kernels written for binary states take (visible blocks,
-    /// parallel tempering) and what exact log Z may enumerate (2ⁿ visible states).
+    /// True for 0/1 units: what the kernels written for binary states take (visible blocks) and what exact log Z may enumerate (2ⁿ visible states).
     var isBinary: Bool { get }
     /// True when log-likelihoods are log-densities of real values, not log-probabilities.
     var hasDensity: Bool { get }
@@ -164,6 +169,17 @@ extension VisibleUnitType {
         }
         return units.summedOut(scratch, bias: bias, count: count)
     }
+    /// β(hWᵀ + b), then the means at zero bias.
+    public func applyTemperedMeans(to values: UnsafeMutablePointer<Float>, columns: Int, bias: UnsafePointer<Float>,
+                                   beta: Float) {
+        if beta == 1 { return applyMeans(to: values, rows: 1, columns: columns, bias: bias) }
+        for i in 0..<columns { values[i] = beta * (values[i] + bias[i]) }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: columns) { zeros in
+            zeros.initialize(repeating: 0)
+            applyMeans(to: values, rows: 1, columns: columns, bias: zeros.baseAddress!)
+        }
+    }
+
     public var isBinary: Bool { false }
     public var hasDensity: Bool { false }
     public var hasPseudoLikelihood: Bool { false }

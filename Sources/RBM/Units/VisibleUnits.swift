@@ -100,6 +100,16 @@ extension VisibleUnits {
     }
 
     @inlinable
+    public func applyTemperedMeans(to values: UnsafeMutablePointer<Float>, columns: Int, bias: UnsafePointer<Float>,
+                                   beta: Float) {
+        if callsBernoulliDirectly {
+            Logistic.applyTempered(values, columns: columns, bias: bias, beta: beta)
+        } else {
+            unitType.applyTemperedMeans(to: values, columns: columns, bias: bias, beta: beta)
+        }
+    }
+
+    @inlinable
     public func sample(_ stream: RandomStream, row: UInt32, means: UnsafePointer<Float>, count: Int,
                        into output: UnsafeMutablePointer<Float>) {
         if callsBernoulliDirectly {

@@ -53,7 +53,7 @@ extension Benchmark {
     /// Samples per second of `sampler` with `temperatures` chains per row (parallel tempering
     /// when above 1, `benchTemperatures`) for `units` on `data`.
     func unitsSpeed(units: VisibleUnits, data: Dataset, binarization: Binarization, sampler: SamplerKind,
-                    temperatures: Int, workers: Int) -> Double {
+                    temperatures: Int, workers: Int) -> (samplesPerSecond: Double, chainMeans: [Double]) {
         let model = RBMModel.initialized(visibleCount: data.featureCount, hiddenCount: hiddenCount, seed: 1,
                                          visibleMarginals: data.featureMeans, visibleUnits: units)
         var configuration = TrainerConfiguration(batchSize: batchSize, shards: shards, workers: workers,
@@ -73,7 +73,20 @@ extension Benchmark {
         for index in 0..<10 { trainer.update(batch: batch(index), hyperparameters: hyper) }
         let start = monotonicSeconds()
         for index in 0..<timed { trainer.update(batch: batch(index), hyperparameters: hyper) }
-        return Double(timed * batchSize) / (monotonicSeconds() - start)
+        let speed = Double(timed * batchSize) / (monotonicSeconds() - start)
+        // The chains' mean visible value by temperature (Bernoulli: the fraction of units on,
+        // which sets what the products with them cost).
+        let chains = trainer.state.chainVisible ?? []
+        let perChain = data.featureCount, perRow = configuration.chainsPerRow
+        let means = (0..<perRow).map { t -> Double in
+            var sum = 0.0, count = 0
+            for chain in stride(from: t, to: chains.count / perChain, by: perRow) {
+                for value in chains[(chain * perChain)..<((chain + 1) * perChain)] { sum += Double(value) }
+                count += perChain
+            }
+            return count > 0 ? sum / Double(count) : .nan
+        }
+        return (speed, means)
     }
 
     /// Measures CD-1, PCD-1 and PT-1 with each of `temperatureCounts` for every compared kind
@@ -96,13 +109,20 @@ extension Benchmark {
                     log("\(units.name) \(sampler.label(steps: 1)): not measured (\(refused.reason))")
                     continue
                 }
-                let speed = (0..<repetitions).map { _ in
+                let measured = (0..<repetitions).map { _ in
                     unitsSpeed(units: units, data: kindData, binarization: binarization, sampler: sampler,
                                temperatures: temperatures, workers: workers)
-                }.max()!
+                }
+                let speed = measured.map(\.samplesPerSecond).max()!
                 let label = sampler.label(steps: 1) + (sampler == .parallelTempering ? " × \(temperatures)" : "")
                 rows.append(UnitsRow(units: units, label: label, temperatures: temperatures, samplesPerSecond: speed))
-                log("\(units.description) \(label): \(format(speed, 0)) samples/s")
+                let means = measured[0].chainMeans
+                var chainNote = ""
+                if units.isBinary, let cold = means.first, !cold.isNaN {
+                    chainNote = " (chains' units on: \(format(cold, 3))"
+                        + (means.count > 1 ? " at β = 1 … \(format(means[means.count - 1], 3)) at the hottest)" : ")")
+                }
+                log("\(units.description) \(label): \(format(speed, 0)) samples/s\(chainNote)")
             }
         }
         log("")

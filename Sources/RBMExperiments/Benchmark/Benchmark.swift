@@ -256,6 +256,7 @@ public struct Benchmark {
             + "\n" + SmallProducts.summary
             + "\n" + BinaryProducts.summary
             + "\nBernoulli draws: Philox, whole groups by \(RandomStream.bernoulliKernel)"
+            + "\nparallel tempering's swap ratios: single precision (\(TemperingSwap.kernelPath)), double where that decides"
             + (kernelNote(cpuinfo: cpuinfo).map { "\n" + $0 } ?? "")
     }
 
