@@ -43,7 +43,8 @@ experiments=(
 )
 mpirun=$(command -v mpirun || true)
 if [ -n "$mpirun" ]; then
-  experiments+=("cd-2-ranks|default $cd2|$mpirun --oversubscribe $([ "$(id -u)" = 0 ] && echo --allow-run-as-root) -np 2|--workers 1")
+  # A fixed layout on both sides: training.layout: auto picks by cores × ranks.
+  experiments+=("cd-2-ranks|default $cd2 --set training.shards=2|$mpirun --oversubscribe $([ "$(id -u)" = 0 ] && echo --allow-run-as-root) -np 2|--workers 1")
 fi
 names=()
 for experiment in "${experiments[@]}"; do
