@@ -60,20 +60,9 @@ extension Benchmark {
                                                  sampler: sampler, gibbsSteps: 1, weightDecay: 1e-4, seed: 1)
         if sampler == .parallelTempering { configuration.inverseTemperatures = Self.benchTemperatures(temperatures) }
         let trainer = DataParallelTrainer(model: model, configuration: configuration)
-        let order = shuffledOrder(count: data.count, seed: 1, epoch: 0)
-        let batchesPerEpoch = data.count / batchSize
-        let hyper = UpdateHyperparameters(learningRate: 0.001, momentum: 0.5)
-        func batch(_ index: Int) -> SourceMinibatch {
-            let start = index % batchesPerEpoch * batchSize
-            return SourceMinibatch(source: data, order: order[start..<(start + batchSize)],
-                                   binarization: binarization, epoch: 0, seed: 1)
-        }
         // Fewer updates for the tempered rows, which cost about M times more each.
-        let timed = max(20, updates / max(1, temperatures))
-        for index in 0..<10 { trainer.update(batch: batch(index), hyperparameters: hyper) }
-        let start = monotonicSeconds()
-        for index in 0..<timed { trainer.update(batch: batch(index), hyperparameters: hyper) }
-        let speed = Double(timed * batchSize) / (monotonicSeconds() - start)
+        let speed = timedUpdates(trainer, data: data, binarization: binarization, learningRate: 0.001, warmUp: 10,
+                                 timed: max(20, updates / max(1, temperatures)))
         // The chains' mean visible value by temperature (Bernoulli: the fraction of units on,
         // which sets what the products with them cost).
         let chains = trainer.state.chainVisible ?? []

@@ -76,19 +76,25 @@ public struct Benchmark {
         configuration.hiddenBlocks = hiddenBlocks
         configuration.visibleBlocks = visibleBlocks
         let trainer = DataParallelTrainer(model: model, configuration: configuration)
+        return timedUpdates(trainer, data: data, binarization: .stochastic, learningRate: 0.01, warmUp: 20, timed: updates)
+    }
+
+    /// Samples per second of `timed` updates of `trainer` on consecutive minibatches of `data`
+    /// (one shuffled order), after `warmUp` updates not timed.
+    func timedUpdates(_ trainer: DataParallelTrainer, data: Dataset, binarization: Binarization, learningRate: Float,
+                      warmUp: Int, timed: Int) -> Double {
         let order = shuffledOrder(count: data.count, seed: 1, epoch: 0)
         let batchesPerEpoch = data.count / batchSize
-        let hyper = UpdateHyperparameters(learningRate: 0.01, momentum: 0.5)
+        let hyper = UpdateHyperparameters(learningRate: learningRate, momentum: 0.5)
         func batch(_ index: Int) -> SourceMinibatch {
             let start = index % batchesPerEpoch * batchSize
             return SourceMinibatch(source: data, order: order[start..<(start + batchSize)],
-                                    binarization: .stochastic, epoch: 0, seed: 1)
+                                   binarization: binarization, epoch: 0, seed: 1)
         }
-        for index in 0..<20 { trainer.update(batch: batch(index), hyperparameters: hyper) }
+        for index in 0..<warmUp { trainer.update(batch: batch(index), hyperparameters: hyper) }
         let start = monotonicSeconds()
-        for index in 0..<updates { trainer.update(batch: batch(index), hyperparameters: hyper) }
-        let seconds = monotonicSeconds() - start
-        return Double(updates * batchSize) / seconds
+        for index in 0..<timed { trainer.update(batch: batch(index), hyperparameters: hyper) }
+        return Double(timed * batchSize) / (monotonicSeconds() - start)
     }
 
     /// The same GEMM calls, shapes and shard split as one update, with nothing else, computed
