@@ -79,7 +79,10 @@ enum BinomialReference {
     /// With the parameters held fixed, PCD's averaged gradient approaches the exact gradient
     /// E_data[v P(h|v)ᵀ] − E_model[v hᵀ], the model term by enumerating every (v, h) with the
     /// binomial energy written out here.
-    @Test func pcdGradientApproachesTheExactGradient() {
+    /// Also for parallel tempering's β = 1 chains (β = 1, 0.5, 0.2), whose hotter chains sample
+    /// n·σ(β(hWᵀ + b)) counts with the binomial coefficients kept.
+    @Test(arguments: ["pcd", "pt"])
+    func persistentChainsApproachTheExactGradient(sampler: String) {
         let trials = 2, nv = 4, nh = 3
         let base = Reference.randomModel(visible: nv, hidden: nh, scale: 0.5, seed: 23)
         let model = UnitReference.with(base, .binomial(trials: trials))
@@ -100,9 +103,10 @@ enum BinomialReference {
             }
             for j in 0..<nh { negative[nv * nh + nv + j] += p * Double(h[j]) }
         }
-        let trainer = DataParallelTrainer(model: model, configuration: TrainerConfiguration(
-            batchSize: batchSize, shards: 3, workers: 2, sampler: .persistentContrastiveDivergence, gibbsSteps: 1,
-            weightDecay: 0, seed: 42))
+        var configuration = TrainerConfiguration(batchSize: batchSize, shards: 3, workers: 2,
+                                                 sampler: SamplerKind(rawValue: sampler)!, gibbsSteps: 1, weightDecay: 0, seed: 42)
+        if configuration.sampler == .parallelTempering { configuration.inverseTemperatures = [1, 0.5, 0.2] }
+        let trainer = DataParallelTrainer(model: model, configuration: configuration)
         let batch = MatrixMinibatch(values: data, visibleCount: nv)
         for _ in 0..<50 { _ = trainer.estimateGradient(batch: batch) }
         let updates = 400
@@ -114,8 +118,11 @@ enum BinomialReference {
         let exact = zip(positive.weights + positive.visibleBias + positive.hiddenBias, negative).map { $0 - $1 }
         let largestError = zip(sum, exact).map { abs($0 - $1) }.max()!
         // 120,000 chain samples of counts up to 2: Monte Carlo error of about a hundredth.
-        #expect(largestError < 0.04, "largest |estimate − exact| = \(largestError)")
+        #expect(largestError < 0.04, "\(sampler): largest |estimate − exact| = \(largestError)")
         #expect(exact.map(abs).max()! > 0.1, "the test model should have a gradient to find")
+        if configuration.sampler == .parallelTempering {
+            #expect(trainer.takeSwapAcceptanceRates().allSatisfy { $0 > 0.05 && $0 < 1 }, "the chains should swap")
+        }
     }
 
     /// AIS from the base model of the data's mean counts lands within 0.05 nats of exact log Z
