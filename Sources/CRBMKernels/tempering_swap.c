@@ -98,8 +98,8 @@ static long swap_terms_avx2(const float *xs, const float *xt, const float *c, lo
             // softplus(β_s·x_s) is the same value the previous pair computed, when it is given.
             __m256 own_first = own_first_in ? _mm256_loadu_ps(own_first_in + index) : softplus(_mm256_mul_ps(beta_s, first));
             __m256 own_second = softplus(_mm256_mul_ps(beta_t, second));
-            _mm256_storeu_ps(own_second_out + index, own_second);
-            _mm256_storeu_ps(crossed_second_out + index, crossed_second);
+            if (own_second_out) _mm256_storeu_ps(own_second_out + index, own_second);
+            if (crossed_second_out) _mm256_storeu_ps(crossed_second_out + index, crossed_second);
             __m256 crossed = _mm256_add_ps(crossed_first, crossed_second), own = _mm256_add_ps(own_first, own_second);
             block = _mm256_add_ps(block, _mm256_sub_ps(crossed, own));
             __m256 absolute = _mm256_add_ps(_mm256_andnot_ps(sign, first), _mm256_andnot_ps(sign, second));

@@ -11,8 +11,8 @@
 /// decides from the double-precision ratio wherever the bound leaves a decision open.
 /// `own_first`, when not NULL, holds softplus(bs·x_s) per unit (as this function computed it for
 /// the previous pair: the next pair's first chain is this pair's second, or after an accepted
-/// swap its first); `own_second` and `crossed_second` receive softplus(bt·x_t) and
-/// softplus(bt·x_s) for that use. Returns the number of units done: ⌊count / 8⌋·8 on an
+/// swap its first); `own_second` and `crossed_second`, when not NULL, receive softplus(bt·x_t)
+/// and softplus(bt·x_s) for that use. Returns the number of units done: ⌊count / 8⌋·8 on an
 /// AVX2 + FMA CPU, else 0.
 long rbm_swap_hidden_terms(const float *xs, const float *xt, const float *c, long count, float bs, float bt,
                            const float *own_first, float *own_second, float *crossed_second,

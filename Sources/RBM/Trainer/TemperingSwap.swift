@@ -64,81 +64,76 @@ public enum TemperingSwap {
         visibleCount: Int, hiddenCount: Int, carried: CarriedTerms? = nil, usesKernel: Bool = true
     ) -> Estimate {
         let vs = UnsafeRawPointer(visibleFirst), vt = UnsafeRawPointer(visibleSecond), b = UnsafeRawPointer(visibleBias)
+        let xs = UnsafeRawPointer(preactivationFirst), xt = UnsafeRawPointer(preactivationSecond)
+        let c = UnsafeRawPointer(hiddenBias)
         let zero = SIMD8<Float>(repeating: 0)
         func absolute(_ x: SIMD8<Float>) -> SIMD8<Float> { x.replacing(with: -x, where: x .< zero) }
 
-        // (β_s − β_t)·bᵀ(v_t − v_s): partial sums of 64 terms in single precision, then double.
-        var visibleSum = 0.0, visibleMagnitude = 0.0
+        // (β_s − β_t)·bᵀ(v_t − v_s), first by the AVX2 + FMA kernel where the CPU has it
+        // (CRBMKernels' tempering_swap.c), then the rest here.
+        var visible = (sum: 0.0, magnitude: 0.0)
         var index = usesKernel ? rbm_swap_visible_terms(visibleFirst, visibleSecond, visibleBias, visibleCount,
-                                                        &visibleSum, &visibleMagnitude) : 0
-        while index + 8 <= visibleCount {
-            var block = zero, magnitude = zero
-            var inBlock = 0
-            while inBlock < 8 && index + 8 <= visibleCount {
-                let offset = index * 4
-                let bias = b.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                let first = vs.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                let second = vt.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                block += bias * (second - first)
-                magnitude += absolute(bias) * (absolute(first) + absolute(second))
-                index += 8
-                inBlock += 1
-            }
-            visibleSum += Double(block.sum())
-            visibleMagnitude += Double(magnitude.sum())
+                                                        &visible.sum, &visible.magnitude) : 0
+        Self.addBlocks(from: &index, count: visibleCount, into: &visible) { offset in
+            let bias = b.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let first = vs.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let second = vt.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            return (bias * (second - first), absolute(bias) * (absolute(first) + absolute(second)))
         }
         while index < visibleCount {
             let bias = Double(visibleBias[index]), first = Double(visibleFirst[index]), second = Double(visibleSecond[index])
-            visibleSum += bias * (second - first)
-            visibleMagnitude += abs(bias) * (abs(first) + abs(second))
+            visible.sum += bias * (second - first)
+            visible.magnitude += abs(bias) * (abs(first) + abs(second))
             index += 1
         }
         let betaGap = Double(betaFirst) - Double(betaSecond)
 
         // The hidden terms, unitwise: softplus(β_s x_t) + softplus(β_t x_s) − softplus(β_s x_s) − softplus(β_t x_t).
-        let xs = UnsafeRawPointer(preactivationFirst), xt = UnsafeRawPointer(preactivationSecond)
-        let c = UnsafeRawPointer(hiddenBias)
-        // First by the AVX2 + FMA kernel where the CPU has it (CRBMKernels' tempering_swap.c).
-        var hiddenSum = 0.0, hiddenMagnitude = 0.0
-        if usesKernel {
-            index = withUnsafeTemporaryAllocation(of: Float.self, capacity: carried == nil ? 2 * hiddenCount : 0) { unused in
-                rbm_swap_hidden_terms(preactivationFirst, preactivationSecond, hiddenBias, hiddenCount, betaFirst, betaSecond,
-                                      carried?.ownFirst, carried?.ownSecond ?? unused.baseAddress!,
-                                      carried?.crossedSecond ?? unused.baseAddress! + hiddenCount, &hiddenSum, &hiddenMagnitude)
-            }
-        } else {
-            index = 0
-        }
+        var hidden = (sum: 0.0, magnitude: 0.0)
+        index = usesKernel ? rbm_swap_hidden_terms(preactivationFirst, preactivationSecond, hiddenBias, hiddenCount,
+                                                   betaFirst, betaSecond, carried?.ownFirst, carried?.ownSecond,
+                                                   carried?.crossedSecond, &hidden.sum, &hidden.magnitude) : 0
         let kernelUnits = index
-        while index + 8 <= hiddenCount {
-            var block = zero, magnitude = zero
-            var inBlock = 0
-            while inBlock < 8 && index + 8 <= hiddenCount {
-                let offset = index * 4
-                let bias = c.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                let first = xs.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) + bias
-                let second = xt.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) + bias
-                let crossedFirst = Logistic.softplus8(betaFirst * second), crossedSecond = Logistic.softplus8(betaSecond * first)
-                let ownFirst = Logistic.softplus8(betaFirst * first), ownSecond = Logistic.softplus8(betaSecond * second)
-                block += (crossedFirst + crossedSecond) - (ownFirst + ownSecond)
-                magnitude += crossedFirst + crossedSecond + ownFirst + ownSecond
-                    + betaFirst * (absolute(first) + absolute(second)) + 1
-                index += 8
-                inBlock += 1
-            }
-            hiddenSum += Double(block.sum())
-            hiddenMagnitude += Double(magnitude.sum())
+        Self.addBlocks(from: &index, count: hiddenCount, into: &hidden) { offset in
+            let bias = c.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let first = xs.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) + bias
+            let second = xt.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) + bias
+            let crossed = Logistic.softplus8(betaFirst * second) + Logistic.softplus8(betaSecond * first)
+            let own = Logistic.softplus8(betaFirst * first) + Logistic.softplus8(betaSecond * second)
+            return (crossed - own, crossed + own + betaFirst * (absolute(first) + absolute(second)) + 1)
         }
+        // The last units (fewer than 8) in double precision, as the exact ratio has them.
         while index < hiddenCount {
             let first = Double(preactivationFirst[index]) + Double(hiddenBias[index])
             let second = Double(preactivationSecond[index]) + Double(hiddenBias[index])
             let s = Double(betaFirst), t = Double(betaSecond)
-            hiddenSum += softplus(s * second) + softplus(t * first) - softplus(s * first) - softplus(t * second)
+            hidden.sum += softplus(s * second) + softplus(t * first) - softplus(s * first) - softplus(t * second)
             index += 1
         }
-        return Estimate(logRatio: betaGap * visibleSum + hiddenSum,
-                        bound: relativeBound * (abs(betaGap) * visibleMagnitude + hiddenMagnitude) + 1e-9,
+        return Estimate(logRatio: betaGap * visible.sum + hidden.sum,
+                        bound: relativeBound * (abs(betaGap) * visible.magnitude + hidden.magnitude) + 1e-9,
                         kernelUnits: kernelUnits)
+    }
+
+    /// Adds `terms(byte offset)` — a vector of 8 terms and of their magnitudes — for the whole
+    /// vectors of 8 from `index` up to `count`, in single-precision partial sums of 64 terms each
+    /// added to `total` in double precision; `index` ends at the first unit left over.
+    @inline(__always)
+    static func addBlocks(from index: inout Int, count: Int, into total: inout (sum: Double, magnitude: Double),
+                          terms: (Int) -> (SIMD8<Float>, SIMD8<Float>)) {
+        while index + 8 <= count {
+            var block = SIMD8<Float>(repeating: 0), magnitude = SIMD8<Float>(repeating: 0)
+            var inBlock = 0
+            while inBlock < 8 && index + 8 <= count {
+                let (term, size) = terms(index * 4)
+                block += term
+                magnitude += size
+                index += 8
+                inBlock += 1
+            }
+            total.sum += Double(block.sum())
+            total.magnitude += Double(magnitude.sum())
+        }
     }
 
     /// The Metropolis decision `DataParallelTrainer.acceptsSwap(logRatio: exact(), uniform:)`,

@@ -58,7 +58,8 @@ public protocol VisibleUnitType: Sendable {
                                      base: [Float], modelBias: [Float], scratch: UnsafeMutablePointer<Float>) -> Double
     /// The part of log Z that `summedOut` leaves out (0 unless the kind has one).
     func logPartitionConstant(visibleCount: Int) -> Double
-    /// True for 0/1 units: what the kernels written for binary states take (visible blocks) and what exact log Z may enumerate (2ⁿ visible states).
+    /// True for 0/1 units: what the kernels written for binary states take (visible blocks) and
+    /// what exact log Z may enumerate (2ⁿ visible states).
     var isBinary: Bool { get }
     /// True when log-likelihoods are log-densities of real values, not log-probabilities.
     var hasDensity: Bool { get }

@@ -99,14 +99,9 @@ extension VisibleUnits {
         }
     }
 
-    @inlinable
     public func applyTemperedMeans(to values: UnsafeMutablePointer<Float>, columns: Int, bias: UnsafePointer<Float>,
                                    beta: Float) {
-        if callsBernoulliDirectly {
-            Logistic.applyTempered(values, columns: columns, bias: bias, beta: beta)
-        } else {
-            unitType.applyTemperedMeans(to: values, columns: columns, bias: bias, beta: beta)
-        }
+        unitType.applyTemperedMeans(to: values, columns: columns, bias: bias, beta: beta)
     }
 
     @inlinable

@@ -50,19 +50,16 @@ extension Benchmark {
         (0..<count).map { t -> Float in t == 0 ? 1 : Float(pow(0.1, Double(t) / Double(count - 1))) }
     }
 
-    /// Samples per second of `sampler` with `temperatures` chains per row (parallel tempering
-    /// when above 1, `benchTemperatures`) for `units` on `data`.
-    func unitsSpeed(units: VisibleUnits, data: Dataset, binarization: Binarization, sampler: SamplerKind,
-                    temperatures: Int, workers: Int) -> (samplesPerSecond: Double, chainMeans: [Double]) {
+    /// Samples per second of updates under `configuration` for `units` on `data`, and the
+    /// persistent chains' mean visible value per temperature afterwards.
+    func unitsSpeed(units: VisibleUnits, data: Dataset, binarization: Binarization,
+                    configuration: TrainerConfiguration) -> (samplesPerSecond: Double, chainMeans: [Double]) {
         let model = RBMModel.initialized(visibleCount: data.featureCount, hiddenCount: hiddenCount, seed: 1,
                                          visibleMarginals: data.featureMeans, visibleUnits: units)
-        var configuration = TrainerConfiguration(batchSize: batchSize, shards: shards, workers: workers,
-                                                 sampler: sampler, gibbsSteps: 1, weightDecay: 1e-4, seed: 1)
-        if sampler == .parallelTempering { configuration.inverseTemperatures = Self.benchTemperatures(temperatures) }
         let trainer = DataParallelTrainer(model: model, configuration: configuration)
         // Fewer updates for the tempered rows, which cost about M times more each.
         let speed = timedUpdates(trainer, data: data, binarization: binarization, learningRate: 0.001, warmUp: 10,
-                                 timed: max(20, updates / max(1, temperatures)))
+                                 timed: max(20, updates / configuration.chainsPerRow))
         // The chains' mean visible value by temperature (Bernoulli: the fraction of units on,
         // which sets what the products with them cost).
         let chains = trainer.state.chainVisible ?? []
@@ -91,7 +88,7 @@ extension Benchmark {
                 + temperatureCounts.map { (.parallelTempering, $0) }
             for (sampler, temperatures) in runs {
                 var configuration = TrainerConfiguration(batchSize: batchSize, shards: shards, workers: workers, sampler: sampler,
-                                                         gibbsSteps: 1, weightDecay: 0, seed: 1)
+                                                         gibbsSteps: 1, weightDecay: 1e-4, seed: 1)
                 if sampler == .parallelTempering { configuration.inverseTemperatures = Self.benchTemperatures(temperatures) }
                 if let refused = configuration.problems(visibleCount: kindData.featureCount, hiddenCount: hiddenCount,
                                                         visibleUnits: units).first {
@@ -99,8 +96,7 @@ extension Benchmark {
                     continue
                 }
                 let measured = (0..<repetitions).map { _ in
-                    unitsSpeed(units: units, data: kindData, binarization: binarization, sampler: sampler,
-                               temperatures: temperatures, workers: workers)
+                    unitsSpeed(units: units, data: kindData, binarization: binarization, configuration: configuration)
                 }
                 let speed = measured.map(\.samplesPerSecond).max()!
                 let label = sampler.label(steps: 1) + (sampler == .parallelTempering ? " × \(temperatures)" : "")
@@ -127,7 +123,7 @@ extension Benchmark {
             let bernoulli = rows.first { $0.units == .bernoulli && $0.label == row.label }
             let pcd = rows.first { $0.units == row.units && $0.label == "PCD-1" }
             let versusBernoulli = bernoulli.map { format($0.samplesPerSecond / row.samplesPerSecond, 2) } ?? "—"
-            let tempered = row.temperatures > 1 || row.label.hasPrefix("PT")
+            let tempered = row.temperatures > 1
             let versusPCD = tempered ? pcd.map { format($0.samplesPerSecond / row.samplesPerSecond, 2) } ?? "—" : ""
             let work = tempered ? format(Double(2 * row.temperatures + 2) / 4, 2) : ""
             lines.append("| \(row.units.description) | \(row.label) | \(format(row.samplesPerSecond, 0)) | \(versusBernoulli) | \(versusPCD) | \(work) |")
