@@ -4,8 +4,15 @@ public enum GibbsSampler {
     /// and returns E[v|h] of the last step (mean-field pictures are easier to look at than
     /// binary states). Random numbers are keyed by (seed, step, chain); chains are processed
     /// in fixed groups, so the result does not depend on `workers`.
+    /// With learned variances the chains run on the unit-variance model from u = v/σ and the
+    /// means come back as σ ⊙ E[u|h].
     public static func visibleProbabilities(model: RBMModel, start: [Float], rows: Int, steps: Int,
                                             seed: UInt64, workers: Int) -> [Float] {
+        if model.visibleLogVariance != nil {
+            let means = visibleProbabilities(model: model.unitVarianceModel, start: model.unitVarianceCoordinates(start, rows: rows),
+                                             rows: rows, steps: steps, seed: seed, workers: workers)
+            return model.dataCoordinates(means, rows: rows)
+        }
         precondition(start.count == rows * model.visibleCount && steps >= 1)
         let nv = model.visibleCount, nh = model.hiddenCount
         let transfer = UnsafeTransfer((model, start))

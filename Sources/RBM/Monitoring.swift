@@ -6,10 +6,15 @@ public enum Monitoring {
     /// Mean over rows of the squared reconstruction error Σ_i (v_i − v̂_i)², where
     /// v̂ = E[v | h = σ(c + Wᵀv)] is the mean-field one-step reconstruction (no sampling):
     /// σ(b + Wh) for Bernoulli units, b + Wh for Gaussian ones, per-group softmax for categorical.
+    ///
+    /// With learned variances the reconstruction is σ ⊙ (b + W·P(h|u)) from u = v/σ, and the
+    /// error is measured on v: Σ_i σ_i² (u_i − û_i)².
     public static func reconstructionError(
         model: RBMModel, visible: [Float], rows: Int, workers: Int
     ) -> Double {
-        meanOverRows(model: model, visible: visible, rows: rows, workers: workers) { model, rowsStart, n in
+        let variances = model.visibleStandardDeviations.map { $0.map { Double($0) * Double($0) } }
+        let scaled = model.unitVarianceCoordinates(visible, rows: rows)
+        return meanOverRows(model: model.unitVarianceModel, visible: scaled, rows: rows, workers: workers) { model, rowsStart, n in
             var hidden = [Float](repeating: 0, count: n * model.hiddenCount)
             var reconstruction = [Float](repeating: 0, count: n * model.visibleCount)
             return model.weights.withUnsafeBufferPointer { w in
@@ -28,7 +33,7 @@ public enum Monitoring {
                         var sum = 0.0
                         for index in 0..<(n * model.visibleCount) {
                             let difference = Double(rowsStart[index] - r[index])
-                            sum += difference * difference
+                            sum += difference * difference * (variances?[index % model.visibleCount] ?? 1)
                         }
                         return sum
                     }
@@ -39,10 +44,12 @@ public enum Monitoring {
 
     /// Mean free energy (1/N) Σ F(v) over the rows. Comparing it on training and held-out
     /// data shows overfitting: the held-out value rising above the training value.
+    /// With learned variances F_v(v) = F_u(v/σ) (`RBMModel+LearnedVariance.swift`).
     public static func meanFreeEnergy(
         model: RBMModel, visible: [Float], rows: Int, workers: Int
     ) -> Double {
-        meanOverRows(model: model, visible: visible, rows: rows, workers: workers) { model, rowsStart, n in
+        meanOverRows(model: model.unitVarianceModel, visible: model.unitVarianceCoordinates(visible, rows: rows),
+                     rows: rows, workers: workers) { model, rowsStart, n in
             var scratch = [Float](repeating: 0, count: n * model.hiddenCount)
             var energies = [Double](repeating: 0, count: n)
             model.weights.withUnsafeBufferPointer { w in

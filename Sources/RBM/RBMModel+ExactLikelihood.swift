@@ -64,7 +64,9 @@ extension RBMModel {
             }
             return [logSumExp(terms)]
         }
+        // Learned variances: the sum is the unit-variance model's; log Z_v = log Z_u + Σ log σ_i.
         return logSumExp(chunkLogSums.map { $0[0] }) + visibleUnits.logPartitionConstant(visibleCount: visibleCount)
+            + logScaleDeterminant
     }
 
     /// The log of the sum (or integral) over the layer not enumerated, for pre-activations a

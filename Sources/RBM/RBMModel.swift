@@ -19,6 +19,10 @@ public struct RBMModel: Sendable, Equatable {
     public var visibleBias: [Float]
     /// c, n_hidden.
     public var hiddenBias: [Float]
+    /// Gaussian units with learned variances (`model.learn_variance`): z_i = log σ_i², one per
+    /// visible unit; nil for unit variances. The model is then the unit-variance RBM (W, b, c)
+    /// on u = v/σ (see `RBMModel+LearnedVariance.swift`).
+    public var visibleLogVariance: [Float]?
 
     public init(visibleCount: Int, hiddenCount: Int, weights: [Float], visibleBias: [Float],
                 hiddenBias: [Float], visibleUnits: VisibleUnits = .bernoulli) {
@@ -67,7 +71,7 @@ public struct RBMModel: Sendable, Equatable {
     /// P(h = 1 | v) for `rows` visible vectors stored row-major: σ(vW + c), rows × n_hidden.
     public func hiddenProbabilities(visible: [Float], rows: Int) -> [Float] {
         precondition(visible.count == rows * visibleCount)
-        return conditional(given: visible, rows: rows, bias: hiddenBias) { v, w, c, out in
+        return conditional(given: unitVarianceCoordinates(visible, rows: rows), rows: rows, bias: hiddenBias) { v, w, c, out in
             RBMKernels.hiddenProbabilities(visible: v, rows: rows, weights: w, hiddenBias: c, visibleCount: visibleCount,
                                            hiddenCount: hiddenCount, into: out)
         }
@@ -78,10 +82,11 @@ public struct RBMModel: Sendable, Equatable {
     /// group for categorical ones.
     public func visibleProbabilities(hidden: [Float], rows: Int) -> [Float] {
         precondition(hidden.count == rows * hiddenCount)
-        return conditional(given: hidden, rows: rows, bias: visibleBias) { h, w, b, out in
+        let means = conditional(given: hidden, rows: rows, bias: visibleBias) { h, w, b, out in
             RBMKernels.visibleMeans(units: visibleUnits, hidden: h, rows: rows, weights: w, visibleBias: b,
                                     visibleCount: visibleCount, hiddenCount: hiddenCount, into: out)
         }
+        return dataCoordinates(means, rows: rows)
     }
 
     /// Runs `kernel(input, W, bias, output)` on the arrays' storage; the output has one row of
@@ -105,8 +110,9 @@ public struct RBMModel: Sendable, Equatable {
 
     /// F(v) = −bᵀv − Σ_j softplus(c_j + (vᵀW)_j) for each of `rows` visible vectors (with
     /// Σ_i (v_i − b_i)²/2 for −bᵀv when the visible units are Gaussian).
-    public func freeEnergies(visible: [Float], rows: Int) -> [Double] {
-        precondition(visible.count == rows * visibleCount)
+    public func freeEnergies(visible givenVisible: [Float], rows: Int) -> [Double] {
+        precondition(givenVisible.count == rows * visibleCount)
+        let visible = unitVarianceCoordinates(givenVisible, rows: rows)
         var output = [Double](repeating: 0, count: rows)
         var scratch = [Float](repeating: 0, count: rows * hiddenCount)
         weights.withUnsafeBufferPointer { w in
@@ -127,7 +133,7 @@ public struct RBMModel: Sendable, Equatable {
     /// True when every parameter is a finite number.
     public var isFinite: Bool {
         weights.allSatisfy(\.isFinite) && visibleBias.allSatisfy(\.isFinite)
-            && hiddenBias.allSatisfy(\.isFinite)
+            && hiddenBias.allSatisfy(\.isFinite) && (visibleLogVariance?.allSatisfy(\.isFinite) ?? true)
     }
 }
 

@@ -58,6 +58,12 @@ extension Checkpoint {
             (state.visibleBiasVelocity, "/optimizer/visible_bias_velocity", 1),
             (state.hiddenBiasVelocity, "/optimizer/hidden_bias_velocity", 1),
         ]
+        if let logVariance = state.model.visibleLogVariance {
+            arrays.append((logVariance, "/model/visible_log_variance", 1))
+        }
+        if let velocity = state.logVarianceVelocity {
+            arrays.append((velocity, "/optimizer/visible_log_variance_velocity", 1))
+        }
         if let fast = state.fastParameters {
             arrays += [(fast.weights, "/sampler/fast_weights", nh), (fast.visibleBias, "/sampler/fast_visible_bias", 1),
                        (fast.hiddenBias, "/sampler/fast_hidden_bias", 1)]

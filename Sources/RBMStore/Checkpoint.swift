@@ -1,14 +1,21 @@
 import RBM
 import RBMSystem
 
-/// A training run's complete state (**contract**, format_version 2; version 1 files, which
-/// have no visible_units attribute and are Bernoulli, are still read):
+/// A training run's complete state (**contract**, format_version 3; version 1 files, which
+/// have no visible_units attribute and are Bernoulli, and version 2 files, which have no
+/// learned variances, are still read):
 ///
 ///     /model/weights                          [n_visible, n_hidden] float32
 ///     /model/visible_bias, /model/hidden_bias [n_visible], [n_hidden]
+///     /model/visible_log_variance             [n_visible] z = log σ² (Gaussian units with
+///                                             learned variances, version 3; the model is the
+///                                             unit-variance RBM on u = v/σ, so
+///                                             P(h|v) = σ(c + (v/σ)ᵀW), E[v|h] = σ(b + Wh))
 ///     /optimizer/weight_velocity, /optimizer/visible_bias_velocity, /optimizer/hidden_bias_velocity
+///     /optimizer/visible_log_variance_velocity [n_visible] (learned variances)
 ///     /optimizer attributes                   step, learning_rate, momentum
-///     /sampler/persistent_chains              [n_chains, n_visible]   (PCD, FPCD, PT)
+///     /sampler/persistent_chains              [n_chains, n_visible]   (PCD, FPCD, PT; as u = v/σ
+///                                             with learned variances)
 ///     /sampler/persistent_hidden_probabilities [n_chains, n_hidden]   (PCD, FPCD, PT)
 ///     /sampler/inverse_temperatures           [M]  (PT: chain r·M + t runs at β_t)
 ///     /sampler/fast_weights, fast_visible_bias, fast_hidden_bias    (FPCD)
@@ -29,7 +36,7 @@ import RBMSystem
 /// the whole random state: the shuffle of an epoch and every sample are recomputed from them.
 public struct Checkpoint: Sendable, Equatable {
     public static let format = "rbm-checkpoint"
-    public static let formatVersion = 2
+    public static let formatVersion = 3
 
     public var state: TrainerState
     public var sampler: SamplerKind
@@ -116,10 +123,16 @@ public struct Checkpoint: Sendable, Equatable {
         try file.write("/model/weights", floats: model.weights, shape: [nv, nh])
         try file.write("/model/visible_bias", floats: model.visibleBias, shape: [nv])
         try file.write("/model/hidden_bias", floats: model.hiddenBias, shape: [nh])
+        if let logVariance = model.visibleLogVariance {
+            try file.write("/model/visible_log_variance", floats: logVariance, shape: [nv])
+        }
 
         try file.write("/optimizer/weight_velocity", floats: state.weightVelocity, shape: [nv, nh])
         try file.write("/optimizer/visible_bias_velocity", floats: state.visibleBiasVelocity, shape: [nv])
         try file.write("/optimizer/hidden_bias_velocity", floats: state.hiddenBiasVelocity, shape: [nh])
+        if let velocity = state.logVarianceVelocity {
+            try file.write("/optimizer/visible_log_variance_velocity", floats: velocity, shape: [nv])
+        }
         try file.setAttribute("step", int64: Int64(state.step), on: "/optimizer")
         try file.setAttribute("learning_rate", double: learningRate, on: "/optimizer")
         try file.setAttribute("momentum", double: momentum, on: "/optimizer")
@@ -174,11 +187,18 @@ public struct Checkpoint: Sendable, Equatable {
         }
         let nv = weightShape[0], nh = weightShape[1]
         let units = try visibleUnits(file, visibleCount: nv)
-        let model = RBMModel(
+        var model = RBMModel(
             visibleCount: nv, hiddenCount: nh,
             weights: try file.readFloats("/model/weights").values,
             visibleBias: try file.readFloats("/model/visible_bias", expectedShape: [nv]).values,
             hiddenBias: try file.readFloats("/model/hidden_bias", expectedShape: [nh]).values, visibleUnits: units)
+        if file.exists("/model/visible_log_variance") {
+            guard units.learnsVariance else {
+                throw .wrongType(path: path, object: "/model/visible_log_variance",
+                                 expected: "no learned variances: they are for Gaussian units, and visible_units is \(units.name)")
+            }
+            model.visibleLogVariance = try file.readFloats("/model/visible_log_variance", expectedShape: [nv]).values
+        }
         var standardization: Standardization?
         if file.exists("/data/mean") {
             let mean = try file.readFloats("/data/mean").values
@@ -213,6 +233,9 @@ public struct Checkpoint: Sendable, Equatable {
                 weights: try file.readFloats("/sampler/fast_weights", expectedShape: [nv, nh]).values,
                 visibleBias: try file.readFloats("/sampler/fast_visible_bias", expectedShape: [nv]).values,
                 hiddenBias: try file.readFloats("/sampler/fast_hidden_bias", expectedShape: [nh]).values)
+        }
+        if file.exists("/optimizer/visible_log_variance_velocity") {
+            state.logVarianceVelocity = try file.readFloats("/optimizer/visible_log_variance_velocity", expectedShape: [nv]).values
         }
         if file.exists("/centering/visible_offsets") {
             state.visibleOffsets = try file.readFloats("/centering/visible_offsets", expectedShape: [nv]).values

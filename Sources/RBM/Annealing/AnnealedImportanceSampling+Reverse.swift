@@ -50,6 +50,16 @@ extension AnnealedImportanceSampling {
     /// binarized, standardised) to the base model with visible biases `baseVisibleBias`.
     public func reverseEstimate(model: RBMModel, baseVisibleBias: [Float], visible: [Float], rows: Int,
                                 ranks: any RankGroup = SingleProcess()) -> ReverseEstimate {
+        if model.visibleLogVariance != nil {
+            // The unit-variance model from u = v/σ; log Z_v = log Z_u + Σ log σ_i.
+            var estimate = reverseEstimate(model: model.unitVarianceModel, baseVisibleBias: baseVisibleBias,
+                                           visible: model.unitVarianceCoordinates(visible, rows: rows), rows: rows, ranks: ranks)
+            let shift = model.logScaleDeterminant
+            estimate.logPartitionFunction += shift
+            estimate.pointLogPartitions = estimate.pointLogPartitions.map { $0 + shift }
+            estimate.baseLogPartitionFunction += shift
+            return estimate
+        }
         precondition(baseVisibleBias.count == model.visibleCount && visible.count == rows * model.visibleCount)
         precondition(rows > 0 && betas.count >= 2)
         let points = reverseStartingRows(rows: rows)

@@ -86,12 +86,29 @@ public struct AnnealedImportanceSampling: Sendable {
         /// log w of each run.
         public var logWeights: [Double]
         public var baseLogPartitionFunction: Double
+
+        /// Every log Z moved by `shift` (the weights stay: they are the unit-variance model's).
+        func shifted(by shift: Double) -> Estimate {
+            var estimate = self
+            estimate.logPartitionFunction += shift
+            estimate.lower += shift
+            estimate.upper += shift
+            estimate.baseLogPartitionFunction += shift
+            return estimate
+        }
     }
 
     /// Estimates log Z of `model`, annealing from the base-rate model with visible biases
     /// `baseVisibleBias` (use `baseRateBias(marginals:)`). Under several `ranks` the groups of
     /// runs are split between them and gathered in order: the same estimate, bit for bit.
+    ///
+    /// With learned variances the unit-variance model on u = v/σ is annealed (give the base
+    /// biases in u's coordinates: `baseBias(model:marginals:)`) and Σ log σ_i is added.
     public func estimate(model: RBMModel, baseVisibleBias: [Float], ranks: any RankGroup = SingleProcess()) -> Estimate {
+        if model.visibleLogVariance != nil {
+            return estimate(model: model.unitVarianceModel, baseVisibleBias: baseVisibleBias, ranks: ranks)
+                .shifted(by: model.logScaleDeterminant)
+        }
         precondition(baseVisibleBias.count == model.visibleCount)
         precondition(runs > 0 && betas.count >= 2)
         let chunks = (runs + Self.runsPerChunk - 1) / Self.runsPerChunk
@@ -121,6 +138,12 @@ public struct AnnealedImportanceSampling: Sendable {
     /// sets them (`VisibleUnits.baseBias`).
     public static func baseBias(units: VisibleUnits, marginals: [Float], clip: Float = 1e-3) -> [Float] {
         units.baseBias(marginals: marginals, clip: clip)
+    }
+
+    /// The same for `model`, in the coordinates its unit-variance model sees (the marginals
+    /// divided by σ when the variances are learned).
+    public static func baseBias(model: RBMModel, marginals: [Float], clip: Float = 1e-3) -> [Float] {
+        baseBias(units: model.visibleUnits, marginals: model.unitVarianceCoordinates(marginals, rows: 1), clip: clip)
     }
 
     /// `rows` draws of the base model's independent visible units (biases `baseVisibleBias`):

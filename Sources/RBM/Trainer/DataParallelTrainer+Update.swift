@@ -36,6 +36,11 @@ extension DataParallelTrainer {
             let rows = start..<min(nv, start + trainer.rowsPerBlock)
             trainer.updateWeightRows(rows, totals: weightTotals, scale: scale, hyperparameters: hyperparameters)
         }
+        if let variances {
+            // The log-variances' statistic is the last piece of the totals.
+            let varianceTotals = dataHiddenTotals + (offsets == nil ? 0 : nh)
+            stepLogVariances(0..<nv, variances: variances, statistics: varianceTotals, hyperparameters: hyperparameters)
+        }
         ParameterUpdate.momentumStep(parameters: parameters.visibleBias, velocity: velocity.visibleBias,
                                      statistics: visibleTotals, count: nv, scale: scale, weightDecay: 0,
                                      hyperparameters: hyperparameters)
@@ -87,6 +92,21 @@ extension DataParallelTrainer {
             ParameterUpdate.decayingStep(fast.weights + offset, statistics: totals + offset, count: count,
                                          decay: configuration.fastDecay, rate: configuration.fastLearningRate * scale)
         }
+    }
+
+    /// Learned variances, units `units`: z ← max(z + Δ, log σ²_min) with Δ ← μΔ + ε_z·½(T/B − 1)
+    /// from the summed statistic T, then 1/σ for the next update's data.
+    func stepLogVariances(_ units: Range<Int>, variances: VarianceBuffers, statistics: UnsafePointer<Float>,
+                          hyperparameters: UpdateHyperparameters) {
+        let floor = Float(_log(Double(configuration.minimumVariance)))
+        let scale = 1 / Float(configuration.batchSize)
+        for i in units {
+            let gradient = ParameterUpdate.logVarianceGradient(statistic: statistics[i], scale: scale)
+            let step = hyperparameters.momentum * variances.velocity[i] + hyperparameters.varianceLearningRate * gradient
+            variances.velocity[i] = step
+            variances.logVariance[i] = max(variances.logVariance[i] + step, floor)
+        }
+        variances.refreshScales(units)
     }
 
     /// FPCD: the parameters the chains sample from, θ + θ_f, before the update's negative phase.

@@ -57,6 +57,8 @@ public final class DataParallelTrainer: @unchecked Sendable {
     var samplingParameters: ParameterBuffers { parametersWithFast ?? parameters }
     /// Centering: μ (fixed) and λ (updated every step), n_visible and n_hidden floats.
     let offsets: ParameterBuffers?
+    /// Learned variances: z = log σ², its velocity and 1/σ (`RBMModel+LearnedVariance.swift`).
+    let variances: VarianceBuffers?
     /// Parallel tempering: swaps attempted and accepted per neighbouring pair of temperatures
     /// (pair t is β_t ↔ β_{t+1}), since `resetSwapCounts()`; summed over this rank's shards.
     public internal(set) var swapAttempts: [Int]
@@ -133,6 +135,14 @@ public final class DataParallelTrainer: @unchecked Sendable {
         } else {
             offsets = nil
         }
+        precondition(configuration.learnsVariance || model.visibleLogVariance == nil,
+                     "a model with learned variances trains with learnsVariance")
+        if configuration.learnsVariance {
+            variances = VarianceBuffers(logVariance: model.visibleLogVariance ?? initial.model.visibleLogVariance!,
+                                        velocity: state.logVarianceVelocity ?? initial.logVarianceVelocity!)
+        } else {
+            variances = nil
+        }
         let pairs = max(0, configuration.chainsPerRow - 1)
         swapAttempts = [Int](repeating: 0, count: pairs)
         swapAcceptances = [Int](repeating: 0, count: pairs)
@@ -140,7 +150,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
         workspaces = localShards.map { shard in
             ShardWorkspace(rows: configuration.rows(ofShard: shard).count,
                            visibleCount: model.visibleCount, hiddenCount: model.hiddenCount,
-                           dataHiddenSums: configuration.centering,
+                           dataHiddenSums: configuration.centering, varianceStatistics: configuration.learnsVariance,
                            layoutScratch: LayoutScratch(plan, configuration: configuration, rows: configuration.rows(ofShard: shard).count,
                                                         visibleCount: model.visibleCount, hiddenCount: model.hiddenCount))
         }
@@ -164,6 +174,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
                              weights: parameters.weightsArray, visibleBias: parameters.visibleBiasArray,
                              hiddenBias: parameters.hiddenBiasArray)
         model.visibleUnits = visibleUnits
+        model.visibleLogVariance = variances?.logVarianceArray
         return model
     }
 
@@ -186,6 +197,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
         }
         state.visibleOffsets = offsets?.visibleBiasArray
         state.hiddenOffsets = offsets?.hiddenBiasArray
+        state.logVarianceVelocity = variances?.velocityArray
         return state
     }
 
@@ -221,10 +233,14 @@ public final class DataParallelTrainer: @unchecked Sendable {
         step += 1
         let scale = 1 / Float(configuration.batchSize)
         let total = workspaces[0]
-        return ParameterGradient(
+        var gradient = ParameterGradient(
             weights: (0..<(visibleCount * hiddenCount)).map { total.weightStatistics[$0] * scale },
             visibleBias: (0..<visibleCount).map { total.visibleBiasStatistics[$0] * scale },
             hiddenBias: (0..<hiddenCount).map { total.hiddenBiasStatistics[$0] * scale })
+        gradient.visibleLogVariance = total.varianceStatistics.map { statistics in
+            (0..<visibleCount).map { ParameterUpdate.logVarianceGradient(statistic: statistics[$0], scale: scale) }
+        }
+        return gradient
     }
 
     // MARK: Phase 1: shard statistics
@@ -271,8 +287,9 @@ public final class DataParallelTrainer: @unchecked Sendable {
         let dataHidden = workspace.stackedHidden
         let negativeHidden = workspace.stackedHidden + n * nh
 
-        // Positive phase: v⁰ from the data, P(h|v⁰) = σ(v⁰W + c).
+        // Positive phase: v⁰ from the data (as u = v/σ with learned variances), P(h|v⁰) = σ(v⁰W + c).
         batch.copyRows(rowRange, into: dataVisible)
+        if let variances { Self.scale(rows: n, columns: nv, dataVisible, by: variances.inverseStandardDeviations) }
         RBMKernels.hiddenProbabilities(visible: dataVisible, rows: n, weights: w, hiddenBias: c,
                                        visibleCount: nv, hiddenCount: nh, into: dataHidden)
 
@@ -288,14 +305,52 @@ public final class DataParallelTrainer: @unchecked Sendable {
 
         // Statistics: G = [v⁰; vᵏ]ᵀ [P(h|v⁰); −P(h|vᵏ)], and the bias sums.
         for index in 0..<(n * nh) { negativeHidden[index] = -negativeHidden[index] }
-        BLAS.gemm(m: nv, n: nh, k: 2 * n, a: workspace.stackedVisible, transposeA: true,
-                  b: workspace.stackedHidden, c: workspace.weightStatistics)
+        if let statistics = workspace.varianceStatistics {
+            // Learned variances: the positive part alone first, for the log-variances' statistic.
+            BLAS.gemm(m: nv, n: nh, k: n, a: dataVisible, transposeA: true, b: dataHidden, c: workspace.weightStatistics)
+            varianceStatistics(rows: n, data: dataVisible, positive: workspace.weightStatistics, into: statistics)
+            BLAS.gemm(m: nv, n: nh, k: n, a: dataVisible + n * nv, transposeA: true, b: negativeHidden,
+                      beta: 1, c: workspace.weightStatistics)
+        } else {
+            BLAS.gemm(m: nv, n: nh, k: 2 * n, a: workspace.stackedVisible, transposeA: true,
+                      b: workspace.stackedHidden, c: workspace.weightStatistics)
+        }
         BLAS.weightedRowSum(rows: 2 * n, columns: nv, a: workspace.stackedVisible,
                             weights: workspace.visibleSigns, into: workspace.visibleBiasStatistics)
         BLAS.weightedRowSum(rows: 2 * n, columns: nh, a: workspace.stackedHidden,
                             weights: workspace.ones, into: workspace.hiddenBiasStatistics)
     }
 
+
+    /// Learned variances: for each visible unit, T_i = Σ_rows u_i (u_i − b_i) − Σ_j W_ij P_ij over
+    /// the shard's `rows` data rows u (`data`), with P = Σ_rows u P(h|u)ᵀ (`positive`, n_visible ×
+    /// n_hidden): Σ_j W_ij P_ij = Σ_rows u_i (W P(h|u))_i. Summed over shards, ½(T/B − 1) is the
+    /// exact gradient of the mean log-likelihood in z_i (`RBMModel+LearnedVariance.swift`).
+    /// Double-precision sums in a fixed order.
+    func varianceStatistics(rows: Int, data: UnsafePointer<Float>, positive: UnsafePointer<Float>,
+                            into statistics: UnsafeMutablePointer<Float>) {
+        let nv = visibleCount, nh = hiddenCount
+        let w = parameters.weights, b = parameters.visibleBias
+        for i in 0..<nv {
+            var sum = 0.0
+            for row in 0..<rows {
+                let u = Double(data[row * nv + i])
+                sum += u * (u - Double(b[i]))
+            }
+            let weightRow = w + i * nh, positiveRow = positive + i * nh
+            var product = 0.0
+            for j in 0..<nh { product += Double(weightRow[j]) * Double(positiveRow[j]) }
+            statistics[i] = Float(sum - product)
+        }
+    }
+
+    /// Multiplies each of `rows` rows of `columns` values by `factors` (one per column).
+    static func scale(rows: Int, columns: Int, _ values: UnsafeMutablePointer<Float>, by factors: UnsafePointer<Float>) {
+        for row in 0..<rows {
+            let target = values + row * columns
+            for i in 0..<columns { target[i] *= factors[i] }
+        }
+    }
 
     /// The negative phase of CD-k, PCD-k and FPCD-k for one shard's rows: k Gibbs steps from
     /// h ~ `start` (CD: P(h|v⁰)) or from the persistent chains' P(h|v), leaving vᵏ and P(h|vᵏ)
@@ -363,7 +418,11 @@ public final class DataParallelTrainer: @unchecked Sendable {
         let count = rows.count * nh
         treeSum(count: count) { $0.weightStatistics + offset }
         treeSum(count: rows.count) { $0.visibleBiasStatistics + rows.lowerBound }
+        if workspaces[0].varianceStatistics != nil { treeSum(count: rows.count) { $0.varianceStatistics! + rows.lowerBound } }
         guard let hyperparameters else { return }
+        if let variances, let statistics = workspaces[0].varianceStatistics {
+            stepLogVariances(rows, variances: variances, statistics: statistics, hyperparameters: hyperparameters)
+        }
         let scale = 1 / Float(configuration.batchSize)
         ParameterUpdate.momentumStep(
             parameters: parameters.weights + offset, velocity: velocity.weights + offset,

@@ -79,6 +79,11 @@ enum ParameterUpdate {
         }
     }
 
+    /// ½(scale·T − 1): the batch-averaged gradient in z = log σ² from the summed statistic T
+    /// (`DataParallelTrainer.varianceStatistics`).
+    @inline(__always)
+    static func logVarianceGradient(statistic: Float, scale: Float) -> Float { 0.5 * (scale * statistic - 1) }
+
     /// θ ← d·θ + r·G (FPCD's fast parameters; no momentum).
     static func decayingStep(_ parameters: UnsafeMutablePointer<Float>, statistics: UnsafePointer<Float>, count: Int,
                              decay: Float, rate: Float) {

@@ -31,8 +31,12 @@ final class ShardWorkspace: @unchecked Sendable {
     let hiddenBiasStatistics: UnsafeMutablePointer<Float>
     private let allocations: [(UnsafeMutablePointer<Float>, Int)]
 
+    /// Learned variances only: Σ_rows u(u − b) − Σ_j W_ij (Σ_rows u P(h|u)ᵀ)_ij over the shard's
+    /// data rows (n_visible), last in `statistics` (`DataParallelTrainer.varianceStatistics`).
+    let varianceStatistics: UnsafeMutablePointer<Float>?
+
     init(rows: Int, visibleCount: Int, hiddenCount: Int, dataHiddenSums withSums: Bool = false,
-         layoutScratch: LayoutScratch = .rowShards) {
+         varianceStatistics withVariance: Bool = false, layoutScratch: LayoutScratch = .rowShards) {
         let allocate = zeroedFloats
         self.rows = rows
         stackedVisible = allocate(2 * rows * visibleCount)
@@ -41,11 +45,13 @@ final class ShardWorkspace: @unchecked Sendable {
         visibleSigns = allocate(2 * rows)
         ones = allocate(2 * rows)
         statisticsCount = visibleCount * hiddenCount + visibleCount + hiddenCount + (withSums ? hiddenCount : 0)
+            + (withVariance ? visibleCount : 0)
         statistics = allocate(statisticsCount)
         weightStatistics = statistics
         visibleBiasStatistics = statistics + visibleCount * hiddenCount
         hiddenBiasStatistics = visibleBiasStatistics + visibleCount
         dataHiddenSums = withSums ? hiddenBiasStatistics + hiddenCount : nil
+        varianceStatistics = withVariance ? hiddenBiasStatistics + hiddenCount + (withSums ? hiddenCount : 0) : nil
         self.layoutScratch = layoutScratch
         for r in 0..<(2 * rows) {
             visibleSigns[r] = r < rows ? 1 : -1

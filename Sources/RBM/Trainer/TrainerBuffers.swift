@@ -67,3 +67,38 @@ final class PersistentChains: @unchecked Sendable {
         hiddenProbabilities.deallocate()
     }
 }
+
+/// Learned variances: z = log σ² per visible unit, its momentum buffer, and 1/σ = exp(−z/2),
+/// which every update's data rows are multiplied by (refreshed after each step of z).
+final class VarianceBuffers: @unchecked Sendable {
+    let logVariance: UnsafeMutablePointer<Float>
+    let velocity: UnsafeMutablePointer<Float>
+    let inverseStandardDeviations: UnsafeMutablePointer<Float>
+    let count: Int
+
+    init(logVariance: [Float], velocity: [Float]) {
+        count = logVariance.count
+        precondition(velocity.count == count, "one velocity per log-variance")
+        self.logVariance = .allocateCacheAligned(capacity: count)
+        self.velocity = .allocateCacheAligned(capacity: count)
+        inverseStandardDeviations = .allocateCacheAligned(capacity: count)
+        self.logVariance.initialize(from: logVariance, count: count)
+        self.velocity.initialize(from: velocity, count: count)
+        inverseStandardDeviations.initialize(repeating: 0, count: count)
+        refreshScales(0..<count)
+    }
+
+    /// 1/σ_i for units `units` from their z_i.
+    func refreshScales(_ units: Range<Int>) {
+        for i in units { inverseStandardDeviations[i] = RBMModel.inverseStandardDeviation(logVariance: logVariance[i]) }
+    }
+
+    var logVarianceArray: [Float] { Array(UnsafeBufferPointer(start: logVariance, count: count)) }
+    var velocityArray: [Float] { Array(UnsafeBufferPointer(start: velocity, count: count)) }
+
+    deinit {
+        logVariance.deallocateCacheAligned()
+        velocity.deallocateCacheAligned()
+        inverseStandardDeviations.deallocateCacheAligned()
+    }
+}

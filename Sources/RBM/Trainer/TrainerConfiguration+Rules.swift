@@ -87,6 +87,21 @@ extension TrainerConfiguration {
             }
         }
 
+        // Learned variances: Gaussian units, split by rows (the statistic needs whole rows of W).
+        if learnsVariance {
+            if !visibleUnits.learnsVariance {
+                refuse("model.learn_variance", "model.visible",
+                       because: "learned variances are for Gaussian visible units (model.visible: gaussian; now \(visibleUnits.name))")
+            }
+            if hiddenBlocks > 1 {
+                refuse("training.hidden_blocks", "model.learn_variance",
+                       because: "learned variances need whole rows of W in each shard: set training.hidden_blocks: 1 (or training.layout: auto)")
+            }
+            if !(minimumVariance > 0 && minimumVariance.isFinite) {
+                refuse("model.min_variance", because: "must be a finite number > 0 (got \(minimumVariance))")
+            }
+        }
+
         // Parallel tempering (every kind of visible unit): β₁ = 1 > β₂ > … > β_M > 0.
         let ordered = inverseTemperatures.first == 1
             && zip(inverseTemperatures, inverseTemperatures.dropFirst()).allSatisfy { $1 > 0 && $1 < $0 }

@@ -64,6 +64,11 @@ public struct TrainerConfiguration: Sendable, Equatable {
     /// update (see `DataParallelTrainer+VisibleBlocks.swift`). One shard, CD or PCD, no
     /// centering, Bernoulli visible units. Part of the configuration, like `hiddenBlocks`.
     public var visibleBlocks = 1
+    /// Gaussian units with learned variances (`model.learn_variance`): each update also moves
+    /// z = log σ² by its exact gradient (`RBMModel+LearnedVariance.swift`), at the rate
+    /// `UpdateHyperparameters.varianceLearningRate`, and holds σ² ≥ `minimumVariance`.
+    public var learnsVariance = false
+    public var minimumVariance: Float = 0.01
 
     /// Chains per minibatch row: M under parallel tempering, else 1.
     public var chainsPerRow: Int { sampler == .parallelTempering ? inverseTemperatures.count : 1 }
@@ -119,8 +124,11 @@ public struct UpdateHyperparameters: Sendable, Equatable {
     public var learningRate: Float
     /// μ, the fraction of the previous update carried into this one.
     public var momentum: Float
-    public init(learningRate: Float, momentum: Float) {
+    /// ε_z, the step size of the log-variances (learned variances only).
+    public var varianceLearningRate: Float
+    public init(learningRate: Float, momentum: Float, varianceLearningRate: Float = 0) {
         self.learningRate = learningRate
         self.momentum = momentum
+        self.varianceLearningRate = varianceLearningRate
     }
 }

@@ -20,6 +20,8 @@ public struct TrainerState: Sendable, Equatable {
     /// offsets λ (a moving average of the data's hidden means).
     public var visibleOffsets: [Float]?
     public var hiddenOffsets: [Float]?
+    /// Learned variances: the momentum buffer of z = log σ² (the model holds z itself).
+    public var logVarianceVelocity: [Float]?
 
     public init(model: RBMModel, weightVelocity: [Float], visibleBiasVelocity: [Float],
                 hiddenBiasVelocity: [Float], step: Int, chainVisible: [Float]?,
@@ -60,6 +62,9 @@ public struct ParameterGradient: Sendable, Equatable {
     public var weights: [Float]
     public var visibleBias: [Float]
     public var hiddenBias: [Float]
+    /// Learned variances: ∂ log p/∂z = ½ u(u − b − W·P(h|u)) − ½ averaged over the batch (exact;
+    /// `RBMModel+LearnedVariance.swift`).
+    public var visibleLogVariance: [Float]? = nil
 }
 
 extension TrainerState {
@@ -78,6 +83,10 @@ extension TrainerState {
             chainHiddenProbabilities: persistent ? zeros(chains * model.hiddenCount) : nil)
         if configuration.sampler == .fastPersistentContrastiveDivergence {
             state.fastParameters = .zeros(visibleCount: model.visibleCount, hiddenCount: model.hiddenCount)
+        }
+        if configuration.learnsVariance {
+            state.logVarianceVelocity = zeros(model.visibleCount)
+            if state.model.visibleLogVariance == nil { state.model.visibleLogVariance = zeros(model.visibleCount) }
         }
         if configuration.centering {
             state.visibleOffsets = model.visibleBias.map { Float(1 / (1 + _exp(-Double($0)))) }

@@ -77,6 +77,8 @@ public struct GaussianUnits: VisibleUnitType {
     public func logPartitionConstant(visibleCount: Int) -> Double { Double(visibleCount) / 2 * _log(2 * Double.pi) }
 
     public var hasDensity: Bool { true }
+    /// σ per unit, learned with `model.learn_variance` (the model on u = v/σ is this one).
+    public var learnsVariance: Bool { true }
     public var takesUnitInterval: Bool { false }
 
     public func impossibleChainValue(_ chains: [Float], rowLength: Int) -> String? { nil }

@@ -65,6 +65,9 @@ public protocol VisibleUnitType: Sendable {
     var hasDensity: Bool { get }
     /// True when the pseudo-likelihood has a closed form here (`logConditional`).
     var hasPseudoLikelihood: Bool { get }
+    /// True when a learned variance per unit (`model.learn_variance`) makes sense: the units
+    /// are real values whose scale `RBMModel+LearnedVariance.swift` can learn.
+    var learnsVariance: Bool { get }
     /// log P(v_g | v₋g) of variable `variable` (of `variableCount` per sample) of one sample
     /// `visible`, given its hidden input x = c + vᵀW (`hiddenInput`, n_hidden) and
     /// `base` = Σ_j softplus(x_j): the pseudo-likelihood's term (`PseudoLikelihood`). `scratch`
@@ -184,6 +187,7 @@ extension VisibleUnitType {
     public var isBinary: Bool { false }
     public var hasDensity: Bool { false }
     public var hasPseudoLikelihood: Bool { false }
+    public var learnsVariance: Bool { false }
     public func logConditional(variable: Int, visible: UnsafePointer<Float>, hiddenInput: UnsafePointer<Float>, base: Double,
                                weights: UnsafePointer<Float>, visibleBias: [Float], hiddenCount: Int,
                                scratch: UnsafeMutablePointer<Float>) -> Double { .nan }

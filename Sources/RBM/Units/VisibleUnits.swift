@@ -127,6 +127,7 @@ extension VisibleUnits {
     public var isBinary: Bool { unitType.isBinary }
     public var hasDensity: Bool { unitType.hasDensity }
     public var hasPseudoLikelihood: Bool { unitType.hasPseudoLikelihood }
+    public var learnsVariance: Bool { unitType.learnsVariance }
     public func logConditional(variable: Int, visible: UnsafePointer<Float>, hiddenInput: UnsafePointer<Float>, base: Double,
                                weights: UnsafePointer<Float>, visibleBias: [Float], hiddenCount: Int,
                                scratch: UnsafeMutablePointer<Float>) -> Double {

@@ -64,6 +64,10 @@ public struct ExperimentConfig: Sendable, Equatable {
         /// hidden means at rate `centering_rate`); checkpoints keep the plain parameters.
         public var centering = false
         public var centeringRate = 0.01
+        /// Gaussian units: learn a variance σ_i² per visible unit (z = log σ², from 0: the
+        /// standardised data's unit variance), held at or above `min_variance`.
+        public var learnVariance = false
+        public var minVariance = 0.01
     }
 
     /// How parallel tempering spaces its inverse temperatures between 1 and the minimum.
@@ -155,6 +159,9 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var temperatures = 10
         public var minInverseTemperature = 0.8
         public var temperatureSpacing = TemperatureSpacing.linear
+        /// Learned variances: the log-variances' step size at the first epoch (0: the same as
+        /// `learning_rate`); it follows `learning_rate_decay` in proportion.
+        public var varianceLearningRate = 0.0
     }
 
     public enum EvaluationSplit: String, Sendable, CaseIterable { case validation, test, train }
@@ -207,6 +214,13 @@ public struct ExperimentConfig: Sendable, Equatable {
         case .linear: return start + (end - start) * fraction
         case .exponential: return start * pow(end / start, fraction)
         }
+    }
+
+    /// ε_z for a 0-based epoch: `variance_learning_rate` (or ε's start) scaled as ε is.
+    public func varianceLearningRate(epoch: Int) -> Double {
+        guard model.learnVariance else { return 0 }
+        let start = training.varianceLearningRate > 0 ? training.varianceLearningRate : training.learningRate
+        return start * learningRate(epoch: epoch) / training.learningRate
     }
 
     /// μ for a 0-based epoch.
@@ -266,6 +280,8 @@ public struct ExperimentConfig: Sendable, Equatable {
         if training.sampler == .parallelTempering { configuration.inverseTemperatures = inverseTemperatures }
         configuration.centering = model.centering
         configuration.centeringRate = Float(model.centeringRate)
+        configuration.learnsVariance = model.learnVariance
+        configuration.minimumVariance = Float(model.minVariance)
         configuration.layout = training.stepLayout
         return configuration
     }

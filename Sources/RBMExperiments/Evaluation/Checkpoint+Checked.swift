@@ -53,6 +53,10 @@ extension Checkpoint {
         if trained.model.centering != (state.visibleOffsets != nil) {
             disagree("/centering", state.visibleOffsets != nil ? "holds offsets" : "is missing", "model.centering", "\(trained.model.centering)")
         }
+        if trained.model.learnVariance != (model.visibleLogVariance != nil) {
+            disagree("/model/visible_log_variance", model.visibleLogVariance != nil ? "holds learned variances" : "is missing",
+                     "model.learn_variance", "\(trained.model.learnVariance)")
+        }
         if trained.standardizes != (standardization != nil) {
             disagree("/data/mean, /data/std", standardization != nil ? "hold a standardisation" : "are missing",
                      "data.standardize", "\(trained.data.standardize.rawValue) with \(trained.model.visible.rawValue) units")

@@ -12,8 +12,10 @@ public enum FeatureExtraction {
     /// P(h = 1 | v) for `rows` visible vectors, computed over chunks of 256 rows on `workers`.
     /// Under several `ranks` each computes a contiguous range of the chunks and every rank
     /// receives all rows (the same GEMM calls as one process, so the same bits).
-    public static func hiddenProbabilities(model: RBMModel, values: [Float], rows: Int, workers: Int,
+    /// With learned variances, P(h = 1 | v) = σ(c + (v/σ)ᵀW).
+    public static func hiddenProbabilities(model: RBMModel, values givenValues: [Float], rows: Int, workers: Int,
                                            ranks: any RankGroup = SingleProcess()) -> [Float] {
+        let values = model.unitVarianceCoordinates(givenValues, rows: rows)
         var output = [Float](repeating: 0, count: rows * model.hiddenCount)
         let chunk = 256
         let chunks = (rows + chunk - 1) / chunk

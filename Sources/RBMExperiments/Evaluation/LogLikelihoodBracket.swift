@@ -11,7 +11,7 @@ extension ModelEvaluation {
     /// exact log Z when the enumerated layer has at most `exactLimit` units.
     static func bracket(model: RBMModel, visible: [Float], rows: Int, baseMarginals: [Float], options: EvaluationOptions,
                         ranks: any RankGroup, progress: (String) -> Void, into report: inout EvaluationReport) {
-        let baseBias = AnnealedImportanceSampling.baseBias(units: model.visibleUnits, marginals: baseMarginals)
+        let baseBias = AnnealedImportanceSampling.baseBias(model: model, marginals: baseMarginals)
         let smaller = model.visibleUnits.enumeratedLayerSize(visibleCount: model.visibleCount, hiddenCount: model.hiddenCount)
         if smaller <= exactLimit {
             report.exactLogPartitionFunction = model.exactLogPartitionFunction(workers: options.workers, ranks: ranks)

@@ -230,8 +230,7 @@ public enum ModelEvaluation {
         case .ais:
             let estimate = AnnealedImportanceSampling(runs: options.aisRuns, betaCount: options.aisBetas,
                                                       seed: options.seed, workers: workers)
-                .estimate(model: model, baseVisibleBias: AnnealedImportanceSampling.baseBias(units: model.visibleUnits,
-                                                                                          marginals: baseMarginals),
+                .estimate(model: model, baseVisibleBias: AnnealedImportanceSampling.baseBias(model: model, marginals: baseMarginals),
                           ranks: ranks)
             report.record(estimate, runs: options.aisRuns, betas: options.aisBetas)
         case .bracket:

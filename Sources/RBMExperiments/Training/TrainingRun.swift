@@ -163,15 +163,18 @@ struct EpochSchedule {
     var firstBatch: Int
     var learningRate: Double
     var momentum: Double
+    var varianceLearningRate: Double
 
     init(_ config: ExperimentConfig, epoch: Int, firstBatch: Int) {
         self.epoch = epoch
         self.firstBatch = firstBatch
         learningRate = config.learningRate(epoch: epoch)
         momentum = config.momentum(epoch: epoch)
+        varianceLearningRate = config.varianceLearningRate(epoch: epoch)
     }
 
     var hyperparameters: UpdateHyperparameters {
-        UpdateHyperparameters(learningRate: Float(learningRate), momentum: Float(momentum))
+        UpdateHyperparameters(learningRate: Float(learningRate), momentum: Float(momentum),
+                              varianceLearningRate: Float(varianceLearningRate))
     }
 }
