@@ -16,6 +16,29 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         do { _ = try parse(text, overrides: overrides); return nil } catch { return error }
     }
 
+    /// model.learn_variance: read with its rate and floor into the trainer's configuration; on
+    /// Bernoulli units, or with hidden blocks, an error naming the file and the key.
+    @Test func learnedVariancesAreReadAndRefusedWhereTheyCannotWork() throws {
+        let config = try parse("model:\n  visible: gaussian\n  learn_variance: true\n  min_variance: 0.05\n"
+                               + "data:\n  binarization: none\ntraining:\n  learning_rate: 0.002\n  learning_rate_decay: linear\n"
+                               + "  final_learning_rate: 0.001\n  epochs: 3\n  variance_learning_rate: 0.01\n")
+        let trainer = config.trainerConfiguration()
+        #expect(trainer.learnsVariance && trainer.minimumVariance == 0.05)
+        #expect(config.varianceLearningRate(epoch: 0) == 0.01 && abs(config.varianceLearningRate(epoch: 2) - 0.005) < 1e-12)
+        #expect(try parse("model:\n  visible: gaussian\n  learn_variance: true\ndata:\n  binarization: none\n")
+            .varianceLearningRate(epoch: 0) - 0.05 < 1e-12, "the default follows training.learning_rate")
+        guard case let .inconsistent(location, reason) = error("model:\n  learn_variance: true\n") else {
+            Issue.record("learned variances on Bernoulli units should be refused"); return
+        }
+        #expect(location.file == "exp.yaml" && location.keyPath == "model.learn_variance" && reason.contains("Gaussian visible units"),
+                "\(location): \(reason)")
+        guard case let .inconsistent(blocks, _) = error(
+            "model:\n  visible: gaussian\n  learn_variance: true\ndata:\n  binarization: none\ntraining:\n  hidden_blocks: 2\n")
+        else { Issue.record("learned variances with hidden blocks should be refused"); return }
+        #expect(blocks.keyPath == "training.hidden_blocks")
+        #expect(error("model:\n  min_variance: 0\n") != nil)
+    }
+
     @Test func anEmptyConfigTakesEveryDefault() throws {
         #expect(try parse("") == ExperimentConfig())
         #expect(try parse("training:\n") == ExperimentConfig())

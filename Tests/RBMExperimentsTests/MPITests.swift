@@ -58,7 +58,8 @@ func mpirun(ranks: Int, tcp: Bool = false, _ arguments: [String], timeout: Doubl
 func bits(_ state: TrainerState) -> [[UInt32]] {
     [state.model.weights, state.model.visibleBias, state.model.hiddenBias, state.weightVelocity,
      state.visibleBiasVelocity, state.hiddenBiasVelocity, state.chainVisible ?? [], state.chainHiddenProbabilities ?? [],
-     state.fastParameters?.weights ?? [], state.fastParameters?.hiddenBias ?? [], state.hiddenOffsets ?? []]
+     state.fastParameters?.weights ?? [], state.fastParameters?.hiddenBias ?? [], state.hiddenOffsets ?? [],
+     state.model.visibleLogVariance ?? [], state.logVarianceVelocity ?? []]
         .map { $0.map(\.bitPattern) }
 }
 
@@ -80,13 +81,16 @@ struct MPITests {
 
     /// 1, 2 and 4 ranks × 1 and 2 workers, over shared memory and over TCP, every sampler and
     /// hidden blocks: the weights, velocities and chains are bit for bit those of one process.
-    @Test(arguments: ["cd", "pcd", "fpcd+centering", "pt", "pcd+blocks"])
+    @Test(arguments: ["cd", "pcd", "fpcd+centering", "pt", "pcd+blocks", "pt+variance"])
     func ranksTrainBitIdenticalWeightsToOneProcess(variant: String) throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
         let sampler = String(variant.split(separator: "+")[0])
-        // "+blocks": 70 hidden units in 3 hidden blocks inside every shard.
-        let blocks = variant.hasSuffix("+blocks") ? ["model.hidden=70", "training.hidden_blocks=3"] : []
+        // "+blocks": 70 hidden units in 3 hidden blocks inside every shard; "+variance": Gaussian
+        // units with learned variances.
+        let blocks = variant.hasSuffix("+blocks") ? ["model.hidden=70", "training.hidden_blocks=3"]
+            : variant.hasSuffix("+variance") ? ["model.visible=gaussian", "data.binarization=none", "model.learn_variance=true",
+                                                "training.learning_rate=0.01", "training.variance_learning_rate=0.05"] : []
         let config = try configFile(folder, ["training.sampler=\(sampler)", "model.centering=\(variant.hasSuffix("+centering"))",
                                              "training.temperatures=3"] + blocks)
         let single = try Child(["train", config, "--quiet", "--set", "output.name=single"]).finish()

@@ -15,7 +15,7 @@ import RBMStore
     /// N epochs straight against N − k, stop, resume for k, through checkpoint.h5: the same
     /// bits, for each sampler with and without centering. The checkpoint holds what the
     /// sampler carries.
-    @Test(arguments: ["fpcd", "pt", "pcd+centering", "fpcd+centering", "pt+centering", "pt+gaussian"])
+    @Test(arguments: ["fpcd", "pt", "pcd+centering", "fpcd+centering", "pt+centering", "pt+gaussian", "pcd+variance"])
     func stoppingAndResumingEverySamplerGivesTheSameWeights(variant: String) throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
@@ -23,7 +23,10 @@ import RBMStore
         var common = ["training.sampler=\(sampler)", "training.epochs=5", "model.centering=\(variant.hasSuffix("+centering"))",
                       "training.temperatures=3", "training.min_inverse_temperature=0.7", "training.fast_learning_rate=0.05",
                       "output.features=false", "output.pictures=false"]
-        if variant.hasSuffix("+gaussian") { common += ["model.visible=gaussian", "data.binarization=none", "training.learning_rate=0.01"] }
+        if variant.hasSuffix("+gaussian") || variant.hasSuffix("+variance") {
+            common += ["model.visible=gaussian", "data.binarization=none", "training.learning_rate=0.01"]
+        }
+        if variant.hasSuffix("+variance") { common += ["model.learn_variance=true", "training.variance_learning_rate=0.05"] }
         let (straight, resumed) = try runStraightAndResumed(in: folder, common, stopAfter: 3)
         #expect(resumed.model == straight.model)
         let a = try Checkpoint.read(path: straight.folder + "/checkpoint.h5")
@@ -31,6 +34,8 @@ import RBMStore
         #expect(a.state == b.state)
         #expect((a.state.fastParameters != nil) == (sampler == "fpcd"))
         #expect((a.state.hiddenOffsets != nil) == variant.hasSuffix("+centering"))
+        #expect((a.model.visibleLogVariance != nil && a.state.logVarianceVelocity != nil) == variant.hasSuffix("+variance"))
+        if let z = a.model.visibleLogVariance { #expect(z.contains { abs($0) > 1e-3 }, "the variances should have moved: \(z)") }
         if sampler == "pt" {
             #expect(a.inverseTemperatures == [1, 0.85, 0.7])
             // 10 rows × 3 temperatures of chains, and every pair's swap rate in tempering.csv.

@@ -133,7 +133,35 @@ func sampleCheckpoint(persistent: Bool = true) -> Checkpoint {
         try checkpoint.write(to: folder + "/c.h5")
         let read = try Checkpoint.read(path: folder + "/c.h5")
         #expect(read.state == checkpoint.state && read.standardization == checkpoint.standardization && read.model.visibleUnits == units)
-        #expect(try HDF5File.openReadOnly(path: folder + "/c.h5").int64Attribute("format_version") == 2)
+        #expect(try HDF5File.openReadOnly(path: folder + "/c.h5").int64Attribute("format_version") == Int64(Checkpoint.formatVersion))
+    }
+
+    /// Format 3 adds learned variances (z = log σ² and its velocity); a format-2 file (the same
+    /// datasets without them) still reads, with unit variances; z on Bernoulli units is refused.
+    @Test func learnedVariancesRoundTripAndVersionTwoFilesStillRead() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var checkpoint = sampleCheckpoint()
+        checkpoint.state.model.visibleUnits = .gaussian
+        checkpoint.state.model.visibleLogVariance = [-1.5, -0.25, 0, 0.125, 0.5, 1, 2.25]
+        checkpoint.state.logVarianceVelocity = [0.01, -0.02, 0, 0.03, -0.04, 0.05, 0]
+        try checkpoint.write(to: folder + "/learned.h5")
+        let read = try Checkpoint.read(path: folder + "/learned.h5")
+        #expect(read.state == checkpoint.state && read.model.visibleLogVariance == checkpoint.model.visibleLogVariance)
+        #expect(try HDF5File.openReadOnly(path: folder + "/learned.h5").int64Attribute("format_version") == 3)
+
+        var plain = sampleCheckpoint()
+        plain.state.model.visibleUnits = .gaussian
+        let file = try HDF5File.create(path: folder + "/version2.h5")
+        try plain.writeContents(to: file)
+        try file.setAttribute("format_version", int64: 2)
+        try file.flush()
+        let old = try Checkpoint.read(path: folder + "/version2.h5")
+        #expect(old.state == plain.state && old.model.visibleLogVariance == nil && old.state.logVarianceVelocity == nil)
+
+        let error = try readError { file in try file.write("/model/visible_log_variance", floats: [Float](repeating: 0, count: 7), shape: [7]) }
+        guard case let .wrongType(_, object, expected) = error else { Issue.record("got \(String(describing: error))"); return }
+        #expect(object == "/model/visible_log_variance" && expected.contains("visible_units is bernoulli"))
     }
 
     @Test func newerFormatVersionIsRefused() throws {

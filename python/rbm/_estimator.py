@@ -157,6 +157,9 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     standardization_ : tuple of (mean, std) arrays, or None
         What Gaussian units' data are standardised with (applied by ``transform`` and
         ``score_samples``).
+    variances_ : ndarray of shape (n_visible_units,), or None
+        Gaussian units trained with ``config={"model.learn_variance": True}``: σ² per unit of the
+        standardised values (``transform`` and ``score_samples`` divide them by σ).
     checkpoint_ : bytes
         The trainer's checkpoint (HDF5), for ``score_samples`` and for saving: ``save(path)``.
     n_iter_ : int
@@ -303,6 +306,11 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                                          np.asarray(file["/data/std"], dtype=np.float64))
             else:
                 self.standardization_ = None
+            # Learned variances (model.learn_variance): the model is the unit-variance RBM on v/σ.
+            if "/model/visible_log_variance" in file:
+                self.variances_ = np.exp(np.asarray(file["/model/visible_log_variance"], dtype=np.float64))
+            else:
+                self.variances_ = None
         self.checkpoint_ = contents
         self.log_partition_ = None
         self.log_partition_method_ = None
@@ -322,7 +330,9 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             return one_hot
         if self.standardization_ is not None:
             mean, std = self.standardization_
-            return (X - mean) / std
+            X = (X - mean) / std
+        if getattr(self, "variances_", None) is not None:
+            X = X / np.sqrt(self.variances_)
         return X
 
     def transform(self, X):
@@ -404,6 +414,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             return rng.binomial(self.trials_, _sigmoid(activation)).astype(np.float64)
         if units == "gaussian":
             drawn = activation + rng.standard_normal(activation.shape)
+            if getattr(self, "variances_", None) is not None:
+                drawn = drawn * np.sqrt(self.variances_)
             if self.standardization_ is not None:
                 mean, std = self.standardization_
                 drawn = drawn * std + mean

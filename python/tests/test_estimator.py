@@ -149,6 +149,34 @@ def test_other_unit_types_fit_and_transform():
         assert abs(binomial.free_energy(v[None, :])[0] - expected) < 1e-9 * max(1, abs(expected))
 
 
+def test_learned_variances_scale_the_data_and_score_by_the_closed_form_log_density():
+    """model.learn_variance: features are σ(c + (v/σ)W) of the standardised v, and log p(v) is the
+    density of the energy Σ(v_i/σ_i − b_i)²/2 − Σ(v_i/σ_i)W_ij h_j − cᵀh, its log Z written out
+    per hidden state (a Gaussian integral in v) and summed by enumeration."""
+    rng = np.random.RandomState(7)
+    # Two clusters: hidden units that tell them apart leave a residual variance well below 1.
+    X = rng.randint(0, 2, size=(200, 1)) * np.array([3, -2, 4, 1, -3, 2]) + 0.4 * rng.normal(size=(200, 6))
+    model = RBM(n_components=4, n_iter=30, visible="gaussian", learning_rate=0.05, batch_size=20, random_state=0,
+                config={"model.learn_variance": True, "training.variance_learning_rate": 0.05}).fit(X)
+    assert model.variances_.shape == (6,) and np.abs(np.log(model.variances_)).max() > 0.05
+    mean, std = model.standardization_
+    v = (X - mean) / std
+    sigma = np.sqrt(model.variances_)
+    W, b, c = model.components_.T, model.intercept_visible_, model.intercept_hidden_
+    expected = 1 / (1 + np.exp(-((v / sigma) @ W + c)))
+    np.testing.assert_allclose(model.transform(X), expected, rtol=1e-9, atol=1e-12)
+
+    hidden = np.array(list(itertools.product([0, 1], repeat=4)), dtype=float)
+    a = hidden @ W.T
+    log_z = (np.logaddexp.reduce(hidden @ c + (((b + a) ** 2 - b ** 2) / 2).sum(axis=1))
+             + np.log(sigma).sum() + 3 * np.log(2 * np.pi))
+    u = v[:10] / sigma
+    log_unnormalised = np.logaddexp.reduce(
+        -((u[:, None, :] - b) ** 2).sum(axis=2) / 2 + u @ W @ hidden.T + hidden @ c, axis=1)
+    np.testing.assert_allclose(model.score_samples(X[:10]), log_unnormalised - log_z, rtol=1e-5, atol=1e-5)
+    assert model.gibbs(X[:3]).shape == (3, 6)
+
+
 def test_bad_input_is_a_value_error_naming_it_and_trainer_errors_carry_its_message():
     X = unit_interval_data(20, 4)
     X[3, 2] = 1.5

@@ -326,21 +326,34 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// the shard's `rows` data rows u (`data`), with P = Σ_rows u P(h|u)ᵀ (`positive`, n_visible ×
     /// n_hidden): Σ_j W_ij P_ij = Σ_rows u_i (W P(h|u))_i. Summed over shards, ½(T/B − 1) is the
     /// exact gradient of the mean log-likelihood in z_i (`RBMModel+LearnedVariance.swift`).
-    /// Double-precision sums in a fixed order.
+    /// Sums in a fixed order: over rows row by row, over j in 16 lanes then lane by lane.
     func varianceStatistics(rows: Int, data: UnsafePointer<Float>, positive: UnsafePointer<Float>,
                             into statistics: UnsafeMutablePointer<Float>) {
         let nv = visibleCount, nh = hiddenCount
-        let w = parameters.weights, b = parameters.visibleBias
+        let w = UnsafeRawPointer(parameters.weights), b = parameters.visibleBias
+        for i in 0..<nv { statistics[i] = 0 }
+        for row in 0..<rows {
+            let u = data + row * nv
+            for i in 0..<nv { statistics[i] += u[i] * (u[i] - b[i]) }
+        }
+        let raw = UnsafeRawPointer(positive)
+        let wholeLanes = nh / 16 * 16
         for i in 0..<nv {
-            var sum = 0.0
-            for row in 0..<rows {
-                let u = Double(data[row * nv + i])
-                sum += u * (u - Double(b[i]))
+            var lanes = SIMD16<Float>()
+            var j = 0
+            while j < wholeLanes {
+                let offset = (i * nh + j) * 4
+                lanes += w.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+                    * raw.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+                j += 16
             }
-            let weightRow = w + i * nh, positiveRow = positive + i * nh
-            var product = 0.0
-            for j in 0..<nh { product += Double(weightRow[j]) * Double(positiveRow[j]) }
-            statistics[i] = Float(sum - product)
+            var product: Float = 0
+            for lane in 0..<16 { product += lanes[lane] }
+            while j < nh {
+                product += parameters.weights[i * nh + j] * positive[i * nh + j]
+                j += 1
+            }
+            statistics[i] -= product
         }
     }
 
