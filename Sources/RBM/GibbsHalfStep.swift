@@ -20,13 +20,15 @@ public enum GibbsHalfStep {
     }
 
     /// v ~ P(v | h) for `rows` rows of `count` visible units, from their conditional means
-    /// (`VisibleUnits.applyMeans`), rows `count` floats apart; `output` may be `means`.
+    /// (`VisibleUnits.applyMeans`), rows `count` floats apart (`meansStride` apart in `means`:
+    /// 0 draws every row around the same means); `output` may be `means`.
     @inlinable
     public static func drawVisible(_ units: VisibleUnits, _ stream: RandomStream, rows: Int, count: Int,
-                                   streamRow: (Int) -> Int, means: UnsafePointer<Float>,
+                                   streamRow: (Int) -> Int, means: UnsafePointer<Float>, meansStride: Int? = nil,
                                    into output: UnsafeMutablePointer<Float>) {
+        let stride = meansStride ?? count
         for r in 0..<rows {
-            units.sample(stream, row: UInt32(streamRow(r)), means: means + r * count, count: count, into: output + r * count)
+            units.sample(stream, row: UInt32(streamRow(r)), means: means + r * stride, count: count, into: output + r * count)
         }
     }
 }

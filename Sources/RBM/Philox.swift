@@ -81,6 +81,10 @@ public enum RandomPurpose: UInt32, Sendable {
     case temperingSwap = 13
     /// Reverse AIS (RAISE): the Gibbs steps of chains annealed from data points to the base model.
     case reverseAnnealing = 14
+    /// Langevin sampling (`training.langevin_steps`): the noise of step l of Gibbs step t
+    /// (substep t·L + l), and the N(0, I) starting states of chains restarted from noise
+    /// (substep 2²³).
+    case langevinNoise = 15
 }
 
 /// The coordinates of one row of random numbers: a pure function of these and the seed.

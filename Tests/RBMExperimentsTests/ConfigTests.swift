@@ -37,6 +37,16 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         else { Issue.record("learned variances with hidden blocks should be refused"); return }
         #expect(blocks.keyPath == "training.hidden_blocks")
         #expect(error("model:\n  min_variance: 0\n") != nil)
+
+        let langevin = try parse("model:\n  visible: gaussian\ndata:\n  binarization: none\ntraining:\n  sampler: cd\n"
+                                 + "  langevin_steps: 10\n  langevin_step_size: 0.2\n  chain_start: noise\n  clip_norm: 10\n")
+            .trainerConfiguration()
+        #expect(langevin.langevinSteps == 10 && langevin.langevinStepSize == 0.2 && langevin.chainStart == .noise && langevin.clipNorm == 10)
+        guard case let .inconsistent(start, _) = error("training:\n  sampler: cd\n  chain_start: noise\n") else {
+            Issue.record("chains from noise for Bernoulli units should be refused"); return
+        }
+        #expect(start.keyPath == "training.chain_start")
+        #expect(error("training:\n  chain_start: somewhere\n") != nil)
     }
 
     @Test func anEmptyConfigTakesEveryDefault() throws {

@@ -81,7 +81,7 @@ struct MPITests {
 
     /// 1, 2 and 4 ranks × 1 and 2 workers, over shared memory and over TCP, every sampler and
     /// hidden blocks: the weights, velocities and chains are bit for bit those of one process.
-    @Test(arguments: ["cd", "pcd", "fpcd+centering", "pt", "pcd+blocks", "pt+variance"])
+    @Test(arguments: ["cd", "pcd", "fpcd+centering", "pt", "pcd+blocks", "pt+variance", "cd+langevin"])
     func ranksTrainBitIdenticalWeightsToOneProcess(variant: String) throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
@@ -90,7 +90,10 @@ struct MPITests {
         // units with learned variances.
         let blocks = variant.hasSuffix("+blocks") ? ["model.hidden=70", "training.hidden_blocks=3"]
             : variant.hasSuffix("+variance") ? ["model.visible=gaussian", "data.binarization=none", "model.learn_variance=true",
-                                                "training.learning_rate=0.01", "training.variance_learning_rate=0.05"] : []
+                                                "training.learning_rate=0.01", "training.variance_learning_rate=0.05"]
+            : variant.hasSuffix("+langevin") ? ["model.visible=gaussian", "data.binarization=none", "model.learn_variance=true",
+                                                "training.learning_rate=0.01", "training.langevin_steps=2", "training.chain_start=noise",
+                                                "training.clip_norm=1"] : []
         let config = try configFile(folder, ["training.sampler=\(sampler)", "model.centering=\(variant.hasSuffix("+centering"))",
                                              "training.temperatures=3"] + blocks)
         let single = try Child(["train", config, "--quiet", "--set", "output.name=single"]).finish()

@@ -15,7 +15,7 @@ import RBMStore
     /// N epochs straight against N − k, stop, resume for k, through checkpoint.h5: the same
     /// bits, for each sampler with and without centering. The checkpoint holds what the
     /// sampler carries.
-    @Test(arguments: ["fpcd", "pt", "pcd+centering", "fpcd+centering", "pt+centering", "pt+gaussian", "pcd+variance"])
+    @Test(arguments: ["fpcd", "pt", "pcd+centering", "fpcd+centering", "pt+centering", "pt+gaussian", "pcd+variance", "cd+langevin"])
     func stoppingAndResumingEverySamplerGivesTheSameWeights(variant: String) throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
@@ -23,10 +23,13 @@ import RBMStore
         var common = ["training.sampler=\(sampler)", "training.epochs=5", "model.centering=\(variant.hasSuffix("+centering"))",
                       "training.temperatures=3", "training.min_inverse_temperature=0.7", "training.fast_learning_rate=0.05",
                       "output.features=false", "output.pictures=false"]
-        if variant.hasSuffix("+gaussian") || variant.hasSuffix("+variance") {
+        if variant.hasSuffix("+gaussian") || variant.hasSuffix("+variance") || variant.hasSuffix("+langevin") {
             common += ["model.visible=gaussian", "data.binarization=none", "training.learning_rate=0.01"]
         }
         if variant.hasSuffix("+variance") { common += ["model.learn_variance=true", "training.variance_learning_rate=0.05"] }
+        if variant.hasSuffix("+langevin") {
+            common += ["training.langevin_steps=3", "training.chain_start=noise", "training.clip_norm=1"]
+        }
         let (straight, resumed) = try runStraightAndResumed(in: folder, common, stopAfter: 3)
         #expect(resumed.model == straight.model)
         let a = try Checkpoint.read(path: straight.folder + "/checkpoint.h5")

@@ -21,11 +21,16 @@ extension DataParallelTrainer {
         let visibleTotals = totals + nv * nh
         let hiddenTotals = visibleTotals + nv
         let dataHiddenTotals = hiddenTotals + nh
-        let scale = 1 / Float(configuration.batchSize)
+        // The log-variances' statistic is the last piece of the totals.
+        let varianceTotals = variances == nil ? nil : UnsafePointer(dataHiddenTotals + (offsets == nil ? 0 : nh))
+        let clipping = clippingFactor(totals: totals, varianceTotals: varianceTotals)
+        let unclipped = 1 / Float(configuration.batchSize)
+        let scale = clipping * unclipped
         if let offsets {
             let rate = configuration.centeringRate
             for j in 0..<nh {
-                offsets.hiddenBias[j] = (1 - rate) * offsets.hiddenBias[j] + rate * (scale * dataHiddenTotals[j])
+                // A data mean, never clipped.
+                offsets.hiddenBias[j] = (1 - rate) * offsets.hiddenBias[j] + rate * (unclipped * dataHiddenTotals[j])
             }
         }
         let blocks = (nv + rowsPerBlock - 1) / rowsPerBlock
@@ -36,10 +41,9 @@ extension DataParallelTrainer {
             let rows = start..<min(nv, start + trainer.rowsPerBlock)
             trainer.updateWeightRows(rows, totals: weightTotals, scale: scale, hyperparameters: hyperparameters)
         }
-        if let variances {
-            // The log-variances' statistic is the last piece of the totals.
-            let varianceTotals = dataHiddenTotals + (offsets == nil ? 0 : nh)
-            stepLogVariances(0..<nv, variances: variances, statistics: varianceTotals, hyperparameters: hyperparameters)
+        if let variances, let varianceTotals {
+            stepLogVariances(0..<nv, variances: variances, statistics: varianceTotals, hyperparameters: hyperparameters,
+                             factor: clipping)
         }
         ParameterUpdate.momentumStep(parameters: parameters.visibleBias, velocity: velocity.visibleBias,
                                      statistics: visibleTotals, count: nv, scale: scale, weightDecay: 0,
@@ -94,14 +98,14 @@ extension DataParallelTrainer {
         }
     }
 
-    /// Learned variances, units `units`: z ← max(z + Δ, log σ²_min) with Δ ← μΔ + ε_z·½(T/B − 1)
-    /// from the summed statistic T, then 1/σ for the next update's data.
+    /// Learned variances, units `units`: z ← max(z + Δ, log σ²_min) with Δ ← μΔ + ε_z·f·½(T/B − 1)
+    /// from the summed statistic T (f: the clipping factor), then 1/σ for the next update's data.
     func stepLogVariances(_ units: Range<Int>, variances: VarianceBuffers, statistics: UnsafePointer<Float>,
-                          hyperparameters: UpdateHyperparameters) {
+                          hyperparameters: UpdateHyperparameters, factor: Float = 1) {
         let floor = Float(_log(Double(configuration.minimumVariance)))
         let scale = 1 / Float(configuration.batchSize)
         for i in units {
-            let gradient = ParameterUpdate.logVarianceGradient(statistic: statistics[i], scale: scale)
+            let gradient = factor * ParameterUpdate.logVarianceGradient(statistic: statistics[i], scale: scale)
             let step = hyperparameters.momentum * variances.velocity[i] + hyperparameters.varianceLearningRate * gradient
             variances.velocity[i] = step
             variances.logVariance[i] = max(variances.logVariance[i] + step, floor)

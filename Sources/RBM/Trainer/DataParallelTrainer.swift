@@ -151,6 +151,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
             ShardWorkspace(rows: configuration.rows(ofShard: shard).count,
                            visibleCount: model.visibleCount, hiddenCount: model.hiddenCount,
                            dataHiddenSums: configuration.centering, varianceStatistics: configuration.learnsVariance,
+                           langevin: configuration.langevinSteps > 0,
                            layoutScratch: LayoutScratch(plan, configuration: configuration, rows: configuration.rows(ofShard: shard).count,
                                                         visibleCount: model.visibleCount, hiddenCount: model.hiddenCount))
         }
@@ -295,6 +296,8 @@ public final class DataParallelTrainer: @unchecked Sendable {
 
         if configuration.sampler == .parallelTempering {
             runTemperedChains(workspace: workspace, rows: rowRange)
+        } else if configuration.langevinSteps > 0 {
+            runLangevinChains(workspace: workspace, rows: rowRange)
         } else {
             runChains(workspace: workspace, rows: rowRange, start: UnsafePointer(dataHidden))
         }

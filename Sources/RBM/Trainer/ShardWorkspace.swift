@@ -34,9 +34,12 @@ final class ShardWorkspace: @unchecked Sendable {
     /// Learned variances only: Σ_rows u(u − b) − Σ_j W_ij (Σ_rows u P(h|u)ᵀ)_ij over the shard's
     /// data rows (n_visible), last in `statistics` (`DataParallelTrainer.varianceStatistics`).
     let varianceStatistics: UnsafeMutablePointer<Float>?
+    /// Langevin sampling only: the visible means b + P(h|u)Wᵀ, then the step's noise (n ×
+    /// n_visible), and a row of zeros to draw the noise around.
+    let langevinScratch: UnsafeMutablePointer<Float>?
 
     init(rows: Int, visibleCount: Int, hiddenCount: Int, dataHiddenSums withSums: Bool = false,
-         varianceStatistics withVariance: Bool = false, layoutScratch: LayoutScratch = .rowShards) {
+         varianceStatistics withVariance: Bool = false, langevin: Bool = false, layoutScratch: LayoutScratch = .rowShards) {
         let allocate = zeroedFloats
         self.rows = rows
         stackedVisible = allocate(2 * rows * visibleCount)
@@ -53,6 +56,7 @@ final class ShardWorkspace: @unchecked Sendable {
         dataHiddenSums = withSums ? hiddenBiasStatistics + hiddenCount : nil
         varianceStatistics = withVariance ? hiddenBiasStatistics + hiddenCount + (withSums ? hiddenCount : 0) : nil
         self.layoutScratch = layoutScratch
+        langevinScratch = langevin ? allocate((rows + 1) * visibleCount) : nil
         for r in 0..<(2 * rows) {
             visibleSigns[r] = r < rows ? 1 : -1
             ones[r] = 1
@@ -61,7 +65,7 @@ final class ShardWorkspace: @unchecked Sendable {
             (stackedVisible, 2 * rows * visibleCount), (stackedHidden, 2 * rows * hiddenCount),
             (hiddenSamples, rows * hiddenCount), (visibleSigns, 2 * rows), (ones, 2 * rows),
             (statistics, statisticsCount),
-        ]
+        ] + (langevinScratch.map { [($0, (rows + 1) * visibleCount)] } ?? [])
     }
 
     deinit {

@@ -43,6 +43,7 @@ public struct StepPlan: Sendable, Equatable {
     /// The plan for `configuration` on `ranks` processes.
     public init(_ configuration: TrainerConfiguration, ranks: Int) {
         let fromTotals = configuration.centering || configuration.sampler == .fastPersistentContrastiveDivergence
+            || configuration.clipNorm > 0
         let summed: UpdateMode = ranks > 1 ? .acrossRanks : (fromTotals ? .fromTotals : .reduceAndApply)
         if configuration.visibleBlocks > 1 {
             // The rule book keeps visible blocks to one shard, one process and a plain update.

@@ -64,7 +64,8 @@ extension TrainerConfiguration {
         let rowShards = StepLayout(shards: max(1, min(batchSize, cores * max(1, ranks))))
         guard ranks == 1 else { return rowShards }
         guard cores > 1 else { return StepLayout(shards: 1) }
-        let plainUpdate = !centering && (sampler == .contrastiveDivergence || sampler == .persistentContrastiveDivergence)
+        let plainUpdate = !centering && clipNorm == 0 && langevinSteps == 0
+            && (sampler == .contrastiveDivergence || sampler == .persistentContrastiveDivergence)
         // Whole groups of 32 units per core, so that the blocks are even.
         let visibleFits = visibleCount.map { $0 / 32 >= cores } ?? true
         if batchSize <= SmallProducts.thinSide && plainUpdate && visibleUnits.isBinary && visibleFits {

@@ -102,6 +102,44 @@ extension TrainerConfiguration {
             }
         }
 
+        // Langevin sampling: real-valued units, CD or PCD, split by rows; chains from noise: CD.
+        if langevinSteps < 0 { refuse("training.langevin_steps", because: "must be at least 0 (got \(langevinSteps))") }
+        if langevinSteps > 0 {
+            if !visibleUnits.hasDensity {
+                refuse("training.langevin_steps", "model.visible",
+                       because: "Langevin sampling moves real values: it is for Gaussian visible units (model.visible: gaussian; now \(visibleUnits.name))")
+            }
+            if sampler != .contrastiveDivergence && sampler != .persistentContrastiveDivergence {
+                refuse("training.langevin_steps", "training.sampler",
+                       because: "Langevin sampling works with the cd and pcd samplers (training.sampler: \(sampler.rawValue) now)")
+            }
+            if hiddenBlocks > 1 {
+                refuse("training.hidden_blocks", "training.langevin_steps",
+                       because: "Langevin sampling runs on row shards: set training.hidden_blocks: 1 (or training.layout: auto)")
+            }
+            if !(langevinStepSize > 0 && langevinStepSize <= 1) {
+                refuse("training.langevin_step_size", because: "must be in (0, 1] (got \(langevinStepSize))")
+            }
+        }
+        if chainStart == .noise {
+            if sampler != .contrastiveDivergence {
+                refuse("training.chain_start", "training.sampler",
+                       because: "chains restarted from noise are CD's (training.sampler: cd); persistent chains keep their states")
+            }
+            if !visibleUnits.hasDensity {
+                refuse("training.chain_start", "model.visible",
+                       because: "chains start from N(0, I) noise only for Gaussian visible units (model.visible: gaussian)")
+            } else if langevinSteps == 0 {
+                refuse("training.chain_start", "training.langevin_steps",
+                       because: "chains from noise need Langevin steps to move them (training.langevin_steps ≥ 1)")
+            }
+        }
+        if !(clipNorm >= 0 && clipNorm.isFinite) { refuse("training.clip_norm", because: "must be a finite number ≥ 0 (0: no clipping)") }
+        if clipNorm > 0 && visibleBlocks > 1 {
+            refuse("training.clip_norm", "training.visible_blocks",
+                   because: "clipping needs the whole gradient before the update; visible blocks apply it in place (set training.visible_blocks: 1)")
+        }
+
         // Parallel tempering (every kind of visible unit): β₁ = 1 > β₂ > … > β_M > 0.
         let ordered = inverseTemperatures.first == 1
             && zip(inverseTemperatures, inverseTemperatures.dropFirst()).allSatisfy { $1 > 0 && $1 < $0 }

@@ -69,6 +69,24 @@ public struct TrainerConfiguration: Sendable, Equatable {
     /// `UpdateHyperparameters.varianceLearningRate`, and holds σ² ≥ `minimumVariance`.
     public var learnsVariance = false
     public var minimumVariance: Float = 0.01
+    /// Langevin sampling for real-valued units (0: Gibbs): each of the k steps of the negative
+    /// phase moves the visible states by this many Langevin steps on the marginal,
+    /// v ← v − η∇F(v) + √(2η)ξ (`DataParallelTrainer+Langevin.swift`).
+    public var langevinSteps = 0
+    /// η of those steps (in the unit-variance coordinates u = v/σ).
+    public var langevinStepSize: Float = 0.1
+    /// Where CD's chains start each update: at the data, or at N(0, I) (Liao et al.'s
+    /// modified CD).
+    public var chainStart = ChainStart.data
+    /// The largest L2 norm of the batch-averaged gradient (0: no clipping): above it the
+    /// gradient of every parameter is scaled down by the same factor before the momentum step.
+    public var clipNorm: Float = 0
+
+    /// Where CD's negative chains start.
+    public enum ChainStart: String, Sendable, CaseIterable {
+        case data
+        case noise
+    }
 
     /// Chains per minibatch row: M under parallel tempering, else 1.
     public var chainsPerRow: Int { sampler == .parallelTempering ? inverseTemperatures.count : 1 }

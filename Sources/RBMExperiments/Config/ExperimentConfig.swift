@@ -162,6 +162,13 @@ public struct ExperimentConfig: Sendable, Equatable {
         /// Learned variances: the log-variances' step size at the first epoch (0: the same as
         /// `learning_rate`); it follows `learning_rate_decay` in proportion.
         public var varianceLearningRate = 0.0
+        /// Gaussian units: Langevin steps on the marginal per Gibbs step (0: Gibbs sampling),
+        /// their step size η, and where CD's chains start (`noise`: N(0, I), Liao et al.).
+        public var langevinSteps = 0
+        public var langevinStepSize = 0.1
+        public var chainStart = TrainerConfiguration.ChainStart.data
+        /// The largest L2 norm of the batch gradient (0: no clipping).
+        public var clipNorm = 0.0
     }
 
     public enum EvaluationSplit: String, Sendable, CaseIterable { case validation, test, train }
@@ -282,6 +289,10 @@ public struct ExperimentConfig: Sendable, Equatable {
         configuration.centeringRate = Float(model.centeringRate)
         configuration.learnsVariance = model.learnVariance
         configuration.minimumVariance = Float(model.minVariance)
+        configuration.langevinSteps = training.langevinSteps
+        configuration.langevinStepSize = Float(training.langevinStepSize)
+        configuration.chainStart = training.chainStart
+        configuration.clipNorm = Float(training.clipNorm)
         configuration.layout = training.stepLayout
         return configuration
     }

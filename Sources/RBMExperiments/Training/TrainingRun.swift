@@ -134,7 +134,13 @@ public struct TrainingRun {
         if trainer.sampler == .fastPersistentContrastiveDivergence {
             samplerName += " (fast ε \(config.training.fastLearningRate), decay \(config.training.fastDecay))"
         }
+        if trainer.langevinSteps > 0 {
+            samplerName += " (\(trainer.langevinSteps) Langevin steps of η \(config.training.langevinStepSize) per step"
+                + (trainer.chainStart == .noise ? ", chains from noise)" : ")")
+        }
         if trainer.centering { samplerName += ", centered" }
+        if trainer.learnsVariance { samplerName += ", learned variances" }
+        if trainer.clipNorm > 0 { samplerName += ", gradient norm ≤ \(config.training.clipNorm)" }
         log("training \(config.output.name): \(train.count) samples × \(train.featureCount) visible → \(session.trainer.hiddenCount) hidden, "
             + "\(samplerName), batch \(batchSize) in \(trainer.layout)" + (session.layoutWasAutomatic ? (resume ? " (the checkpoint's layout)" : " (layout auto)") : "") + " on "
             + (ranks.size > 1 ? "\(ranks.size) ranks × " : "") + "\(trainer.workers) worker(s), "
