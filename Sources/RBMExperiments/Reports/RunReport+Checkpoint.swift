@@ -38,7 +38,8 @@ extension RunReport {
         let start: (values: [Float], count: Int)
         if let chains = saved.state.chainVisible {
             let count = min(100, chains.count / model.visibleCount)
-            start = (Array(chains.prefix(count * model.visibleCount)), count)
+            // The chains hold u = v/σ with learned variances.
+            start = (model.dataCoordinates(Array(chains.prefix(count * model.visibleCount)), rows: count), count)
         } else if let dataStart {
             start = (dataStart, dataStart.count / model.visibleCount)
         } else {

@@ -69,7 +69,8 @@ extension TrainingRun {
         let chainCount = min(100, config.training.batchSize, splits.train.count)
         do {
             shown = try (splits.test ?? splits.validation ?? splits.train).firstRows(20)
-            chainStart = try state.chainVisible.map { Array($0.prefix(chainCount * model.visibleCount)) }
+            // The chains hold u = v/σ with learned variances.
+            chainStart = try state.chainVisible.map { model.dataCoordinates(Array($0.prefix(chainCount * model.visibleCount)), rows: chainCount) }
                 ?? binarization.evaluationValues(of: splits.train.firstRows(chainCount), seed: seed)
         } catch {
             throw .pictures("\(error)")
