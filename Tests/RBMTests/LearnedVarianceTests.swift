@@ -93,6 +93,35 @@ enum VarianceReference {
         return model
     }
 
+    /// `updates` updates of `model` on three batches of 20 rows in turn, on 1, 2 and 3 workers,
+    /// and again stopped halfway and resumed from the state: returns the 1-worker state and
+    /// whether every other run ended with the same bits.
+    static func trainedOnWorkersAndResumed(_ configuration: TrainerConfiguration, model: RBMModel, updates: Int,
+                                           varianceLearningRate: Float) -> (state: TrainerState, sameBits: Bool) {
+        let data = Self.data(rows: 60, seed: 2)
+        func run(_ trainer: DataParallelTrainer, _ steps: Range<Int>) {
+            for step in steps {
+                let start = step % 3 * 100
+                trainer.update(batch: MatrixMinibatch(values: Array(data[start..<(start + 100)]), visibleCount: 5),
+                               hyperparameters: UpdateHyperparameters(learningRate: 0.02, momentum: 0.5,
+                                                                      varianceLearningRate: varianceLearningRate))
+            }
+        }
+        func train(workers: Int) -> TrainerState {
+            var configuration = configuration
+            configuration.workers = workers
+            let trainer = DataParallelTrainer(model: model, configuration: configuration)
+            run(trainer, 0..<updates)
+            return trainer.state
+        }
+        let one = train(workers: 1)
+        let first = DataParallelTrainer(model: model, configuration: configuration)
+        run(first, 0..<(updates / 2))
+        let resumed = DataParallelTrainer(state: first.state, configuration: configuration)
+        run(resumed, (updates / 2)..<updates)
+        return (one, one == train(workers: 2) && one == train(workers: 3) && resumed.state == one)
+    }
+
     /// Rows of N(0, diag(0.5, 1, 2, 0.3, 1.5)²) draws, keyed by seed.
     static func data(rows: Int, seed: UInt64) -> [Float] {
         let scales: [Float] = [0.5, 1, 2, 0.3, 1.5]
@@ -250,34 +279,15 @@ enum VarianceReference {
     /// state, give the same bits (CD, PCD and parallel tempering).
     @Test(arguments: ["cd", "pcd", "pt"])
     func learnedVariancesAreBitIdenticalAcrossWorkersAndResume(sampler: String) {
-        let data = VarianceReference.data(rows: 60, seed: 2)
         var configuration = VisibleUnitsTests.configuration(sampler == "cd" ? "pcd" : sampler, batchSize: 20, shards: 3,
                                                             workers: 1, gibbsSteps: 1, seed: 9)
         if sampler == "cd" { configuration.sampler = .contrastiveDivergence }
         configuration.learnsVariance = true
         let model = VarianceReference.model()
-        func run(_ trainer: DataParallelTrainer, _ steps: Range<Int>) {
-            for step in steps {
-                let start = step % 3 * 100
-                trainer.update(batch: MatrixMinibatch(values: Array(data[start..<(start + 100)]), visibleCount: 5),
-                               hyperparameters: UpdateHyperparameters(learningRate: 0.02, momentum: 0.5, varianceLearningRate: 0.05))
-            }
-        }
-        func train(workers: Int) -> TrainerState {
-            var configuration = configuration
-            configuration.workers = workers
-            let trainer = DataParallelTrainer(model: model, configuration: configuration)
-            run(trainer, 0..<30)
-            return trainer.state
-        }
-        let one = train(workers: 1)
-        #expect(one == train(workers: 2) && one == train(workers: 3))
-        #expect(one.model.visibleLogVariance != model.visibleLogVariance && one.logVarianceVelocity != nil)
-        let first = DataParallelTrainer(model: model, configuration: configuration)
-        run(first, 0..<15)
-        let resumed = DataParallelTrainer(state: first.state, configuration: configuration)
-        run(resumed, 15..<30)
-        #expect(resumed.state == one, "\(sampler)")
+        let (state, sameBits) = VarianceReference.trainedOnWorkersAndResumed(configuration, model: model, updates: 30,
+                                                                             varianceLearningRate: 0.05)
+        #expect(sameBits, "\(sampler)")
+        #expect(state.model.visibleLogVariance != model.visibleLogVariance && state.logVarianceVelocity != nil)
     }
 
     @Test func theRuleBookKeepsLearnedVariancesToGaussianUnitsAndWholeRows() {
