@@ -62,7 +62,7 @@ import RBMStore
         let secondLayer = seed.settlingLayout(visibleCount: 32, cores: 2)
         #expect(secondLayer.trainerConfiguration().problems(visibleCount: 32, hiddenCount: seed.model.hidden).isEmpty)
         // The shipped experiments leave the layout to the machine.
-        for name in ["default", "mnist-pcd-500", "mnist-reproduce", "fashion-gaussian", "fashion-categorical", "dbn-layer1"] {
+        for name in ["default", "mnist-pcd-500", "mnist-reproduce", "fashion-gaussian", "fashion-gaussian-learned", "fashion-categorical", "dbn-layer1"] {
             #expect(try ConfigLoader.load(path: repositoryRoot + "/experiments/\(name).yaml").training.layout == .auto, "\(name)")
         }
     }
