@@ -31,11 +31,14 @@ import RBMData
             Benchmark.UnitsRow(units: .bernoulli, label: "PT-1 × 5", temperatures: 5, samplesPerSecond: 20_000),
             Benchmark.UnitsRow(units: .gaussian, label: "PCD-1", temperatures: 1, samplesPerSecond: 40_000),
             Benchmark.UnitsRow(units: .gaussian, label: "PT-1 × 5", temperatures: 5, samplesPerSecond: 16_000),
+            Benchmark.UnitsRow(units: .gaussian, label: "PCD-1, learned σ", temperatures: 1, samplesPerSecond: 32_000,
+                               learnsVariance: true),
         ]
         let lines = Benchmark.unitsTable(rows).split(separator: "\n").map(String.init)
         #expect(lines[2] == "| bernoulli | PCD-1 | 80000 | 1.00 |  |  |")
         #expect(lines[3] == "| bernoulli | PT-1 × 5 | 20000 | 1.00 | 4.00 | 3.00 |")
         #expect(lines[4] == "| gaussian | PCD-1 | 40000 | 2.00 |  |  |")
         #expect(lines[5] == "| gaussian | PT-1 × 5 | 16000 | 1.25 | 2.50 | 3.00 |")
+        #expect(lines[6] == "| gaussian | PCD-1, learned σ | 32000 | 2.50 | 1.25 |  |")
     }
 }

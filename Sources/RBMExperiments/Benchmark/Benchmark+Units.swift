@@ -16,6 +16,22 @@ extension Benchmark {
         public var label: String
         public var temperatures: Int
         public var samplesPerSecond: Double
+        /// Gaussian units with learned variances (`model.learn_variance`): the label says so,
+        /// and the row is compared with Bernoulli's and its own kind's fixed-variance PCD-1.
+        public var learnsVariance = false
+
+        public init(units: VisibleUnits, label: String, temperatures: Int, samplesPerSecond: Double,
+                    learnsVariance: Bool = false) {
+            self.units = units
+            self.label = label
+            self.temperatures = temperatures
+            self.samplesPerSecond = samplesPerSecond
+            self.learnsVariance = learnsVariance
+        }
+
+        /// The sampler's label without the learned-variance note.
+        var samplerLabel: String { learnsVariance ? String(label.dropLast(Self.learnedNote.count)) : label }
+        static let learnedNote = ", learned σ"
     }
 
     /// The kinds compared: Bernoulli, Gaussian and categorical with 4 states, each on 784
@@ -84,12 +100,15 @@ extension Benchmark {
         var rows: [UnitsRow] = []
         for units in Self.comparedUnits {
             let (kindData, binarization) = Self.unitsData(data, units: units)
-            let runs: [(SamplerKind, Int)] = [(.contrastiveDivergence, 1), (.persistentContrastiveDivergence, 1)]
-                + temperatureCounts.map { (.parallelTempering, $0) }
-            for (sampler, temperatures) in runs {
+            // Units that can learn their variances also run PCD-1 with them (what it costs over fixed ones).
+            let runs: [(SamplerKind, Int, Bool)] = [(.contrastiveDivergence, 1, false), (.persistentContrastiveDivergence, 1, false)]
+                + (units.learnsVariance ? [(.persistentContrastiveDivergence, 1, true)] : [])
+                + temperatureCounts.map { (.parallelTempering, $0, false) }
+            for (sampler, temperatures, learned) in runs {
                 var configuration = TrainerConfiguration(batchSize: batchSize, shards: shards, workers: workers, sampler: sampler,
                                                          gibbsSteps: 1, weightDecay: 1e-4, seed: 1)
                 if sampler == .parallelTempering { configuration.inverseTemperatures = Self.benchTemperatures(temperatures) }
+                configuration.learnsVariance = learned
                 if let refused = configuration.problems(visibleCount: kindData.featureCount, hiddenCount: hiddenCount,
                                                         visibleUnits: units).first {
                     log("\(units.name) \(sampler.label(steps: 1)): not measured (\(refused.reason))")
@@ -100,7 +119,9 @@ extension Benchmark {
                 }
                 let speed = measured.map(\.samplesPerSecond).max()!
                 let label = sampler.label(steps: 1) + (sampler == .parallelTempering ? " × \(temperatures)" : "")
-                rows.append(UnitsRow(units: units, label: label, temperatures: temperatures, samplesPerSecond: speed))
+                    + (learned ? UnitsRow.learnedNote : "")
+                rows.append(UnitsRow(units: units, label: label, temperatures: temperatures, samplesPerSecond: speed,
+                                     learnsVariance: learned))
                 let means = measured[0].chainMeans
                 var chainNote = ""
                 if units.isBinary, let cold = means.first, !cold.isNaN {
@@ -115,16 +136,17 @@ extension Benchmark {
     }
 
     /// The table of `measureUnits`: time per update relative to Bernoulli's row of the same
-    /// sampler, and for PT rows relative to the kind's PCD-1 beside the bound (2M + 2)/4.
+    /// sampler, and for PT and learned-variance rows relative to the kind's PCD-1 (PT beside the
+    /// bound (2M + 2)/4).
     static func unitsTable(_ rows: [UnitsRow]) -> String {
         var lines = ["| units | sampler | samples/s | time ÷ Bernoulli's | time ÷ own PCD-1 | work ÷ PCD-1 work, (2M + 2)/4 |",
                      "|---|---|---:|---:|---:|---:|"]
         for row in rows {
-            let bernoulli = rows.first { $0.units == .bernoulli && $0.label == row.label }
+            let bernoulli = rows.first { $0.units == .bernoulli && $0.label == row.samplerLabel }
             let pcd = rows.first { $0.units == row.units && $0.label == "PCD-1" }
             let versusBernoulli = bernoulli.map { format($0.samplesPerSecond / row.samplesPerSecond, 2) } ?? "—"
             let tempered = row.temperatures > 1
-            let versusPCD = tempered ? pcd.map { format($0.samplesPerSecond / row.samplesPerSecond, 2) } ?? "—" : ""
+            let versusPCD = tempered || row.learnsVariance ? pcd.map { format($0.samplesPerSecond / row.samplesPerSecond, 2) } ?? "—" : ""
             let work = tempered ? format(Double(2 * row.temperatures + 2) / 4, 2) : ""
             lines.append("| \(row.units.description) | \(row.label) | \(format(row.samplesPerSecond, 0)) | \(versusBernoulli) | \(versusPCD) | \(work) |")
         }
