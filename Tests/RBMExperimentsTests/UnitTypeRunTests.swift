@@ -51,6 +51,42 @@ import Testing
         #expect(zip(written.prefix(8), expected).allSatisfy { abs($0 - $1) < 1e-5 })
     }
 
+    /// Learned variances on data as given (`data.standardize: no`): σ² starts at each feature's
+    /// variance and b at mean/σ (checked after an update small enough to leave them), and the
+    /// features through the command line are P(h | v/σ).
+    @Test func learnedVariancesStartFromTheDatasVarianceWhenNotStandardised() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let data = try IDXFolder.load(folder: folder.dataPath, validationCount: 0).train.firstRows(.max)
+        let real = data.values.map { $0 * 40 - 7 }
+        try DataFiles.npy(folder.path + "/real.npy", floats: real, rows: data.count)
+        let config = try folder.config(["data.path=\(folder.path)/real.npy", "data.validation=40", "data.binarization=none",
+                                        "data.standardize=no", "model.visible=gaussian", "model.learn_variance=true",
+                                        "training.epochs=1", "training.learning_rate=0.000000001", "output.name=raw-variance"])
+        let result = try train(config)
+        let checkpoint = try Checkpoint.read(path: RunFolder(path: result.folder).checkpoint)
+        #expect(checkpoint.standardization == nil)
+        let z = try #require(checkpoint.model.visibleLogVariance)
+        for i in [5, 17, 30] {
+            let column = (0..<200).map { Double(real[$0 * 36 + i]) }
+            let mean = column.reduce(0, +) / 200
+            let variance = column.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 200
+            guard variance > 1 else { continue }
+            #expect(abs(Double(z[i]) - log(variance)) < 1e-3, "unit \(i): z \(z[i]), log variance \(log(variance))")
+            #expect(abs(Double(checkpoint.model.visibleBias[i]) - mean / variance.squareRoot()) < 1e-3)
+        }
+        #expect(z.contains { $0 > 3 }, "the features' variances are in the hundreds: \(z.prefix(8))")
+
+        let out = folder.path + "/f.h5"
+        let (status, output) = try Child(["features", RunFolder(path: result.folder).checkpoint, "--data", folder.path + "/real.npy",
+                                          "--out", out]).finish()
+        #expect(status == 0, "\(output)")
+        let first = (0..<36).map { i in real[i] * RBMModel.inverseStandardDeviation(logVariance: z[i]) }
+        let expected = checkpoint.model.unitVarianceModel.hiddenProbabilities(visible: first, rows: 1)
+        let written = try HDF5File.openReadOnly(path: out).readFloats("/train/features").values
+        #expect(zip(written.prefix(8), expected).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+
     /// Integer codes train categorical units; the exact log-likelihood is recorded.
     @Test func categoricalUnitsTrainOnIntegerCodes() throws {
         let folder = SyntheticIDXFolder()

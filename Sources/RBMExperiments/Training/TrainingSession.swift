@@ -122,8 +122,21 @@ extension TrainingRun {
                 visibleMarginals: config.model.visibleBiasInit == .data ? marginals : nil, visibleUnits: config.visibleUnits)
             let configuration = config.trainerConfiguration()
             var state = TrainerState.initial(model: model, configuration: configuration)
-            // Centering's visible offsets are the training data's mean.
-            if configuration.centering { state.visibleOffsets = marginals }
+            if configuration.learnsVariance && standardization == nil {
+                // Learned variances on data as given: σ² starts at each feature's variance (at
+                // least min_variance) and b at mean/σ, the visible units alone fitting the data.
+                let deviations: [Float]
+                do { deviations = try DataScan.meanAndStandardDeviation(of: train).standardDeviation } catch {
+                    throw .data(error, hint: nil)
+                }
+                let logVariance = deviations.map { max(Float(_log(Double($0) * Double($0))), Float(_log(Double(configuration.minimumVariance)))) }
+                state.model.visibleLogVariance = logVariance
+                state.model.visibleBias = zip(state.model.visibleBias, logVariance).map {
+                    $0 * RBMModel.inverseStandardDeviation(logVariance: $1)
+                }
+            }
+            // Centering's visible offsets are the training data's mean (as u = v/σ with learned variances).
+            if configuration.centering { state.visibleOffsets = state.model.unitVarianceCoordinates(marginals, rows: 1) }
             trainer = DataParallelTrainer(state: state, configuration: configuration, ranks: ranks)
         }
 
