@@ -79,7 +79,7 @@ enum ConfigSchema {
         boolean("model", "centering", \.model.centering),
         real("model", "centering_rate", .openLow(0, 1), \.model.centeringRate),
         boolean("model", "learn_variance", \.model.learnVariance),
-        real("model", "min_variance", .openLow(0, 1e6), \.model.minVariance),
+        real("model", "min_variance", .openLow(0, 1e6), \.model.minVariance, note: " (learned variances: the floor of σ²)"),
         choice("training", "sampler", \.training.sampler),
         integer("training", "gibbs_steps", 1...100_000, \.training.gibbsSteps),
         integer("training", "epochs", 1...1_000_000, \.training.epochs),
@@ -105,11 +105,12 @@ enum ConfigSchema {
         integer("training", "momentum_switch_epoch", 0...1_000_000, \.training.momentumSwitchEpoch),
         real("training", "weight_decay", .closed(0, 1e6), \.training.weightDecay),
         real("training", "fast_learning_rate", .closed(0, 1e6), \.training.fastLearningRate),
-        real("training", "variance_learning_rate", .closed(0, 1e6), \.training.varianceLearningRate),
+        real("training", "variance_learning_rate", .closed(0, 1e6), \.training.varianceLearningRate,
+             note: " (learned variances; 0: training.learning_rate)"),
         integer("training", "langevin_steps", 0...100_000, \.training.langevinSteps, note: " (Gaussian units; 0: Gibbs sampling)"),
         real("training", "langevin_step_size", .openLow(0, 1), \.training.langevinStepSize),
         choice("training", "chain_start", \.training.chainStart),
-        real("training", "clip_norm", .closed(0, 1e12), \.training.clipNorm),
+        real("training", "clip_norm", .closed(0, 1e12), \.training.clipNorm, note: " (0: no clipping)"),
         real("training", "fast_decay", .closed(0, 1), \.training.fastDecay),
         integer("training", "temperatures", 1...1000, \.training.temperatures, note: " (parallel tempering: chains per row)"),
         real("training", "min_inverse_temperature", .openLow(0, 1), \.training.minInverseTemperature),
@@ -192,9 +193,9 @@ enum ConfigSchema {
     }
 
     static func real(_ section: String, _ key: String, _ range: RealRange,
-                     _ path: WritableKeyPath<ExperimentConfig, Double> & Sendable) -> ConfigField {
+                     _ path: WritableKeyPath<ExperimentConfig, Double> & Sendable, note: String = "") -> ConfigField {
         ConfigField(
-            section: section, key: key, expected: range.description,
+            section: section, key: key, expected: range.description + note,
             read: { scalar, config throws(ConfigValueProblem) in
                 guard !scalar.quoted, let value = parseReal(scalar.text) else { throw .wrongType(expected: "a number") }
                 guard value.isFinite, range.contains(value) else {
