@@ -22,14 +22,8 @@ import Testing
         configuration.langevinSteps = 5
         configuration.langevinStepSize = 0.02
         let trainer = DataParallelTrainer(model: model, configuration: configuration)
-        let batch = MatrixMinibatch(values: data, visibleCount: 5)
-        for _ in 0..<100 { _ = trainer.estimateGradient(batch: batch) }
-        let updates = 400
-        var sum = [Double](repeating: 0, count: exact.count)
-        for _ in 0..<updates {
-            let g = trainer.estimateGradient(batch: batch)
-            for (index, value) in (g.weights + g.visibleBias + g.hiddenBias).enumerated() { sum[index] += Double(value) / Double(updates) }
-        }
+        let sum = VarianceReference.averagedGradient(trainer, batch: MatrixMinibatch(values: data, visibleCount: 5),
+                                                     warmUp: 100, updates: 400).prefix(exact.count)
         let largestError = zip(sum, exact).map { abs($0 - $1) }.max()!
         #expect(largestError < 0.04, "largest |estimate − exact| = \(largestError)")
         #expect(exact.prefix(20).map(abs).max()! > 0.1, "the test model should have a weight gradient to find")

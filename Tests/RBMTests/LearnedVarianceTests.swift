@@ -122,6 +122,21 @@ enum VarianceReference {
         return (one, one == train(workers: 2) && one == train(workers: 3) && resumed.state == one)
     }
 
+    /// The trainer's gradient estimates on `batch` averaged over `updates` calls after `warmUp`
+    /// (the parameters held fixed, the chains walking on): W, b, c and the log-variances, in the
+    /// order of `finiteDifferenceGradient`.
+    static func averagedGradient(_ trainer: DataParallelTrainer, batch: MatrixMinibatch, warmUp: Int, updates: Int) -> [Double] {
+        for _ in 0..<warmUp { _ = trainer.estimateGradient(batch: batch) }
+        var sum: [Double] = []
+        for _ in 0..<updates {
+            let g = trainer.estimateGradient(batch: batch)
+            let values = g.weights + g.visibleBias + g.hiddenBias + (g.visibleLogVariance ?? [])
+            if sum.isEmpty { sum = [Double](repeating: 0, count: values.count) }
+            for (index, value) in values.enumerated() { sum[index] += Double(value) / Double(updates) }
+        }
+        return sum
+    }
+
     /// Rows of N(0, diag(0.5, 1, 2, 0.3, 1.5)²) draws, keyed by seed.
     static func data(rows: Int, seed: UInt64) -> [Float] {
         let scales: [Float] = [0.5, 1, 2, 0.3, 1.5]
@@ -221,16 +236,8 @@ enum VarianceReference {
         configuration.learnsVariance = true
         if configuration.sampler == .parallelTempering { configuration.inverseTemperatures = [1, 0.5, 0.2] }
         let trainer = DataParallelTrainer(model: model, configuration: configuration)
-        let batch = MatrixMinibatch(values: data, visibleCount: 5)
-        for _ in 0..<50 { _ = trainer.estimateGradient(batch: batch) }
-        let updates = 400
-        var sum = [Double](repeating: 0, count: exact.count)
-        for _ in 0..<updates {
-            let g = trainer.estimateGradient(batch: batch)
-            for (index, value) in (g.weights + g.visibleBias + g.hiddenBias + g.visibleLogVariance!).enumerated() {
-                sum[index] += Double(value) / Double(updates)
-            }
-        }
+        let sum = VarianceReference.averagedGradient(trainer, batch: MatrixMinibatch(values: data, visibleCount: 5),
+                                                     warmUp: 50, updates: 400)
         let largestError = zip(sum, exact).map { abs($0 - $1) }.max()!
         #expect(largestError < 0.03, "\(sampler): largest |estimate − exact| = \(largestError)")
         #expect(exact.prefix(20).map(abs).max()! > 0.1, "the test model should have a weight gradient to find")
