@@ -39,9 +39,16 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(error("model:\n  min_variance: 0\n") != nil)
 
         let langevin = try parse("model:\n  visible: gaussian\ndata:\n  binarization: none\ntraining:\n  sampler: cd\n"
-                                 + "  langevin_steps: 10\n  langevin_step_size: 0.2\n  chain_start: noise\n  clip_norm: 10\n")
+                                 + "  langevin_steps: 10\n  langevin_step_size: 0.2\n  langevin_adjust: true\n  chain_start: noise\n"
+                                 + "  clip_norm: 10\n")
             .trainerConfiguration()
         #expect(langevin.langevinSteps == 10 && langevin.langevinStepSize == 0.2 && langevin.chainStart == .noise && langevin.clipNorm == 10)
+        #expect(langevin.langevinAdjusted)
+        guard case let .inconsistent(adjust, _) = error("model:\n  visible: gaussian\ndata:\n  binarization: none\n"
+                                                        + "training:\n  langevin_adjust: true\n") else {
+            Issue.record("an adjustment without Langevin steps should be refused"); return
+        }
+        #expect(adjust.keyPath == "training.langevin_adjust")
         guard case let .inconsistent(start, _) = error("training:\n  sampler: cd\n  chain_start: noise\n") else {
             Issue.record("chains from noise for Bernoulli units should be refused"); return
         }

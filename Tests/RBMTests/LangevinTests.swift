@@ -29,16 +29,44 @@ import Testing
         #expect(exact.prefix(20).map(abs).max()! > 0.1, "the test model should have a weight gradient to find")
     }
 
-    /// Langevin CD from noise and Langevin PCD: the same bits on 1, 2 and 3 workers, and
-    /// resumed after 10 of 20 updates.
-    @Test(arguments: ["cd", "pcd"])
-    func langevinChainsAreBitIdenticalAcrossWorkersAndResume(sampler: String) {
+    /// Metropolis-adjusted steps leave the model invariant whatever η: at η = 0.6, where the
+    /// unadjusted chain's bias is large, the adjusted chains' averaged gradient still meets the
+    /// finite-difference gradient of the exact log-likelihood.
+    @Test func adjustedLangevinChainsMeetTheExactGradientAtALargeStep() {
+        let model = VarianceReference.model(seed: 11)
+        let batchSize = 300
+        let data = VarianceReference.data(rows: batchSize, seed: 4)
+        let rows = (0..<batchSize).map { Array(data[($0 * 5)..<(($0 + 1) * 5)]) }
+        let exact = VarianceReference.finiteDifferenceGradient(model, rows: rows).prefix(29)
+        func largestError(adjusted: Bool) -> Double {
+            var configuration = TrainerConfiguration(batchSize: batchSize, shards: 3, workers: 2,
+                                                     sampler: .persistentContrastiveDivergence, gibbsSteps: 1, weightDecay: 0, seed: 42)
+            configuration.learnsVariance = true
+            configuration.langevinSteps = 5
+            configuration.langevinStepSize = 0.6
+            configuration.langevinAdjusted = adjusted
+            let trainer = DataParallelTrainer(model: model, configuration: configuration)
+            let sum = VarianceReference.averagedGradient(trainer, batch: MatrixMinibatch(values: data, visibleCount: 5),
+                                                         warmUp: 50, updates: 400).prefix(exact.count)
+            return zip(sum, exact).map { abs($0 - $1) }.max()!
+        }
+        let adjusted = largestError(adjusted: true), unadjusted = largestError(adjusted: false)
+        #expect(adjusted < 0.02, "adjusted: largest |estimate − exact| = \(adjusted) (unadjusted \(unadjusted))")
+        #expect(unadjusted > 0.03, "at η = 0.6 the unadjusted chain should be visibly biased: \(unadjusted) vs \(adjusted)")
+    }
+
+    /// Langevin CD from noise, Langevin PCD and adjusted Langevin PCD: the same bits on 1, 2
+    /// and 3 workers, and resumed after 10 of 20 updates.
+    @Test(arguments: ["cd", "pcd", "pcd+adjusted"])
+    func langevinChainsAreBitIdenticalAcrossWorkersAndResume(variant: String) {
+        let sampler = String(variant.split(separator: "+")[0])
         var configuration = TrainerConfiguration(batchSize: 20, shards: 3, workers: 1, sampler: SamplerKind(rawValue: sampler)!,
                                                  gibbsSteps: 2, weightDecay: 1e-4, seed: 9)
         configuration.learnsVariance = true
         configuration.langevinSteps = 3
         configuration.chainStart = sampler == "cd" ? .noise : .data
         configuration.clipNorm = 0.5
+        configuration.langevinAdjusted = variant.hasSuffix("+adjusted")
         let model = VarianceReference.model()
         let (state, sameBits) = VarianceReference.trainedOnWorkersAndResumed(configuration, model: model, updates: 20,
                                                                              varianceLearningRate: 0.02)

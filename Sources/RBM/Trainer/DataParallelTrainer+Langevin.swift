@@ -13,6 +13,16 @@
 /// modified CD of Liao et al.); PCD's continue from their states. Each step costs the two
 /// products of a Gibbs step. Noise is keyed by (seed, update, step t·L + l, chain row), so
 /// the chains are the same on any number of workers.
+///
+/// With `langevinAdjusted` (MALA) each step is a proposal u' = d(u) + √(2η)ξ, d(u) = u − η∇F(u),
+/// accepted with probability min(1, α),
+///
+///     log α = F(u) − F(u') − (|u − d(u')|² − |u' − d(u)|²)/(4η),
+///
+/// F(u) = |u − b|²/2 − Σ_j softplus(c_j + (uW)_j), by one uniform per chain and step: the
+/// Metropolis–Hastings rule for the Gaussian proposal, so the chains leave the model exactly
+/// invariant whatever η (the unadjusted chain's bias is O(η)). It costs the same two products
+/// per step and the softplus sums.
 extension DataParallelTrainer {
     func runLangevinChains(workspace: ShardWorkspace, rows rowRange: Range<Int>) {
         guard let scratch = workspace.langevinScratch else { preconditionFailure("no Langevin scratch") }
@@ -47,6 +57,14 @@ extension DataParallelTrainer {
         } else {
             negativeVisible.update(from: dataVisible, count: n * nv)
         }
+        if configuration.langevinAdjusted {
+            runAdjustedLangevinSteps(rows: rowRange, visible: negativeVisible, hidden: negativeHidden, scratch: scratch)
+            if let chains {
+                (chains.visible + rowRange.lowerBound * nv).update(from: negativeVisible, count: n * nv)
+                (chains.hiddenProbabilities + rowRange.lowerBound * nh).update(from: negativeHidden, count: n * nh)
+            }
+            return
+        }
         for gibbsStep in 0..<configuration.gibbsSteps {
             for langevinStep in 0..<steps {
                 // b + W·P(h|u), then u + η(mean − u) + √(2η)ξ.
@@ -66,6 +84,86 @@ extension DataParallelTrainer {
             (chains.visible + rowRange.lowerBound * nv).update(from: negativeVisible, count: n * nv)
             (chains.hiddenProbabilities + rowRange.lowerBound * nh).update(from: negativeHidden, count: n * nh)
         }
+    }
+
+    /// MALA from the states `visible` (n × n_visible, updated in place), leaving P(h|u) of the
+    /// final states in `hidden`. `scratch` is the shard's Langevin scratch: zeros, then the
+    /// current means, the proposal, its means (first its noise), the drift and its P(h|u').
+    private func runAdjustedLangevinSteps(rows rowRange: Range<Int>, visible: UnsafeMutablePointer<Float>,
+                                          hidden: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let n = rowRange.count, nv = visibleCount, nh = hiddenCount
+        let zeros = UnsafePointer(scratch + n * nv)
+        let means = scratch
+        let proposal = scratch + (n + 1) * nv
+        let proposalMeans = proposal + n * nv
+        let drift = proposalMeans + n * nv
+        let proposalHidden = drift + n * nv
+        let eta = configuration.langevinStepSize
+        let noiseScale = (2 * eta).squareRoot()
+        var freeEnergies = [Double](repeating: 0, count: n)
+        var proposalFreeEnergies = [Double](repeating: 0, count: n)
+        langevinState(rows: n, visible: visible, hidden: hidden, means: means, freeEnergies: &freeEnergies)
+        var uniform: Float = 0
+        for gibbsStep in 0..<configuration.gibbsSteps {
+            for langevinStep in 0..<configuration.langevinSteps {
+                let substep = UInt32(gibbsStep * configuration.langevinSteps + langevinStep)
+                let noiseStream = RandomStream(seed: configuration.seed, purpose: .langevinNoise,
+                                               step: UInt32(truncatingIfNeeded: step), substep: substep)
+                GibbsHalfStep.drawVisible(.gaussian, noiseStream, rows: n, count: nv, streamRow: { rowRange.lowerBound + $0 },
+                                          means: zeros, meansStride: 0, into: proposalMeans)
+                var forward = [Double](repeating: 0, count: n)
+                for r in 0..<n {
+                    var squares = 0.0
+                    for i in (r * nv)..<((r + 1) * nv) {
+                        drift[i] = visible[i] + eta * (means[i] - visible[i])
+                        proposal[i] = drift[i] + noiseScale * proposalMeans[i]
+                        let step = Double(proposal[i]) - Double(drift[i])
+                        squares += step * step
+                    }
+                    forward[r] = squares
+                }
+                langevinState(rows: n, visible: proposal, hidden: proposalHidden, means: proposalMeans,
+                              freeEnergies: &proposalFreeEnergies)
+                let acceptStream = RandomStream(seed: configuration.seed, purpose: .langevinNoise,
+                                                step: UInt32(truncatingIfNeeded: step), substep: (1 << 22) + substep)
+                for r in 0..<n {
+                    var backward = 0.0
+                    for i in (r * nv)..<((r + 1) * nv) {
+                        let reverseDrift = Double(proposal[i]) + Double(eta) * (Double(proposalMeans[i]) - Double(proposal[i]))
+                        let step = Double(visible[i]) - reverseDrift
+                        backward += step * step
+                    }
+                    let logRatio = freeEnergies[r] - proposalFreeEnergies[r] - (backward - forward[r]) / (4 * Double(eta))
+                    acceptStream.uniforms(row: UInt32(rowRange.lowerBound + r), count: 1, into: &uniform)
+                    // log U < log α, with U ∈ [0, 1): U = 0 always accepts.
+                    guard uniform == 0 || _log(Double(uniform)) < logRatio else { continue }
+                    (visible + r * nv).update(from: proposal + r * nv, count: nv)
+                    (means + r * nv).update(from: proposalMeans + r * nv, count: nv)
+                    (hidden + r * nh).update(from: proposalHidden + r * nh, count: nh)
+                    freeEnergies[r] = proposalFreeEnergies[r]
+                }
+            }
+        }
+    }
+
+    /// For `rows` states u (`visible`): P(h|u) into `hidden`, the means b + W·P(h|u) into
+    /// `means`, and F(u) = |u − b|²/2 − Σ_j softplus(c_j + (uW)_j) per row (double precision).
+    private func langevinState(rows n: Int, visible: UnsafePointer<Float>, hidden: UnsafeMutablePointer<Float>,
+                               means: UnsafeMutablePointer<Float>, freeEnergies: inout [Double]) {
+        let nv = visibleCount, nh = hiddenCount
+        let sampling = samplingParameters
+        BLAS.gemm(m: n, n: nh, k: nv, a: visible, b: sampling.weights, c: hidden)
+        for r in 0..<n {
+            var quadratic = 0.0
+            for i in 0..<nv {
+                let d = Double(visible[r * nv + i]) - Double(sampling.visibleBias[i])
+                quadratic += d * d / 2
+            }
+            freeEnergies[r] = quadratic - Logistic.softplusSum(hidden + r * nh, offset: sampling.hiddenBias, count: nh)
+        }
+        Logistic.applyWithBias(hidden, rows: n, columns: nh, bias: sampling.hiddenBias)
+        RBMKernels.visibleMeans(units: visibleUnits, hidden: hidden, rows: n, weights: sampling.weights,
+                                visibleBias: sampling.visibleBias, visibleCount: nv, hiddenCount: nh, into: means)
     }
 
     /// Gradient-norm clipping (`clipNorm` > 0): min(1, clip/‖g‖) for the batch-averaged gradient

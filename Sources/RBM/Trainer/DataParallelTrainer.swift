@@ -151,7 +151,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
             ShardWorkspace(rows: configuration.rows(ofShard: shard).count,
                            visibleCount: model.visibleCount, hiddenCount: model.hiddenCount,
                            dataHiddenSums: configuration.centering, varianceStatistics: configuration.learnsVariance,
-                           langevin: configuration.langevinSteps > 0,
+                           langevin: configuration.langevinSteps > 0, adjustedLangevin: configuration.langevinAdjusted,
                            layoutScratch: LayoutScratch(plan, configuration: configuration, rows: configuration.rows(ofShard: shard).count,
                                                         visibleCount: model.visibleCount, hiddenCount: model.hiddenCount))
         }

@@ -35,11 +35,14 @@ final class ShardWorkspace: @unchecked Sendable {
     /// data rows (n_visible), last in `statistics` (`DataParallelTrainer.varianceStatistics`).
     let varianceStatistics: UnsafeMutablePointer<Float>?
     /// Langevin sampling only: the visible means b + P(h|u)Wᵀ, then the step's noise (n ×
-    /// n_visible), and a row of zeros to draw the noise around.
+    /// n_visible), and a row of zeros to draw the noise around; adjusted, also the proposal,
+    /// its means, the drift (n × n_visible each) and the proposal's P(h|u') (n × n_hidden).
     let langevinScratch: UnsafeMutablePointer<Float>?
+    let langevinScratchCount: Int
 
     init(rows: Int, visibleCount: Int, hiddenCount: Int, dataHiddenSums withSums: Bool = false,
-         varianceStatistics withVariance: Bool = false, langevin: Bool = false, layoutScratch: LayoutScratch = .rowShards) {
+         varianceStatistics withVariance: Bool = false, langevin: Bool = false, adjustedLangevin: Bool = false,
+         layoutScratch: LayoutScratch = .rowShards) {
         let allocate = zeroedFloats
         self.rows = rows
         stackedVisible = allocate(2 * rows * visibleCount)
@@ -56,7 +59,10 @@ final class ShardWorkspace: @unchecked Sendable {
         dataHiddenSums = withSums ? hiddenBiasStatistics + hiddenCount : nil
         varianceStatistics = withVariance ? hiddenBiasStatistics + hiddenCount + (withSums ? hiddenCount : 0) : nil
         self.layoutScratch = layoutScratch
-        langevinScratch = langevin ? allocate((rows + 1) * visibleCount) : nil
+        let scratchCount = langevin ? (rows + 1) * visibleCount
+            + (adjustedLangevin ? 3 * rows * visibleCount + rows * hiddenCount : 0) : 0
+        langevinScratchCount = scratchCount
+        langevinScratch = langevin ? allocate(scratchCount) : nil
         for r in 0..<(2 * rows) {
             visibleSigns[r] = r < rows ? 1 : -1
             ones[r] = 1
@@ -65,7 +71,7 @@ final class ShardWorkspace: @unchecked Sendable {
             (stackedVisible, 2 * rows * visibleCount), (stackedHidden, 2 * rows * hiddenCount),
             (hiddenSamples, rows * hiddenCount), (visibleSigns, 2 * rows), (ones, 2 * rows),
             (statistics, statisticsCount),
-        ] + (langevinScratch.map { [($0, (rows + 1) * visibleCount)] } ?? [])
+        ] + (langevinScratch.map { [($0, scratchCount)] } ?? [])
     }
 
     deinit {

@@ -121,6 +121,10 @@ extension TrainerConfiguration {
                 refuse("training.langevin_step_size", because: "must be in (0, 1] (got \(langevinStepSize))")
             }
         }
+        if langevinAdjusted && langevinSteps == 0 {
+            refuse("training.langevin_adjust", "training.langevin_steps",
+                   because: "the Metropolis adjustment is of Langevin steps: set training.langevin_steps ≥ 1")
+        }
         if chainStart == .noise {
             if sampler != .contrastiveDivergence {
                 refuse("training.chain_start", "training.sampler",

@@ -75,6 +75,10 @@ public struct TrainerConfiguration: Sendable, Equatable {
     public var langevinSteps = 0
     /// η of those steps (in the unit-variance coordinates u = v/σ).
     public var langevinStepSize: Float = 0.1
+    /// Metropolis-adjusted Langevin (MALA): each step is a proposal accepted with the
+    /// Metropolis–Hastings probability, so that the chains leave the model exactly invariant
+    /// whatever η.
+    public var langevinAdjusted = false
     /// Where CD's chains start each update: at the data, or at N(0, I) (Liao et al.'s
     /// modified CD).
     public var chainStart = ChainStart.data

@@ -109,6 +109,7 @@ enum ConfigSchema {
              note: " (learned variances; 0: training.learning_rate)"),
         integer("training", "langevin_steps", 0...100_000, \.training.langevinSteps, note: " (Gaussian units; 0: Gibbs sampling)"),
         real("training", "langevin_step_size", .openLow(0, 1), \.training.langevinStepSize),
+        boolean("training", "langevin_adjust", \.training.langevinAdjust),
         choice("training", "chain_start", \.training.chainStart),
         real("training", "clip_norm", .closed(0, 1e12), \.training.clipNorm, note: " (0: no clipping)"),
         real("training", "fast_decay", .closed(0, 1), \.training.fastDecay),

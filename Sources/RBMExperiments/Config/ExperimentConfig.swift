@@ -166,6 +166,8 @@ public struct ExperimentConfig: Sendable, Equatable {
         /// their step size η, and where CD's chains start (`noise`: N(0, I), Liao et al.).
         public var langevinSteps = 0
         public var langevinStepSize = 0.1
+        /// Metropolis-adjusted Langevin steps (MALA): exact whatever η.
+        public var langevinAdjust = false
         public var chainStart = TrainerConfiguration.ChainStart.data
         /// The largest L2 norm of the batch gradient (0: no clipping).
         public var clipNorm = 0.0
@@ -291,6 +293,7 @@ public struct ExperimentConfig: Sendable, Equatable {
         configuration.minimumVariance = Float(model.minVariance)
         configuration.langevinSteps = training.langevinSteps
         configuration.langevinStepSize = Float(training.langevinStepSize)
+        configuration.langevinAdjusted = training.langevinAdjust
         configuration.chainStart = training.chainStart
         configuration.clipNorm = Float(training.clipNorm)
         configuration.layout = training.stepLayout

@@ -135,7 +135,7 @@ public struct TrainingRun {
             samplerName += " (fast ε \(config.training.fastLearningRate), decay \(config.training.fastDecay))"
         }
         if trainer.langevinSteps > 0 {
-            samplerName += " (\(trainer.langevinSteps) Langevin steps of η \(config.training.langevinStepSize) per step"
+            samplerName += " (\(trainer.langevinSteps) \(trainer.langevinAdjusted ? "Metropolis-adjusted " : "")Langevin steps of η \(config.training.langevinStepSize) per step"
                 + (trainer.chainStart == .noise ? ", chains from noise)" : ")")
         }
         if trainer.centering { samplerName += ", centered" }
