@@ -38,7 +38,7 @@ import Testing
         let data = VarianceReference.data(rows: batchSize, seed: 4)
         let rows = (0..<batchSize).map { Array(data[($0 * 5)..<(($0 + 1) * 5)]) }
         let exact = VarianceReference.finiteDifferenceGradient(model, rows: rows).prefix(29)
-        func largestError(adjusted: Bool) -> Double {
+        func largestError(adjusted: Bool) -> (error: Double, acceptance: Double) {
             var configuration = TrainerConfiguration(batchSize: batchSize, shards: 3, workers: 2,
                                                      sampler: .persistentContrastiveDivergence, gibbsSteps: 1, weightDecay: 0, seed: 42)
             configuration.learnsVariance = true
@@ -48,9 +48,11 @@ import Testing
             let trainer = DataParallelTrainer(model: model, configuration: configuration)
             let sum = VarianceReference.averagedGradient(trainer, batch: MatrixMinibatch(values: data, visibleCount: 5),
                                                          warmUp: 50, updates: 400).prefix(exact.count)
-            return zip(sum, exact).map { abs($0 - $1) }.max()!
+            return (zip(sum, exact).map { abs($0 - $1) }.max()!, trainer.takeLangevinAcceptanceRate())
         }
-        let adjusted = largestError(adjusted: true), unadjusted = largestError(adjusted: false)
+        let (adjusted, acceptance) = largestError(adjusted: true)
+        let unadjusted = largestError(adjusted: false).error
+        #expect(acceptance > 0.05 && acceptance < 1, "the proposals should be accepted often but not always: \(acceptance)")
         #expect(adjusted < 0.02, "adjusted: largest |estimate − exact| = \(adjusted) (unadjusted \(unadjusted))")
         #expect(unadjusted > 0.03, "at η = 0.6 the unadjusted chain should be visibly biased: \(unadjusted) vs \(adjusted)")
     }

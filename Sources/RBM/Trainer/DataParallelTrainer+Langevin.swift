@@ -58,7 +58,8 @@ extension DataParallelTrainer {
             negativeVisible.update(from: dataVisible, count: n * nv)
         }
         if configuration.langevinAdjusted {
-            runAdjustedLangevinSteps(rows: rowRange, visible: negativeVisible, hidden: negativeHidden, scratch: scratch)
+            runAdjustedLangevinSteps(rows: rowRange, visible: negativeVisible, hidden: negativeHidden, scratch: scratch,
+                                     workspace: workspace)
             if let chains {
                 (chains.visible + rowRange.lowerBound * nv).update(from: negativeVisible, count: n * nv)
                 (chains.hiddenProbabilities + rowRange.lowerBound * nh).update(from: negativeHidden, count: n * nh)
@@ -90,7 +91,10 @@ extension DataParallelTrainer {
     /// final states in `hidden`. `scratch` is the shard's Langevin scratch: zeros, then the
     /// current means, the proposal, its means (first its noise), the drift and its P(h|u').
     private func runAdjustedLangevinSteps(rows rowRange: Range<Int>, visible: UnsafeMutablePointer<Float>,
-                                          hidden: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+                                          hidden: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                                          workspace: ShardWorkspace) {
+        workspace.langevinProposals = 0
+        workspace.langevinAcceptances = 0
         let n = rowRange.count, nv = visibleCount, nh = hiddenCount
         let zeros = UnsafePointer(scratch + n * nv)
         let means = scratch
@@ -136,7 +140,9 @@ extension DataParallelTrainer {
                     let logRatio = freeEnergies[r] - proposalFreeEnergies[r] - (backward - forward[r]) / (4 * Double(eta))
                     acceptStream.uniforms(row: UInt32(rowRange.lowerBound + r), count: 1, into: &uniform)
                     // log U < log α, with U ∈ [0, 1): U = 0 always accepts.
+                    workspace.langevinProposals += 1
                     guard uniform == 0 || _log(Double(uniform)) < logRatio else { continue }
+                    workspace.langevinAcceptances += 1
                     (visible + r * nv).update(from: proposal + r * nv, count: nv)
                     (means + r * nv).update(from: proposalMeans + r * nv, count: nv)
                     (hidden + r * nh).update(from: proposalHidden + r * nh, count: nh)
@@ -164,6 +170,19 @@ extension DataParallelTrainer {
         Logistic.applyWithBias(hidden, rows: n, columns: nh, bias: sampling.hiddenBias)
         RBMKernels.visibleMeans(units: visibleUnits, hidden: hidden, rows: n, weights: sampling.weights,
                                 visibleBias: sampling.visibleBias, visibleCount: nv, hiddenCount: nh, into: means)
+    }
+
+    /// Adjusted Langevin: the fraction of proposals accepted since the last call, over every
+    /// rank (collective under several ranks; NaN when none were made); then the counts restart.
+    public func takeLangevinAcceptanceRate() -> Double {
+        let gathered = ranks.allGather(doubles: [Double(langevinProposals), Double(langevinAcceptances)])
+        var proposals = 0.0, acceptances = 0.0
+        for (index, value) in gathered.enumerated() {
+            if index % 2 == 0 { proposals += value } else { acceptances += value }
+        }
+        langevinProposals = 0
+        langevinAcceptances = 0
+        return proposals > 0 ? acceptances / proposals : .nan
     }
 
     /// Gradient-norm clipping (`clipNorm` > 0): min(1, clip/‖g‖) for the batch-averaged gradient

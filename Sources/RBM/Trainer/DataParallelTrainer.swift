@@ -63,6 +63,10 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// (pair t is β_t ↔ β_{t+1}), since `resetSwapCounts()`; summed over this rank's shards.
     public internal(set) var swapAttempts: [Int]
     public internal(set) var swapAcceptances: [Int]
+    /// Adjusted Langevin: proposals made and accepted since `takeLangevinAcceptanceRate()`,
+    /// summed over this rank's shards.
+    public internal(set) var langevinProposals = 0
+    public internal(set) var langevinAcceptances = 0
     /// Several ranks only: what this rank has sent and waited for so far.
     public internal(set) var communication = CommunicationCounters()
     /// Several ranks only: the other ranks' pieces of their shards' statistics (one slot per
@@ -271,6 +275,12 @@ public final class DataParallelTrainer: @unchecked Sendable {
             trainer.computeStatistics(ofShard: firstShard + index, batch: batch)
         }
         if configuration.chainsPerRow > 1 { collectSwapCounts() }
+        if configuration.langevinAdjusted {
+            for workspace in workspaces {
+                langevinProposals += workspace.langevinProposals
+                langevinAcceptances += workspace.langevinAcceptances
+            }
+        }
     }
 
     /// One shard's positive and negative statistics: the data's P(h|v⁰), the negative phase

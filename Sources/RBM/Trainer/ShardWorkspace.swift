@@ -39,6 +39,9 @@ final class ShardWorkspace: @unchecked Sendable {
     /// its means, the drift (n × n_visible each) and the proposal's P(h|u') (n × n_hidden).
     let langevinScratch: UnsafeMutablePointer<Float>?
     let langevinScratchCount: Int
+    /// Adjusted Langevin: proposals made and accepted by this shard's chains in the last update.
+    var langevinProposals = 0
+    var langevinAcceptances = 0
 
     init(rows: Int, visibleCount: Int, hiddenCount: Int, dataHiddenSums withSums: Bool = false,
          varianceStatistics withVariance: Bool = false, langevin: Bool = false, adjustedLangevin: Bool = false,

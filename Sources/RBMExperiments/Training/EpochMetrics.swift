@@ -37,6 +37,10 @@ public struct EpochMetrics: Sendable, Equatable {
         }
     }
 
+    /// Adjusted Langevin (`training.langevin_adjust`): the fraction of proposals accepted this
+    /// epoch (printed, not in the history).
+    public var langevinAcceptance: Double? = nil
+
     /// F(validation) − F(train): growing means the model is overfitting.
     public var freeEnergyGap: Double? { freeEnergyValidation.map { $0 - freeEnergyTrain } }
 
@@ -114,6 +118,7 @@ public struct EpochMetrics: Sendable, Equatable {
         if let mean = swapAcceptanceMean, let worst = swapAcceptanceMin {
             parts.append("swaps \(format(100 * mean, 0))% (worst pair \(format(100 * worst, 0))%)")
         }
+        if let langevinAcceptance { parts.append("Langevin accepted \(format(100 * langevinAcceptance, 1))%") }
         var line = parts.joined(separator: "  ")
         if let logLikelihood {
             line += "\n        log-likelihood \(format(logLikelihood, 2)) nats (log Z \(format(logPartitionFunction ?? .nan, 2)))"

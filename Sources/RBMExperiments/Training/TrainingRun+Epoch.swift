@@ -63,6 +63,16 @@ extension TrainingRun {
             metrics.swapAcceptancePerPair = session.trainer.takeSwapAcceptanceRates()
             if ranks.isRoot { try recordSwapRates(metrics, session) }
         }
+        if session.trainer.configuration.langevinAdjusted {
+            // Collective under several ranks. Chains that rarely move leave the negative phase
+            // where it was: say so while there is time to lower the step.
+            let rate = session.trainer.takeLangevinAcceptanceRate()
+            metrics.langevinAcceptance = rate
+            if rate < 0.1 {
+                log("note: epoch \(schedule.epoch + 1): only \(format(100 * rate, 1))% of the Langevin proposals were accepted; "
+                    + "the chains barely move (lower training.langevin_step_size)")
+            }
+        }
         if let evaluationSet = session.evaluationSet, evaluationDue(after: schedule.epoch) {
             progress.update("evaluating on \(config.evaluation.split.rawValue) (\(evaluationSet.rows) samples)…", force: true)
             let report: EvaluationReport
