@@ -157,7 +157,7 @@ def test_learned_variances_scale_the_data_and_score_by_the_closed_form_log_densi
     # Two clusters: hidden units that tell them apart leave a residual variance well below 1.
     X = rng.randint(0, 2, size=(200, 1)) * np.array([3, -2, 4, 1, -3, 2]) + 0.4 * rng.normal(size=(200, 6))
     model = RBM(n_components=4, n_iter=30, visible="gaussian", learning_rate=0.05, batch_size=20, random_state=0,
-                config={"model.learn_variance": True, "training.variance_learning_rate": 0.05}).fit(X)
+                learn_variance=True, config={"training.variance_learning_rate": 0.05}).fit(X)
     assert model.variances_.shape == (6,) and np.abs(np.log(model.variances_)).max() > 0.05
     mean, std = model.standardization_
     v = (X - mean) / std
@@ -175,6 +175,8 @@ def test_learned_variances_scale_the_data_and_score_by_the_closed_form_log_densi
         -((u[:, None, :] - b) ** 2).sum(axis=2) / 2 + u @ W @ hidden.T + hidden @ c, axis=1)
     np.testing.assert_allclose(model.score_samples(X[:10]), log_unnormalised - log_z, rtol=1e-5, atol=1e-5)
     assert model.gibbs(X[:3]).shape == (3, 6)
+    with pytest.raises(ValueError, match="learn_variance is for Gaussian visible units"):
+        RBM(n_components=2, learn_variance=True).fit((X[:20] > 0).astype(float))
 
 
 def test_bad_input_is_a_value_error_naming_it_and_trainer_errors_carry_its_message():
