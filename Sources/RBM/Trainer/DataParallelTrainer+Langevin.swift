@@ -108,6 +108,7 @@ extension DataParallelTrainer {
         var proposalFreeEnergies = [Double](repeating: 0, count: n)
         langevinState(rows: n, visible: visible, hidden: hidden, means: means, freeEnergies: &freeEnergies)
         var uniform: Float = 0
+        var forward = [Double](repeating: 0, count: n)
         for gibbsStep in 0..<configuration.gibbsSteps {
             for langevinStep in 0..<configuration.langevinSteps {
                 let substep = UInt32(gibbsStep * configuration.langevinSteps + langevinStep)
@@ -115,7 +116,6 @@ extension DataParallelTrainer {
                                                step: UInt32(truncatingIfNeeded: step), substep: substep)
                 GibbsHalfStep.drawVisible(.gaussian, noiseStream, rows: n, count: nv, streamRow: { rowRange.lowerBound + $0 },
                                           means: zeros, meansStride: 0, into: proposalMeans)
-                var forward = [Double](repeating: 0, count: n)
                 for r in 0..<n {
                     var squares = 0.0
                     for i in (r * nv)..<((r + 1) * nv) {

@@ -98,21 +98,6 @@ extension DataParallelTrainer {
         }
     }
 
-    /// Learned variances, units `units`: z ← max(z + Δ, log σ²_min) with Δ ← μΔ + ε_z·f·½(T/B − 1)
-    /// from the summed statistic T (f: the clipping factor), then 1/σ for the next update's data.
-    func stepLogVariances(_ units: Range<Int>, variances: VarianceBuffers, statistics: UnsafePointer<Float>,
-                          hyperparameters: UpdateHyperparameters, factor: Float = 1) {
-        let floor = Float(_log(Double(configuration.minimumVariance)))
-        let scale = 1 / Float(configuration.batchSize)
-        for i in units {
-            let gradient = factor * ParameterUpdate.logVarianceGradient(statistic: statistics[i], scale: scale)
-            let step = hyperparameters.momentum * variances.velocity[i] + hyperparameters.varianceLearningRate * gradient
-            variances.velocity[i] = step
-            variances.logVariance[i] = max(variances.logVariance[i] + step, floor)
-        }
-        variances.refreshScales(units)
-    }
-
     /// FPCD: the parameters the chains sample from, θ + θ_f, before the update's negative phase.
     func refreshNegativeParameters() {
         guard let fast, let negative = parametersWithFast else { return }
