@@ -279,6 +279,41 @@ enum UnitReference {
         }
     }
 
+    /// The AVX2 kernel (box_muller.c) and the Swift code draw the same bits: on Philox uniforms
+    /// for rows of every length (whole blocks and tails, in place too), and on the uniforms
+    /// where the reductions turn: 0, 2⁻²⁴, the quarter turns and either side of them, the
+    /// largest uniform, and mantissas either side of √½ for the logarithm's split.
+    @Test func boxMullerKernelDrawsTheSwiftCodesBits() {
+        var specials: [Float] = [0, 0x1p-24, 0.5, 1 - 0x1p-24, 0.707_106_77, 0.707_106_7, 0.292_893_2, 0.292_893_25]
+        for quarter in [Float(0), 0.25, 0.5, 0.75] {
+            specials += [quarter, quarter + 0x1p-24, max(0, quarter - 0x1p-24), quarter + 0.125, quarter + 0.124_999_99]
+        }
+        let stream = RandomStream(seed: 9, purpose: .sampling, step: 4)
+        var rows: [[Float]] = (0..<300).map { row in
+            var uniforms = [Float](repeating: 0, count: 1008)
+            stream.uniforms(row: UInt32(row), count: uniforms.count, into: &uniforms)
+            return uniforms
+        }
+        for shift in 0..<specials.count {
+            rows.append((0..<1008).map { specials[($0 + shift) % specials.count] })
+        }
+        defer { GaussianUnits.forcePortablePath(false) }
+        for (index, uniforms) in rows.enumerated() {
+            let count = [1000, 1008, 16, 17, 31, 784][index % 6]
+            let means = (0..<count).map { Float($0 % 7) * 0.37 - 1 }
+            var portable = [Float](repeating: .nan, count: count), kernel = portable, inPlace = means
+            GaussianUnits.forcePortablePath(true)
+            GaussianUnits.boxMuller(uniforms: uniforms, means: means, count: count, into: &portable)
+            GaussianUnits.forcePortablePath(false)
+            GaussianUnits.boxMuller(uniforms: uniforms, means: means, count: count, into: &kernel)
+            inPlace.withUnsafeMutableBufferPointer { GaussianUnits.boxMuller(uniforms: uniforms, means: $0.baseAddress!, count: count, into: $0.baseAddress!) }
+            let differing = (0..<count).filter { portable[$0].bitPattern != kernel[$0].bitPattern || inPlace[$0].bitPattern != kernel[$0].bitPattern }
+            let first = differing.first.map { "unit \($0): \(portable[$0]) (Swift) vs \(kernel[$0]) (kernel)" } ?? ""
+            #expect(differing.isEmpty, "row \(index): \(differing.count) units differ; \(first)")
+            #expect(portable.allSatisfy { $0.isFinite })
+        }
+    }
+
     /// The vector logarithm and the quarter-turn sine and cosine against double precision,
     /// over their whole ranges (near 1 and near 0 too, where Box–Muller's radius is small).
     @Test func vectorLogarithmAndTurnsAreAccurate() {

@@ -1,3 +1,5 @@
+import CRBMKernels
+
 /// Real-valued visible units of unit variance, for standardised data (Hinton's guide §13.2
 /// with σ = 1):
 ///
@@ -17,29 +19,43 @@ public struct GaussianUnits: VisibleUnitType {
 
     /// Box–Muller, both of its outputs: units 2k and 2k + 1 take the row's uniforms 2k (the
     /// radius) and 2k + 1 (the angle), r = √(−2 log(1 − u₂ₖ)), θ = 2πu₂ₖ₊₁, and
-    /// v₂ₖ = μ₂ₖ + r cos θ, v₂ₖ₊₁ = μ₂ₖ₊₁ + r sin θ. Sixteen units at a time by `Logistic.log8`
-    /// and `cosSinOfTurns8` (single precision, the same operations on every x86-64 CPU); a row's
-    /// tail is drawn from the same padded stream, so every unit gets the same value wherever the
-    /// row is split.
+    /// v₂ₖ = μ₂ₖ + r cos θ, v₂ₖ₊₁ = μ₂ₖ₊₁ + r sin θ (`boxMuller`). A row's tail is drawn from
+    /// the same padded stream, so every unit gets the same value wherever the row is split.
     public func sample(_ stream: RandomStream, row: UInt32, means: UnsafePointer<Float>, count: Int,
                        into output: UnsafeMutablePointer<Float>) {
         let padded = (count + 15) / 16 * 16
         withUnsafeTemporaryAllocation(of: Float.self, capacity: padded) { uniforms in
-            let u = uniforms.baseAddress!
-            stream.uniforms(row: row, count: padded, into: u)
-            let raw = UnsafeRawPointer(u)
-            for start in stride(from: 0, to: count, by: 16) {
-                let pairs = raw.loadUnaligned(fromByteOffset: start * 4, as: SIMD16<Float>.self)
-                let radius = (-2 * Logistic.log8(1 - pairs.evenHalf)).squareRoot()
-                let (cosine, sine) = Logistic.cosSinOfTurns8(pairs.oddHalf)
-                let even = radius * cosine, odd = radius * sine
-                for k in 0..<min(8, (count - start + 1) / 2) {
-                    output[start + 2 * k] = means[start + 2 * k] + even[k]
-                    if start + 2 * k + 1 < count { output[start + 2 * k + 1] = means[start + 2 * k + 1] + odd[k] }
-                }
+            stream.uniforms(row: row, count: padded, into: uniforms.baseAddress!)
+            Self.boxMuller(uniforms: uniforms.baseAddress!, means: means, count: count, into: output)
+        }
+    }
+
+    /// output_i = means_i + Box–Muller's draw from `uniforms` (rounded up to a multiple of 16
+    /// floats), sixteen units at a time by `Logistic.log8` and `cosSinOfTurns8` (single
+    /// precision). Whole blocks of sixteen go to the AVX2 twin of this code (CRBMKernels'
+    /// box_muller.c: the same operations and constants, hence the same bits on every x86-64
+    /// CPU) where the CPU has it; the rest, and every block elsewhere, are drawn here.
+    /// `output` may be `means`.
+    public static func boxMuller(uniforms: UnsafePointer<Float>, means: UnsafePointer<Float>, count: Int,
+                                 into output: UnsafeMutablePointer<Float>) {
+        let blocks = count / 16
+        let blocksDone = blocks > 0 && rbm_box_muller_blocks(uniforms, means, blocks, output) == 1
+        let raw = UnsafeRawPointer(uniforms)
+        for start in stride(from: blocksDone ? 16 * blocks : 0, to: count, by: 16) {
+            let pairs = raw.loadUnaligned(fromByteOffset: start * 4, as: SIMD16<Float>.self)
+            let radius = (-2 * Logistic.log8(1 - pairs.evenHalf)).squareRoot()
+            let (cosine, sine) = Logistic.cosSinOfTurns8(pairs.oddHalf)
+            let even = radius * cosine, odd = radius * sine
+            for k in 0..<min(8, (count - start + 1) / 2) {
+                output[start + 2 * k] = means[start + 2 * k] + even[k]
+                if start + 2 * k + 1 < count { output[start + 2 * k + 1] = means[start + 2 * k + 1] + odd[k] }
             }
         }
     }
+
+    /// Forces the Swift code for every block (`true`) or the CPU's best (`false`), for tests
+    /// that hold the two to the same bits.
+    public static func forcePortablePath(_ force: Bool) { rbm_box_muller_portable_only(force ? 1 : 0) }
 
     /// Σ_i (v_i − b_i)²/2, unit by unit in double precision.
     public func freeEnergyTerm(_ v: UnsafePointer<Float>, bias: [Float]) -> Double {
