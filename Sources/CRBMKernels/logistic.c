@@ -58,6 +58,11 @@ static void logistic_avx2(float *values, long rows, long columns, const float *b
 }
 
 __attribute__((target("avx2")))
+static void exp_avx2(float *values, long count) {
+    for (long index = 0; index + 8 <= count; index += 8) _mm256_storeu_ps(values + index, exp8(_mm256_loadu_ps(values + index)));
+}
+
+__attribute__((target("avx2")))
 static void tempered_avx2(float *values, long columns, const float *bias, float beta) {
     const long vector_columns = columns / 8 * 8;
     const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f), scale = _mm256_set1_ps(beta);
@@ -89,6 +94,18 @@ int rbm_logistic_with_bias(float *values, long rows, long columns, const float *
     return 1;
 #else
     (void)values; (void)rows; (void)columns; (void)bias;
+    return 0;
+#endif
+}
+
+int rbm_exp_in_place(float *values, long count) {
+#if defined(__x86_64__)
+    pthread_once(&detected, detect);
+    if (!cpu_avx2) return 0;
+    exp_avx2(values, count);
+    return 1;
+#else
+    (void)values; (void)count;
     return 0;
 #endif
 }

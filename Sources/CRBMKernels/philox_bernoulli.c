@@ -34,41 +34,61 @@ static inline void multiply_wide(__m256i x, __m256i multiplier, __m256i *high, _
     *low = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
 }
 
+/// (word >> 8)·2⁻²⁴: the uniform in [0, 1) of each lane, exactly.
+__attribute__((target("avx2"), always_inline))
+static inline __m256 uniform8(__m256i word) {
+    return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(word, 8)), _mm256_set1_ps(0x1p-24f));
+}
+
 /// output[0..<8] = uniform(word) < probabilities[0..<8] ? 1 : 0.
 __attribute__((target("avx2"), always_inline))
 static inline void draw(__m256i word, const float *probabilities, float *output) {
-    const __m256 scale = _mm256_set1_ps(0x1p-24f);
-    __m256 uniform = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(word, 8)), scale);
     __m256 p = _mm256_loadu_ps(probabilities);
-    _mm256_storeu_ps(output, _mm256_and_ps(_mm256_cmp_ps(uniform, p, _CMP_LT_OQ), _mm256_set1_ps(1.0f)));
+    _mm256_storeu_ps(output, _mm256_and_ps(_mm256_cmp_ps(uniform8(word), p, _CMP_LT_OQ), _mm256_set1_ps(1.0f)));
+}
+
+/// The four output words of group g's eight Philox blocks (counters 8·g + lane, word1, word2,
+/// word3 under the key): word w, lane l is unit 32·g + 8·w + l.
+__attribute__((target("avx2"), always_inline))
+static inline void philox_group(uint32_t key0, uint32_t key1, uint32_t word1, uint32_t word2, uint32_t word3,
+                                long group, __m256i words[4]) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i m0 = _mm256_set1_epi32((int)0xD2511F53u), m1 = _mm256_set1_epi32((int)0xCD9E8D57u);
+    __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32((int)((uint32_t)group * 8u)), lanes);
+    __m256i c1 = _mm256_set1_epi32((int)word1);
+    __m256i c2 = _mm256_set1_epi32((int)word2);
+    __m256i c3 = _mm256_set1_epi32((int)word3);
+    uint32_t k0 = key0, k1 = key1;
+    for (int round = 0; round < 10; round++) {
+        if (round > 0) { k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; }
+        __m256i high0, low0, high1, low1;
+        multiply_wide(c0, m0, &high0, &low0);
+        multiply_wide(c2, m1, &high1, &low1);
+        c0 = _mm256_xor_si256(_mm256_xor_si256(high1, c1), _mm256_set1_epi32((int)k0));
+        c1 = low1;
+        c2 = _mm256_xor_si256(_mm256_xor_si256(high0, c3), _mm256_set1_epi32((int)k1));
+        c3 = low0;
+    }
+    words[0] = c0; words[1] = c1; words[2] = c2; words[3] = c3;
 }
 
 __attribute__((target("avx2")))
 static void groups_avx2(uint32_t key0, uint32_t key1, uint32_t word1, uint32_t word2, uint32_t word3,
                         long first_group, long groups, const float *probabilities, float *output) {
-    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i m0 = _mm256_set1_epi32((int)0xD2511F53u), m1 = _mm256_set1_epi32((int)0xCD9E8D57u);
     for (long g = 0; g < groups; g++) {
-        __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32((int)((uint32_t)(first_group + g) * 8u)), lanes);
-        __m256i c1 = _mm256_set1_epi32((int)word1);
-        __m256i c2 = _mm256_set1_epi32((int)word2);
-        __m256i c3 = _mm256_set1_epi32((int)word3);
-        uint32_t k0 = key0, k1 = key1;
-        for (int round = 0; round < 10; round++) {
-            if (round > 0) { k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; }
-            __m256i high0, low0, high1, low1;
-            multiply_wide(c0, m0, &high0, &low0);
-            multiply_wide(c2, m1, &high1, &low1);
-            c0 = _mm256_xor_si256(_mm256_xor_si256(high1, c1), _mm256_set1_epi32((int)k0));
-            c1 = low1;
-            c2 = _mm256_xor_si256(_mm256_xor_si256(high0, c3), _mm256_set1_epi32((int)k1));
-            c3 = low0;
-        }
-        long base = 32 * g;
-        draw(c0, probabilities + base, output + base);
-        draw(c1, probabilities + base + 8, output + base + 8);
-        draw(c2, probabilities + base + 16, output + base + 16);
-        draw(c3, probabilities + base + 24, output + base + 24);
+        __m256i words[4];
+        philox_group(key0, key1, word1, word2, word3, first_group + g, words);
+        for (int w = 0; w < 4; w++) draw(words[w], probabilities + 32 * g + 8 * w, output + 32 * g + 8 * w);
+    }
+}
+
+__attribute__((target("avx2")))
+static void uniform_groups_avx2(uint32_t key0, uint32_t key1, uint32_t word1, uint32_t word2, uint32_t word3,
+                                long first_group, long groups, float *output) {
+    for (long g = 0; g < groups; g++) {
+        __m256i words[4];
+        philox_group(key0, key1, word1, word2, word3, first_group + g, words);
+        for (int w = 0; w < 4; w++) _mm256_storeu_ps(output + 32 * g + 8 * w, uniform8(words[w]));
     }
 }
 
@@ -150,6 +170,20 @@ int rbm_philox_bernoulli_groups(uint32_t key0, uint32_t key1, uint32_t word1, ui
 #else
     (void)key0; (void)key1; (void)word1; (void)word2; (void)word3;
     (void)first_group; (void)groups; (void)probabilities; (void)output;
+    return 0;
+#endif
+}
+
+int rbm_philox_uniform_groups(uint32_t key0, uint32_t key1, uint32_t word1, uint32_t word2, uint32_t word3,
+                              long first_group, long groups, float *output) {
+#if defined(__x86_64__)
+    pthread_once(&detected, detect);
+    if (!cpu_avx2) return 0;
+    uniform_groups_avx2(key0, key1, word1, word2, word3, first_group, groups, output);
+    return 1;
+#else
+    (void)key0; (void)key1; (void)word1; (void)word2; (void)word3;
+    (void)first_group; (void)groups; (void)output;
     return 0;
 #endif
 }

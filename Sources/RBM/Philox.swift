@@ -140,9 +140,24 @@ public struct RandomStream: Sendable, Hashable {
     /// Fills `count` uniform numbers in [0, 1), 24-bit resolution, for row `row`.
     ///
     /// Unit `u` of the row takes word `(u % 32) / 8` of the Philox block with
-    /// `word0 = (u / 32) * 8 + u % 8`, so 32 units come from one call of eight blocks.
-    @inlinable
+    /// `word0 = (u / 32) * 8 + u % 8`, so 32 units come from one call of eight blocks. Whole
+    /// groups go to the C kernel where the CPU has AVX2 (`rbm_philox_uniform_groups`: the same
+    /// integer arithmetic and exact conversion, the same bits).
     public func uniforms(row: UInt32, count: Int, into output: UnsafeMutablePointer<Float>) {
+        let fullGroups = count / 32
+        guard fullGroups > 0,
+              rbm_philox_uniform_groups(key[0], key[1], row, word2, step, 0, fullGroups, output) == 1 else {
+            return portableUniforms(row: row, count: count, into: output)
+        }
+        guard fullGroups * 32 < count else { return }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { values in
+            groupValues(group: fullGroups, row: row, into: values.baseAddress!)
+            for k in 0..<(count - fullGroups * 32) { output[fullGroups * 32 + k] = values[k] }
+        }
+    }
+
+    /// `uniforms` by the Swift code alone, for machines without AVX2 and for tests.
+    public func portableUniforms(row: UInt32, count: Int, into output: UnsafeMutablePointer<Float>) {
         forEachGroup(row: row, count: count) { base, available, values in
             for k in 0..<available { output[base + k] = values[k] }
         }

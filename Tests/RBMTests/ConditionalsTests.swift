@@ -97,6 +97,45 @@ import RBM
         }
     }
 
+    @Test(arguments: [2, 4, 5])
+    func categoricalSoftmaxEqualsTheSwiftFormulaToTheBit(states: Int) {
+        // applyMeans (whose exponentials an AVX2 kernel takes where the CPU has it) against the
+        // softmax evaluated here group by group with exp8 lane by lane: max-shifted logits, their
+        // exponentials, each divided by the group's sum — over 3 rows of 45 groups (whole vectors
+        // and tails), with logits far apart (exponentials that underflow) and ties.
+        let stream = RandomStream(seed: 8, purpose: .evaluation)
+        let rows = 3, columns = 45 * states
+        let inputs: [Float] = (0..<(rows * columns)).map { index in
+            switch index % 11 {
+            case 0: return 0
+            case 1: return -95
+            case 2: return 40
+            default: return Float(stream.normal(row: 0, index: UInt32(index)) * 6)
+            }
+        }
+        let bias: [Float] = (0..<columns).map { $0 % 3 == 0 ? 0 : Float(stream.normal(row: 1, index: UInt32($0))) }
+        var values = inputs
+        let units = VisibleUnits.categorical(states: states)
+        values.withUnsafeMutableBufferPointer { v in
+            bias.withUnsafeBufferPointer { b in units.applyMeans(to: v.baseAddress!, rows: rows, columns: columns, bias: b.baseAddress!) }
+        }
+        for start in stride(from: 0, to: rows * columns, by: states) {
+            let logits = (0..<states).map { inputs[start + $0] + bias[(start + $0) % columns] }
+            let largest = logits.max()!
+            let exponentials = logits.map { logit -> Float in
+                var lane = SIMD8<Float>(repeating: 0)
+                lane[0] = logit - largest
+                return Logistic.exp8(lane)[0]
+            }
+            let inverse = 1 / exponentials.reduce(Float(0), +)
+            for state in 0..<states {
+                let expected = exponentials[state] * inverse
+                #expect(values[start + state].bitPattern == expected.bitPattern,
+                        "group at \(start), state \(state): \(values[start + state]), the Swift formula gives \(expected)")
+            }
+        }
+    }
+
     @Test func freeEnergyEqualsMinusLogSumOverHiddenStates() {
         let small = Reference.randomModel(visible: 9, hidden: 8, scale: 1.0, seed: 11)
         let rows = 6

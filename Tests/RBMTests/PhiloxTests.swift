@@ -12,12 +12,17 @@ import RBM
                 == SIMD4(0xD16C_FE09, 0x94FD_CCEB, 0x5001_E420, 0x2412_6EA1))
     }
 
-    @Test func vectorizedUniformsEqualTheScalarBlockOutput() {
+    /// Whole groups come from the C kernel (AVX2), the tail and the portable path from the Swift
+    /// code: both equal the scalar Philox blocks, unit by unit.
+    @Test(arguments: [5, 32, 77, 784, 1000])
+    func vectorizedUniformsEqualTheScalarBlockOutput(count: Int) {
         // Unit u takes word (u % 32) / 8 of the block with word0 = (u / 32) * 8 + u % 8.
         let stream = RandomStream(seed: 0x1234_5678_9ABC, purpose: .hiddenSample, step: 17, substep: 3)
-        var values = [Float](repeating: -1, count: 77)
-        values.withUnsafeMutableBufferPointer { stream.uniforms(row: 5, count: 77, into: $0.baseAddress!) }
-        for u in 0..<77 {
+        var values = [Float](repeating: -1, count: count), portable = values
+        values.withUnsafeMutableBufferPointer { stream.uniforms(row: 5, count: count, into: $0.baseAddress!) }
+        portable.withUnsafeMutableBufferPointer { stream.portableUniforms(row: 5, count: count, into: $0.baseAddress!) }
+        #expect(values.map(\.bitPattern) == portable.map(\.bitPattern))
+        for u in 0..<count {
             let counter = SIMD4<UInt32>(UInt32(u / 32 * 8 + u % 8), 5,
                                         RandomPurpose.hiddenSample.rawValue << 24 | 3, 17)
             let block = Philox4x32.block(counter: counter,

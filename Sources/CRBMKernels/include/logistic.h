@@ -12,4 +12,9 @@ int rbm_logistic_with_bias(float *values, long rows, long columns, const float *
 /// done (an AVX2 CPU), else 0.
 int rbm_logistic_tempered(float *values, long columns, const float *bias, float beta);
 
+/// values[i] ← e^values[i] for the first ⌊count / 8⌋·8 values, by the operations of
+/// `Logistic.exp8` in the same order: the same bits. The rest are the caller's. Returns 1 when
+/// done (an AVX2 CPU), else 0.
+int rbm_exp_in_place(float *values, long count);
+
 #endif

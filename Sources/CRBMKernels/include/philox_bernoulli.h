@@ -15,6 +15,12 @@
 int rbm_philox_bernoulli_groups(uint32_t key0, uint32_t key1, uint32_t word1, uint32_t word2, uint32_t word3,
                                 long first_group, long groups, const float *probabilities, float *output);
 
+/// Uniforms (word >> 8)·2⁻²⁴ of the same layout for `groups` whole groups of 32 units (unit
+/// 32·g + 8·w + l from output word w of lane l): `RandomStream.uniforms` (Philox.swift), the
+/// same bits. Returns 1 when it drew (an AVX2 CPU), 0 when the caller must (nothing written).
+int rbm_philox_uniform_groups(uint32_t key0, uint32_t key1, uint32_t word1, uint32_t word2, uint32_t word3,
+                              long first_group, long groups, float *output);
+
 /// "avx512", "avx2" or "portable" (the caller's Swift code): who draws whole groups here.
 const char *rbm_philox_bernoulli_path(void);
 

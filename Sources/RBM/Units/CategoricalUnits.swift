@@ -1,3 +1,5 @@
+import CRBMKernels
+
 /// Visible variables of q states each, coded one-hot in q units (n_visible = variables × q).
 /// E is as for Bernoulli units on the one-hot vector, so
 ///
@@ -21,7 +23,8 @@ public struct CategoricalUnits: VisibleUnitType {
 
     /// The logits b + x, then a softmax per group: each group's largest logit is subtracted,
     /// the exponentials of the whole block taken eight at a time (`Logistic.exp8`), and each
-    /// group divided by its sum (single precision, the same operations on every x86-64 CPU).
+    /// group divided by its sum (single precision, the same operations on every x86-64 CPU; the
+    /// exponentials by the AVX2 twin of `exp8` where the CPU has it).
     public func applyMeans(to values: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>) {
         Self.addBias(to: values, rows: rows, columns: columns, bias: bias)
         let total = rows * columns
@@ -31,7 +34,8 @@ public struct CategoricalUnits: VisibleUnitType {
             for index in start..<(start + states) { values[index] -= largest }
         }
         let raw = UnsafeMutableRawPointer(values)
-        var index = 0
+        // Whole vectors by the AVX2 twin of `exp8` (CRBMKernels' logistic.c, the same bits).
+        var index = total >= 8 && rbm_exp_in_place(values, total) == 1 ? total / 8 * 8 : 0
         while index + 8 <= total {
             raw.storeBytes(of: Logistic.exp8(raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)),
                            toByteOffset: index * 4, as: SIMD8<Float>.self)
