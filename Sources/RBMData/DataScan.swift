@@ -19,19 +19,34 @@ public enum DataScan {
     /// and the same split streamed from a file.
     public static func marginals(of source: any RowSource, binarization: Binarization,
                                  unitInterval: Bool = true) throws(DataError) -> [Float] {
+        try moments(of: source, binarization: binarization, unitInterval: unitInterval).means
+    }
+
+    /// The marginals (`means`, as `marginals` computes them) and each unit's variance over the
+    /// split, E[x²] − E[x]² from the same pass's sums in double precision (for `threshold`, of
+    /// the 0/1 values): what AIS's base model for Gaussian units is fit to.
+    public static func moments(of source: any RowSource, binarization: Binarization,
+                               unitInterval: Bool = true) throws(DataError) -> (means: [Float], variances: [Float]) {
         let d = source.featureCount
-        var sums = [Double](repeating: 0, count: d)
+        var sums = [Double](repeating: 0, count: d), squares = sums
         try forEachBlock(source, unitInterval: unitInterval && binarization != .threshold) { values, rows, _ in
             for row in 0..<rows {
                 let base = row * d
                 if binarization == .threshold {
-                    for i in 0..<d where values[base + i] >= 0.5 { sums[i] += 1 }
+                    for i in 0..<d where values[base + i] >= 0.5 { sums[i] += 1; squares[i] += 1 }
                 } else {
-                    for i in 0..<d { sums[i] += Double(values[base + i]) }
+                    for i in 0..<d {
+                        let value = Double(values[base + i])
+                        sums[i] += value
+                        squares[i] += value * value
+                    }
                 }
             }
         }
-        return sums.map { Float($0 / Double(max(source.count, 1))) }
+        let count = Double(max(source.count, 1))
+        let means = sums.map { Float($0 / count) }
+        let variances = zip(sums, squares).map { sum, square in Float(max(0, square / count - (sum / count) * (sum / count))) }
+        return (means, variances)
     }
 
     /// Calls `body(values, rows, firstRow)` for each block, after checking its values.

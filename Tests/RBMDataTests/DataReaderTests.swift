@@ -79,6 +79,32 @@ import Testing
     }
 
     /// The block order visits every row exactly once, and is a pure function of (seed, epoch).
+    /// The scan's means and variances equal the two-pass formulas over a split larger than one
+    /// block (so sums carry across blocks), and under `threshold` they are the 0/1 values'.
+    @Test func momentsAreTheSplitsMeansAndVariances() throws {
+        let rows = DataScan.blockRows + 37, columns = 3
+        let values = (0..<(rows * columns)).map { index -> Float in
+            let row = index / columns, column = index % columns
+            return Float((row * 7 + column * 3) % 11) / 10 + Float(column) * 0.05
+        }
+        let dataset = Dataset(values: values, count: rows, featureCount: columns, source: "moments test")
+        let moments = try DataScan.moments(of: dataset, binarization: .none, unitInterval: false)
+        for column in 0..<columns {
+            let columnValues = stride(from: column, to: values.count, by: columns).map { Double(values[$0]) }
+            let mean = columnValues.reduce(0, +) / Double(rows)
+            let variance = columnValues.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(rows)
+            #expect(abs(Double(moments.means[column]) - mean) < 1e-6 && abs(Double(moments.variances[column]) - variance) < 1e-6,
+                    "column \(column): \(moments.means[column]), \(moments.variances[column]) vs \(mean), \(variance)")
+        }
+        let marginals = try DataScan.marginals(of: dataset, binarization: .none, unitInterval: false)
+        #expect(marginals == moments.means)
+        let thresholded = try DataScan.moments(of: dataset, binarization: .threshold)
+        for column in 0..<columns {
+            let p = Double(stride(from: column, to: values.count, by: columns).filter { values[$0] >= 0.5 }.count) / Double(rows)
+            #expect(abs(Double(thresholded.variances[column]) - p * (1 - p)) < 1e-6)
+        }
+    }
+
     @Test func blockOrderIsAPermutationFixedBySeedAndEpoch() {
         let order = BlockOrder(count: 1003, blockRows: 100, seed: 7, epoch: 2)
         let visited = order.blocks.flatMap { order.rows(ofBlock: $0) }

@@ -60,7 +60,7 @@ extension AnnealedImportanceSampling {
             estimate.baseLogPartitionFunction += shift
             return estimate
         }
-        precondition(baseVisibleBias.count == model.visibleCount && visible.count == rows * model.visibleCount)
+        precondition(Self.fits(baseVisibleBias, model) && visible.count == rows * model.visibleCount)
         precondition(rows > 0 && betas.count >= 2)
         let points = reverseStartingRows(rows: rows)
         let transfer = UnsafeTransfer((model, baseVisibleBias, visible, points, self))
@@ -69,7 +69,8 @@ extension AnnealedImportanceSampling {
             let (model, base, visible, points, sampler) = transfer.value
             return sampler.reverseAnneal(model: model, baseVisibleBias: base, visible: visible, points: points, chains: range)
         }
-        let baseLogZ = Double(model.hiddenCount) * _log(2) + model.visibleUnits.baseLogPartition(bias: baseVisibleBias)
+        let baseLogZ = Double(model.hiddenCount) * _log(2)
+            + model.visibleUnits.baseLogPartition(base: baseVisibleBias, visibleCount: model.visibleCount)
         let pointLogPartitions = chunkWeights.flatMap { $0 }.map { baseLogZ + $0 }
         let count = Double(pointLogPartitions.count)
         let mean = pointLogPartitions.reduce(0, +) / count

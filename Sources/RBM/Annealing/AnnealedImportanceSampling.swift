@@ -12,9 +12,10 @@
 /// Ẑ_B = Z_A · mean(w).
 ///
 /// Other visible units anneal the same way from their own base model (W = 0, c = 0): Gaussian
-/// units from independent N(b_A, 1) with the data's means (log Z_A = n_hidden·log 2 +
-/// (n_v/2)·log 2π, and the visible part of log p*_k(v) is −(1 − β_k)·|v − b_A|²/2 −
-/// β_k·|v − b_B|²/2); categorical units from independent categoricals with the data's
+/// units from independent N(μ, s²) with the data's means and variances, floored at the model's
+/// own conditional variance 1 (`baseParameters`; N(μ, 1) when only means are given), so
+/// log Z_A = n_hidden·log 2 + (n_v/2)·log 2π + Σ ½ log s_i² and the visible part of
+/// log p*_k(v) is −(1 − β_k)·Σ (v_i − μ_i)²/(2s_i²) − β_k·|v − b_B|²/2; categorical units from independent categoricals with the data's
 /// frequencies (b_A = log p; log Z_A = n_hidden·log 2 + Σ_groups logsumexp b_A). The Gibbs step
 /// samples v from the units' own conditional at (1 − β_k)·b_A + β_k·(b_B + Wh).
 ///
@@ -109,7 +110,7 @@ public struct AnnealedImportanceSampling: Sendable {
             return estimate(model: model.unitVarianceModel, baseVisibleBias: baseVisibleBias, ranks: ranks)
                 .shifted(by: model.logScaleDeterminant)
         }
-        precondition(baseVisibleBias.count == model.visibleCount)
+        precondition(Self.fits(baseVisibleBias, model))
         precondition(runs > 0 && betas.count >= 2)
         let chunks = (runs + Self.runsPerChunk - 1) / Self.runsPerChunk
         let transfer = UnsafeTransfer((model, baseVisibleBias, self))
@@ -120,7 +121,8 @@ public struct AnnealedImportanceSampling: Sendable {
         }
         precondition(chunkWeights.count == chunks)
         let logWeights = chunkWeights.flatMap { $0 }
-        let baseLogZ = Double(model.hiddenCount) * _log(2) + model.visibleUnits.baseLogPartition(bias: baseVisibleBias)
+        let baseLogZ = Double(model.hiddenCount) * _log(2)
+            + model.visibleUnits.baseLogPartition(base: baseVisibleBias, visibleCount: model.visibleCount)
         let largest = logWeights.max()!
         let scaled = logWeights.map { _exp($0 - largest) }
         let mean = scaled.reduce(0, +) / Double(runs)
@@ -144,6 +146,30 @@ public struct AnnealedImportanceSampling: Sendable {
     /// divided by σ when the variances are learned).
     public static func baseBias(model: RBMModel, marginals: [Float], clip: Float = 1e-3) -> [Float] {
         baseBias(units: model.visibleUnits, marginals: model.unitVarianceCoordinates(marginals, rows: 1), clip: clip)
+    }
+
+    /// AIS's base for `model` from the data's visible means and variances (in the data's
+    /// coordinates): `VisibleUnits.baseParameters`, taken in the coordinates the unit-variance
+    /// model sees when the variances are learned (means ÷ σ, variances ÷ σ²). Gaussian units get
+    /// N(mean, max(1, variance)) per unit; without variances, or for other kinds, the same as
+    /// `baseBias(model:marginals:)`.
+    public static func baseParameters(model: RBMModel, means: [Float], variances: [Float]?, clip: Float = 1e-3) -> [Float] {
+        let scaledMeans = model.unitVarianceCoordinates(means, rows: 1)
+        let scaledVariances = variances.map { variances in
+            model.visibleLogVariance.map { z in
+                zip(variances, z).map { variance, logVariance in
+                    let inverse = RBMModel.inverseStandardDeviation(logVariance: logVariance)
+                    return variance * inverse * inverse
+                }
+            } ?? variances
+        }
+        return model.visibleUnits.baseParameters(means: scaledMeans, variances: scaledVariances, clip: clip)
+    }
+
+    /// True when `base` can be `model`'s base: a parameter per visible unit, or two (means and
+    /// variances of a Gaussian base).
+    static func fits(_ base: [Float], _ model: RBMModel) -> Bool {
+        base.count == model.visibleCount || (base.count == 2 * model.visibleCount && model.visibleUnits.hasDensity)
     }
 
     /// `rows` draws of the base model's independent visible units (biases `baseVisibleBias`):

@@ -144,9 +144,15 @@ final class AnnealingChains {
                                     probabilities: hidden, into: hidden)
     }
 
-    /// v ~ p_A: the base model's independent visible units, with the uniforms of `stream`.
+    /// v ~ p_A: the base model's independent visible units, with the uniforms of `stream` (the
+    /// path's draw at β = 0).
     func drawFromBase(_ stream: RandomStream) {
         let nv = model.visibleCount, first = firstChain
+        visibleInput.update(repeating: 0, count: count * nv)
+        if model.visibleUnits.drawAnnealed(stream, rows: count, count: nv, streamRow: { first + $0 }, input: visibleInput, beta: 0,
+                                           base: baseVisibleBias, modelBias: model.visibleBias, into: visible) {
+            return
+        }
         for r in 0..<count {
             for i in 0..<nv { visibleInput[r * nv + i] = baseVisibleBias[i] }
         }
@@ -192,9 +198,13 @@ final class AnnealingChains {
     }
 
     /// v ~ P(v | h) at visible biases (1 − β)·b_A + β·(b_B + Wh), from hWᵀ in `visibleInput`
-    /// (overwritten), with the numbers of `stream`.
+    /// (overwritten), with the numbers of `stream` (or the kind's own draw, `drawAnnealed`).
     private func drawVisible(beta: Float, _ visibleStream: RandomStream) {
         let nv = model.visibleCount, n = count, first = firstChain
+        if model.visibleUnits.drawAnnealed(visibleStream, rows: n, count: nv, streamRow: { first + $0 }, input: visibleInput,
+                                           beta: beta, base: baseVisibleBias, modelBias: model.visibleBias, into: visible) {
+            return
+        }
         model.visibleBias.withUnsafeBufferPointer { modelBias in
             baseVisibleBias.withUnsafeBufferPointer { baseBias in
                 for r in 0..<n {

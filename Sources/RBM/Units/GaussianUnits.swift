@@ -74,10 +74,15 @@ public struct GaussianUnits: VisibleUnitType {
     }
 
     /// V_β(v) = −(1 − β)|v − b_A|²/2 − β|v − b_B|²/2 = −|v − m_β|²/2 − β(1 − β)|b_B − b_A|²/2 with
-    /// m_β = (1 − β)b_A + βb_B: the linear kinds' sum at bias m_β, plus that last term.
+    /// m_β = (1 − β)b_A + βb_B: the linear kinds' sum at bias m_β, plus that last term. With a
+    /// base of its own variances (`baseParameters`), `annealedWideBaseTerm` at each β.
     public func annealedSummedOutDifference(_ a: UnsafePointer<Float>, count: Int, from beta0: Float, to beta1: Float,
                                             base: [Float], modelBias: [Float],
                                             scratch: UnsafeMutablePointer<Float>) -> Double {
+        if base.count == 2 * count {
+            return Self.annealedWideBaseTerm(a, count: count, beta: beta1, base: base, modelBias: modelBias)
+                - Self.annealedWideBaseTerm(a, count: count, beta: beta0, base: base, modelBias: modelBias)
+        }
         var distance = 0.0
         for i in 0..<count {
             let d = Double(modelBias[i]) - Double(base[i])
@@ -87,6 +92,48 @@ public struct GaussianUnits: VisibleUnitType {
         return Self.interpolatedSummedOut(self, a, count: count, beta: beta1, base: base, modelBias: modelBias, scratch: scratch)
             - Self.interpolatedSummedOut(self, a, count: count, beta: beta0, base: base, modelBias: modelBias, scratch: scratch)
             + shift(beta1) - shift(beta0)
+    }
+
+    /// The base N(μ, diag s²) (base = μ followed by s², r = 1/s²): with τ_β = (1 − β)r + β and
+    /// L_β = (1 − β)rμ + β(b + a),
+    ///
+    ///     log ∫ exp(V_β(v) + β·aᵀv) dv = Σ_i [L²/(2τ) − ((1 − β)rμ² + βb²)/2 − ½ log τ] + (n/2)·log 2π,
+    ///
+    /// V_β = −(1 − β)·r|v − μ|²/2 − β|v − b|²/2; this returns the sum without (n/2)·log 2π (the
+    /// same at every β). At r = 1 it is the unit-variance base's term.
+    static func annealedWideBaseTerm(_ a: UnsafePointer<Float>, count: Int, beta: Float, base: [Float],
+                                     modelBias: [Float]) -> Double {
+        let beta = Double(beta)
+        var sum = 0.0
+        for i in 0..<count {
+            let mean = Double(base[i]), precision = 1 / Double(base[count + i]), bias = Double(modelBias[i])
+            let tau = (1 - beta) * precision + beta
+            let linear = (1 - beta) * precision * mean + beta * (bias + Double(a[i]))
+            sum += linear * linear / (2 * tau) - ((1 - beta) * precision * mean * mean + beta * bias * bias) / 2 - _log(tau) / 2
+        }
+        return sum
+    }
+
+    /// With a base of its own variances: v_i = L_i/τ_i + z_i/√τ_i, z ~ N(0, 1) by `sample` at zero
+    /// means (the same uniforms a unit-variance draw of the row takes), the visible conditional of
+    /// the path at β (`annealedWideBaseTerm`'s τ and L). Otherwise the kind's usual draw.
+    public func drawAnnealed(_ stream: RandomStream, rows: Int, count: Int, streamRow: (Int) -> Int,
+                             input: UnsafeMutablePointer<Float>, beta: Float, base: [Float], modelBias: [Float],
+                             into output: UnsafeMutablePointer<Float>) -> Bool {
+        guard base.count == 2 * count else { return false }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { zeros in
+            zeros.initialize(repeating: 0)
+            for r in 0..<rows {
+                sample(stream, row: UInt32(streamRow(r)), means: zeros.baseAddress!, count: count, into: output + r * count)
+                for i in 0..<count {
+                    let precision = 1 / base[count + i]
+                    let tau = (1 - beta) * precision + beta
+                    let linear = (1 - beta) * precision * base[i] + beta * (modelBias[i] + input[r * count + i])
+                    output[r * count + i] = linear / tau + output[r * count + i] / tau.squareRoot()
+                }
+            }
+        }
+        return true
     }
 
     /// (n/2)·log 2π.
@@ -105,18 +152,36 @@ public struct GaussianUnits: VisibleUnitType {
     /// b = the mean itself.
     public func initialBias(marginal: Float, clip: Float) -> Float { marginal }
 
+    /// N(mean, 1): the data's means alone.
     public func baseBias(marginals: [Float], clip: Float) -> [Float] { marginals }
+
+    /// The data's means μ followed by the variances s² = max(1, data variance) when they are known:
+    /// N(μ, diag s²), as wide as the data but never narrower than the model's own conditionals
+    /// (unit variance: the model's marginal variance Var(v_i) = 1 + Var((Wh)_i) is at least 1).
+    public func baseParameters(means: [Float], variances: [Float]?, clip: Float) -> [Float] {
+        guard let variances else { return means }
+        precondition(variances.count == means.count)
+        return means + variances.map { $0.isFinite ? max(1, $0) : 1 }
+    }
 
     /// (n/2)·log 2π: the base model is N(b_A, I).
     public func baseLogPartition(bias: [Float]) -> Double { Double(bias.count) / 2 * _log(2 * Double.pi) }
 
-    /// |v − b_A|²/2 − |v − b_B|²/2.
+    /// (n/2)·log 2π + Σ ½ log s_i² for a base of its own variances.
+    public func baseLogPartition(base: [Float], visibleCount: Int) -> Double {
+        guard base.count == 2 * visibleCount else { return baseLogPartition(bias: base) }
+        return base[visibleCount...].reduce(Double(visibleCount) / 2 * _log(2 * Double.pi)) { $0 + _log(Double($1)) / 2 }
+    }
+
+    /// |v − b_A|²/2 − |v − b_B|²/2 (with a base of its own variances, |v − μ|²/(2s²) − |v − b_B|²/2).
     public func annealingTerm(_ v: UnsafePointer<Float>, count: Int, modelBias: [Float], base: [Float],
                               biasDifference: [Double]) -> Double {
+        let wide = base.count == 2 * count
         var term = 0.0
         for i in 0..<count {
             let fromBase = Double(v[i]) - Double(base[i]), fromModel = Double(v[i]) - Double(modelBias[i])
-            term += (fromBase * fromBase - fromModel * fromModel) / 2
+            let precision = wide ? 1 / Double(base[count + i]) : 1
+            term += (precision * fromBase * fromBase - fromModel * fromModel) / 2
         }
         return term
     }

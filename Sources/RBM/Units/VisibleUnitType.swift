@@ -110,8 +110,22 @@ public protocol VisibleUnitType: Sendable {
     /// AIS's base-model visible biases from the data's visible means (probabilities clipped
     /// to [`clip`, 1 − `clip`] where they are probabilities).
     func baseBias(marginals: [Float], clip: Float) -> [Float]
+    /// AIS's base-model parameters from the data's visible means and, where the kind has use for
+    /// them, their variances (Gaussian units: the means followed by per-unit variances); the
+    /// kinds without return `baseBias(marginals: means)`. Every base function below reads what
+    /// this returns as `base`.
+    func baseParameters(means: [Float], variances: [Float]?, clip: Float) -> [Float]
     /// log Σ_v exp(−E_A(v)) of the base model's visible units alone.
     func baseLogPartition(bias: [Float]) -> Double
+    /// The same for base parameters `base` of a model of `visibleCount` visible units.
+    func baseLogPartition(base: [Float], visibleCount: Int) -> Double
+    /// Draws v ~ P_β(v | h) on AIS's path for `rows` chains (row r from stream row
+    /// `streamRow(r)`) from `input` = hWᵀ (rows × `count`), when the kind's base needs its own
+    /// draw (a Gaussian base of its own variances), and returns true; false leaves it to the
+    /// usual draw: the kind's `sample` at the means of biases (1 − β)·b_A + β·(b_B + hWᵀ).
+    func drawAnnealed(_ stream: RandomStream, rows: Int, count: Int, streamRow: (Int) -> Int,
+                      input: UnsafeMutablePointer<Float>, beta: Float, base: [Float], modelBias: [Float],
+                      into output: UnsafeMutablePointer<Float>) -> Bool
     /// The visible part of log p*_k(v) − log p*_{k−1}(v) per unit of Δβ on AIS's path from the
     /// base model (biases `base`) to the model (biases `modelBias`; `biasDifference` = their
     /// difference b_B − b_A).
@@ -183,6 +197,14 @@ extension VisibleUnitType {
             applyMeans(to: values, rows: 1, columns: columns, bias: zeros.baseAddress!)
         }
     }
+
+    public func baseParameters(means: [Float], variances: [Float]?, clip: Float) -> [Float] {
+        baseBias(marginals: means, clip: clip)
+    }
+    public func baseLogPartition(base: [Float], visibleCount: Int) -> Double { baseLogPartition(bias: base) }
+    public func drawAnnealed(_ stream: RandomStream, rows: Int, count: Int, streamRow: (Int) -> Int,
+                             input: UnsafeMutablePointer<Float>, beta: Float, base: [Float], modelBias: [Float],
+                             into output: UnsafeMutablePointer<Float>) -> Bool { false }
 
     public var isBinary: Bool { false }
     public var hasDensity: Bool { false }

@@ -147,6 +147,18 @@ extension VisibleUnits {
     public func initialBias(marginal: Float, clip: Float) -> Float { unitType.initialBias(marginal: marginal, clip: clip) }
     public func baseBias(marginals: [Float], clip: Float = 1e-3) -> [Float] { unitType.baseBias(marginals: marginals, clip: clip) }
     public func baseLogPartition(bias: [Float]) -> Double { unitType.baseLogPartition(bias: bias) }
+    public func baseParameters(means: [Float], variances: [Float]?, clip: Float = 1e-3) -> [Float] {
+        unitType.baseParameters(means: means, variances: variances, clip: clip)
+    }
+    public func baseLogPartition(base: [Float], visibleCount: Int) -> Double {
+        unitType.baseLogPartition(base: base, visibleCount: visibleCount)
+    }
+    public func drawAnnealed(_ stream: RandomStream, rows: Int, count: Int, streamRow: (Int) -> Int,
+                             input: UnsafeMutablePointer<Float>, beta: Float, base: [Float], modelBias: [Float],
+                             into output: UnsafeMutablePointer<Float>) -> Bool {
+        unitType.drawAnnealed(stream, rows: rows, count: count, streamRow: streamRow, input: input, beta: beta, base: base,
+                              modelBias: modelBias, into: output)
+    }
     public func annealingTerm(_ v: UnsafePointer<Float>, count: Int, modelBias: [Float], base: [Float],
                               biasDifference: [Double]) -> Double {
         unitType.annealingTerm(v, count: count, modelBias: modelBias, base: base, biasDifference: biasDifference)

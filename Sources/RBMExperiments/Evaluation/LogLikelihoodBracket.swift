@@ -9,9 +9,10 @@ extension ModelEvaluation {
     /// temperatures — and, with `options.betaBudget`, again at twice as many until the bracket
     /// is within `options.bracketWarning` or the next round would pass the budget — plus the
     /// exact log Z when the enumerated layer has at most `exactLimit` units.
-    static func bracket(model: RBMModel, visible: [Float], rows: Int, baseMarginals: [Float], options: EvaluationOptions,
-                        ranks: any RankGroup, progress: (String) -> Void, into report: inout EvaluationReport) {
-        let baseBias = AnnealedImportanceSampling.baseBias(model: model, marginals: baseMarginals)
+    static func bracket(model: RBMModel, visible: [Float], rows: Int, baseMarginals: [Float], baseVariances: [Float]?,
+                        options: EvaluationOptions, ranks: any RankGroup, progress: (String) -> Void,
+                        into report: inout EvaluationReport) {
+        let baseBias = AnnealedImportanceSampling.baseParameters(model: model, means: baseMarginals, variances: baseVariances)
         let smaller = model.visibleUnits.enumeratedLayerSize(visibleCount: model.visibleCount, hiddenCount: model.hiddenCount)
         if smaller <= exactLimit {
             report.exactLogPartitionFunction = model.exactLogPartitionFunction(workers: options.workers, ranks: ranks)

@@ -32,10 +32,12 @@ extension ModelEvaluation {
         options.seed = config.training.seed
         log("\(givenPath): \(saved.model.visibleCount) visible × \(saved.model.hiddenCount) hidden after \(saved.epoch) epoch(s); "
             + "data \(config.data.path), \(binarization.rawValue) binarization")
+        let moments = try DataScan.moments(of: splits.train, binarization: binarization,
+                                           unitInterval: saved.model.visibleUnits.takesUnitInterval)
         var report = try evaluate(
             model: saved.model, split: split, visible: binarization.evaluationValues(of: dataset, seed: options.seed),
-            rows: dataset.count, baseMarginals: try DataScan.marginals(of: splits.train, binarization: binarization,
-                                                 unitInterval: saved.model.visibleUnits.takesUnitInterval),
+            rows: dataset.count, baseMarginals: moments.means,
+            baseVariances: saved.model.visibleUnits.hasDensity ? moments.variances : nil,
             options: options, ranks: ranks, progress: log)
         report.standardized = saved.standardization != nil
         for line in report.lines { log(line) }

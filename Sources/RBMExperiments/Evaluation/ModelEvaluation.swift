@@ -194,12 +194,14 @@ public enum ModelEvaluation {
     /// - Parameters:
     ///   - visible: the split's visible vectors (already binarized), `rows` × n_visible.
     ///   - baseMarginals: the training data's visible marginals, for AIS's base-rate model.
+    ///   - baseVariances: the training data's visible variances, for a Gaussian base model of
+    ///     per-unit variances (`AnnealedImportanceSampling.baseParameters`); nil: unit variances.
     ///
     /// Under several `ranks` (every rank calls this with the same arguments) exact log Z's
     /// chunks and AIS's runs are split between them; every rank gets the same report, the one
     /// a single process computes.
     public static func evaluate(model: RBMModel, split: String, visible: [Float], rows: Int,
-                                baseMarginals: [Float], options: EvaluationOptions,
+                                baseMarginals: [Float], baseVariances: [Float]? = nil, options: EvaluationOptions,
                                 ranks: any RankGroup = SingleProcess(),
                                 progress: (String) -> Void = { _ in }) throws(EvaluationError) -> EvaluationReport {
         let start = monotonicSeconds()
@@ -230,11 +232,13 @@ public enum ModelEvaluation {
         case .ais:
             let estimate = AnnealedImportanceSampling(runs: options.aisRuns, betaCount: options.aisBetas,
                                                       seed: options.seed, workers: workers)
-                .estimate(model: model, baseVisibleBias: AnnealedImportanceSampling.baseBias(model: model, marginals: baseMarginals),
+                .estimate(model: model, baseVisibleBias: AnnealedImportanceSampling.baseParameters(model: model, means: baseMarginals,
+                                                                                                   variances: baseVariances),
                           ranks: ranks)
             report.record(estimate, runs: options.aisRuns, betas: options.aisBetas)
         case .bracket:
-            bracket(model: model, visible: visible, rows: rows, baseMarginals: baseMarginals, options: options, ranks: ranks,
+            bracket(model: model, visible: visible, rows: rows, baseMarginals: baseMarginals, baseVariances: baseVariances,
+                    options: options, ranks: ranks,
                     progress: progress, into: &report)
         case .none, .auto:
             break

@@ -79,7 +79,7 @@ extension TrainingRun {
             do {
                 report = try ModelEvaluation.evaluate(
                     model: model, split: config.evaluation.split.rawValue, visible: evaluationSet.values,
-                    rows: evaluationSet.rows, baseMarginals: session.baseMarginals,
+                    rows: evaluationSet.rows, baseMarginals: session.baseMarginals, baseVariances: session.baseVariances,
                     options: config.evaluationOptions(workers: workers), ranks: ranks)
             } catch {
                 throw .evaluation("\(error)")

@@ -22,9 +22,10 @@ final class TrainingSession {
     let monitorTrain: MonitorSet
     let monitorValidation: MonitorSet?
     /// The periodic evaluation's split, binarized once (nil when evaluation is off), and the
-    /// training marginals for AIS's base-rate model.
+    /// training marginals (and for units with a density, variances) for AIS's base model.
     let evaluationSet: MonitorSet?
     let baseMarginals: [Float]
+    let baseVariances: [Float]?
     /// When the run started (`monotonicSeconds`).
     let started: Double
     /// True when `training.layout: auto` chose the layout for this run.
@@ -35,7 +36,7 @@ final class TrainingSession {
 
     init(lock: FolderLock?, splits: DatasetSplits, standardization: Standardization?, trainer: DataParallelTrainer, history: [EpochMetrics], startEpoch: Int, startBatch: Int,
          monitorTrain: MonitorSet, monitorValidation: MonitorSet?, evaluationSet: MonitorSet?, baseMarginals: [Float],
-         started: Double) {
+         baseVariances: [Float]?, started: Double) {
         self.lock = lock
         self.splits = splits
         self.standardization = standardization
@@ -47,6 +48,7 @@ final class TrainingSession {
         self.monitorValidation = monitorValidation
         self.evaluationSet = evaluationSet
         self.baseMarginals = baseMarginals
+        self.baseVariances = baseVariances
         self.started = started
     }
 }
@@ -82,7 +84,7 @@ extension TrainingRun {
         try checkMemory(splits)
         let seed = config.training.seed
         let binarization = config.data.binarization
-        let marginals = try checkValues(splits)
+        let (marginals, variances) = try checkValues(splits)
         try checkRules(visibleCount: train.featureCount)
         let lock = ranks.isRoot ? try claimRunFolder() : nil
 
@@ -149,7 +151,8 @@ extension TrainingRun {
             monitorValidation: try splits.validation.map { (split) throws(TrainingError) in
                 try MonitorSet(split, rows: monitorSamples, binarization, seed: seed)
             },
-            evaluationSet: try evaluationData(splits), baseMarginals: marginals, started: started)
+            evaluationSet: try evaluationData(splits), baseMarginals: marginals,
+            baseVariances: config.visibleUnits.hasDensity ? variances : nil, started: started)
         session.layoutWasAutomatic = layoutWasAutomatic
         return session
     }
@@ -190,8 +193,9 @@ extension TrainingRun {
 
     /// Reads every split once, before anything is written: every value must be finite, and in
     /// [0, 1] unless the binarization thresholds; every split must have the training split's
-    /// width. Returns the training marginals (for the visible biases and AIS's base rates).
-    func checkValues(_ splits: DatasetSplits) throws(TrainingError) -> [Float] {
+    /// width. Returns the training marginals (for the visible biases and AIS's base rates) and
+    /// variances (for a Gaussian base).
+    func checkValues(_ splits: DatasetSplits) throws(TrainingError) -> (means: [Float], variances: [Float]) {
         let binarization = config.data.binarization
         // Bernoulli units take probabilities; categorical ones read one-hot groups (their
         // codes were checked on the way); Gaussian ones any finite value.
@@ -203,7 +207,7 @@ extension TrainingRun {
             for (name, split) in splits.named where name != "train" {
                 try DataScan.check(split, unitInterval: unitInterval && binarization != .threshold)
             }
-            return try DataScan.marginals(of: splits.train, binarization: binarization, unitInterval: unitInterval)
+            return try DataScan.moments(of: splits.train, binarization: binarization, unitInterval: unitInterval)
         } catch {
             throw .data(error, hint: nil)
         }
