@@ -6,8 +6,7 @@
 #pragma clang fp contract(off)
 
 #include "box_muller.h"
-
-#include <pthread.h>
+#include "cpu_features.h"
 
 static int portable_only = 0;
 
@@ -15,14 +14,6 @@ void rbm_box_muller_portable_only(int only) { __atomic_store_n(&portable_only, o
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-
-static int cpu_avx2 = 0;
-static pthread_once_t detected = PTHREAD_ONCE_INIT;
-
-static void detect(void) {
-    __builtin_cpu_init();
-    cpu_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-}
 
 #define MUL _mm256_mul_ps
 #define ADD _mm256_add_ps
@@ -112,8 +103,7 @@ static void blocks_avx2(const float *uniforms, const float *means, long blocks, 
 
 int rbm_box_muller_blocks(const float *uniforms, const float *means, long blocks, float *output) {
 #if defined(__x86_64__)
-    pthread_once(&detected, detect);
-    if (!cpu_avx2 || __atomic_load_n(&portable_only, __ATOMIC_RELAXED)) return 0;
+    if (!rbm_cpu_avx2() || __atomic_load_n(&portable_only, __ATOMIC_RELAXED)) return 0;
     blocks_avx2(uniforms, means, blocks, output);
     return 1;
 #else

@@ -5,19 +5,10 @@
 #pragma clang fp contract(off)
 
 #include "logistic.h"
-
-#include <pthread.h>
+#include "cpu_features.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-
-static int cpu_avx2 = 0;
-static pthread_once_t detected = PTHREAD_ONCE_INIT;
-
-static void detect(void) {
-    __builtin_cpu_init();
-    cpu_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-}
 
 __attribute__((target("avx2"), always_inline))
 static inline __m256 exp8(__m256 input) {
@@ -76,8 +67,7 @@ static void tempered_avx2(float *values, long columns, const float *bias, float 
 
 int rbm_logistic_tempered(float *values, long columns, const float *bias, float beta) {
 #if defined(__x86_64__)
-    pthread_once(&detected, detect);
-    if (!cpu_avx2) return 0;
+    if (!rbm_cpu_avx2()) return 0;
     tempered_avx2(values, columns, bias, beta);
     return 1;
 #else
@@ -88,8 +78,7 @@ int rbm_logistic_tempered(float *values, long columns, const float *bias, float 
 
 int rbm_logistic_with_bias(float *values, long rows, long columns, const float *bias) {
 #if defined(__x86_64__)
-    pthread_once(&detected, detect);
-    if (!cpu_avx2) return 0;
+    if (!rbm_cpu_avx2()) return 0;
     logistic_avx2(values, rows, columns, bias);
     return 1;
 #else
@@ -100,8 +89,7 @@ int rbm_logistic_with_bias(float *values, long rows, long columns, const float *
 
 int rbm_exp_in_place(float *values, long count) {
 #if defined(__x86_64__)
-    pthread_once(&detected, detect);
-    if (!cpu_avx2) return 0;
+    if (!rbm_cpu_avx2()) return 0;
     exp_avx2(values, count);
     return 1;
 #else

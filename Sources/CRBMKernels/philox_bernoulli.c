@@ -6,8 +6,7 @@
 // with the 32×32 → 64-bit products M0·c0 and M1·c2, and the key bumped by the Weyl constants
 // before every round but the first (Salmon et al. 2011; Philox4x32.blocks8 in Philox.swift).
 #include "philox_bernoulli.h"
-
-#include <pthread.h>
+#include "cpu_features.h"
 
 static int avx2_only = 0;
 
@@ -15,15 +14,6 @@ void rbm_philox_bernoulli_avx2_only(int only) { __atomic_store_n(&avx2_only, onl
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-
-static int cpu_avx2 = 0, cpu_avx512 = 0;
-static pthread_once_t detected = PTHREAD_ONCE_INIT;
-
-static void detect(void) {
-    __builtin_cpu_init();
-    cpu_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-    cpu_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") ? 1 : 0;
-}
 
 /// The high and low 32 bits of the eight products multiplier · x (unsigned).
 __attribute__((target("avx2"), always_inline))
@@ -148,9 +138,8 @@ static long pairs_avx512(uint32_t key0, uint32_t key1, uint32_t word1, uint32_t 
 
 const char *rbm_philox_bernoulli_path(void) {
 #if defined(__x86_64__)
-    pthread_once(&detected, detect);
-    if (!cpu_avx2) return "portable";
-    return cpu_avx512 && !__atomic_load_n(&avx2_only, __ATOMIC_RELAXED) ? "avx512" : "avx2";
+    if (!rbm_cpu_avx2()) return "portable";
+    return rbm_cpu_avx512() && !__atomic_load_n(&avx2_only, __ATOMIC_RELAXED) ? "avx512" : "avx2";
 #else
     return "portable";
 #endif
@@ -159,10 +148,9 @@ const char *rbm_philox_bernoulli_path(void) {
 int rbm_philox_bernoulli_groups(uint32_t key0, uint32_t key1, uint32_t word1, uint32_t word2, uint32_t word3,
                                 long first_group, long groups, const float *probabilities, float *output) {
 #if defined(__x86_64__)
-    pthread_once(&detected, detect);
-    if (!cpu_avx2) return 0;
+    if (!rbm_cpu_avx2()) return 0;
     long done = 0;
-    if (cpu_avx512 && !__atomic_load_n(&avx2_only, __ATOMIC_RELAXED))
+    if (rbm_cpu_avx512() && !__atomic_load_n(&avx2_only, __ATOMIC_RELAXED))
         done = pairs_avx512(key0, key1, word1, word2, word3, first_group, groups, probabilities, output);
     groups_avx2(key0, key1, word1, word2, word3, first_group + done, groups - done,
                 probabilities + 32 * done, output + 32 * done);
@@ -177,8 +165,7 @@ int rbm_philox_bernoulli_groups(uint32_t key0, uint32_t key1, uint32_t word1, ui
 int rbm_philox_uniform_groups(uint32_t key0, uint32_t key1, uint32_t word1, uint32_t word2, uint32_t word3,
                               long first_group, long groups, float *output) {
 #if defined(__x86_64__)
-    pthread_once(&detected, detect);
-    if (!cpu_avx2) return 0;
+    if (!rbm_cpu_avx2()) return 0;
     uniform_groups_avx2(key0, key1, word1, word2, word3, first_group, groups, output);
     return 1;
 #else

@@ -5,19 +5,10 @@
 // absolute). No bit-for-bit twin is needed: only the error bound matters to the caller.
 
 #include "tempering_swap.h"
-
-#include <pthread.h>
+#include "cpu_features.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-
-static int cpu_avx2_fma = 0;
-static pthread_once_t detected = PTHREAD_ONCE_INIT;
-
-static void detect(void) {
-    __builtin_cpu_init();
-    cpu_avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
-}
 
 // e^x for x ≤ 0 (clamped below at −87).
 __attribute__((target("avx2,fma"), always_inline))
@@ -146,8 +137,7 @@ long rbm_swap_hidden_terms(const float *xs, const float *xt, const float *c, lon
     *sum = 0;
     *magnitude = 0;
 #if defined(__x86_64__)
-    pthread_once(&detected, detect);
-    if (!cpu_avx2_fma) return 0;
+    if (!rbm_cpu_avx2_fma()) return 0;
     return swap_terms_avx2(xs, xt, c, count, bs, bt, own_first, own_second, crossed_second, sum, magnitude);
 #else
     (void)xs; (void)xt; (void)c; (void)count; (void)bs; (void)bt; (void)own_first; (void)own_second; (void)crossed_second;
@@ -157,8 +147,7 @@ long rbm_swap_hidden_terms(const float *xs, const float *xt, const float *c, lon
 
 const char *rbm_swap_path(void) {
 #if defined(__x86_64__)
-    pthread_once(&detected, detect);
-    return cpu_avx2_fma ? "avx2" : "portable";
+    return rbm_cpu_avx2_fma() ? "avx2" : "portable";
 #else
     return "portable";
 #endif
@@ -168,8 +157,7 @@ long rbm_swap_visible_terms(const float *vs, const float *vt, const float *b, lo
     *sum = 0;
     *magnitude = 0;
 #if defined(__x86_64__)
-    pthread_once(&detected, detect);
-    if (!cpu_avx2_fma) return 0;
+    if (!rbm_cpu_avx2_fma()) return 0;
     return visible_terms_avx2(vs, vt, b, count, sum, magnitude);
 #else
     (void)vs; (void)vt; (void)b; (void)count;
