@@ -15,8 +15,9 @@
 /// units from independent N(μ, s²) with the data's means and variances, floored at the model's
 /// own conditional variance 1 (`baseParameters`; N(μ, 1) when only means are given), so
 /// log Z_A = n_hidden·log 2 + (n_v/2)·log 2π + Σ ½ log s_i² and the visible part of
-/// log p*_k(v) is −(1 − β_k)·Σ (v_i − μ_i)²/(2s_i²) − β_k·|v − b_B|²/2; categorical units from independent categoricals with the data's
-/// frequencies (b_A = log p; log Z_A = n_hidden·log 2 + Σ_groups logsumexp b_A). The Gibbs step
+/// log p*_k(v) is −(1 − β_k)·Σ (v_i − μ_i)²/(2s_i²) − β_k·|v − b_B|²/2; categorical units from
+/// independent categoricals with the data's frequencies (b_A = log p; log Z_A = n_hidden·log 2 +
+/// Σ_groups logsumexp b_A). The Gibbs step
 /// samples v from the units' own conditional at (1 − β_k)·b_A + β_k·(b_B + Wh).
 ///
 /// `reverseEstimate` anneals the other way, from data points to the base model (RAISE), for a
