@@ -18,7 +18,7 @@
 /// The chains live in one layer, the other summed out of the weights (`Layer`): the visible
 /// one, with log f_β(v) as above (Bernoulli units), or the hidden one, with
 ///
-///     log f_β(h) = β·cᵀh + log Σ_v exp(V_β(v) + β·vᵀWh)   (`VisibleUnits.annealedSummedOutDifference`),
+///     log f_β(h) = β·cᵀh + log Σ_v exp(V_β(v) + β·vᵀWh)   (`VisibleUnits.annealedSummedOutDifferences`),
 ///
 /// where the visible layer — real values, or thousands of one-hot units — is summed or
 /// integrated out exactly, which removes its noise from the weights. Both are marginals of one
@@ -119,13 +119,15 @@ final class AnnealingChains {
     func addLogRatio(from beta0: Double, to beta1: Double, into logWeights: inout [Double]) {
         guard layer == .hidden else { return addVisibleLogRatio(from: beta0, to: beta1, into: &logWeights) }
         let nv = model.visibleCount, nh = model.hiddenCount
-        for r in 0..<count {
-            var hiddenTerm = 0.0
-            for j in 0..<nh where hidden[r * nh + j] != 0 { hiddenTerm += Double(model.hiddenBias[j]) }
-            logWeights[r] += (beta1 - beta0) * hiddenTerm
-                + model.visibleUnits.annealedSummedOutDifference(visibleInput + r * nv, count: nv, from: Float(beta0),
-                                                                 to: Float(beta1), base: baseVisibleBias,
-                                                                 modelBias: model.visibleBias, scratch: scratch)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { differences in
+            model.visibleUnits.annealedSummedOutDifferences(visibleInput, rows: count, count: nv, from: Float(beta0),
+                                                            to: Float(beta1), base: baseVisibleBias, modelBias: model.visibleBias,
+                                                            scratch: scratch, into: differences.baseAddress!)
+            for r in 0..<count {
+                var hiddenTerm = 0.0
+                for j in 0..<nh where hidden[r * nh + j] != 0 { hiddenTerm += Double(model.hiddenBias[j]) }
+                logWeights[r] += (beta1 - beta0) * hiddenTerm + differences[r]
+            }
         }
     }
 

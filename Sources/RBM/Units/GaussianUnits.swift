@@ -75,13 +75,15 @@ public struct GaussianUnits: VisibleUnitType {
 
     /// V_β(v) = −(1 − β)|v − b_A|²/2 − β|v − b_B|²/2 = −|v − m_β|²/2 − β(1 − β)|b_B − b_A|²/2 with
     /// m_β = (1 − β)b_A + βb_B: the linear kinds' sum at bias m_β, plus that last term. With a
-    /// base of its own variances (`baseParameters`), `annealedWideBaseTerm` at each β.
+    /// base of its own variances (`baseParameters`), `annealedSummedOutDifferences` of one chain.
     public func annealedSummedOutDifference(_ a: UnsafePointer<Float>, count: Int, from beta0: Float, to beta1: Float,
                                             base: [Float], modelBias: [Float],
                                             scratch: UnsafeMutablePointer<Float>) -> Double {
         if base.count == 2 * count {
-            return Self.annealedWideBaseTerm(a, count: count, beta: beta1, base: base, modelBias: modelBias)
-                - Self.annealedWideBaseTerm(a, count: count, beta: beta0, base: base, modelBias: modelBias)
+            var difference = 0.0
+            annealedSummedOutDifferences(a, rows: 1, count: count, from: beta0, to: beta1, base: base, modelBias: modelBias,
+                                         scratch: scratch, into: &difference)
+            return difference
         }
         var distance = 0.0
         for i in 0..<count {
@@ -99,37 +101,69 @@ public struct GaussianUnits: VisibleUnitType {
     ///
     ///     log ∫ exp(V_β(v) + β·aᵀv) dv = Σ_i [L²/(2τ) − ((1 − β)rμ² + βb²)/2 − ½ log τ] + (n/2)·log 2π,
     ///
-    /// V_β = −(1 − β)·r|v − μ|²/2 − β|v − b|²/2; this returns the sum without (n/2)·log 2π (the
-    /// same at every β). At r = 1 it is the unit-variance base's term.
-    static func annealedWideBaseTerm(_ a: UnsafePointer<Float>, count: Int, beta: Float, base: [Float],
-                                     modelBias: [Float]) -> Double {
-        let beta = Double(beta)
-        var sum = 0.0
-        for i in 0..<count {
-            let mean = Double(base[i]), precision = 1 / Double(base[count + i]), bias = Double(modelBias[i])
-            let tau = (1 - beta) * precision + beta
-            let linear = (1 - beta) * precision * mean + beta * (bias + Double(a[i]))
-            sum += linear * linear / (2 * tau) - ((1 - beta) * precision * mean * mean + beta * bias * bias) / 2 - _log(tau) / 2
+    /// V_β = −(1 − β)·r|v − μ|²/2 − β|v − b|²/2 (at r = 1 the unit-variance base's term). Its
+    /// difference between β₀ and β₁ for each chain: the terms without a — and 1/(2τ), (1 − β)rμ —
+    /// are the same for every chain and formed once per call; a chain adds L²/(2τ) per unit.
+    public func annealedSummedOutDifferences(_ a: UnsafePointer<Float>, rows: Int, count: Int, from beta0: Float,
+                                             to beta1: Float, base: [Float], modelBias: [Float],
+                                             scratch: UnsafeMutablePointer<Float>, into differences: UnsafeMutablePointer<Double>) {
+        guard base.count == 2 * count else {
+            for r in 0..<rows {
+                differences[r] = annealedSummedOutDifference(a + r * count, count: count, from: beta0, to: beta1, base: base,
+                                                             modelBias: modelBias, scratch: scratch)
+            }
+            return
         }
-        return sum
+        let (b0, b1) = (Double(beta0), Double(beta1))
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * count) { buffer in
+            let offset0 = buffer.baseAddress!, offset1 = offset0 + count
+            let halfInverse0 = offset0 + 2 * count, halfInverse1 = offset0 + 3 * count
+            var shared = 0.0
+            for i in 0..<count {
+                let mean = Double(base[i]), precision = 1 / Double(base[count + i]), bias = Double(modelBias[i])
+                let tau0 = (1 - b0) * precision + b0, tau1 = (1 - b1) * precision + b1
+                offset0[i] = (1 - b0) * precision * mean
+                offset1[i] = (1 - b1) * precision * mean
+                halfInverse0[i] = 1 / (2 * tau0)
+                halfInverse1[i] = 1 / (2 * tau1)
+                shared += (((1 - b0) - (1 - b1)) * precision * mean * mean + (b0 - b1) * bias * bias) / 2 - _log(tau1 / tau0) / 2
+            }
+            for r in 0..<rows {
+                let input = a + r * count
+                var sum = 0.0
+                for i in 0..<count {
+                    let field = Double(modelBias[i]) + Double(input[i])
+                    let linear0 = offset0[i] + b0 * field, linear1 = offset1[i] + b1 * field
+                    sum += linear1 * linear1 * halfInverse1[i] - linear0 * linear0 * halfInverse0[i]
+                }
+                differences[r] = sum + shared
+            }
+        }
     }
 
     /// With a base of its own variances: v_i = L_i/τ_i + z_i/√τ_i, z ~ N(0, 1) by `sample` at zero
     /// means (the same uniforms a unit-variance draw of the row takes), the visible conditional of
-    /// the path at β (`annealedWideBaseTerm`'s τ and L). Otherwise the kind's usual draw.
+    /// the path at β (`annealedSummedOutDifferences`' τ and L; 1/τ, 1/√τ and (1 − β)rμ formed
+    /// once per call). Otherwise the kind's usual draw.
     public func drawAnnealed(_ stream: RandomStream, rows: Int, count: Int, streamRow: (Int) -> Int,
                              input: UnsafeMutablePointer<Float>, beta: Float, base: [Float], modelBias: [Float],
                              into output: UnsafeMutablePointer<Float>) -> Bool {
         guard base.count == 2 * count else { return false }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { zeros in
-            zeros.initialize(repeating: 0)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * count) { buffer in
+            let zeros = buffer.baseAddress!, offset = zeros + count, inverseTau = zeros + 2 * count, noiseScale = zeros + 3 * count
+            for i in 0..<count {
+                let precision = 1 / base[count + i]
+                let tau = (1 - beta) * precision + beta
+                zeros[i] = 0
+                offset[i] = (1 - beta) * precision * base[i]
+                inverseTau[i] = 1 / tau
+                noiseScale[i] = 1 / tau.squareRoot()
+            }
             for r in 0..<rows {
-                sample(stream, row: UInt32(streamRow(r)), means: zeros.baseAddress!, count: count, into: output + r * count)
+                let row = output + r * count, rowInput = input + r * count
+                sample(stream, row: UInt32(streamRow(r)), means: zeros, count: count, into: row)
                 for i in 0..<count {
-                    let precision = 1 / base[count + i]
-                    let tau = (1 - beta) * precision + beta
-                    let linear = (1 - beta) * precision * base[i] + beta * (modelBias[i] + input[r * count + i])
-                    output[r * count + i] = linear / tau + output[r * count + i] / tau.squareRoot()
+                    row[i] = (offset[i] + beta * (modelBias[i] + rowInput[i])) * inverseTau[i] + row[i] * noiseScale[i]
                 }
             }
         }

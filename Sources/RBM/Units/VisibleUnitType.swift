@@ -56,6 +56,12 @@ public protocol VisibleUnitType: Sendable {
     /// 2·`count` floats.
     func annealedSummedOutDifference(_ a: UnsafePointer<Float>, count: Int, from beta0: Float, to beta1: Float,
                                      base: [Float], modelBias: [Float], scratch: UnsafeMutablePointer<Float>) -> Double
+    /// `annealedSummedOutDifference` of `rows` chains at once (inputs `count` floats apart), into
+    /// `differences[r]`: where the terms share work across chains (a Gaussian base of its own
+    /// variances), it is done once. The default asks chain by chain.
+    func annealedSummedOutDifferences(_ a: UnsafePointer<Float>, rows: Int, count: Int, from beta0: Float, to beta1: Float,
+                                      base: [Float], modelBias: [Float], scratch: UnsafeMutablePointer<Float>,
+                                      into differences: UnsafeMutablePointer<Double>)
     /// The part of log Z that `summedOut` leaves out (0 unless the kind has one).
     func logPartitionConstant(visibleCount: Int) -> Double
     /// True for 0/1 units: what the kernels written for binary states take (visible blocks) and
@@ -174,6 +180,15 @@ extension VisibleUnitType {
                                             scratch: UnsafeMutablePointer<Float>) -> Double {
         Self.interpolatedSummedOut(self, a, count: count, beta: beta1, base: base, modelBias: modelBias, scratch: scratch)
             - Self.interpolatedSummedOut(self, a, count: count, beta: beta0, base: base, modelBias: modelBias, scratch: scratch)
+    }
+
+    public func annealedSummedOutDifferences(_ a: UnsafePointer<Float>, rows: Int, count: Int, from beta0: Float,
+                                             to beta1: Float, base: [Float], modelBias: [Float],
+                                             scratch: UnsafeMutablePointer<Float>, into differences: UnsafeMutablePointer<Double>) {
+        for r in 0..<rows {
+            differences[r] = annealedSummedOutDifference(a + r * count, count: count, from: beta0, to: beta1, base: base,
+                                                         modelBias: modelBias, scratch: scratch)
+        }
     }
 
     /// `summedOut(β·a, bias: (1 − β)·b_A + β·b_B)`.

@@ -124,6 +124,12 @@ extension VisibleUnits {
         unitType.annealedSummedOutDifference(a, count: count, from: beta0, to: beta1, base: base, modelBias: modelBias,
                                              scratch: scratch)
     }
+    public func annealedSummedOutDifferences(_ a: UnsafePointer<Float>, rows: Int, count: Int, from beta0: Float,
+                                             to beta1: Float, base: [Float], modelBias: [Float],
+                                             scratch: UnsafeMutablePointer<Float>, into differences: UnsafeMutablePointer<Double>) {
+        unitType.annealedSummedOutDifferences(a, rows: rows, count: count, from: beta0, to: beta1, base: base,
+                                              modelBias: modelBias, scratch: scratch, into: differences)
+    }
     public var isBinary: Bool { unitType.isBinary }
     public var hasDensity: Bool { unitType.hasDensity }
     public var hasPseudoLikelihood: Bool { unitType.hasPseudoLikelihood }
