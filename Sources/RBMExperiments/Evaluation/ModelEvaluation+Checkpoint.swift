@@ -37,7 +37,7 @@ extension ModelEvaluation {
         var report = try evaluate(
             model: saved.model, split: split, visible: binarization.evaluationValues(of: dataset, seed: options.seed),
             rows: dataset.count, baseMarginals: moments.means,
-            baseVariances: saved.model.visibleUnits.hasDensity ? moments.variances : nil,
+            baseVariances: moments.variances,
             options: options, ranks: ranks, progress: log)
         report.standardized = saved.standardization != nil
         for line in report.lines { log(line) }

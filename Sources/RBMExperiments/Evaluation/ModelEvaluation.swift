@@ -194,8 +194,9 @@ public enum ModelEvaluation {
     /// - Parameters:
     ///   - visible: the split's visible vectors (already binarized), `rows` × n_visible.
     ///   - baseMarginals: the training data's visible marginals, for AIS's base-rate model.
-    ///   - baseVariances: the training data's visible variances, for a Gaussian base model of
-    ///     per-unit variances (`AnnealedImportanceSampling.baseParameters`); nil: unit variances.
+    ///   - baseVariances: the training data's visible variances, which the kinds that fit their
+    ///     base to them use (`AnnealedImportanceSampling.baseParameters`: Gaussian units); nil:
+    ///     means alone (a Gaussian base of unit variances).
     ///
     /// Under several `ranks` (every rank calls this with the same arguments) exact log Z's
     /// chunks and AIS's runs are split between them; every rank gets the same report, the one

@@ -22,7 +22,7 @@ final class TrainingSession {
     let monitorTrain: MonitorSet
     let monitorValidation: MonitorSet?
     /// The periodic evaluation's split, binarized once (nil when evaluation is off), and the
-    /// training marginals (and for units with a density, variances) for AIS's base model.
+    /// training marginals and variances for AIS's base model (the unit type takes what it uses).
     let evaluationSet: MonitorSet?
     let baseMarginals: [Float]
     let baseVariances: [Float]?
@@ -152,7 +152,7 @@ extension TrainingRun {
                 try MonitorSet(split, rows: monitorSamples, binarization, seed: seed)
             },
             evaluationSet: try evaluationData(splits), baseMarginals: marginals,
-            baseVariances: config.visibleUnits.hasDensity ? variances : nil, started: started)
+            baseVariances: variances, started: started)
         session.layoutWasAutomatic = layoutWasAutomatic
         return session
     }
