@@ -3,11 +3,13 @@
 // op(A)·B with A ∈ {0,1}^(m×k): row i of the product is Σ_{q : A[i,q] = 1} B[q, :], so a row of
 // sampled visible units times W costs (number of units on) × n additions instead of k × n
 // multiply-adds. Both paths below add, for every element of C, the same rows of B in ascending
-// order starting from 0, then form alpha·sum (+ beta·C) with separate multiplies and an add:
+// order starting from 0 (or from a reference row's sum, adding and then subtracting rows:
+// binary_references.h), then form alpha·sum (+ beta·C) with separate multiplies and an add:
 // their results are equal to the bit.
 #pragma clang fp contract(off)
 
 #include "binary_products.h"
+#include "binary_references.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -186,17 +188,44 @@ typedef struct {
     float decay;
 } momentum_step;
 
-/// C[i, :] = alpha · Σ_{q in list i} B[q, :] (+ beta · C[i, :]), one element at a time.
-static void gather_portable(long m, long n, float alpha, const float *b, long ldb, float beta,
-                            float *c, long ldc, momentum_step step) {
+/// The references' products: the majority row's and the all-ones row's sums of B's rows, n
+/// floats each (thread-local scratch).
+static _Thread_local float *reference_sums;
+static _Thread_local size_t reference_capacity;
+
+static float *reserve_reference_sums(long n) {
+    if (reference_capacity >= (size_t)(2 * n)) return reference_sums;
+    float *grown = realloc(reference_sums, (size_t)(2 * n) * sizeof(float));
+    if (!grown) abort();
+    reference_sums = grown;
+    reference_capacity = (size_t)(2 * n);
+    return grown;
+}
+
+/// Where row `terms` starts from: 0 (NULL) or its reference's sum.
+static inline const float *start_of(rbm_row_terms terms, const float *sums, long n) {
+    return terms.reference == 0 ? NULL : sums + (terms.reference == 1 ? 0 : n);
+}
+
+/// C[i, :] = alpha · (start + Σ_{q in plus} B[q, :] − Σ_{q in minus} B[q, :]) (+ beta · C[i, :]),
+/// one element at a time; `start` is 0 or the row's reference sum (a row without a reference:
+/// its ones from 0, in ascending order).
+static void gather_portable(const rbm_reference_plan *plan, long m, long n, float alpha, const float *b, long ldb,
+                            float beta, float *c, long ldc, momentum_step step, const float *references) {
     float stack[512];
     float *sums = n <= 512 ? stack : malloc((size_t)n * sizeof(float));
     if (!sums) abort();
     for (long i = 0; i < m; i++) {
-        for (long j = 0; j < n; j++) sums[j] = 0.0f;
-        for (int32_t t = scratch.offsets[i]; t < scratch.offsets[i + 1]; t++) {
-            const float *row = b + (long)scratch.indices[t] * ldb;
+        rbm_row_terms terms = rbm_terms_of_row(plan, i);
+        const float *start = start_of(terms, references, n);
+        for (long j = 0; j < n; j++) sums[j] = start ? start[j] : 0.0f;
+        for (int32_t t = 0; t < terms.plus_count; t++) {
+            const float *row = b + (long)terms.plus[t] * ldb;
             for (long j = 0; j < n; j++) sums[j] = sums[j] + row[j];
+        }
+        for (int32_t t = 0; t < terms.minus_count; t++) {
+            const float *row = b + (long)terms.minus[t] * ldb;
+            for (long j = 0; j < n; j++) sums[j] = sums[j] - row[j];
         }
         float *out = c + i * ldc;
         if (beta == 0.0f) {
@@ -217,21 +246,34 @@ static void gather_portable(long m, long n, float alpha, const float *b, long ld
 }
 
 #if RBM_HAVE_AVX2_PATH
-/// One tile of `vectors` × 8 columns (the last vector masked by `tail`), summed in registers
-/// over the row's list.
+/// One tile of `vectors` × 8 columns (the last vector masked by `tail`), summed in registers:
+/// from `start` (NULL: 0), plus the rows at `plus`, minus the rows at `minus`.
 __attribute__((target("avx2"), always_inline))
-static inline void gather_tile(const int32_t *list, int32_t count, const float *b, long ldb, int vectors,
+static inline void gather_tile(rbm_row_terms terms, const float *start, const float *b, long ldb, int vectors,
                                int masked, __m256i tail, float alpha, float beta, float *out,
                                float *theta, float decay) {
     __m256 sums[8];
     for (int v = 0; v < 8; v++) sums[v] = _mm256_setzero_ps();
-    for (int32_t t = 0; t < count; t++) {
-        const float *row = b + (long)list[t] * ldb;
+    if (start) {
+        for (int v = 0; v < vectors; v++)
+            sums[v] = masked && v == vectors - 1 ? _mm256_maskload_ps(start + 8 * v, tail) : _mm256_loadu_ps(start + 8 * v);
+    }
+    for (int32_t t = 0; t < terms.plus_count; t++) {
+        const float *row = b + (long)terms.plus[t] * ldb;
         for (int v = 0; v < 8; v++) {
             if (v < vectors - 1 || (v == vectors - 1 && !masked))
                 sums[v] = _mm256_add_ps(sums[v], _mm256_loadu_ps(row + 8 * v));
             else if (v == vectors - 1)
                 sums[v] = _mm256_add_ps(sums[v], _mm256_maskload_ps(row + 8 * v, tail));
+        }
+    }
+    for (int32_t t = 0; t < terms.minus_count; t++) {
+        const float *row = b + (long)terms.minus[t] * ldb;
+        for (int v = 0; v < 8; v++) {
+            if (v < vectors - 1 || (v == vectors - 1 && !masked))
+                sums[v] = _mm256_sub_ps(sums[v], _mm256_loadu_ps(row + 8 * v));
+            else if (v == vectors - 1)
+                sums[v] = _mm256_sub_ps(sums[v], _mm256_maskload_ps(row + 8 * v, tail));
         }
     }
     const __m256 scale = _mm256_set1_ps(alpha), keep = _mm256_set1_ps(beta);
@@ -261,16 +303,16 @@ static inline void gather_tile(const int32_t *list, int32_t count, const float *
 }
 
 #define RBM_GATHER_TILE(VECTORS, MASKED) \
-    gather_tile(list, count, b + j, ldb, VECTORS, MASKED, tail, alpha, beta, out + j, \
+    gather_tile(terms, start ? start + j : NULL, b + j, ldb, VECTORS, MASKED, tail, alpha, beta, out + j, \
                 theta ? theta + j : NULL, step.decay)
 
 __attribute__((target("avx2")))
-static void gather_avx2(long m, long n, float alpha, const float *b, long ldb, float beta,
-                        float *c, long ldc, momentum_step step) {
+static void gather_avx2(const rbm_reference_plan *plan, long m, long n, float alpha, const float *b, long ldb,
+                        float beta, float *c, long ldc, momentum_step step, const float *references) {
     const __m256i all = _mm256_set1_epi32(-1);
     for (long i = 0; i < m; i++) {
-        const int32_t *list = scratch.indices + scratch.offsets[i];
-        int32_t count = scratch.offsets[i + 1] - scratch.offsets[i];
+        rbm_row_terms terms = rbm_terms_of_row(plan, i);
+        const float *start = start_of(terms, references, n);
         float *out = c + i * ldc;
         float *theta = step.parameters ? step.parameters + i * step.ldp : NULL;
         long j = 0;
@@ -297,6 +339,25 @@ static void gather_avx2(long m, long n, float alpha, const float *b, long ldb, f
 }
 #endif
 
+/// The sum of B's rows at `list` (ascending, from 0) into `out`: a reference's product, by the
+/// path the rows use.
+static void sum_rows(const int32_t *list, int32_t count, const float *b, long ldb, long n, float *out, int avx2) {
+    int32_t offsets[2] = {0, count};
+    rbm_reference_plan single;
+    memset(&single, 0, sizeof single);
+    single.offsets = offsets;
+    single.indices = list;
+    momentum_step none = {NULL, 0, 0.0f};
+#if RBM_HAVE_AVX2_PATH
+    if (avx2) {
+        gather_avx2(&single, 1, n, 1.0f, b, ldb, 0.0f, out, n, none, NULL);
+        return;
+    }
+#endif
+    (void)avx2;
+    gather_portable(&single, 1, n, 1.0f, b, ldb, 0.0f, out, n, none, NULL);
+}
+
 static int binary_gemm(int transpose_a, long m, long n, long k, float alpha,
                        const float *a, long lda, const float *b, long ldb,
                        float beta, float *c, long ldc, float max_density, momentum_step step) {
@@ -305,13 +366,21 @@ static int binary_gemm(int transpose_a, long m, long n, long k, float alpha,
     if (allowed > (double)INT32_MAX) return 0;
     int avx2 = use_avx2();
     if (!build_lists(transpose_a, m, k, a, lda, (long)allowed, avx2)) return 0;
+    const rbm_reference_plan *plan = rbm_plan_references(m, k, scratch.offsets, scratch.indices);
+    if (!plan) return 0;
+    float *references = NULL;
+    if (plan->active) {
+        references = reserve_reference_sums(n);
+        if (plan->uses_majority) sum_rows(plan->majority, plan->majority_count, b, ldb, n, references, avx2);
+        if (plan->uses_all) sum_rows(plan->all, (int32_t)k, b, ldb, n, references + n, avx2);
+    }
 #if RBM_HAVE_AVX2_PATH
     if (avx2) {
-        gather_avx2(m, n, alpha, b, ldb, beta, c, ldc, step);
+        gather_avx2(plan, m, n, alpha, b, ldb, beta, c, ldc, step, references);
         return 1;
     }
 #endif
-    gather_portable(m, n, alpha, b, ldb, beta, c, ldc, step);
+    gather_portable(plan, m, n, alpha, b, ldb, beta, c, ldc, step, references);
     return 1;
 }
 

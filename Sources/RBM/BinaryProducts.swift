@@ -19,6 +19,21 @@ import Glibc
 /// At 20 % of entries on the gain is about 2×; at 30 % little remains, and above that SGEMM is
 /// faster, so a product goes by sums only when at most `maximumDensity` of op(A) is 1.
 ///
+/// **Reference rows.** A row a of op(A) that differs from a reference row r in fewer columns
+/// than it has ones is cheaper from r's product, formed once per product:
+///
+///     a·B = r·B + Σ_{q: a_q = 1, r_q = 0} B[q, :] − Σ_{q: a_q = 0, r_q = 1} B[q, :].
+///
+/// The references are op(A)'s majority row (r_q = 1 where more than half of its rows have a 1)
+/// and the row of all ones; a row takes one only when that reads at most ¾ of the rows of B
+/// its ones would, and a reference is formed only when its rows save more reads than it
+/// costs. One-hot (categorical) units are where this pays: every group's background state is
+/// on in most rows, so a sample of 196 groups × 4 states, one 1 per group, differs from the
+/// majority row only in the groups off their background (two columns each), and in the
+/// statistic a background state's column of [v⁰; vᵏ]ᵀ is all the rows of P but a few. On
+/// binarized MNIST no row qualifies (13 % of pixels on, no pixel on in most images), so
+/// Bernoulli units' products are the plain sums, bit for bit.
+///
 /// Which way a product goes depends on its operand's values alone, never on the number of
 /// workers or ranks: the trainer's bit-identity across workers, ranks and resumption holds. The
 /// sums add B's rows in ascending order from zero and then form alpha·sum (+ beta·C) without
@@ -39,7 +54,8 @@ public enum BinaryProducts {
     /// One line for benchmarks and logs.
     public static var summary: String {
         isEnabled
-            ? "products with a 0/1 operand at most \(Int(maximumDensity * 100)) % ones: sums of rows (\(String(cString: rbm_binary_gemm_path())))"
+            ? "products with a 0/1 operand at most \(Int(maximumDensity * 100)) % ones: sums of rows (\(String(cString: rbm_binary_gemm_path()))"
+                + (usesReferenceRows ? ", reference rows)" : ", RBM_BINARY_REFERENCES=off)")
             : "products with a 0/1 operand: BLAS (RBM_BINARY_PRODUCTS=dense)"
     }
 
@@ -80,6 +96,16 @@ public enum BinaryProducts {
     public static func forcePortablePath(_ force: Bool) {
         rbm_binary_gemm_force_portable(force ? 1 : 0)
     }
+
+    /// Turns reference rows (above) on or off for products computed on the calling thread (nil:
+    /// as the process says — on, unless `RBM_BINARY_REFERENCES=off` is set), for tests and
+    /// comparisons.
+    public static func useReferenceRows(_ enabled: Bool?) {
+        rbm_binary_gemm_use_references(enabled.map { $0 ? 1 : 0 } ?? -1)
+    }
+
+    /// Whether rows may start from a reference row's sum (on the calling thread).
+    public static var usesReferenceRows: Bool { rbm_binary_gemm_uses_references() == 1 }
 
     /// "avx2" or "portable": the path products take on this CPU now.
     public static var path: String { String(cString: rbm_binary_gemm_path()) }

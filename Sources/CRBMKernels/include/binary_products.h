@@ -5,8 +5,11 @@
 
 /// C = alpha · op(A) · B + beta · C (row-major, B not transposed) when every entry of A is
 /// exactly 0 or 1 and at most `max_density` of them are 1: each row of the product is then a
-/// sum of rows of B, taken in ascending order. Returns 1 when it computed C; returns 0 and
-/// leaves C untouched when A has another value or is too dense.
+/// sum of rows of B, taken in ascending order — or, for a row that differs from a reference
+/// row (op(A)'s majority row, or the row of all ones) in at most ¾ as many columns as it has
+/// ones, that reference's sum plus the rows it lacks and minus the rows it has beyond the row,
+/// each in ascending order (which rows do so depends on op(A)'s values alone). Returns 1 when
+/// it computed C; returns 0 and leaves C untouched when A has another value or is too dense.
 ///
 /// `transpose_a`: A is stored k × m (rows `lda` floats apart) and used transposed.
 /// With beta = 0, C is only written (a NaN in C does not leak).
@@ -28,6 +31,14 @@ int rbm_binary_gemm_momentum(int transpose_a, long m, long n, long k, float alph
 
 /// Which path `rbm_binary_gemm` takes on this CPU: "avx2" or "portable".
 const char *rbm_binary_gemm_path(void);
+
+/// On the calling thread only: 0 to sum every row from 0 (no reference rows), 1 to use them,
+/// -1 to follow the process (references on unless `RBM_BINARY_REFERENCES=off` is set): for
+/// tests and comparisons.
+void rbm_binary_gemm_use_references(int enabled);
+
+/// Whether reference rows are in use on the calling thread.
+int rbm_binary_gemm_uses_references(void);
 
 /// For tests: 1 to force the portable path, 0 for the CPU's best.
 void rbm_binary_gemm_force_portable(int force);
