@@ -366,7 +366,9 @@ static int binary_gemm(int transpose_a, long m, long n, long k, float alpha,
     if (allowed > (double)INT32_MAX) return 0;
     int avx2 = use_avx2();
     if (!build_lists(transpose_a, m, k, a, lda, (long)allowed, avx2)) return 0;
-    const rbm_reference_plan *plan = rbm_plan_references(m, k, scratch.offsets, scratch.indices);
+    // Transposed, the stored rows are op(A)'s columns: their running ends are its column counts.
+    const rbm_reference_plan *plan = rbm_plan_references(m, k, scratch.offsets, scratch.indices,
+                                                         transpose_a ? scratch.row_ends : NULL);
     if (!plan) return 0;
     float *references = NULL;
     if (plan->active) {

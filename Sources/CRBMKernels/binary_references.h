@@ -41,8 +41,11 @@ typedef struct {
 /// (`indices[offsets[i] ..< offsets[i + 1]]`). A row takes a reference only when that reads at
 /// most three quarters of the rows of B its ones would, and a reference is used only when the
 /// rows that take it save more reads than forming its product costs. The plan depends on op(A)'s
-/// values alone. Returns NULL when memory runs out.
-const rbm_reference_plan *rbm_plan_references(long m, long k, const int32_t *offsets, const int32_t *indices);
+/// values alone; an operand with fewer than 4 (k + m) ones is not planned. Returns NULL when
+/// memory runs out. `column_ends`, when not NULL, gives each column's ones as a running total
+/// (column q's count is column_ends[q] − column_ends[q − 1]), saving a pass over the lists.
+const rbm_reference_plan *rbm_plan_references(long m, long k, const int32_t *offsets, const int32_t *indices,
+                                              const int32_t *column_ends);
 
 /// Row i's terms under `plan`.
 static inline rbm_row_terms rbm_terms_of_row(const rbm_reference_plan *plan, long i) {
