@@ -32,16 +32,6 @@ typedef struct {
 
 static _Thread_local index_lists scratch;
 
-static int reserve(int32_t **buffer, size_t *capacity, size_t count) {
-    if (*capacity >= count) return 1;
-    size_t size = count + count / 2 + 64;
-    int32_t *grown = realloc(*buffer, size * sizeof(int32_t));
-    if (!grown) return 0;
-    *buffer = grown;
-    *capacity = size;
-    return 1;
-}
-
 static int force_portable = 0;
 
 void rbm_binary_gemm_force_portable(int force) { __atomic_store_n(&force_portable, force, __ATOMIC_RELAXED); }
@@ -126,11 +116,11 @@ static long scan_row_avx2(const float *row, long width, int32_t base, int32_t *i
 /// Fills `scratch` with op(A)'s rows as index lists. Returns 1, or 0 when A is not 0/1, when
 /// more than `limit` entries are 1, or when memory runs out.
 static int build_lists(int transpose_a, long m, long k, const float *a, long lda, long limit, int avx2) {
-    if (!reserve(&scratch.offsets, &scratch.offset_capacity, (size_t)m + 1)) return 0;
+    if (!rbm_reserve_int32(&scratch.offsets, &scratch.offset_capacity, (size_t)m + 1)) return 0;
     int32_t *offsets = scratch.offsets;
     if (!transpose_a) {
         // Row i of op(A) is stored row i: scan it straight into the list.
-        if (!reserve(&scratch.indices, &scratch.index_capacity, (size_t)(limit + k + 8))) return 0;
+        if (!rbm_reserve_int32(&scratch.indices, &scratch.index_capacity, (size_t)(limit + k + 8))) return 0;
         long count = 0;
         offsets[0] = 0;
         for (long i = 0; i < m; i++) {
@@ -149,12 +139,12 @@ static int build_lists(int transpose_a, long m, long k, const float *a, long lda
     // list first, count each column's ones, then place the entries by column (a counting sort,
     // which keeps each column's q ascending).
     size_t needed = (size_t)(limit + m + 8);
-    if (!reserve(&scratch.indices, &scratch.index_capacity, 2 * needed)) return 0;
+    if (!rbm_reserve_int32(&scratch.indices, &scratch.index_capacity, 2 * needed)) return 0;
     int32_t *by_row = scratch.indices + needed;
     memset(offsets, 0, ((size_t)m + 1) * sizeof(int32_t));
     long count = 0;
     // Stored row q's entries end at by_row[row_ends[q]].
-    if (!reserve(&scratch.row_ends, &scratch.row_end_capacity, (size_t)k)) return 0;
+    if (!rbm_reserve_int32(&scratch.row_ends, &scratch.row_end_capacity, (size_t)k)) return 0;
     int32_t *row_ends = scratch.row_ends;
     for (long q = 0; q < k; q++) {
 #if RBM_HAVE_AVX2_PATH

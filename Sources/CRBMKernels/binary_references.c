@@ -40,16 +40,6 @@ typedef struct {
 
 static _Thread_local plan_scratch scratch;
 
-static int reserve(int32_t **buffer, size_t *capacity, size_t count) {
-    if (*capacity >= count) return 1;
-    size_t size = count + count / 2 + 64;
-    int32_t *grown = realloc(*buffer, size * sizeof(int32_t));
-    if (!grown) return 0;
-    *buffer = grown;
-    *capacity = size;
-    return 1;
-}
-
 /// Row i's cheapest start among those allowed: 0 (its ones), 1 (the majority row, `shared`
 /// of its ones in that row), 2 (all ones); a reference only where it reads ≤ ¾ of the rows.
 static int choose(long ones, long shared, long majority_count, long k, int allow_majority, int allow_all,
@@ -81,9 +71,9 @@ const rbm_reference_plan *rbm_plan_references(long m, long k, const int32_t *off
     // costs more than the few rows it could save (the seed's batch of 5: 13 % slower, measured).
     long total = offsets[m];
     if (total < 4 * (k + m)) return plan;
-    if (!reserve(&scratch.counts, &scratch.counts_capacity, (size_t)k)) return NULL;
-    if (!reserve(&scratch.columns, &scratch.columns_capacity, 2 * (size_t)k)) return NULL;
-    if (!reserve(&scratch.shared, &scratch.shared_capacity, (size_t)m)) return NULL;
+    if (!rbm_reserve_int32(&scratch.counts, &scratch.counts_capacity, (size_t)k)) return NULL;
+    if (!rbm_reserve_int32(&scratch.columns, &scratch.columns_capacity, 2 * (size_t)k)) return NULL;
+    if (!rbm_reserve_int32(&scratch.shared, &scratch.shared_capacity, (size_t)m)) return NULL;
     int32_t *counts = scratch.counts, *shared = scratch.shared;
     long most_ones = 0;
     for (long i = 0; i < m; i++) {
@@ -147,8 +137,8 @@ const rbm_reference_plan *rbm_plan_references(long m, long k, const int32_t *off
     if ((!allow_majority && !allow_all) || 5 * planned > 4 * total) return plan;
 
     // The terms: a row with a reference lists what it adds to and takes from that row.
-    if (!reserve(&scratch.row_plan, &scratch.row_plan_capacity, 5 * (size_t)m)) return NULL;
-    if (!reserve(&scratch.terms, &scratch.terms_capacity, (size_t)total + 8)) return NULL;
+    if (!rbm_reserve_int32(&scratch.row_plan, &scratch.row_plan_capacity, 5 * (size_t)m)) return NULL;
+    if (!rbm_reserve_int32(&scratch.terms, &scratch.terms_capacity, (size_t)total + 8)) return NULL;
     int32_t *row_plan = scratch.row_plan, *terms = scratch.terms;
     long used = 0;
     int any_majority = 0, any_all = 0;

@@ -13,6 +13,18 @@
 // statistic, a background column of op(A) = [v⁰; vᵏ]ᵀ is the sum of all rows but its few 0s.
 
 #include <stdint.h>
+#include <stdlib.h>
+
+/// Grows a scratch buffer of int32 to hold `count` (with room to spare). 0 when memory runs out.
+static inline int rbm_reserve_int32(int32_t **buffer, size_t *capacity, size_t count) {
+    if (*capacity >= count) return 1;
+    size_t size = count + count / 2 + 64;
+    int32_t *grown = realloc(*buffer, size * sizeof(int32_t));
+    if (!grown) return 0;
+    *buffer = grown;
+    *capacity = size;
+    return 1;
+}
 
 /// The terms of one row of op(A): its sum starts from the reference's product (none: from 0),
 /// adds B's rows at `plus` in order, then subtracts B's rows at `minus` in order.

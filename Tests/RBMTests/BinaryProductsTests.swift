@@ -172,6 +172,22 @@ import RBM
         return (done, velocity, theta)
     }
 
+    /// The rest of the momentum rule after the product, element by element: Δ ← Δ − decay·θ,
+    /// θ ← θ + Δ.
+    static func momentumRuleWrittenOut(_ x: Operands, velocity: [Float], theta: [Float], decay: Float)
+        -> (velocity: [Float], theta: [Float]) {
+        var velocity = velocity, theta = theta
+        for i in 0..<x.m {
+            for j in 0..<x.n {
+                let index = i * x.ldc + j
+                let step = velocity[index] - decay * theta[index]
+                velocity[index] = step
+                theta[index] = theta[index] + step
+            }
+        }
+        return (velocity, theta)
+    }
+
     @Test(arguments: [false, true])
     func theFusedMomentumStepEqualsTheProductThenTheRuleToTheBit(transposeA: Bool) {
         // Δ ← (ε/B)·op(A)·P + μΔ, then Δ ← Δ − ελθ, θ ← θ + Δ written out here after the plain
@@ -183,16 +199,8 @@ import RBM
         for (momentum, decay) in [(Float(0.5), Float(1e-5)), (0, 0)] {
             let fused = Self.runFused(x, theta: theta, momentum: momentum, decay: decay)
             #expect(fused.done)
-            var expectedVelocity = Self.sumsWrittenOut(x, alpha: 0.01, beta: momentum)
-            var expectedTheta = theta
-            for i in 0..<m {
-                for j in 0..<n {
-                    let index = i * x.ldc + j
-                    let step = expectedVelocity[index] - decay * expectedTheta[index]
-                    expectedVelocity[index] = step
-                    expectedTheta[index] = expectedTheta[index] + step
-                }
-            }
+            let (expectedVelocity, expectedTheta) = Self.momentumRuleWrittenOut(
+                x, velocity: Self.sumsWrittenOut(x, alpha: 0.01, beta: momentum), theta: theta, decay: decay)
             #expect(zip(fused.velocity, expectedVelocity).allSatisfy { $0.bitPattern == $1.bitPattern }, "Δ, μ \(momentum)")
             #expect(zip(fused.theta, expectedTheta).allSatisfy { $0.bitPattern == $1.bitPattern }, "θ, μ \(momentum)")
         }

@@ -125,17 +125,9 @@ import RBM
         BinaryProducts.useReferenceRows(true)
         defer { BinaryProducts.useReferenceRows(nil) }
         let fused = BinaryProductsTests.runFused(x, theta: theta, momentum: momentum, decay: decay)
-        var velocity = BinaryProductsTests.run(x, alpha: 0.01, beta: momentum).c
         #expect(fused.done)
-        var expectedTheta = theta
-        for i in 0..<x.m {
-            for j in 0..<x.n {
-                let index = i * x.ldc + j
-                let step = velocity[index] - decay * expectedTheta[index]
-                velocity[index] = step
-                expectedTheta[index] = expectedTheta[index] + step
-            }
-        }
+        let (velocity, expectedTheta) = BinaryProductsTests.momentumRuleWrittenOut(
+            x, velocity: BinaryProductsTests.run(x, alpha: 0.01, beta: momentum).c, theta: theta, decay: decay)
         #expect(zip(fused.velocity, velocity).allSatisfy { $0.bitPattern == $1.bitPattern }, "Δ")
         #expect(zip(fused.theta, expectedTheta).allSatisfy { $0.bitPattern == $1.bitPattern }, "θ")
     }
