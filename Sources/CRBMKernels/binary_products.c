@@ -241,10 +241,10 @@ static void gather_portable(const rbm_reference_plan *plan, long m, long n, floa
 __attribute__((target("avx2"), always_inline))
 static inline void gather_tile(rbm_row_terms terms, const float *start, const float *b, long ldb, int vectors,
                                int masked, __m256i tail, float alpha, float beta, float *out,
-                               float *theta, float decay) {
+                               float *theta, float decay, int referenced) {
     __m256 sums[8];
     for (int v = 0; v < 8; v++) sums[v] = _mm256_setzero_ps();
-    if (start) {
+    if (referenced && start) {
         for (int v = 0; v < vectors; v++)
             sums[v] = masked && v == vectors - 1 ? _mm256_maskload_ps(start + 8 * v, tail) : _mm256_loadu_ps(start + 8 * v);
     }
@@ -257,7 +257,7 @@ static inline void gather_tile(rbm_row_terms terms, const float *start, const fl
                 sums[v] = _mm256_add_ps(sums[v], _mm256_maskload_ps(row + 8 * v, tail));
         }
     }
-    for (int32_t t = 0; t < terms.minus_count; t++) {
+    for (int32_t t = 0; referenced && t < terms.minus_count; t++) {
         const float *row = b + (long)terms.minus[t] * ldb;
         for (int v = 0; v < 8; v++) {
             if (v < vectors - 1 || (v == vectors - 1 && !masked))
@@ -294,15 +294,18 @@ static inline void gather_tile(rbm_row_terms terms, const float *start, const fl
 
 #define RBM_GATHER_TILE(VECTORS, MASKED) \
     gather_tile(terms, start ? start + j : NULL, b + j, ldb, VECTORS, MASKED, tail, alpha, beta, out + j, \
-                theta ? theta + j : NULL, step.decay)
+                theta ? theta + j : NULL, step.decay, referenced)
 
-__attribute__((target("avx2")))
-static void gather_avx2(const rbm_reference_plan *plan, long m, long n, float alpha, const float *b, long ldb,
-                        float beta, float *c, long ldc, momentum_step step, const float *references) {
+/// The rows of C under `plan`; `referenced` (a constant in each caller) is 0 for a plan without
+/// references, whose rows then run the plain sums' loop with no start and no minus list.
+__attribute__((target("avx2"), always_inline))
+static inline void gather_rows_avx2(const rbm_reference_plan *plan, long m, long n, float alpha, const float *b,
+                                    long ldb, float beta, float *c, long ldc, momentum_step step,
+                                    const float *references, int referenced) {
     const __m256i all = _mm256_set1_epi32(-1);
     for (long i = 0; i < m; i++) {
         rbm_row_terms terms = rbm_terms_of_row(plan, i);
-        const float *start = start_of(terms, references, n);
+        const float *start = referenced ? start_of(terms, references, n) : NULL;
         float *out = c + i * ldc;
         float *theta = step.parameters ? step.parameters + i * step.ldp : NULL;
         long j = 0;
@@ -326,6 +329,15 @@ static void gather_avx2(const rbm_reference_plan *plan, long m, long n, float al
         default: RBM_GATHER_TILE(8, 1); break;
         }
     }
+}
+
+__attribute__((target("avx2")))
+static void gather_avx2(const rbm_reference_plan *plan, long m, long n, float alpha, const float *b, long ldb,
+                        float beta, float *c, long ldc, momentum_step step, const float *references) {
+    if (plan->active)
+        gather_rows_avx2(plan, m, n, alpha, b, ldb, beta, c, ldc, step, references, 1);
+    else
+        gather_rows_avx2(plan, m, n, alpha, b, ldb, beta, c, ldc, step, NULL, 0);
 }
 #endif
 
