@@ -1,4 +1,5 @@
 import Foundation
+import CRBMKernels
 import Testing
 @testable import RBM
 
@@ -6,6 +7,10 @@ import Testing
 /// (`DataParallelTrainer.temperedFreeEnergy`, four sums of softplus terms): the single-precision
 /// ratio stays within its bound, and every decision is the double-precision rule's.
 @Suite struct TemperingSwapTests {
+    /// The code the estimate runs: the CPU's widest kernel (AVX-512 where it has it), the 8-lane
+    /// AVX2 kernel, or the portable Swift code.
+    enum KernelPath: CaseIterable { case widest, eightLanes, portable }
+
     /// A pair of chains with their pre-activations vW, on a random model of weight scale `scale`.
     struct Pair {
         var nv: Int, nh: Int
@@ -41,11 +46,13 @@ import Testing
             preactivationSecond = product(second)
         }
 
-        func estimate(usesKernel: Bool = true) -> TemperingSwap.Estimate {
-            TemperingSwap.estimate(visibleFirst: first, visibleSecond: second, preactivationFirst: preactivationFirst,
-                                   preactivationSecond: preactivationSecond, betaFirst: betas.0, betaSecond: betas.1,
-                                   visibleBias: visibleBias, hiddenBias: hiddenBias, visibleCount: nv, hiddenCount: nh,
-                                   usesKernel: usesKernel)
+        func estimate(path: KernelPath = .widest) -> TemperingSwap.Estimate {
+            rbm_swap_avx2_only(path == .eightLanes ? 1 : 0)
+            defer { rbm_swap_avx2_only(0) }
+            return TemperingSwap.estimate(visibleFirst: first, visibleSecond: second, preactivationFirst: preactivationFirst,
+                                          preactivationSecond: preactivationSecond, betaFirst: betas.0, betaSecond: betas.1,
+                                          visibleBias: visibleBias, hiddenBias: hiddenBias, visibleCount: nv, hiddenCount: nh,
+                                          usesKernel: path != .portable)
         }
 
         /// The swap rule's double-precision ratio, as the trainer computed it before the estimate.
@@ -62,7 +69,7 @@ import Testing
     static let cases: [Pair] = {
         var pairs: [Pair] = []
         var seed: UInt64 = 1
-        for (nv, nh) in [(784, 500), (50, 37), (13, 5)] {
+        for (nv, nh) in [(784, 500), (50, 37), (40, 24), (13, 5)] {
             for scale: Float in [0.01, 0.3, 3] {
                 for gaussian in [false, true] {
                     for betas: (Float, Float) in [(1, 0.9), (0.5, 0.1), (0.2, 0.19)] {
@@ -75,15 +82,18 @@ import Testing
         return pairs
     }()
 
-    /// |estimate − double-precision ratio| ≤ its bound on both paths (the AVX2 kernel where the
-    /// CPU has it, and the portable code), with room to spare: the errors measured stay below a
+    /// |estimate − double-precision ratio| ≤ its bound on every path (the AVX-512 and AVX2
+    /// kernels where the CPU has them, 16 units then a last 8 at (40, 24); the portable code), with room to spare: the errors measured stay below a
     /// fifth of the bound; and the bound is small enough that few decisions fall back.
-    @Test(arguments: [true, false])
-    func estimateStaysWithinItsBoundOfTheDoublePrecisionRatio(usesKernel: Bool) {
+    @Test(arguments: KernelPath.allCases)
+    func estimateStaysWithinItsBoundOfTheDoublePrecisionRatio(path: KernelPath) {
         var worstShare = 0.0
         for pair in Self.cases {
-            let estimate = pair.estimate(usesKernel: usesKernel)
+            let estimate = pair.estimate(path: path)
             let error = abs(estimate.logRatio - pair.exact)
+            // Both kernel widths do the same units (⌊nh / 8⌋·8), so the terms they hand on agree.
+            let kernelRuns = path != .portable && TemperingSwap.kernelPath != "portable"
+            #expect(estimate.kernelUnits == (kernelRuns ? pair.nh / 8 * 8 : 0), "\(path) nh \(pair.nh)")
             #expect(error <= estimate.bound, "nv \(pair.nv) nh \(pair.nh) β \(pair.betas): error \(error), bound \(estimate.bound)")
             worstShare = max(worstShare, error / estimate.bound)
             if pair.nh == 500 && pair.nv == 784 && pair.scale <= 0.3 {
@@ -133,13 +143,13 @@ import Testing
     }
 
     /// For uniforms just either side of the acceptance threshold exp(log r), at 0 and at random,
-    /// the decision is the double-precision rule's, on both paths.
-    @Test(arguments: [true, false])
-    func decisionsAreTheDoublePrecisionRules(usesKernel: Bool) {
+    /// the decision is the double-precision rule's, on every path.
+    @Test(arguments: KernelPath.allCases)
+    func decisionsAreTheDoublePrecisionRules(path: KernelPath) {
         var fallbacks = 0, decisions = 0
         for pair in Self.cases {
             let exact = pair.exact
-            let estimate = pair.estimate(usesKernel: usesKernel)
+            let estimate = pair.estimate(path: path)
             let threshold = Float(min(1, exp(exact)))
             var uniforms: [Float] = [0, 0.5, 0.999, threshold, threshold.nextUp, threshold.nextDown,
                                      threshold * 0.999, min(0.999_999_9, threshold * 1.001)]

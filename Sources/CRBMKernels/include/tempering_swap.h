@@ -4,8 +4,9 @@
 /// The hidden part of parallel tempering's swap log ratio (`TemperingSwap`, Swift), with
 /// x_s = xs + c and x_t = xt + c:
 ///   Σ_j [softplus(bs·x_tj) + softplus(bt·x_sj) − softplus(bs·x_sj) − softplus(bt·x_tj)]
-/// over the first ⌊count / 8⌋·8 units, in single precision with AVX2 and FMA (unitwise terms,
-/// partial sums of 64 in float, then double), into *sum; and into *magnitude the sum over those
+/// over the first ⌊count / 8⌋·8 units, in single precision with AVX-512 (16 units at a time) or
+/// AVX2 and FMA (8; unitwise terms, partial sums of 64 in float, then double), into *sum;
+/// and into *magnitude the sum over those
 /// units of the four softplus terms + bs·(|x_sj| + |x_tj|) + 1, which bounds its error
 /// (relative error below 10⁻⁶ of it). The bits need not match the Swift code's: the caller
 /// decides from the double-precision ratio wherever the bound leaves a decision open.
@@ -18,8 +19,12 @@ long rbm_swap_hidden_terms(const float *xs, const float *xt, const float *c, lon
                            const float *own_first, float *own_second, float *crossed_second,
                            double *sum, double *magnitude);
 
-/// Which code the two functions run here: "avx2" or "portable" (the caller's).
+/// Which code the two functions run here: "avx512", "avx2" or "portable" (the caller's).
 const char *rbm_swap_path(void);
+
+/// For tests: 1 keeps the two functions to their 8-unit AVX2 code on an AVX-512 CPU, 0 (the
+/// default) lets them take 16 units at a time where the CPU can; for the calling thread only.
+void rbm_swap_avx2_only(int only);
 
 /// The visible part's sum Σ_i b_i(vt_i − vs_i) over the first ⌊count / 8⌋·8 units into *sum
 /// (single precision, partial sums of 64, then double), and Σ_i |b_i|(|vs_i| + |vt_i|) into

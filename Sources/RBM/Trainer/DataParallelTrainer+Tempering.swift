@@ -177,8 +177,19 @@ extension DataParallelTrainer {
     }
 }
 
+/// Exchanges rows `first` and `second` (distinct) of `buffer`, `width` floats each: eight floats
+/// at a time (an element-by-element loop here was 3 % of a PT-10 update: perf).
 private func swapRows(_ buffer: UnsafeMutablePointer<Float>, _ first: Int, _ second: Int, width: Int) {
-    for index in 0..<width {
+    let one = UnsafeMutableRawPointer(buffer + first * width), other = UnsafeMutableRawPointer(buffer + second * width)
+    var offset = 0
+    while offset + 32 <= width * 4 {
+        let a = one.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+        let b = other.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+        one.storeBytes(of: b, toByteOffset: offset, as: SIMD8<Float>.self)
+        other.storeBytes(of: a, toByteOffset: offset, as: SIMD8<Float>.self)
+        offset += 32
+    }
+    for index in (offset / 4)..<width {
         let a = buffer[first * width + index]
         buffer[first * width + index] = buffer[second * width + index]
         buffer[second * width + index] = a
