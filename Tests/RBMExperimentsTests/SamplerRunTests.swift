@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import RBM
+import RBMData
 import RBMStore
 @testable import RBMExperiments
 
@@ -15,7 +16,7 @@ import RBMStore
     /// N epochs straight against N − k, stop, resume for k, through checkpoint.h5: the same
     /// bits, for each sampler with and without centering. The checkpoint holds what the
     /// sampler carries.
-    @Test(arguments: ["fpcd", "pt", "pcd+centering", "fpcd+centering", "pt+centering", "pt+gaussian", "pcd+variance", "cd+langevin"])
+    @Test(arguments: ["fpcd", "pt", "pt+base", "pcd+centering", "fpcd+centering", "pt+centering", "pt+gaussian", "pcd+variance", "cd+langevin"])
     func stoppingAndResumingEverySamplerGivesTheSameWeights(variant: String) throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
@@ -27,6 +28,7 @@ import RBMStore
             common += ["model.visible=gaussian", "data.binarization=none", "training.learning_rate=0.01"]
         }
         if variant.hasSuffix("+variance") { common += ["model.learn_variance=true", "training.variance_learning_rate=0.05"] }
+        if variant.hasSuffix("+base") { common += ["training.tempering_base=data"] }
         if variant.hasSuffix("+langevin") {
             common += ["training.langevin_steps=3", "training.chain_start=noise", "training.clip_norm=1"]
         }
@@ -65,6 +67,32 @@ import RBMStore
         let geometric = try folder.config(["training.sampler=pt", "training.temperatures=4", "training.min_inverse_temperature=0.125",
                                            "training.temperature_spacing=geometric"])
         #expect(geometric.inverseTemperatures == [1, 0.5, 0.25, 0.125])
+        #expect(geometric.training.temperingBase == ExperimentConfig.TemperingBase.none, "the hot end stays uniform unless asked")
+        #expect { try folder.config(["training.tempering_base=uniform"]) } throws: { error in
+            "\(error)".contains("training.tempering_base") && "\(error)".contains("data") && "\(error)".contains("none")
+        }
+    }
+
+    /// `training.tempering_base: data` gives the trainer AIS's base rates from the training
+    /// marginals (the logits of each pixel's mean, computed here independently), `none` no base.
+    @Test func temperingBaseComesFromTheTrainingMarginals() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let common = ["training.sampler=pt", "training.epochs=1", "training.temperatures=3", "data.validation=0", "output.features=false",
+                      "output.pictures=false"]
+        var run = try quiet(folder.config(common + ["training.tempering_base=data"]))
+        let session = try run.prepare()
+        let base = try #require(session.trainer.configuration.temperingBase)
+        var notes: [String] = []
+        let data = try IDXFolder.loadPair(folder: folder.dataPath, prefix: "train", notes: &notes)
+        let columns = data.featureCount
+        for i in [0, columns / 2, columns - 1] {
+            let mean = (0..<data.count).reduce(0.0) { $0 + Double(data.values[$1 * columns + i]) } / Double(data.count)
+            let clipped = min(max(mean, 1e-3), 1 - 1e-3)
+            #expect(abs(Double(base[i]) - log(clipped / (1 - clipped))) < 1e-3, "unit \(i): \(base[i]) for mean \(mean)")
+        }
+        var uniformRun = try quiet(folder.config(common + ["output.name=none"]))
+        #expect(try uniformRun.prepare().trainer.configuration.temperingBase == nil)
     }
 
     /// A centred run's checkpoint holds an ordinary RBM: its features are P(h|v) = σ(vW + c)

@@ -41,13 +41,15 @@ import RBM
 
     /// Each sampler and centering, with 1, 2 and 3 workers: the same bits; and a trainer
     /// rebuilt from its state halfway continues exactly.
-    @Test(arguments: ["fpcd", "pt", "pcd+centering", "fpcd+centering", "pt+centering", "cd+centering"])
+    @Test(arguments: ["fpcd", "pt", "pt+base", "pcd+centering", "fpcd+centering", "pt+centering", "cd+centering"])
     func everySamplerIsBitIdenticalAcrossWorkersAndResume(variant: String) {
         let sampler = SamplerKind(rawValue: String(variant.split(separator: "+")[0]))!
         var base = configuration(sampler, k: 2)
         base.centering = variant.hasSuffix("+centering")
         base.fastLearningRate = 0.05
         base.inverseTemperatures = [1, 0.8, 0.6]
+        // Tempered toward base rates 0.05 … 0.95 over the fixture's 37 visible units.
+        if variant.hasSuffix("+base") { base.temperingBase = (0..<37).map { i in Float(log((0.05 + 0.025 * Double(i)) / (0.95 - 0.025 * Double(i)))) } }
         let one = TrainingFixture.expectBitIdenticalAcrossWorkersAndResume(base, updates: 18) { train($0, updates: $1, state: $2) }
         if base.centering { #expect(one.hiddenOffsets != [Float](repeating: 0.5, count: 19)) }
     }
@@ -162,14 +164,21 @@ import RBM
 
     /// With the parameters fixed, the β = 1 chains' statistics average to the exact model
     /// expectation E[v P(h|v)ᵀ] of a bimodal model, and pair (1, β₂)'s measured acceptance
-    /// rate matches the exact stationary one, Σ p₁(v) p_β₂(v′) min(1, ratio), by enumeration.
-    @Test func temperingSamplesTheExactModelAndAcceptsAtTheExactRate() {
+    /// rate matches the exact stationary one, Σ p₁(v) p_β₂(v′) min(1, ratio), by enumeration —
+    /// with the hot end uniform, and tempered toward a base b_A (p_β ∝ e^(−βE + (1 − β)b_Aᵀv)),
+    /// whose hot chain samples its own marginal only if its conditional and the swap rule both
+    /// carry the base.
+    @Test(arguments: [false, true])
+    func temperingSamplesTheExactModelAndAcceptsAtTheExactRate(towardBase: Bool) {
         let nv = 8, nh = 4, batchSize = 200
         var model = Reference.randomModel(visible: nv, hidden: nh, scale: 2.0, seed: 23)
         for i in 0..<nv { model.visibleBias[i] = -0.5 * (0..<nh).map { model.weights[i * nh + $0] }.reduce(0, +) }
         for j in 0..<nh { model.hiddenBias[j] = -0.5 * (0..<nv).map { model.weights[$0 * nh + j] }.reduce(0, +) }
         var tempering = configuration(.parallelTempering, batch: batchSize, shards: 4, decay: 0)
         tempering.inverseTemperatures = [1, 0.6]
+        // A base far from uniform (rates 0.1 … 0.9), as the data's base rates would be.
+        let base: [Float] = (0..<nv).map { i in Float(log((0.1 + 0.8 * Double(i) / Double(nv - 1)) / (0.9 - 0.8 * Double(i) / Double(nv - 1)))) }
+        if towardBase { tempering.temperingBase = base }
         let trainer = DataParallelTrainer(model: model, configuration: tempering)
         let data = Reference.randomBinary(rows: batchSize, columns: nv, seed: 9)
         let batch = MatrixMinibatch(values: data, visibleCount: nv)
@@ -192,7 +201,10 @@ import RBM
 
         let states = Reference.allStates(nv)
         func logMarginals(_ beta: Double) -> [Double] {
-            let raw = states.map { v in logSumExp(Reference.allStates(nh).map { -beta * Reference.energy(model, v, $0) }) }
+            let raw = states.map { v in
+                let baseTerm = towardBase ? (1 - beta) * zip(base, v).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } : 0
+                return baseTerm + logSumExp(Reference.allStates(nh).map { -beta * Reference.energy(model, v, $0) })
+            }
             let logZ = logSumExp(raw)
             return raw.map { $0 - logZ }
         }

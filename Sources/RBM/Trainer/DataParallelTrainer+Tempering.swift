@@ -43,6 +43,23 @@ extension DataParallelTrainer {
             scratch.swapAttempts[index] = 0
             scratch.swapAcceptances[index] = 0
         }
+        // The visible bias of temperature t's conditional, b + ((1 − β_t)/β_t)·b_A, so that
+        // β_t(hWᵀ + that) = β_t(hWᵀ + b) + (1 − β_t)·b_A; and b − b_A, the swaps' visible bias.
+        var temperedBiases = b, temperedBiasStride = 0, swapBias = b
+        if let base = configuration.temperingBase {
+            for t in 0...temperatures {
+                let row = scratch.visibleBiases + t * nv
+                if t == temperatures {
+                    for i in 0..<nv { row[i] = b[i] - base[i] }
+                } else {
+                    let weight = (1 - betas[t]) / betas[t]
+                    for i in 0..<nv { row[i] = b[i] + weight * base[i] }
+                }
+            }
+            temperedBiases = UnsafePointer(scratch.visibleBiases)
+            temperedBiasStride = nv
+            swapBias = temperedBiases + temperatures * nv
+        }
 
         for gibbsStep in 0..<configuration.gibbsSteps {
             let hiddenStream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .hidden)
@@ -51,7 +68,9 @@ extension DataParallelTrainer {
             // v ~ P_β(v | h) (σ(β(hWᵀ + b)) for Bernoulli units), then the pre-activations vW.
             BLAS.gemm(m: chainRows, n: nv, k: nh, a: samples, b: w, transposeB: true, c: visible)
             for chain in 0..<chainRows {
-                visibleUnits.applyTemperedMeans(to: visible + chain * nv, columns: nv, bias: b, beta: betas[chain % temperatures])
+                let t = chain % temperatures
+                visibleUnits.applyTemperedMeans(to: visible + chain * nv, columns: nv, bias: temperedBiases + t * temperedBiasStride,
+                                                beta: betas[t])
             }
             let visibleStream = RandomStream.gibbs(seed: configuration.seed, step: step, gibbsStep: gibbsStep, half: .visible)
             GibbsHalfStep.drawVisible(visibleUnits, visibleStream, rows: chainRows, count: nv, streamRow: { Int(chainID($0)) },
@@ -59,7 +78,7 @@ extension DataParallelTrainer {
             BLAS.gemm(m: chainRows, n: nh, k: nv, a: visible, b: w, c: preactivations)
             if temperatures > 1 {
                 proposeSwaps(rows: rowRange, gibbsStep: gibbsStep, visible: visible, preactivations: preactivations,
-                             scratch: scratch)
+                             visibleBias: swapBias, scratch: scratch)
             }
             // P_β(h | v) = σ(β(vW + c)) of every chain's state after the swaps.
             for chain in 0..<chainRows {
@@ -80,11 +99,11 @@ extension DataParallelTrainer {
     /// t + 1 (t = 1, …, M − 1 in turn), each decided by `TemperingSwap` on the states and
     /// pre-activations (vW) as the earlier swaps left them; accepted swaps exchange both.
     private func proposeSwaps(rows rowRange: Range<Int>, gibbsStep: Int, visible: UnsafeMutablePointer<Float>,
-                              preactivations: UnsafeMutablePointer<Float>, scratch: TemperedScratch) {
+                              preactivations: UnsafeMutablePointer<Float>, visibleBias b: UnsafePointer<Float>,
+                              scratch: TemperedScratch) {
         let nv = visibleCount, nh = hiddenCount
         let temperatures = configuration.chainsPerRow
         let betas = configuration.inverseTemperatures
-        let b = UnsafePointer(parameters.visibleBias)
         let c = UnsafePointer(parameters.hiddenBias)
         let swapStream = RandomStream(seed: configuration.seed, purpose: .temperingSwap, step: UInt32(truncatingIfNeeded: step),
                                       substep: UInt32(gibbsStep))

@@ -120,7 +120,8 @@ enum LayoutScratch {
     init(_ plan: StepPlan, configuration: TrainerConfiguration, rows: Int, visibleCount: Int, hiddenCount: Int) {
         switch plan.layout {
         case .rowShards where configuration.sampler == .parallelTempering:
-            self = .tempered(TemperedScratch(rows: rows, chainsPerRow: configuration.chainsPerRow, hiddenCount: hiddenCount))
+            self = .tempered(TemperedScratch(rows: rows, chainsPerRow: configuration.chainsPerRow, visibleCount: visibleCount,
+                                             hiddenCount: hiddenCount))
         case .rowShards:
             self = .rowShards
         case .hiddenBlocks:
@@ -133,16 +134,19 @@ enum LayoutScratch {
 
 /// Parallel tempering's per-shard memory: the hidden pre-activations vW (without the bias) and
 /// hidden samples of the shard's chains at every temperature (n·M rows), and the swaps tried
-/// and accepted per pair of neighbouring temperatures in the last update.
+/// and accepted per pair of neighbouring temperatures in the last update; with a tempering
+/// base, the visible biases each temperature's conditional and the swaps read (M + 1 rows).
 final class TemperedScratch: @unchecked Sendable {
     let preactivations: UnsafeMutablePointer<Float>
     let hiddenSamples: UnsafeMutablePointer<Float>
+    let visibleBiases: UnsafeMutablePointer<Float>
     var swapAttempts: [Int]
     var swapAcceptances: [Int]
 
-    init(rows: Int, chainsPerRow: Int, hiddenCount: Int) {
+    init(rows: Int, chainsPerRow: Int, visibleCount: Int, hiddenCount: Int) {
         preactivations = zeroedFloats(rows * chainsPerRow * hiddenCount)
         hiddenSamples = zeroedFloats(rows * chainsPerRow * hiddenCount)
+        visibleBiases = zeroedFloats((chainsPerRow + 1) * visibleCount)
         swapAttempts = [Int](repeating: 0, count: max(0, chainsPerRow - 1))
         swapAcceptances = swapAttempts
     }
@@ -150,6 +154,7 @@ final class TemperedScratch: @unchecked Sendable {
     deinit {
         preactivations.deallocateCacheAligned()
         hiddenSamples.deallocateCacheAligned()
+        visibleBiases.deallocateCacheAligned()
     }
 }
 

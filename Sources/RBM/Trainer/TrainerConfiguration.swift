@@ -48,6 +48,11 @@ public struct TrainerConfiguration: Sendable, Equatable {
     /// Parallel tempering: the inverse temperatures β₁ = 1 > β₂ > … > β_M > 0 of each row's
     /// chains (M = 1 is PCD).
     public var inverseTemperatures: [Float] = [1]
+    /// Parallel tempering toward a base: the visible linear coefficients b_A of the β → 0 end
+    /// (AIS's base from the data's marginals, `AnnealedImportanceSampling.baseBias`), so that
+    /// p_β(v, h) ∝ m(v)·exp(β(bᵀv + cᵀh + vᵀWh) + (1 − β)·b_Aᵀv) and the hot chains sample
+    /// near the data's base rates. nil: b_A = 0 (binary units' hot end uniform).
+    public var temperingBase: [Float]?
     /// Centering (Melchior, Fischer & Wiskott 2016): the gradient of the energy with visible
     /// offsets μ (the data mean) and hidden offsets λ (a moving average of the data's hidden
     /// means, rate ν = `centeringRate`). The parameters stay in the plain form.

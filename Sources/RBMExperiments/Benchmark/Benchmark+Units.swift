@@ -101,13 +101,17 @@ extension Benchmark {
         for units in Self.comparedUnits {
             let (kindData, binarization) = Self.unitsData(data, units: units)
             // Units that can learn their variances also run PCD-1 with them (what it costs over fixed ones).
-            let runs: [(SamplerKind, Int, Bool)] = [(.contrastiveDivergence, 1, false), (.persistentContrastiveDivergence, 1, false)]
-                + (units.learnsVariance ? [(.persistentContrastiveDivergence, 1, true)] : [])
-                + temperatureCounts.map { (.parallelTempering, $0, false) }
-            for (sampler, temperatures, learned) in runs {
+            // PT as by default (hot end uniform) and tempered toward the data's base rates
+            // (`training.tempering_base: data`), whose hot chains are as sparse as the data.
+            let runs: [(SamplerKind, Int, learned: Bool, towardBase: Bool)] =
+                [(.contrastiveDivergence, 1, false, false), (.persistentContrastiveDivergence, 1, false, false)]
+                + (units.learnsVariance ? [(.persistentContrastiveDivergence, 1, true, false)] : [])
+                + temperatureCounts.flatMap { [(.parallelTempering, $0, false, false), (.parallelTempering, $0, false, true)] }
+            for (sampler, temperatures, learned, towardBase) in runs {
                 var configuration = TrainerConfiguration(batchSize: batchSize, shards: shards, workers: workers, sampler: sampler,
                                                          gibbsSteps: 1, weightDecay: 1e-4, seed: 1)
                 if sampler == .parallelTempering { configuration.inverseTemperatures = Self.benchTemperatures(temperatures) }
+                if towardBase { configuration.temperingBase = AnnealedImportanceSampling.baseBias(units: units, marginals: kindData.featureMeans) }
                 configuration.learnsVariance = learned
                 if let refused = configuration.problems(visibleCount: kindData.featureCount, hiddenCount: hiddenCount,
                                                         visibleUnits: units).first {
@@ -119,7 +123,7 @@ extension Benchmark {
                 }
                 let speed = measured.map(\.samplesPerSecond).max()!
                 let label = sampler.label(steps: 1) + (sampler == .parallelTempering ? " × \(temperatures)" : "")
-                    + (learned ? UnitsRow.learnedNote : "")
+                    + (learned ? UnitsRow.learnedNote : "") + (towardBase ? ", data base" : "")
                 rows.append(UnitsRow(units: units, label: label, temperatures: temperatures, samplesPerSecond: speed,
                                      learnsVariance: learned))
                 let means = measured[0].chainMeans

@@ -116,6 +116,7 @@ enum ConfigSchema {
         integer("training", "temperatures", 1...1000, \.training.temperatures, note: " (parallel tempering: chains per row)"),
         real("training", "min_inverse_temperature", .openLow(0, 1), \.training.minInverseTemperature),
         choice("training", "temperature_spacing", \.training.temperatureSpacing),
+        choice("training", "tempering_base", \.training.temperingBase),
         ConfigField(
             section: "training", key: "seed", expected: "an integer in 0...2^64−1",
             read: { scalar, config throws(ConfigValueProblem) in

@@ -78,6 +78,15 @@ public struct ExperimentConfig: Sendable, Equatable {
         case geometric
     }
 
+    /// Where parallel tempering's hot end lies (`training.tempering_base`).
+    public enum TemperingBase: String, Sendable, CaseIterable {
+        /// AIS's base from the training data's marginals: p_β ∝ m(v)·e^(β(bᵀv + cᵀh + vᵀWh) + (1 − β)b_Aᵀv),
+        /// the hot chains near the data's base rates (as sparse as the data: cheaper products).
+        case data
+        /// b_A = 0: p_β ∝ m(v)·e^(β(bᵀv + cᵀh + vᵀWh)) (binary units' hot end uniform).
+        case none
+    }
+
     public enum VisibleBiasInit: String, Sendable, CaseIterable { case data, zero }
 
     /// `bernoulli` (values in [0, 1]), `gaussian` (real values, standardised), `categorical`
@@ -159,6 +168,8 @@ public struct ExperimentConfig: Sendable, Equatable {
         public var temperatures = 10
         public var minInverseTemperature = 0.8
         public var temperatureSpacing = TemperatureSpacing.linear
+        /// The hot end: none (b_A = 0), or the data's base rates (not with learned variances).
+        public var temperingBase = TemperingBase.none
         /// Learned variances: the log-variances' step size at the first epoch (0: the same as
         /// `learning_rate`); it follows `learning_rate_decay` in proportion.
         public var varianceLearningRate = 0.0

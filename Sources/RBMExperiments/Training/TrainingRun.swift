@@ -129,7 +129,8 @@ public struct TrainingRun {
         let batchSize = config.training.batchSize
         var samplerName = trainer.sampler.label(steps: config.training.gibbsSteps)
         if trainer.sampler == .parallelTempering {
-            samplerName += " (\(trainer.chainsPerRow) temperatures, β down to \(format(Double(trainer.inverseTemperatures.last ?? 1), 3)))"
+            samplerName += " (\(trainer.chainsPerRow) temperatures, β down to \(format(Double(trainer.inverseTemperatures.last ?? 1), 3))"
+                + (trainer.temperingBase == nil ? ")" : ", toward the data's base rates)")
         }
         if trainer.sampler == .fastPersistentContrastiveDivergence {
             samplerName += " (fast ε \(config.training.fastLearningRate), decay \(config.training.fastDecay))"

@@ -114,7 +114,7 @@ extension TrainingRun {
             }
             if layoutWasAutomatic { try checkRules(visibleCount: train.featureCount) }
             guard let point else { preconditionFailure("rank 0 always has the resume point") }
-            trainer = DataParallelTrainer(state: point.state, configuration: config.trainerConfiguration(), ranks: ranks)
+            trainer = DataParallelTrainer(state: point.state, configuration: trainerConfiguration(marginals: marginals), ranks: ranks)
             startEpoch = point.epoch
             startBatch = point.batchInEpoch
         } else {
@@ -122,7 +122,7 @@ extension TrainingRun {
                 visibleCount: train.featureCount, hiddenCount: config.model.hidden, seed: seed,
                 weightStandardDeviation: Float(config.model.weightStd),
                 visibleMarginals: config.model.visibleBiasInit == .data ? marginals : nil, visibleUnits: config.visibleUnits)
-            let configuration = config.trainerConfiguration()
+            let configuration = trainerConfiguration(marginals: marginals)
             var state = TrainerState.initial(model: model, configuration: configuration)
             if configuration.learnsVariance && standardization == nil {
                 // Learned variances on data as given: σ² starts at each feature's variance (at
@@ -155,6 +155,18 @@ extension TrainingRun {
             baseVariances: variances, started: started)
         session.layoutWasAutomatic = layoutWasAutomatic
         return session
+    }
+
+    /// The trainer's configuration, with parallel tempering's base (`training.tempering_base:
+    /// data`) from the training marginals: AIS's base rates b_A, the same numbers on every rank
+    /// and on resuming (they are the data's). Learned variances keep b_A = 0: their chains live
+    /// in u = v/σ, whose σ moves.
+    func trainerConfiguration(marginals: [Float]) -> TrainerConfiguration {
+        var configuration = config.trainerConfiguration()
+        if config.training.sampler == .parallelTempering && config.training.temperingBase == .data && !configuration.learnsVariance {
+            configuration.temperingBase = AnnealedImportanceSampling.baseBias(units: config.visibleUnits, marginals: marginals)
+        }
+        return configuration
     }
 
     /// The rule book again, now that the data's width, the ranks and the layout are known.
