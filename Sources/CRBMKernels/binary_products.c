@@ -11,8 +11,6 @@
 #include "binary_products.h"
 #include "binary_references.h"
 
-#include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
 
@@ -334,10 +332,8 @@ static inline void gather_rows_avx2(const rbm_reference_plan *plan, long m, long
 __attribute__((target("avx2")))
 static void gather_avx2(const rbm_reference_plan *plan, long m, long n, float alpha, const float *b, long ldb,
                         float beta, float *c, long ldc, momentum_step step, const float *references) {
-    if (plan->active)
-        gather_rows_avx2(plan, m, n, alpha, b, ldb, beta, c, ldc, step, references, 1);
-    else
-        gather_rows_avx2(plan, m, n, alpha, b, ldb, beta, c, ldc, step, NULL, 0);
+    if (plan->active) gather_rows_avx2(plan, m, n, alpha, b, ldb, beta, c, ldc, step, references, 1);
+    else gather_rows_avx2(plan, m, n, alpha, b, ldb, beta, c, ldc, step, NULL, 0);
 }
 #endif
 
