@@ -54,6 +54,22 @@ import RBM
         if base.centering { #expect(one.hiddenOffsets != [Float](repeating: 0.5, count: 19)) }
     }
 
+    /// A tempering base is one finite coefficient per visible unit: a wrong length or a NaN is
+    /// refused under `training.tempering_base`; a right one, or no known width yet, is not.
+    @Test func aTemperingBaseMustFitTheVisibleUnits() {
+        var tempering = configuration(.parallelTempering)
+        tempering.inverseTemperatures = [1, 0.5]
+        func refused(_ base: [Float], visible: Int?) -> Bool {
+            var checked = tempering
+            checked.temperingBase = base
+            return checked.problems(visibleCount: visible, hiddenCount: 19).contains { $0.keys.contains("training.tempering_base") }
+        }
+        #expect(refused([0, 1, 2], visible: 37))
+        #expect(refused([Float](repeating: 0, count: 36) + [.nan], visible: 37))
+        #expect(!refused([Float](repeating: -2, count: 37), visible: 37))
+        #expect(!refused([0, 1, 2], visible: nil))
+    }
+
     /// The centred RBM's free energy (by enumerating h under the centred energy) differs from
     /// the converted plain model's by one constant for every v.
     @Test func centeringFollowedByConversionGivesThePlainFreeEnergies() {

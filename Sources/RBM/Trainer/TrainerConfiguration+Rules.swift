@@ -153,7 +153,7 @@ extension TrainerConfiguration {
                        ? "\(inverseTemperatures.count) temperatures need training.min_inverse_temperature below 1"
                        : "inverse temperatures must decrease from 1 and stay above 0 (got \(inverseTemperatures))")
         }
-        if let base = temperingBase, base.count != visibleCount || !base.allSatisfy(\.isFinite) {
+        if let base = temperingBase, let visibleCount, base.count != visibleCount || !base.allSatisfy(\.isFinite) {
             refuse("training.tempering_base",
                    because: "the tempering base needs one finite coefficient per visible unit (\(visibleCount); got \(base.count))")
         }
