@@ -71,6 +71,10 @@ import RBMStore
         #expect { try folder.config(["training.tempering_base=uniform"]) } throws: { error in
             "\(error)".contains("training.tempering_base") && "\(error)".contains("data") && "\(error)".contains("none")
         }
+        #expect { try folder.config(["training.sampler=pt", "training.tempering_base=data", "model.visible=gaussian",
+                                     "data.binarization=none", "model.learn_variance=true"]) } throws: { error in
+            "\(error)".contains("training.tempering_base") && "\(error)".contains("learned variances")
+        }
     }
 
     /// `training.tempering_base: data` gives the trainer AIS's base rates from the training

@@ -12,13 +12,13 @@ import Glibc
 ///             + Σ_j [softplus(β_s x_tj) + softplus(β_t x_sj) − softplus(β_s x_sj) − softplus(β_t x_tj)]
 ///
 /// (the base measure m of the visible kind cancels). `estimate` computes it in single precision,
-/// eight units at a time, unitwise differences summed, with a bound on its distance from the
-/// double-precision value (`DataParallelTrainer.temperedFreeEnergy`, four sums of softplus
-/// terms). `accepts` decides from the estimate when the bound settles the Metropolis test, and
+/// eight or sixteen units at a time (AVX2 or AVX-512), unitwise differences summed, with a bound
+/// on its distance from the double-precision value (`DataParallelTrainer.temperedFreeEnergy`,
+/// four sums of softplus terms). `accepts` decides from the estimate when the bound settles the Metropolis test, and
 /// otherwise (rarely: the uniform within the bound of the ratio) from the double-precision
 /// ratio, so every decision is the one the double-precision rule makes.
 public enum TemperingSwap {
-    /// The code the kernel runs on this CPU: "avx2", or "portable" (the Swift code).
+    /// The code the kernel runs on this CPU: "avx512", "avx2", or "portable" (the Swift code).
     public static var kernelPath: String { String(cString: rbm_swap_path()) }
 
     /// The single-precision log ratio and a bound on its distance from the double-precision one.

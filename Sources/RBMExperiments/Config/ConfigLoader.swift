@@ -184,6 +184,11 @@ public enum ConfigLoader {
             throw .inconsistent(ConfigLocation(file: problem.keys.contains(where: overridden.contains) ? "--set" : file,
                                                keyPath: problem.keys[0], line: nil), reason: problem.reason)
         }
+        if config.training.sampler == .parallelTempering && config.training.temperingBase == .data && config.model.learnVariance {
+            throw .inconsistent(ConfigLocation(file: source("training.tempering_base", "model.learn_variance"),
+                                               keyPath: "training.tempering_base", line: nil),
+                                reason: "tempering toward the data's base rates is not defined with learned variances (their chains live in u = v/σ, and σ moves): use training.tempering_base: none")
+        }
         let name = config.output.name
         if !name.isEmpty, name.contains(where: { !($0.isLetter || $0.isNumber || "-_.".contains($0)) }) || name.hasPrefix(".") {
             throw .inconsistent(ConfigLocation(file: source("output.name"), keyPath: "output.name", line: nil),

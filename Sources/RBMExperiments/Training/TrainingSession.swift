@@ -159,8 +159,8 @@ extension TrainingRun {
 
     /// The trainer's configuration, with parallel tempering's base (`training.tempering_base:
     /// data`) from the training marginals: AIS's base rates b_A, the same numbers on every rank
-    /// and on resuming (they are the data's). Learned variances keep b_A = 0: their chains live
-    /// in u = v/σ, whose σ moves.
+    /// and on resuming (they are the data's). Learned variances are refused with it (the config's
+    /// rules): their chains live in u = v/σ, whose σ moves.
     func trainerConfiguration(marginals: [Float]) -> TrainerConfiguration {
         var configuration = config.trainerConfiguration()
         if config.training.sampler == .parallelTempering && config.training.temperingBase == .data && !configuration.learnsVariance {
