@@ -22,32 +22,49 @@ public struct CategoricalUnits: VisibleUnitType {
     public var parameterValue: Int { states }
 
     /// The logits b + x, then a softmax per group: each group's largest logit is subtracted,
-    /// the exponentials of the whole block taken eight at a time (`Logistic.exp8`), and each
-    /// group divided by its sum (single precision, the same operations on every x86-64 CPU; the
-    /// exponentials by the AVX2 twin of `exp8` where the CPU has it).
+    /// the exponentials taken eight at a time (`Logistic.exp8`), and each group multiplied by
+    /// 1/its sum (single precision, the same operations on every x86-64 CPU). Eight groups at a
+    /// time by `rbm_categorical_softmax` where the CPU has AVX2 (the same bits), the rest here.
     public func applyMeans(to values: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>) {
-        Self.addBias(to: values, rows: rows, columns: columns, bias: bias)
-        let total = rows * columns
-        for start in stride(from: 0, to: total, by: states) {
+        for row in 0..<rows { softmax(values + row * columns, columns: columns, bias: bias, beta: nil) }
+    }
+
+    /// β(x + b), then the softmax per group as in `applyMeans` (at β = 1, exactly `applyMeans`).
+    public func applyTemperedMeans(to values: UnsafeMutablePointer<Float>, columns: Int, bias: UnsafePointer<Float>,
+                                   beta: Float) {
+        softmax(values, columns: columns, bias: bias, beta: beta == 1 ? nil : beta)
+    }
+
+    /// One row's softmax per group of the logits (x + b), or β(x + b).
+    private func softmax(_ values: UnsafeMutablePointer<Float>, columns: Int, bias: UnsafePointer<Float>, beta: Float?) {
+        let groups = columns / states
+        let done = rbm_categorical_softmax(values, groups, states, bias, beta ?? 1, beta == nil ? 0 : 1)
+        let first = done * states, end = groups * states
+        guard first < end else { return }
+        for index in first..<end {
+            let logit = values[index] + bias[index]
+            values[index] = beta.map { $0 * logit } ?? logit
+        }
+        for start in stride(from: first, to: end, by: states) {
             var largest = values[start]
             for index in (start + 1)..<(start + states) { largest = max(largest, values[index]) }
             for index in start..<(start + states) { values[index] -= largest }
         }
         let raw = UnsafeMutableRawPointer(values)
-        // Whole vectors by the AVX2 twin of `exp8` (CRBMKernels' logistic.c, the same bits).
-        var index = total >= 8 && rbm_exp_in_place(values, total) == 1 ? total / 8 * 8 : 0
-        while index + 8 <= total {
-            raw.storeBytes(of: Logistic.exp8(raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)),
-                           toByteOffset: index * 4, as: SIMD8<Float>.self)
-            index += 8
+        var index = first
+        while index < end {
+            let count = min(8, end - index)
+            var chunk = SIMD8<Float>(repeating: 0)
+            if count == 8 {
+                chunk = raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+            } else {
+                for k in 0..<count { chunk[k] = values[index + k] }
+            }
+            let exponentials = Logistic.exp8(chunk)
+            for k in 0..<count { values[index + k] = exponentials[k] }
+            index += count
         }
-        if index < total {
-            var tail = SIMD8<Float>(repeating: 0)
-            for k in 0..<(total - index) { tail[k] = values[index + k] }
-            let exponentials = Logistic.exp8(tail)
-            for k in 0..<(total - index) { values[index + k] = exponentials[k] }
-        }
-        for start in stride(from: 0, to: total, by: states) {
+        for start in stride(from: first, to: end, by: states) {
             var sum: Float = 0
             for index in start..<(start + states) { sum += values[index] }
             let inverse = 1 / sum
@@ -55,13 +72,16 @@ public struct CategoricalUnits: VisibleUnitType {
         }
     }
 
-    /// Uniform g picks the state of group g by the cumulative probabilities.
+    /// Uniform g picks the state of group g by the cumulative probabilities: the first state
+    /// whose cumulative sum exceeds it, else the last (eight groups at a time by
+    /// `rbm_categorical_draw` where the CPU has AVX2, the same choices).
     public func sample(_ stream: RandomStream, row: UInt32, means: UnsafePointer<Float>, count: Int,
                        into output: UnsafeMutablePointer<Float>) {
         let groups = count / states
         withUnsafeTemporaryAllocation(of: Float.self, capacity: groups) { uniforms in
             stream.uniforms(row: row, count: groups, into: uniforms.baseAddress!)
-            for group in 0..<groups {
+            let done = rbm_categorical_draw(means, uniforms.baseAddress!, groups, states, output)
+            for group in done..<groups {
                 let base = group * states
                 var chosen = states - 1
                 var cumulative: Float = 0
