@@ -21,9 +21,10 @@ import RBM
     }
 
     /// Kernel and Swift code, plain and tempered, give the same bits for every state count the
-    /// kernel takes (2…64) and one it leaves to Swift (65), whole blocks of eight groups and
-    /// tails; and each group is the double-precision softmax of its logits within 10⁻⁶.
-    @Test(arguments: [2, 3, 4, 5, 7, 16, 64, 65])
+    /// kernel takes (2…64: 2, 4, 8 by permutes, the rest by gathers) and one it leaves to Swift
+    /// (65), whole blocks of eight groups and tails; and each group is the double-precision
+    /// softmax of its logits within 10⁻⁶.
+    @Test(arguments: [2, 3, 4, 5, 7, 8, 16, 64, 65])
     func softmaxKernelGivesTheSwiftCodesBits(states: Int) {
         let units = CategoricalUnits(parameter: states)
         for groups in [8, 13, 196] {
@@ -73,7 +74,7 @@ import RBM
     /// The draw kernel picks the rule's state in every group: on softmax rows with Philox
     /// uniforms, and where it turns: a uniform equal to a running sum (the next state), states
     /// of probability 0, groups summing below 1 (the last state), NaN means, u = 0.
-    @Test(arguments: [2, 3, 4, 5, 64])
+    @Test(arguments: [2, 3, 4, 5, 8, 64])
     func drawKernelPicksTheInverseCDFsState(states: Int) {
         let groups = 40
         let count = groups * states
