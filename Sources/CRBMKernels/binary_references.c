@@ -35,7 +35,8 @@ typedef struct {
     int32_t *shared;      // m: each row's ones in the majority row
     int32_t *row_plan;    // 5 per row
     int32_t *terms;
-    size_t counts_capacity, columns_capacity, shared_capacity, row_plan_capacity, terms_capacity;
+    int32_t *marks;       // k: 1 at the columns of the row being planned, else 0
+    size_t counts_capacity, columns_capacity, shared_capacity, row_plan_capacity, terms_capacity, marks_capacity;
 } plan_scratch;
 
 static _Thread_local plan_scratch scratch;
@@ -139,7 +140,9 @@ const rbm_reference_plan *rbm_plan_references(long m, long k, const int32_t *off
     // The terms: a row with a reference lists what it adds to and takes from that row.
     if (!rbm_reserve_int32(&scratch.row_plan, &scratch.row_plan_capacity, 5 * (size_t)m)) return NULL;
     if (!rbm_reserve_int32(&scratch.terms, &scratch.terms_capacity, (size_t)total + 8)) return NULL;
-    int32_t *row_plan = scratch.row_plan, *terms = scratch.terms;
+    if (allow_majority && !rbm_reserve_int32(&scratch.marks, &scratch.marks_capacity, (size_t)k)) return NULL;
+    int32_t *row_plan = scratch.row_plan, *terms = scratch.terms, *marks = scratch.marks;
+    if (allow_majority) memset(marks, 0, (size_t)k * sizeof(int32_t));
     long used = 0;
     int any_majority = 0, any_all = 0;
     for (long i = 0; i < m; i++) {
@@ -156,19 +159,26 @@ const rbm_reference_plan *rbm_plan_references(long m, long k, const int32_t *off
             entry[3] = (int32_t)used;
             entry[4] = 0;
         } else if (reference == 1) {
+            // Written without branches on the data (each candidate stored, the count moved on
+            // when it belongs: the branches mispredicted on one-hot rows, a quarter of the plan's
+            // time); terms has room for the one store past the end.
             any_majority = 1;
-            long plus = 0, minus = 0, t = 0;
-            for (long s = 0; s < ones; s++)
-                if (!counts[list[s]]) terms[used + plus++] = list[s];
+            long plus = 0, minus = 0;
+            for (long s = 0; s < ones; s++) {
+                terms[used + plus] = list[s];
+                plus += !counts[list[s]];
+            }
             entry[2] = (int32_t)plus;
             used += plus;
             entry[3] = (int32_t)used;
-            // The majority columns this row lacks (both lists ascending).
+            // The majority columns this row lacks, ascending: its own columns marked, then read.
+            for (long s = 0; s < ones; s++) marks[list[s]] = 1;
             for (long s = 0; s < majority_count; s++) {
                 int32_t q = scratch.columns[s];
-                while (t < ones && list[t] < q) t++;
-                if (t == ones || list[t] != q) terms[used + minus++] = q;
+                terms[used + minus] = q;
+                minus += !marks[q];
             }
+            for (long s = 0; s < ones; s++) marks[list[s]] = 0;
             entry[4] = (int32_t)minus;
             used += minus;
         } else {
