@@ -34,17 +34,40 @@ static void block_tables(long states, int *owner, int *state) {
     }
 }
 
+/// For states 2, 4 or 8: spread[k] permutes state k of each group of a vector of eight floats
+/// onto every lane of that group.
+__attribute__((target("avx2")))
+static void spread_tables(long states, __m256i *spread) {
+    for (long k = 0; k < states; k++) {
+        int lanes[8];
+        for (int i = 0; i < 8; i++) lanes[i] = (int)(i / states * states + k);
+        spread[k] = _mm256_loadu_si256((const __m256i *)lanes);
+    }
+}
+
+/// Swift's max(largest, v), which is `v >= largest ? v : largest` (NaN in v never taken).
+__attribute__((target("avx2"), always_inline))
+static inline __m256 swift_max(__m256 largest, __m256 v) {
+    return _mm256_blendv_ps(largest, v, _mm256_cmp_ps(v, largest, _CMP_GE_OQ));
+}
+
+/// One state of the inverse-CDF draw in every lane: a lane not yet decided takes state k when
+/// u < its running sum (ordered: never on NaN), as the Swift loop's first such state.
+__attribute__((target("avx2"), always_inline))
+static inline void draw_step(__m256 uniform, __m256 cumulative, long k, __m256 *found, __m256i *chosen) {
+    __m256 hit = _mm256_andnot_ps(*found, _mm256_cmp_ps(uniform, cumulative, _CMP_LT_OQ));
+    *chosen = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(*chosen),
+                                                   _mm256_castsi256_ps(_mm256_set1_epi32((int)k)), hit));
+    *found = _mm256_or_ps(*found, hit);
+}
+
 /// States 2, 4 or 8: a vector of eight floats holds whole groups, so each group's k-th state
 /// is spread over the group's lanes by an in-register permute (`spread[k]`), with no gathers;
 /// the max and the sum still run over the states in order, so the bits are the gathers' path's.
 __attribute__((target("avx2")))
 static void softmax_packed_avx2(float *values, long groups, long states, const float *bias, float beta, int tempered) {
     __m256i spread[8];
-    for (long k = 0; k < states; k++) {
-        int lanes[8];
-        for (int i = 0; i < 8; i++) lanes[i] = (int)(i / states * states + k);
-        spread[k] = _mm256_loadu_si256((const __m256i *)lanes);
-    }
+    spread_tables(states, spread);
     const __m256 scale = _mm256_set1_ps(beta), one = _mm256_set1_ps(1.0f);
     const long count = groups / 8 * 8 * states;
     for (long i = 0; i < count; i += 8) {
@@ -53,7 +76,7 @@ static void softmax_packed_avx2(float *values, long groups, long states, const f
         __m256 largest = _mm256_permutevar8x32_ps(x, spread[0]);
         for (long k = 1; k < states; k++) {
             __m256 v = _mm256_permutevar8x32_ps(x, spread[k]);
-            largest = _mm256_blendv_ps(largest, v, _mm256_cmp_ps(v, largest, _CMP_GE_OQ));
+            largest = swift_max(largest, v);
         }
         __m256 e = exp8(_mm256_sub_ps(x, largest));
         // 0 + e₀ = e₀ (e₀ ≥ 0 or NaN), so the sum starts from state 0's term.
@@ -69,15 +92,14 @@ static void softmax_packed_avx2(float *values, long groups, long states, const f
 __attribute__((target("avx2")))
 static void draw_packed_avx2(const float *means, const float *uniforms, long groups, long states, float *output) {
     __m256i spread[8], uniform_lanes[8];
+    spread_tables(states, spread);
     int state_of_lane[8];
     for (long k = 0; k < states; k++) {
-        int lanes[8], owners[8];
+        int owners[8];
         for (int i = 0; i < 8; i++) {
-            lanes[i] = (int)(i / states * states + k);
             owners[i] = (int)(k * (8 / states) + i / states);
             state_of_lane[i] = (int)(i % states);
         }
-        spread[k] = _mm256_loadu_si256((const __m256i *)lanes);
         uniform_lanes[k] = _mm256_loadu_si256((const __m256i *)owners);
     }
     const __m256i lane_state = _mm256_loadu_si256((const __m256i *)state_of_lane);
@@ -93,10 +115,7 @@ static void draw_packed_avx2(const float *means, const float *uniforms, long gro
             __m256i chosen = _mm256_set1_epi32((int)(states - 1));
             for (long k = 0; k < states; k++) {
                 cumulative = _mm256_add_ps(cumulative, _mm256_permutevar8x32_ps(p, spread[k]));
-                __m256 hit = _mm256_andnot_ps(found, _mm256_cmp_ps(uniform, cumulative, _CMP_LT_OQ));
-                chosen = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(chosen),
-                                                              _mm256_castsi256_ps(_mm256_set1_epi32((int)k)), hit));
-                found = _mm256_or_ps(found, hit);
+                draw_step(uniform, cumulative, k, &found, &chosen);
             }
             __m256i is_chosen = _mm256_cmpeq_epi32(chosen, lane_state);
             _mm256_storeu_ps(output + offset, _mm256_and_ps(_mm256_castsi256_ps(is_chosen), one));
@@ -118,11 +137,10 @@ static void softmax_avx2(float *values, long groups, long states, const float *b
             __m256 x = _mm256_add_ps(_mm256_loadu_ps(block + i), _mm256_loadu_ps(block_bias + i));
             _mm256_storeu_ps(block + i, tempered ? _mm256_mul_ps(x, scale) : x);
         }
-        // Swift's max(largest, v) is `v >= largest ? v : largest`.
         __m256 largest = _mm256_i32gather_ps(block, lanes, 4);
         for (long s = 1; s < states; s++) {
             __m256 v = _mm256_i32gather_ps(block + s, lanes, 4);
-            largest = _mm256_blendv_ps(largest, v, _mm256_cmp_ps(v, largest, _CMP_GE_OQ));
+            largest = swift_max(largest, v);
         }
         for (long i = 0; i < width; i += 8) {
             __m256 shift = _mm256_permutevar8x32_ps(largest, _mm256_loadu_si256((const __m256i *)(owner + i)));
@@ -152,10 +170,7 @@ static void draw_avx2(const float *means, const float *uniforms, long groups, lo
         __m256i chosen = _mm256_set1_epi32((int)(states - 1));
         for (long s = 0; s < states; s++) {
             cumulative = _mm256_add_ps(cumulative, _mm256_i32gather_ps(block + s, lanes, 4));
-            __m256 hit = _mm256_andnot_ps(found, _mm256_cmp_ps(uniform, cumulative, _CMP_LT_OQ));
-            chosen = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(chosen),
-                                                          _mm256_castsi256_ps(_mm256_set1_epi32((int)s)), hit));
-            found = _mm256_or_ps(found, hit);
+            draw_step(uniform, cumulative, s, &found, &chosen);
         }
         float *out = output + first * states;
         for (long i = 0; i < width; i += 8) {
