@@ -85,6 +85,8 @@ public enum RandomPurpose: UInt32, Sendable {
     /// (substep t·L + l), and the N(0, I) starting states of chains restarted from noise
     /// (substep 2²³).
     case langevinNoise = 15
+    /// The pilot chains of AIS's mode jumps (`AnnealingGuide`): step s, substep 0 for h, 1 for v.
+    case annealingGuide = 16
 }
 
 /// The coordinates of one row of random numbers: a pure function of these and the seed.

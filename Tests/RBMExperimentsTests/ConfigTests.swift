@@ -123,6 +123,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         "training:\n  learning_rate: .inf",
         // No monitoring samples would make every run look diverged (the free energy of none is NaN).
         "evaluation:\n  monitor_samples: 0",
+        "evaluation:\n  ais_jumps: sometimes",
     ])
     func outOfRangeValuesAreRejectedBeforeTraining(text: String) {
         guard case let .outOfRange(location, _, _) = error(text) else {

@@ -104,6 +104,20 @@ import Testing
         #expect(checkpoint.model.visibleUnits == .categorical(states: 4))
         let pictures = try FileManager.default.contentsOfDirectory(atPath: result.folder)
         #expect(pictures.contains("filters.png") && pictures.contains("samples.png"))
+        // AIS of categorical units jumps between modes by default (`evaluation.ais_jumps: auto`),
+        // and says so; `--ais-jumps off` runs plain Gibbs transitions.
+        let path = RunFolder(path: result.folder).checkpoint
+        for (arguments, jumps) in [([String](), true), (["--ais-jumps", "off"], false)] {
+            let (status, output) = try Child(["evaluate", path, "--split", "validation", "--ais", "--ais-betas", "300", "--no-pseudo-likelihood",
+                                              "--json"] + arguments).finish()
+            #expect(status == 0, "\(output)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
+            let method = try #require(object["log_z_method"] as? String)
+            #expect(method.contains("mode jumps") == jumps, "\(arguments): \(method)")
+            #expect((object["log_z"] as? Double).map { $0.isFinite } == true)
+        }
+        let (status, output) = try Child(["evaluate", path, "--ais-jumps", "sometimes"]).finish()
+        #expect(status != 0 && output.contains("ais-jumps"), "\(output)")
     }
 
     /// An IDX folder's grey levels train binomial units as counts out of 255 (each pixel its own

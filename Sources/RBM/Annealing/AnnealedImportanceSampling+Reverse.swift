@@ -63,11 +63,13 @@ extension AnnealedImportanceSampling {
         precondition(Self.fits(baseVisibleBias, model) && visible.count == rows * model.visibleCount)
         precondition(rows > 0 && betas.count >= 2)
         let points = reverseStartingRows(rows: rows)
-        let transfer = UnsafeTransfer((model, baseVisibleBias, visible, points, self))
+        let proposals = guide.map(AnnealingProposals.init)
+        let transfer = UnsafeTransfer((model, baseVisibleBias, visible, points, self, proposals))
         let chunkWeights = DataParallel.mapChunks(count: points.count, chunkSize: Self.runsPerChunk, workers: workers,
                                                   ranks: ranks) { range in
-            let (model, base, visible, points, sampler) = transfer.value
-            return sampler.reverseAnneal(model: model, baseVisibleBias: base, visible: visible, points: points, chains: range)
+            let (model, base, visible, points, sampler, proposals) = transfer.value
+            return sampler.reverseAnneal(model: model, baseVisibleBias: base, visible: visible, points: points, chains: range,
+                                         proposals: proposals)
         }
         let baseLogZ = Double(model.hiddenCount) * _log(2)
             + model.visibleUnits.baseLogPartition(base: baseVisibleBias, visibleCount: model.visibleCount)
@@ -82,7 +84,7 @@ extension AnnealedImportanceSampling {
     /// The chains `range` of the points: from v* down the schedule; returns Σₖ [log f_k(v_k) −
     /// log f_{k−1}(v_k)] of each (L less log Z_A).
     func reverseAnneal(model: RBMModel, baseVisibleBias: [Float], visible: [Float], points: [Int],
-                       chains range: Range<Int>) -> [Double] {
+                       chains range: Range<Int>, proposals: AnnealingProposals? = nil) -> [Double] {
         let chains = AnnealingChains(model: model, baseVisibleBias: baseVisibleBias, chains: range,
                                      layer: layer ?? .preferred(for: model.visibleUnits))
         visible.withUnsafeBufferPointer { data in
@@ -92,9 +94,13 @@ extension AnnealedImportanceSampling {
         var logWeights = [Double](repeating: 0, count: range.count)
         chains.prepareRatio()
         for k in stride(from: betas.count - 1, through: 1, by: -1) {
+            let jump = proposals.flatMap { $0.jumps(at: k) ? $0 : nil }.map {
+                ($0, RandomStream(seed: seed, purpose: .reverseAnnealing, step: UInt32(k), substep: 3))
+            }
             chains.transition(beta: Float(betas[k]),
                               hiddenStream: RandomStream(seed: seed, purpose: .reverseAnnealing, step: UInt32(k), substep: 0),
-                              visibleStream: RandomStream(seed: seed, purpose: .reverseAnnealing, step: UInt32(k), substep: 1))
+                              visibleStream: RandomStream(seed: seed, purpose: .reverseAnnealing, step: UInt32(k), substep: 1),
+                              jump: jump, reversed: true)
             chains.prepareRatio()
             chains.addLogRatio(from: betas[k - 1], to: betas[k], into: &logWeights)
         }

@@ -46,6 +46,9 @@ public struct AnnealedImportanceSampling: Sendable {
     public var workers: Int
     /// The layer to anneal; nil: `Layer.preferred(for:)` the model's units.
     public var layer: Layer?
+    /// Mode jumps between transitions (`AnnealingGuide`), forward and reverse; nil: Gibbs alone.
+    /// Built for the model it is given with (the unit-variance model under learned variances).
+    public var guide: AnnealingGuide?
     static let runsPerChunk = 25
 
     /// The paper's schedule scaled to `count` inverse temperatures in all: steps of equal size
@@ -114,11 +117,12 @@ public struct AnnealedImportanceSampling: Sendable {
         precondition(Self.fits(baseVisibleBias, model))
         precondition(runs > 0 && betas.count >= 2)
         let chunks = (runs + Self.runsPerChunk - 1) / Self.runsPerChunk
-        let transfer = UnsafeTransfer((model, baseVisibleBias, self))
+        let proposals = guide.map(AnnealingProposals.init)
+        let transfer = UnsafeTransfer((model, baseVisibleBias, self, proposals))
         let chunkWeights = DataParallel.mapChunks(count: runs, chunkSize: Self.runsPerChunk, workers: workers,
                                                   ranks: ranks) { range in
-            let (model, base, sampler) = transfer.value
-            return sampler.anneal(model: model, baseVisibleBias: base, runs: range)
+            let (model, base, sampler, proposals) = transfer.value
+            return sampler.anneal(model: model, baseVisibleBias: base, runs: range, proposals: proposals)
         }
         precondition(chunkWeights.count == chunks)
         let logWeights = chunkWeights.flatMap { $0 }
@@ -198,7 +202,8 @@ public struct AnnealedImportanceSampling: Sendable {
 
     /// One group of runs through the whole schedule; returns their log weights: v₁ ~ p_A, then
     /// for k = 1 … K, log w += log f_k(v_k) − log f_{k−1}(v_k) and v_{k+1} ~ T_k(· | v_k).
-    func anneal(model: RBMModel, baseVisibleBias: [Float], runs range: Range<Int>) -> [Double] {
+    func anneal(model: RBMModel, baseVisibleBias: [Float], runs range: Range<Int>,
+                proposals: AnnealingProposals? = nil) -> [Double] {
         let chains = AnnealingChains(model: model, baseVisibleBias: baseVisibleBias, chains: range,
                                      layer: layer ?? .preferred(for: model.visibleUnits))
         var logWeights = [Double](repeating: 0, count: range.count)
@@ -207,9 +212,13 @@ public struct AnnealedImportanceSampling: Sendable {
             chains.prepareRatio()
             chains.addLogRatio(from: betas[k - 1], to: betas[k], into: &logWeights)
             if k == betas.count - 1 { break }
+            let jump = proposals.flatMap { $0.jumps(at: k) ? $0 : nil }.map {
+                ($0, RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: UInt32(k), substep: 3))
+            }
             chains.transition(beta: Float(betas[k]),
                               hiddenStream: RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: UInt32(k), substep: 0),
-                              visibleStream: RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: UInt32(k), substep: 1))
+                              visibleStream: RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: UInt32(k), substep: 1),
+                              jump: jump)
         }
         return logWeights
     }

@@ -42,11 +42,11 @@ final class AnnealingChains {
     let visible: UnsafeMutablePointer<Float>
     /// x = c + vᵀW of the current states (`computeHiddenInput`), `count` × n_hidden.
     let hiddenInput: UnsafeMutablePointer<Float>
-    private let hidden: UnsafeMutablePointer<Float>
+    let hidden: UnsafeMutablePointer<Float>
     /// hWᵀ of the hidden states (hidden layer: `prepareRatio`; visible layer: scratch).
-    private let visibleInput: UnsafeMutablePointer<Float>
+    let visibleInput: UnsafeMutablePointer<Float>
     private let zeroBias: UnsafeMutablePointer<Float>
-    private let scratch: UnsafeMutablePointer<Float>
+    let scratch: UnsafeMutablePointer<Float>
     private let halves: UnsafeMutablePointer<Float>
 
     init(model: RBMModel, baseVisibleBias: [Float], chains: Range<Int>, layer: Layer) {
@@ -132,11 +132,16 @@ final class AnnealingChains {
     }
 
     /// One transition T_β from the current (prepared) states, drawing with the numbers of
-    /// `hiddenStream` and `visibleStream`; leaves the preparation stale.
-    func transition(beta: Float, hiddenStream: RandomStream, visibleStream: RandomStream) {
+    /// `hiddenStream` and `visibleStream`, with a mode jump (`AnnealingGuide`) drawn from
+    /// `jump`'s stream when given; leaves the preparation stale. In the visible layer the jump
+    /// sits between the halves (v → h → jump → v); in the hidden layer it follows the Gibbs step,
+    /// or precedes it when `reversed` (reverse annealing runs each transition's time-reversal).
+    func transition(beta: Float, hiddenStream: RandomStream, visibleStream: RandomStream,
+                    jump: (proposals: AnnealingProposals, stream: RandomStream)? = nil, reversed: Bool = false) {
         guard layer == .hidden else {
-            return gibbsStep(beta: beta, hiddenStream: hiddenStream, visibleStream: visibleStream)
+            return gibbsStep(beta: beta, hiddenStream: hiddenStream, visibleStream: visibleStream, jump: jump)
         }
+        if let jump, reversed { modeJump(beta: beta, proposal: jump.proposals.table(beta: beta), stream: jump.stream) }
         let nh = model.hiddenCount, first = firstChain
         drawVisible(beta: beta, visibleStream)
         computeHiddenInput()
@@ -144,6 +149,10 @@ final class AnnealingChains {
         Logistic.applyWithBias(hidden, rows: count, columns: nh, bias: zeroBias)
         GibbsHalfStep.drawBernoulli(hiddenStream, rows: count, stride: nh, units: 0..<nh, streamRow: { first + $0 },
                                     probabilities: hidden, into: hidden)
+        if let jump, !reversed {
+            prepareRatio()
+            modeJump(beta: beta, proposal: jump.proposals.table(beta: beta), stream: jump.stream)
+        }
     }
 
     /// v ~ p_A: the base model's independent visible units, with the uniforms of `stream` (the
@@ -187,7 +196,8 @@ final class AnnealingChains {
 
     /// One transition T_β of the visible layer from states whose x is computed: h ~ σ(β·x) with
     /// the numbers of `hiddenStream`, then v ~ P(v | h) (`drawVisible`). Leaves x stale.
-    private func gibbsStep(beta: Float, hiddenStream: RandomStream, visibleStream: RandomStream) {
+    private func gibbsStep(beta: Float, hiddenStream: RandomStream, visibleStream: RandomStream,
+                           jump: (proposals: AnnealingProposals, stream: RandomStream)?) {
         let nv = model.visibleCount, nh = model.hiddenCount, n = count, first = firstChain
         for index in 0..<(n * nh) { hidden[index] = beta * hiddenInput[index] }
         Logistic.applyWithBias(hidden, rows: n, columns: nh, bias: zeroBias)
@@ -196,6 +206,7 @@ final class AnnealingChains {
         model.weights.withUnsafeBufferPointer { w in
             BLAS.gemm(m: n, n: nv, k: nh, a: hidden, b: w.baseAddress!, transposeB: true, c: visibleInput)
         }
+        if let jump { modeJump(beta: beta, proposal: jump.proposals.table(beta: beta), stream: jump.stream) }
         drawVisible(beta: beta, visibleStream)
     }
 

@@ -62,6 +62,11 @@ public protocol VisibleUnitType: Sendable {
     func annealedSummedOutDifferences(_ a: UnsafePointer<Float>, rows: Int, count: Int, from beta0: Float, to beta1: Float,
                                       base: [Float], modelBias: [Float], scratch: UnsafeMutablePointer<Float>,
                                       into differences: UnsafeMutablePointer<Double>)
+    /// log Σ_v exp(V_β(v) + β·aᵀv) of `rows` chains at one β, up to a constant of β alone (the
+    /// same for every a): what AIS's mode jump compares between two hidden states. The default
+    /// is `annealedSummedOutDifferences` from β = 0; kinds with a cheaper form give it.
+    func annealedSummedOut(_ a: UnsafePointer<Float>, rows: Int, count: Int, beta: Float, base: [Float],
+                           modelBias: [Float], scratch: UnsafeMutablePointer<Float>, into values: UnsafeMutablePointer<Double>)
     /// The part of log Z that `summedOut` leaves out (0 unless the kind has one).
     func logPartitionConstant(visibleCount: Int) -> Double
     /// True for 0/1 units: what the kernels written for binary states take (visible blocks) and
@@ -189,6 +194,13 @@ extension VisibleUnitType {
             differences[r] = annealedSummedOutDifference(a + r * count, count: count, from: beta0, to: beta1, base: base,
                                                          modelBias: modelBias, scratch: scratch)
         }
+    }
+
+    public func annealedSummedOut(_ a: UnsafePointer<Float>, rows: Int, count: Int, beta: Float, base: [Float],
+                                  modelBias: [Float], scratch: UnsafeMutablePointer<Float>,
+                                  into values: UnsafeMutablePointer<Double>) {
+        annealedSummedOutDifferences(a, rows: rows, count: count, from: 0, to: beta, base: base, modelBias: modelBias,
+                                     scratch: scratch, into: values)
     }
 
     /// `summedOut(β·a, bias: (1 − β)·b_A + β·b_B)`.

@@ -130,6 +130,12 @@ extension VisibleUnits {
         unitType.annealedSummedOutDifferences(a, rows: rows, count: count, from: beta0, to: beta1, base: base,
                                               modelBias: modelBias, scratch: scratch, into: differences)
     }
+    public func annealedSummedOut(_ a: UnsafePointer<Float>, rows: Int, count: Int, beta: Float, base: [Float],
+                                  modelBias: [Float], scratch: UnsafeMutablePointer<Float>,
+                                  into values: UnsafeMutablePointer<Double>) {
+        unitType.annealedSummedOut(a, rows: rows, count: count, beta: beta, base: base, modelBias: modelBias,
+                                   scratch: scratch, into: values)
+    }
     public var isBinary: Bool { unitType.isBinary }
     public var hasDensity: Bool { unitType.hasDensity }
     public var hasPseudoLikelihood: Bool { unitType.hasPseudoLikelihood }

@@ -198,6 +198,8 @@ public struct ExperimentConfig: Sendable, Equatable {
         /// With `log_likelihood: bracket`: the width (nats) above which AIS and reverse AIS are
         /// reported as disagreeing.
         public var bracketWarning = EvaluationOptions.defaultBracketWarning
+        /// Mode jumps in AIS and reverse AIS (`AnnealingGuide`): auto (categorical units), on, off.
+        public var aisJumps = ModeJumps.auto
         /// Also compute the exact pseudo-likelihood (n_visible × n_hidden work per sample).
         public var pseudoLikelihood = true
         /// Evaluate on the first N samples of the split (0: all).
@@ -262,7 +264,7 @@ public struct ExperimentConfig: Sendable, Equatable {
     public func evaluationOptions(workers: Int) -> EvaluationOptions {
         EvaluationOptions(logLikelihood: evaluation.logLikelihood, aisRuns: evaluation.aisRuns, aisBetas: evaluation.aisBetas,
                           pseudoLikelihood: evaluation.pseudoLikelihood, bracketWarning: evaluation.bracketWarning,
-                          seed: training.seed, workers: workers)
+                          modeJumps: evaluation.aisJumps, seed: training.seed, workers: workers)
     }
 
     /// Threads to use: `training.workers`, or every core when it is not set.

@@ -19,13 +19,15 @@ extension ModelEvaluation {
         }
         report.bracketWarning = options.bracketWarning
         var betas = options.aisBetas
+        let guide = annealingGuide(model: model, visible: visible, rows: rows, options: options)
         while true {
-            let annealing = AnnealedImportanceSampling(runs: options.aisRuns, betaCount: betas, seed: options.seed,
+            var annealing = AnnealedImportanceSampling(runs: options.aisRuns, betaCount: betas, seed: options.seed,
                                                        workers: options.workers)
+            annealing.guide = guide
             let forward = annealing.estimate(model: model, baseVisibleBias: baseBias, ranks: ranks)
             let reverse = annealing.reverseEstimate(model: model, baseVisibleBias: baseBias, visible: visible, rows: rows,
                                                     ranks: ranks)
-            report.record(forward, runs: options.aisRuns, betas: betas)
+            report.record(forward, runs: options.aisRuns, betas: betas, jumps: guide != nil)
             report.reverseLogPartitionFunction = reverse.logPartitionFunction
             report.reverseStandardError = reverse.standardError
             report.reversePoints = reverse.points.count

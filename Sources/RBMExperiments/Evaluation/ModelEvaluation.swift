@@ -27,6 +27,8 @@ public struct EvaluationOptions: Sendable, Equatable {
     /// With a bracket: double the inverse temperatures until the bracket is within
     /// `bracketWarning`, up to this many (nil: one round at `aisBetas`).
     public var betaBudget: Int? = nil
+    /// Mode jumps in AIS and reverse AIS (`AnnealingGuide`), guided by the split's data.
+    public var modeJumps = ModeJumps.auto
     public var seed: UInt64 = 1
     public var workers = 1
 
@@ -35,15 +37,45 @@ public struct EvaluationOptions: Sendable, Equatable {
     public init(logLikelihood: LogLikelihoodMethod = .auto, aisRuns: Int = AnnealedImportanceSampling.defaultRuns,
                 aisBetas: Int = AnnealedImportanceSampling.defaultBetaCount,
                 pseudoLikelihood: Bool = true, bracketWarning: Double = defaultBracketWarning, betaBudget: Int? = nil,
-                seed: UInt64 = 1, workers: Int = 1) {
+                modeJumps: ModeJumps = .auto, seed: UInt64 = 1, workers: Int = 1) {
         self.logLikelihood = logLikelihood
         self.aisRuns = aisRuns
         self.aisBetas = aisBetas
         self.pseudoLikelihood = pseudoLikelihood
         self.bracketWarning = bracketWarning
         self.betaBudget = betaBudget
+        self.modeJumps = modeJumps
         self.seed = seed
         self.workers = workers
+    }
+}
+
+/// Whether AIS and reverse AIS add mode jumps to their Gibbs transitions (`evaluation.ais_jumps`).
+public enum ModeJumps: String, Sendable, CaseIterable {
+    /// On for the units whose models freeze AIS's chains into modes (categorical), off otherwise.
+    case auto
+    case on
+    case off
+
+    public func resolved(for units: VisibleUnits) -> Bool {
+        switch self {
+        case .on: return true
+        case .off: return false
+        case .auto: return units.oneHotStates != nil
+        }
+    }
+}
+
+extension ModelEvaluation {
+    /// The guide of the jumps for `model` from the evaluated rows, when `options` turn them on:
+    /// built for the model AIS anneals (under learned variances the unit-variance one, on u = v/σ).
+    static func annealingGuide(model: RBMModel, visible: [Float], rows: Int, options: EvaluationOptions) -> AnnealingGuide? {
+        guard rows > 0, options.modeJumps.resolved(for: model.visibleUnits) else { return nil }
+        guard model.visibleLogVariance != nil else {
+            return AnnealingGuide.pilot(model: model, visible: visible, rows: rows, seed: options.seed, workers: options.workers)
+        }
+        return AnnealingGuide.pilot(model: model.unitVarianceModel, visible: model.unitVarianceCoordinates(visible, rows: rows),
+                                    rows: rows, seed: options.seed, workers: options.workers)
     }
 }
 
@@ -87,8 +119,8 @@ public struct EvaluationReport: Sendable, Equatable {
     public var standardized = false
 
     /// Records an AIS estimate as the report's log Z.
-    mutating func record(_ estimate: AnnealedImportanceSampling.Estimate, runs: Int, betas: Int) {
-        logPartitionMethod = "AIS, \(runs) runs, \(betas) β"
+    mutating func record(_ estimate: AnnealedImportanceSampling.Estimate, runs: Int, betas: Int, jumps: Bool = false) {
+        logPartitionMethod = "AIS, \(runs) runs, \(betas) β" + (jumps ? ", mode jumps" : "")
         logPartitionFunction = estimate.logPartitionFunction
         logPartitionLower = estimate.lower
         logPartitionUpper = estimate.upper
@@ -231,12 +263,14 @@ public enum ModelEvaluation {
             report.logPartitionLower = logZ
             report.logPartitionUpper = logZ
         case .ais:
-            let estimate = AnnealedImportanceSampling(runs: options.aisRuns, betaCount: options.aisBetas,
-                                                      seed: options.seed, workers: workers)
+            var annealing = AnnealedImportanceSampling(runs: options.aisRuns, betaCount: options.aisBetas,
+                                                       seed: options.seed, workers: workers)
+            annealing.guide = annealingGuide(model: model, visible: visible, rows: rows, options: options)
+            let estimate = annealing
                 .estimate(model: model, baseVisibleBias: AnnealedImportanceSampling.baseParameters(model: model, means: baseMarginals,
                                                                                                    variances: baseVariances),
                           ranks: ranks)
-            report.record(estimate, runs: options.aisRuns, betas: options.aisBetas)
+            report.record(estimate, runs: options.aisRuns, betas: options.aisBetas, jumps: annealing.guide != nil)
         case .bracket:
             bracket(model: model, visible: visible, rows: rows, baseMarginals: baseMarginals, baseVariances: baseVariances,
                     options: options, ranks: ranks,

@@ -4,6 +4,8 @@ import RBM
 import RBMCluster
 import RBMExperiments
 
+extension ModeJumps: ExpressibleByArgument {}
+
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate a checkpoint: reconstruction error, free energy, pseudo-likelihood, log Z and log-likelihood.",
@@ -37,6 +39,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "The bracket width (nats) above which AIS and reverse AIS are said to disagree.")
     var bracketWarning = EvaluationOptions.defaultBracketWarning
     @Option(help: "The most inverse temperatures --betas-until-agree may reach.") var maxBetas = 16 * AnnealedImportanceSampling.defaultBetaCount
+    @Option(help: "Mode jumps in AIS and reverse AIS, guided by the split's data: auto (on for categorical units), on or off.")
+    var aisJumps = ModeJumps.auto
     @Flag(help: "Skip the exact pseudo-likelihood (n_visible × n_hidden work per sample).") var noPseudoLikelihood = false
     @Option(help: "Use only the first N samples of the split.") var samples: Int?
     @Option(help: "Threads to use (default: every core).", transform: WorkersOption.parse) var workers: Int?
@@ -66,7 +70,7 @@ struct Evaluate: ParsableCommand {
         let options = EvaluationOptions(logLikelihood: method, aisRuns: aisRuns,
                                         aisBetas: aisBetas, pseudoLikelihood: !noPseudoLikelihood,
                                         bracketWarning: bracketWarning, betaBudget: betasUntilAgree ? maxBetas : nil,
-                                        workers: DataParallel.workers(workers))
+                                        modeJumps: aisJumps, workers: DataParallel.workers(workers))
         if json {
             let report = try ModelEvaluation.evaluate(checkpoint: checkpoint, split: split, data: data, samples: samples,
                                                       options: options, log: { _ in })
