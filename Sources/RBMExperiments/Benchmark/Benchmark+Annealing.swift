@@ -10,6 +10,8 @@ extension Benchmark {
         public var layer: AnnealedImportanceSampling.Layer
         public var forwardSeconds: Double
         public var reverseSeconds: Double
+        /// With mode jumps (`evaluation.ais_jumps`; the guide's pilot counted in the AIS time).
+        public var jumps = false
     }
 
     /// The kinds measured: every registered one, at 784 visible columns (categorical: 196
@@ -40,17 +42,22 @@ extension Benchmark {
             model.visibleUnits = units
             // The reverse chains start from the base model's own draws: data of the right kind.
             let data = AnnealedImportanceSampling.baseSamples(units: units, baseVisibleBias: base, rows: runs, seed: 3)
-            for layer in AnnealedImportanceSampling.Layer.allCases {
+            // Each layer plain, and the default layer with jumps where `ais_jumps: auto` turns them on.
+            let preferred = AnnealedImportanceSampling.Layer.preferred(for: units)
+            let passes = AnnealedImportanceSampling.Layer.allCases.map { ($0, false) }
+                + (ModeJumps.auto.resolved(for: units) ? [(preferred, true)] : [])
+            for (layer, jumps) in passes {
                 var annealing = AnnealedImportanceSampling(runs: runs, betaCount: betaCount, seed: 1, workers: workers)
                 annealing.layer = layer
                 let forwardStart = monotonicSeconds()
+                if jumps { annealing.guide = AnnealingGuide.pilot(model: model, visible: data, rows: runs, seed: 1, workers: workers) }
                 _ = annealing.estimate(model: model, baseVisibleBias: base)
                 let forwardSeconds = monotonicSeconds() - forwardStart
                 let reverseStart = monotonicSeconds()
                 _ = annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: runs)
                 let row = AnnealingRow(units: units, layer: layer, forwardSeconds: forwardSeconds,
-                                       reverseSeconds: monotonicSeconds() - reverseStart)
-                log("\(units), \(layer) layer: AIS \(format(row.forwardSeconds, 2)) s, reverse AIS \(format(row.reverseSeconds, 2)) s")
+                                       reverseSeconds: monotonicSeconds() - reverseStart, jumps: jumps)
+                log("\(units), \(layer) layer\(jumps ? ", mode jumps" : ""): AIS \(format(row.forwardSeconds, 2)) s, reverse AIS \(format(row.reverseSeconds, 2)) s")
                 rows.append(row)
             }
         }
@@ -62,8 +69,10 @@ extension Benchmark {
         for row in rows {
             let ratio = bernoulli.map { format(row.forwardSeconds / $0.forwardSeconds, 2) + "×" } ?? "–"
             let reverseRatio = bernoulli.map { format(row.reverseSeconds / $0.reverseSeconds, 2) + "×" } ?? "–"
-            let preferred = AnnealedImportanceSampling.Layer.preferred(for: row.units) == row.layer ? " (default)" : ""
-            log("| \(row.units) | \(row.layer)\(preferred) | \(format(row.forwardSeconds, 2)) | \(format(row.reverseSeconds, 2)) | "
+            let isDefault = AnnealedImportanceSampling.Layer.preferred(for: row.units) == row.layer
+                && row.jumps == ModeJumps.auto.resolved(for: row.units)
+            let label = row.layer.rawValue + (row.jumps ? ", mode jumps" : "") + (isDefault ? " (default)" : "")
+            log("| \(row.units) | \(label) | \(format(row.forwardSeconds, 2)) | \(format(row.reverseSeconds, 2)) | "
                 + "\(format(multiplyAdds / row.forwardSeconds / 1e9, 1)) | \(ratio) | \(reverseRatio) |")
         }
     }
