@@ -88,7 +88,7 @@ import Testing
             for i in 0..<9 { group.visibleInput[r * 9 + i] = Float(input[i]) }
         }
         let guide = AnnealingGuide(hiddenInputs: (0..<20).map { Float(($0 * 7) % 5) - 2.0 }, hiddenCount: 4, every: 1, clip: 0.1)
-        group.modeJump(beta: beta, proposal: AnnealingProposals(guide).table(beta: beta),
+        group.modeJump(beta: beta, proposal: guide.proposals.table(beta: beta),
                        stream: RandomStream(seed: 9, purpose: .annealedImportanceSampling, step: 1, substep: 3))
         var counts = [Int](repeating: 0, count: 16), moved = 0, consistent = true
         for r in 0..<chains {

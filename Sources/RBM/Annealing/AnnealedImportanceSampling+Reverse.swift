@@ -63,7 +63,7 @@ extension AnnealedImportanceSampling {
         precondition(Self.fits(baseVisibleBias, model) && visible.count == rows * model.visibleCount)
         precondition(rows > 0 && betas.count >= 2)
         let points = reverseStartingRows(rows: rows)
-        let proposals = guide.map(AnnealingProposals.init)
+        let proposals = guide?.proposals
         let transfer = UnsafeTransfer((model, baseVisibleBias, visible, points, self, proposals))
         let chunkWeights = DataParallel.mapChunks(count: points.count, chunkSize: Self.runsPerChunk, workers: workers,
                                                   ranks: ranks) { range in

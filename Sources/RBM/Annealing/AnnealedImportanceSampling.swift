@@ -117,7 +117,7 @@ public struct AnnealedImportanceSampling: Sendable {
         precondition(Self.fits(baseVisibleBias, model))
         precondition(runs > 0 && betas.count >= 2)
         let chunks = (runs + Self.runsPerChunk - 1) / Self.runsPerChunk
-        let proposals = guide.map(AnnealingProposals.init)
+        let proposals = guide?.proposals
         let transfer = UnsafeTransfer((model, baseVisibleBias, self, proposals))
         let chunkWeights = DataParallel.mapChunks(count: runs, chunkSize: Self.runsPerChunk, workers: workers,
                                                   ranks: ranks) { range in

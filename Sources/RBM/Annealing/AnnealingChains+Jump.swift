@@ -7,8 +7,8 @@ extension AnnealingChains {
     ///
     ///     log u₁ < log f_β(h') − log f_β(h) + log q_β(h) − log q_β(h'),
     ///
-    /// log f_β(h) = β·cᵀh + log Σ_v exp(V_β(v) + β·vᵀWh) up to a constant of β alone (the visible
-    /// kind's summed-out difference from β = 0), log q_β(h) = log Σ_n exp(Σ_j h_j·D_nj + s_n) − log N.
+    /// log f_β(h) = β·cᵀh + log Σ_v exp(V_β(v) + β·vᵀWh) up to a constant of β alone
+    /// (`VisibleUnits.annealedSummedOut`), log q_β(h) = log Σ_n exp(Σ_j h_j·D_nj + s_n) − log N.
     func modeJump(beta: Float, proposal: AnnealingGuide.Proposal, stream: RandomStream) {
         let nv = model.visibleCount, nh = model.hiddenCount, n = count
         let components = proposal.offsets.count
@@ -50,11 +50,7 @@ extension AnnealingChains {
             return logSumExp(terms)
         }
         for r in 0..<n {
-            var current = 0.0, candidate = 0.0
-            for j in 0..<nh {
-                if stacked[r * nh + j] != 0 { current += Double(model.hiddenBias[j]) }
-                if proposed[r * nh + j] != 0 { candidate += Double(model.hiddenBias[j]) }
-            }
+            let current = hiddenBiasTerm(stacked + r * nh), candidate = hiddenBiasTerm(proposed + r * nh)
             let logRatio = Double(beta) * (candidate - current) + logF[n + r] - logF[r] + logProposal(r) - logProposal(n + r)
             guard _log(Double(uniforms[r * draws + 1])) < logRatio else { continue }
             (hidden + r * nh).update(from: proposed + r * nh, count: nh)

@@ -48,6 +48,9 @@ final class AnnealingChains {
     private let zeroBias: UnsafeMutablePointer<Float>
     let scratch: UnsafeMutablePointer<Float>
     private let halves: UnsafeMutablePointer<Float>
+    /// Hidden layer: `visibleInput` already holds hWᵀ of the current states (after a forward
+    /// jump), so the next `prepareRatio` need not form it again.
+    private var visibleInputIsCurrent = false
 
     init(model: RBMModel, baseVisibleBias: [Float], chains: Range<Int>, layer: Layer) {
         self.layer = layer
@@ -108,6 +111,11 @@ final class AnnealingChains {
         case .visible:
             computeHiddenInput()
         case .hidden:
+            // A forward jump has just formed hWᵀ of the states it left.
+            guard !visibleInputIsCurrent else {
+                visibleInputIsCurrent = false
+                return
+            }
             model.weights.withUnsafeBufferPointer { w in
                 BLAS.gemm(m: count, n: model.visibleCount, k: model.hiddenCount, a: hidden, b: w.baseAddress!,
                           transposeB: true, c: visibleInput)
@@ -124,11 +132,16 @@ final class AnnealingChains {
                                                             to: Float(beta1), base: baseVisibleBias, modelBias: model.visibleBias,
                                                             scratch: scratch, into: differences.baseAddress!)
             for r in 0..<count {
-                var hiddenTerm = 0.0
-                for j in 0..<nh where hidden[r * nh + j] != 0 { hiddenTerm += Double(model.hiddenBias[j]) }
-                logWeights[r] += (beta1 - beta0) * hiddenTerm + differences[r]
+                logWeights[r] += (beta1 - beta0) * hiddenBiasTerm(hidden + r * nh) + differences[r]
             }
         }
+    }
+
+    /// cᵀh of one chain's hidden state (n_hidden floats at `state`), in double precision.
+    func hiddenBiasTerm(_ state: UnsafePointer<Float>) -> Double {
+        var term = 0.0
+        for j in 0..<model.hiddenCount where state[j] != 0 { term += Double(model.hiddenBias[j]) }
+        return term
     }
 
     /// One transition T_β from the current (prepared) states, drawing with the numbers of
@@ -152,6 +165,7 @@ final class AnnealingChains {
         if let jump, !reversed {
             prepareRatio()
             modeJump(beta: beta, proposal: jump.proposals.table(beta: beta), stream: jump.stream)
+            visibleInputIsCurrent = true
         }
     }
 

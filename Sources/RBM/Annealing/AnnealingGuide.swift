@@ -28,9 +28,12 @@ public struct AnnealingGuide: Sendable {
     public let count: Int
     public let hiddenCount: Int
     /// A jump after every `every`-th transition.
-    public var every: Int
+    public let every: Int
     /// ε of the proposal's probabilities.
-    public var clip: Float
+    public let clip: Float
+    /// The proposal's tables at every level, formed once here and read by every estimate made
+    /// with this guide (forward, reverse, each round of `--betas-until-agree`) and every group.
+    let proposals: AnnealingProposals
 
     public static let defaultComponents = 100
     public static let defaultPilotSteps = 200
@@ -45,6 +48,10 @@ public struct AnnealingGuide: Sendable {
         self.count = hiddenInputs.count / hiddenCount
         self.every = every
         self.clip = clip
+        let count = hiddenInputs.count / hiddenCount
+        self.proposals = AnnealingProposals(every: every, tables: (0...Self.levels).map {
+            Self.proposal(level: $0, hiddenInputs: hiddenInputs, count: count, hiddenCount: hiddenCount, clip: clip)
+        })
     }
 
     /// The guide of `model` from `components` rows spread evenly over `visible` (`rows` × n_visible,
@@ -94,8 +101,8 @@ public struct AnnealingGuide: Sendable {
         var offsets: [Double]
     }
 
-    func proposal(level: Int) -> Proposal {
-        let nh = hiddenCount, beta = Double(level) / Double(Self.levels)
+    static func proposal(level: Int, hiddenInputs: [Float], count: Int, hiddenCount nh: Int, clip: Float) -> Proposal {
+        let beta = Double(level) / Double(levels)
         var result = Proposal(probabilities: [Float](repeating: 0, count: count * nh),
                               logOdds: [Float](repeating: 0, count: count * nh), offsets: [Double](repeating: 0, count: count))
         for n in 0..<count {
@@ -114,19 +121,19 @@ public struct AnnealingGuide: Sendable {
     }
 }
 
-/// The proposals of a guide at every level, formed once per estimate and read by every group of
-/// chains.
+/// The proposals of a guide at every level (`AnnealingGuide.proposals`), shared read-only by the
+/// groups of chains.
 final class AnnealingProposals: @unchecked Sendable {
-    let guide: AnnealingGuide
+    let every: Int
     let tables: [AnnealingGuide.Proposal]
 
-    init(_ guide: AnnealingGuide) {
-        self.guide = guide
-        self.tables = (0...AnnealingGuide.levels).map { guide.proposal(level: $0) }
+    init(every: Int, tables: [AnnealingGuide.Proposal]) {
+        self.every = every
+        self.tables = tables
     }
 
     /// Whether transition k (1-based, as the schedule counts) jumps.
-    func jumps(at k: Int) -> Bool { k % guide.every == 0 }
+    func jumps(at k: Int) -> Bool { k % every == 0 }
 
     func table(beta: Float) -> AnnealingGuide.Proposal { tables[AnnealingGuide.level(of: beta)] }
 }
