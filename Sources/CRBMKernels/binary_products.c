@@ -10,6 +10,7 @@
 
 #include "binary_products.h"
 #include "binary_references.h"
+#include "binary_lists.h"
 
 #include <string.h>
 #include <pthread.h>
@@ -19,30 +20,18 @@
 #define RBM_HAVE_AVX2_PATH 1
 #endif
 
-// MARK: - Scratch: the rows' index lists, one set per thread
-
-typedef struct {
-    int32_t *offsets;   // m + 1: row i's list is indices[offsets[i] ..< offsets[i + 1]]
-    int32_t *indices;   // the inner indices q with A[i, q] = 1, ascending, + 8 spare
-    int32_t *row_ends;  // transposed A: where each stored row's entries end in the row-ordered list
-    size_t offset_capacity, index_capacity, row_end_capacity;
-} index_lists;
-
-static _Thread_local index_lists scratch;
-
 static int force_portable = 0;
 
 void rbm_binary_gemm_force_portable(int force) { __atomic_store_n(&force_portable, force, __ATOMIC_RELAXED); }
 
 #if RBM_HAVE_AVX2_PATH
 static int cpu_avx2 = 0;
-static void build_compress_table(void);
 
-/// Once per process: whether the CPU has AVX2, and the AVX2 path's table.
+/// Once per process: whether the CPU has AVX2 (and, if so, the list builder's table).
 static void initialize(void) {
     __builtin_cpu_init();
     cpu_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-    if (cpu_avx2) build_compress_table();
+    if (cpu_avx2) rbm_prepare_index_lists_avx2();
 }
 
 static pthread_once_t initialized = PTHREAD_ONCE_INIT;
@@ -63,118 +52,21 @@ static int use_avx2(void) {
 
 const char *rbm_binary_gemm_path(void) { return use_avx2() ? "avx2" : "portable"; }
 
-// MARK: - Index lists
-
-/// Appends to `indices` (from `count`) base + q for each q < width with row[q] = 1.
-/// Returns the new count, or -1 when an entry is neither 0 nor 1.
-static long scan_row_portable(const float *row, long width, int32_t base, int32_t *indices, long count) {
-    for (long q = 0; q < width; q++) {
-        float value = row[q];
-        if (value == 1.0f) {
-            indices[count++] = (int32_t)(base + q);
-        } else if (value != 0.0f) {
-            return -1;
-        }
-    }
-    return count;
-}
-
-#if RBM_HAVE_AVX2_PATH
-/// compress[mask] lists the set bits of mask in ascending order (the lanes to keep).
-static int32_t compress_table[256][8];
-
-static void build_compress_table(void) {
-    for (int mask = 0; mask < 256; mask++) {
-        int lane = 0;
-        for (int bit = 0; bit < 8; bit++)
-            if (mask & (1 << bit)) compress_table[mask][lane++] = bit;
-        for (; lane < 8; lane++) compress_table[mask][lane] = 0;
-    }
-}
-
-/// The same as `scan_row_portable`, eight entries at a time. Needs 8 spare slots in `indices`.
-__attribute__((target("avx2")))
-static long scan_row_avx2(const float *row, long width, int32_t base, int32_t *indices, long count) {
-    const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
-    long q = 0;
-    for (; q + 8 <= width; q += 8) {
-        __m256 values = _mm256_loadu_ps(row + q);
-        int ones = _mm256_movemask_ps(_mm256_cmp_ps(values, one, _CMP_EQ_OQ));
-        int zeros = _mm256_movemask_ps(_mm256_cmp_ps(values, zero, _CMP_EQ_OQ));
-        if ((ones | zeros) != 0xFF) return -1;
-        __m256i lanes = _mm256_loadu_si256((const __m256i *)compress_table[ones]);
-        __m256i kept = _mm256_add_epi32(lanes, _mm256_set1_epi32((int32_t)(base + q)));
-        _mm256_storeu_si256((__m256i *)(indices + count), kept);
-        count += __builtin_popcount((unsigned)ones);
-    }
-    return scan_row_portable(row + q, width - q, (int32_t)(base + q), indices, count);
-}
-#endif
-
-/// Fills `scratch` with op(A)'s rows as index lists. Returns 1, or 0 when A is not 0/1, when
-/// more than `limit` entries are 1, or when memory runs out.
-static int build_lists(int transpose_a, long m, long k, const float *a, long lda, long limit, int avx2) {
-    if (!rbm_reserve_int32(&scratch.offsets, &scratch.offset_capacity, (size_t)m + 1)) return 0;
-    int32_t *offsets = scratch.offsets;
-    if (!transpose_a) {
-        // Row i of op(A) is stored row i: scan it straight into the list.
-        if (!rbm_reserve_int32(&scratch.indices, &scratch.index_capacity, (size_t)(limit + k + 8))) return 0;
-        long count = 0;
-        offsets[0] = 0;
-        for (long i = 0; i < m; i++) {
-#if RBM_HAVE_AVX2_PATH
-            count = avx2 ? scan_row_avx2(a + i * lda, k, 0, scratch.indices, count)
-                         : scan_row_portable(a + i * lda, k, 0, scratch.indices, count);
-#else
-            count = scan_row_portable(a + i * lda, k, 0, scratch.indices, count);
-#endif
-            if (count < 0 || count > limit) return 0;
-            offsets[i + 1] = (int32_t)count;
-        }
-        return 1;
-    }
-    // Row i of op(A) is stored column i: scan the k stored rows (width m) into a row-ordered
-    // list first, count each column's ones, then place the entries by column (a counting sort,
-    // which keeps each column's q ascending).
-    size_t needed = (size_t)(limit + m + 8);
-    if (!rbm_reserve_int32(&scratch.indices, &scratch.index_capacity, 2 * needed)) return 0;
-    int32_t *by_row = scratch.indices + needed;
-    memset(offsets, 0, ((size_t)m + 1) * sizeof(int32_t));
-    long count = 0;
-    // Stored row q's entries end at by_row[row_ends[q]].
-    if (!rbm_reserve_int32(&scratch.row_ends, &scratch.row_end_capacity, (size_t)k)) return 0;
-    int32_t *row_ends = scratch.row_ends;
-    for (long q = 0; q < k; q++) {
-#if RBM_HAVE_AVX2_PATH
-        count = avx2 ? scan_row_avx2(a + q * lda, m, 0, by_row, count)
-                     : scan_row_portable(a + q * lda, m, 0, by_row, count);
-#else
-        count = scan_row_portable(a + q * lda, m, 0, by_row, count);
-#endif
-        if (count < 0 || count > limit) return 0;
-        row_ends[q] = (int32_t)count;
-    }
-    for (long t = 0; t < count; t++) offsets[by_row[t] + 1] += 1;
-    for (long i = 0; i < m; i++) offsets[i + 1] += offsets[i];
-    // Place by column, ascending q; `offsets[i]` serves as column i's cursor and is restored after.
-    long start = 0;
-    for (long q = 0; q < k; q++) {
-        for (long t = start; t < row_ends[q]; t++) scratch.indices[offsets[by_row[t]]++] = (int32_t)q;
-        start = row_ends[q];
-    }
-    for (long i = m; i > 0; i--) offsets[i] = offsets[i - 1];
-    offsets[0] = 0;
-    return 1;
-}
-
 // MARK: - Sums of rows
 
-/// With `step` set, the momentum rule's rest on the new C (= Δ): Δ ← Δ − decay·θ, θ ← θ + Δ.
+/// With `step` set, the momentum rule's rest on the new C (= Δ): Δ ← Δ − decay·θ, θ ← θ + Δ;
+/// centred (`column_sums` set), Δ_ij ← Δ_ij − alpha·(row_offsets_i·column_sums_j +
+/// row_sums_i·column_offsets_j) first (centering's correction of the statistic, scaled).
 typedef struct {
     float *parameters;   // θ, rows `ldp` floats apart; NULL: no step
     long ldp;
     float decay;
+    const float *row_offsets, *row_sums, *column_sums, *column_offsets;   // NULL: not centred
 } momentum_step;
+
+/// The centring of element (i, j), in the order both paths use.
+#define RBM_CENTRING(step, i, j) \
+    ((step).row_offsets[i] * (step).column_sums[j] + (step).row_sums[i] * (step).column_offsets[j])
 
 /// The references' products: the majority row's and the all-ones row's sums of B's rows, n
 /// floats each (thread-local scratch).
@@ -224,7 +116,8 @@ static void gather_portable(const rbm_reference_plan *plan, long m, long n, floa
         if (step.parameters) {
             float *theta = step.parameters + i * step.ldp;
             for (long j = 0; j < n; j++) {
-                float delta = out[j] - step.decay * theta[j];
+                float value = step.column_sums ? out[j] - alpha * RBM_CENTRING(step, i, j) : out[j];
+                float delta = value - step.decay * theta[j];
                 out[j] = delta;
                 theta[j] = theta[j] + delta;
             }
@@ -239,7 +132,8 @@ static void gather_portable(const rbm_reference_plan *plan, long m, long n, floa
 __attribute__((target("avx2"), always_inline))
 static inline void gather_tile(rbm_row_terms terms, const float *start, const float *b, long ldb, int vectors,
                                int masked, __m256i tail, float alpha, float beta, float *out,
-                               float *theta, float decay, int referenced) {
+                               float *theta, float decay, int referenced, const float *column_sums,
+                               const float *column_offsets, float row_offset, float row_sum) {
     __m256 sums[8];
     for (int v = 0; v < 8; v++) sums[v] = _mm256_setzero_ps();
     if (referenced && start) {
@@ -266,11 +160,17 @@ static inline void gather_tile(rbm_row_terms terms, const float *start, const fl
     }
     const __m256 scale = _mm256_set1_ps(alpha), keep = _mm256_set1_ps(beta);
     const __m256 shrink = _mm256_set1_ps(decay);
+    const __m256 mu = _mm256_set1_ps(row_offset), visible_sum = _mm256_set1_ps(row_sum);
     for (int v = 0; v < vectors; v++) {
         __m256 result = _mm256_mul_ps(scale, sums[v]);
         if (masked && v == vectors - 1) {
             if (beta != 0.0f)
                 result = _mm256_add_ps(result, _mm256_mul_ps(keep, _mm256_maskload_ps(out + 8 * v, tail)));
+            if (theta && column_sums) {
+                __m256 centring = _mm256_add_ps(_mm256_mul_ps(mu, _mm256_maskload_ps(column_sums + 8 * v, tail)),
+                    _mm256_mul_ps(visible_sum, _mm256_maskload_ps(column_offsets + 8 * v, tail)));
+                result = _mm256_sub_ps(result, _mm256_mul_ps(scale, centring));
+            }
             if (theta) {
                 __m256 parameter = _mm256_maskload_ps(theta + 8 * v, tail);
                 result = _mm256_sub_ps(result, _mm256_mul_ps(shrink, parameter));
@@ -280,6 +180,11 @@ static inline void gather_tile(rbm_row_terms terms, const float *start, const fl
         } else {
             if (beta != 0.0f)
                 result = _mm256_add_ps(result, _mm256_mul_ps(keep, _mm256_loadu_ps(out + 8 * v)));
+            if (theta && column_sums) {
+                __m256 centring = _mm256_add_ps(_mm256_mul_ps(mu, _mm256_loadu_ps(column_sums + 8 * v)),
+                    _mm256_mul_ps(visible_sum, _mm256_loadu_ps(column_offsets + 8 * v)));
+                result = _mm256_sub_ps(result, _mm256_mul_ps(scale, centring));
+            }
             if (theta) {
                 __m256 parameter = _mm256_loadu_ps(theta + 8 * v);
                 result = _mm256_sub_ps(result, _mm256_mul_ps(shrink, parameter));
@@ -292,7 +197,8 @@ static inline void gather_tile(rbm_row_terms terms, const float *start, const fl
 
 #define RBM_GATHER_TILE(VECTORS, MASKED) \
     gather_tile(terms, start ? start + j : NULL, b + j, ldb, VECTORS, MASKED, tail, alpha, beta, out + j, \
-                theta ? theta + j : NULL, step.decay, referenced)
+                theta ? theta + j : NULL, step.decay, referenced, centred ? step.column_sums + j : NULL, \
+                centred ? step.column_offsets + j : NULL, row_offset, row_sum)
 
 /// The rows of C under `plan`; `referenced` (a constant in each caller) is 0 for a plan without
 /// references, whose rows then run the plain sums' loop with no start and no minus list.
@@ -306,6 +212,8 @@ static inline void gather_rows_avx2(const rbm_reference_plan *plan, long m, long
         const float *start = referenced ? start_of(terms, references, n) : NULL;
         float *out = c + i * ldc;
         float *theta = step.parameters ? step.parameters + i * step.ldp : NULL;
+        const int centred = theta && step.column_sums;
+        const float row_offset = centred ? step.row_offsets[i] : 0.0f, row_sum = centred ? step.row_sums[i] : 0.0f;
         long j = 0;
         for (; j + 64 <= n; j += 64) {
             __m256i tail = all;
@@ -345,7 +253,7 @@ static void sum_rows(const int32_t *list, int32_t count, const float *b, long ld
     memset(&single, 0, sizeof single);
     single.offsets = offsets;
     single.indices = list;
-    momentum_step none = {NULL, 0, 0.0f};
+    momentum_step none = {NULL, 0, 0.0f, NULL, NULL, NULL, NULL};
 #if RBM_HAVE_AVX2_PATH
     if (avx2) {
         gather_avx2(&single, 1, n, 1.0f, b, ldb, 0.0f, out, n, none, NULL);
@@ -363,10 +271,11 @@ static int binary_gemm(int transpose_a, long m, long n, long k, float alpha,
     double allowed = (double)max_density * (double)m * (double)k;
     if (allowed > (double)INT32_MAX) return 0;
     int avx2 = use_avx2();
-    if (!build_lists(transpose_a, m, k, a, lda, (long)allowed, avx2)) return 0;
+    const rbm_index_lists *lists = rbm_build_index_lists(transpose_a, m, k, a, lda, (long)allowed, avx2);
+    if (!lists) return 0;
     // Transposed, the stored rows are op(A)'s columns: their running ends are its column counts.
-    const rbm_reference_plan *plan = rbm_plan_references(m, k, scratch.offsets, scratch.indices,
-                                                         transpose_a ? scratch.row_ends : NULL);
+    const rbm_reference_plan *plan = rbm_plan_references(m, k, lists->offsets, lists->indices,
+                                                         transpose_a ? lists->row_ends : NULL);
     if (!plan) return 0;
     float *references = NULL;
     if (plan->active) {
@@ -387,7 +296,7 @@ static int binary_gemm(int transpose_a, long m, long n, long k, float alpha,
 int rbm_binary_gemm(int transpose_a, long m, long n, long k, float alpha,
                     const float *a, long lda, const float *b, long ldb,
                     float beta, float *c, long ldc, float max_density) {
-    momentum_step none = {NULL, 0, 0.0f};
+    momentum_step none = {NULL, 0, 0.0f, NULL, NULL, NULL, NULL};
     return binary_gemm(transpose_a, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, max_density, none);
 }
 
@@ -395,6 +304,16 @@ int rbm_binary_gemm_momentum(int transpose_a, long m, long n, long k, float alph
                              const float *a, long lda, const float *b, long ldb,
                              float beta, float *velocity, long ldv,
                              float *parameters, long ldp, float decay, float max_density) {
-    momentum_step step = {parameters, ldp, decay};
+    momentum_step step = {parameters, ldp, decay, NULL, NULL, NULL, NULL};
+    return binary_gemm(transpose_a, m, n, k, alpha, a, lda, b, ldb, beta, velocity, ldv, max_density, step);
+}
+
+int rbm_binary_gemm_centred_momentum(int transpose_a, long m, long n, long k, float alpha,
+                                     const float *a, long lda, const float *b, long ldb,
+                                     float beta, float *velocity, long ldv,
+                                     float *parameters, long ldp, float decay,
+                                     const float *row_offsets, const float *row_sums,
+                                     const float *column_sums, const float *column_offsets, float max_density) {
+    momentum_step step = {parameters, ldp, decay, row_offsets, row_sums, column_sums, column_offsets};
     return binary_gemm(transpose_a, m, n, k, alpha, a, lda, b, ldb, beta, velocity, ldv, max_density, step);
 }

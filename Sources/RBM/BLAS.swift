@@ -107,12 +107,13 @@ public enum BLAS {
         cblas_sgemv(CblasRowMajor, CblasTrans, Int32(m), Int32(n), 1, a, Int32(lda), x, 1, 0, y, 1)
     }
 
-    /// y ← α·A·x + β·y (A: rows × columns, row-major), or with Aᵀ when `transpose`.
+    /// y ← α·A·x + β·y (A: rows × columns, row-major, rows `lda` floats apart; nil: `columns`),
+    /// or with Aᵀ when `transpose`.
     public static func gemv(
-        rows m: Int, columns n: Int, alpha: Float, a: UnsafePointer<Float>, transpose: Bool = false,
+        rows m: Int, columns n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int? = nil, transpose: Bool = false,
         x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
     ) {
-        cblas_sgemv(CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(n),
+        cblas_sgemv(CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda ?? n),
                     x, 1, beta, y, 1)
     }
 }

@@ -91,6 +91,27 @@ public enum BinaryProducts {
                                         parameters, ldp, decay, maximumDensity) == 1
     }
 
+    /// `gemmWithMomentumStep` for a centred RBM: between the product and the rest of the
+    /// momentum rule, Δ_ij ← Δ_ij − alpha·(rowOffsets_i·columnSums_j + rowSums_i·columnOffsets_j)
+    /// — centering's correction of the weight statistic, μ_i·S_c_j + S_b_i·λ_j, scaled like it
+    /// (`DataParallelTrainer+CentredBlocks.swift`). The four vectors start where C's rows and
+    /// columns do. Returns false, touching nothing, when the product does not go by sums of rows.
+    public static func gemmWithCentredMomentumStep(
+        m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+        b: UnsafePointer<Float>, ldb: Int, beta: Float,
+        velocity: UnsafeMutablePointer<Float>, ldv: Int,
+        parameters: UnsafeMutablePointer<Float>, ldp: Int, decay: Float,
+        rowOffsets: UnsafePointer<Float>, rowSums: UnsafePointer<Float>,
+        columnSums: UnsafePointer<Float>, columnOffsets: UnsafePointer<Float>,
+        maximumDensity: Float = BinaryProducts.maximumDensity
+    ) -> Bool {
+        guard isEnabled else { return false }
+        return rbm_binary_gemm_centred_momentum(transposeA ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, velocity, ldv,
+                                                parameters, ldp, decay, rowOffsets, rowSums, columnSums, columnOffsets,
+                                                maximumDensity) == 1
+    }
+
     /// Forces the portable path (`true`) or the CPU's best (`false`), for tests that hold the
     /// two to the same bits.
     public static func forcePortablePath(_ force: Bool) {

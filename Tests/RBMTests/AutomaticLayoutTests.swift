@@ -35,10 +35,20 @@ import Testing
     }
 
     @Test func updatesThatNeedTotalsOrTemperedChainsSplitByRows() {
-        #expect(layout(configuration(centering: true)) == StepLayout(shards: 2))
         #expect(layout(configuration(.fastPersistentContrastiveDivergence)) == StepLayout(shards: 2))
         #expect(layout(configuration(.parallelTempering)) == StepLayout(shards: 2))
-        #expect(layout(configuration(batch: 5, centering: true)) == StepLayout(shards: 2))
+        #expect(layout(configuration(.persistentContrastiveDivergence), units: .gaussian) == StepLayout(shards: 2))
+    }
+
+    /// Centering's totals are per hidden unit (and Σ(v⁰ − vᵏ), which every block forms): a
+    /// block per core centres its own columns in place; visible blocks stay plain.
+    @Test func centredUpdatesAreOneShardCutIntoAHiddenBlockPerCore() {
+        #expect(layout(configuration(centering: true)) == StepLayout(shards: 1, hiddenBlocks: 2))
+        #expect(layout(configuration(batch: 5, centering: true)) == StepLayout(shards: 1, hiddenBlocks: 2))
+        #expect(layout(configuration(centering: true), units: .gaussian) == StepLayout(shards: 2))
+        var resolved = configuration(centering: true)
+        resolved.layout = layout(resolved)
+        #expect(StepPlan(resolved, ranks: 1) == StepPlan(layout: .hiddenBlocks, update: .inPlace))
     }
 
     @Test func largeBatchesSmallLayersOneCoreAndSeveralRanksSplitByRows() {
@@ -48,7 +58,7 @@ import Testing
         #expect(layout(configuration(), ranks: 2) == StepLayout(shards: 4))
         #expect(layout(configuration(batch: 3), ranks: 2) == StepLayout(shards: 3))
         #expect(layout(configuration(batch: 1)) == StepLayout(shards: 1, visibleBlocks: 2))
-        #expect(layout(configuration(batch: 1, centering: true)) == StepLayout(shards: 1))
+        #expect(layout(configuration(batch: 1, centering: true)) == StepLayout(shards: 1, hiddenBlocks: 2))
     }
 
     @Test func theWorkerCountNeverChangesTheLayout() {

@@ -211,6 +211,59 @@ import RBM
         #expect(!refused.done && refused.velocity == x.c && refused.theta == theta)
     }
 
+    /// Centering's vectors for the centred kernel: μ and S_b per row of C, S_c and λ per column.
+    struct Centring { var rowOffsets: [Float], rowSums: [Float], columnSums: [Float], columnOffsets: [Float] }
+
+    /// `BinaryProducts.gemmWithCentredMomentumStep` with alpha 0.01 on copies of Δ (= C) and θ.
+    static func runCentred(_ x: Operands, theta: [Float], momentum: Float, decay: Float, centring z: Centring)
+        -> (done: Bool, velocity: [Float], theta: [Float]) {
+        var velocity = x.c, theta = theta
+        let done = velocity.withUnsafeMutableBufferPointer { v in
+            theta.withUnsafeMutableBufferPointer { t in
+                BinaryProducts.gemmWithCentredMomentumStep(
+                    m: x.m, n: x.n, k: x.k, alpha: 0.01, a: x.a, lda: x.lda, transposeA: x.transposeA, b: x.b, ldb: x.ldb,
+                    beta: momentum, velocity: v.baseAddress!, ldv: x.ldc, parameters: t.baseAddress!, ldp: x.ldc,
+                    decay: decay, rowOffsets: z.rowOffsets, rowSums: z.rowSums, columnSums: z.columnSums,
+                    columnOffsets: z.columnOffsets)
+            }
+        }
+        return (done, velocity, theta)
+    }
+
+    /// Centred: Δ ← (ε/B)·op(A)·P + μΔ, then Δ ← Δ − (ε/B)(μ_i·S_c_j + S_b_i·λ_j), Δ ← Δ − ελθ,
+    /// θ ← θ + Δ, written out element by element after the plain route — against the kernel on
+    /// the CPU's path and on the portable one.
+    @Test(arguments: [false, true])
+    func theCentredMomentumStepEqualsTheRuleWrittenOutToTheBit(transposeA: Bool) {
+        let (m, n, k) = transposeA ? (90, 75, 40) : (40, 75, 90)
+        let x = Self.operands(m: m, n: n, k: k, transposeA: transposeA, density: 0.15, seed: 23)
+        let stream = RandomStream(seed: 24, purpose: .evaluation)
+        func values(_ row: UInt32, _ count: Int, _ scale: Float) -> [Float] {
+            (0..<count).map { Float(stream.normal(row: row, index: UInt32($0))) * scale }
+        }
+        let theta = values(0, m * x.ldc, 0.1)
+        let centring = Centring(rowOffsets: values(1, m, 0.3), rowSums: values(2, m, 5),
+                                columnSums: values(3, n, 5), columnOffsets: values(4, n, 0.3))
+        var velocity = Self.sumsWrittenOut(x, alpha: 0.01, beta: 0.5), expectedTheta = theta
+        for i in 0..<m {
+            for j in 0..<n {
+                let index = i * x.ldc + j
+                let centred = velocity[index] - 0.01 * (centring.rowOffsets[i] * centring.columnSums[j]
+                                                          + centring.rowSums[i] * centring.columnOffsets[j])
+                velocity[index] = centred - 1e-5 * theta[index]
+                expectedTheta[index] = theta[index] + velocity[index]
+            }
+        }
+        for portable in [false, true] {
+            BinaryProducts.forcePortablePath(portable)
+            let fused = Self.runCentred(x, theta: theta, momentum: 0.5, decay: 1e-5, centring: centring)
+            BinaryProducts.forcePortablePath(false)
+            #expect(fused.done)
+            #expect(zip(fused.velocity, velocity).allSatisfy { $0.bitPattern == $1.bitPattern }, "Δ, portable \(portable)")
+            #expect(zip(fused.theta, expectedTheta).allSatisfy { $0.bitPattern == $1.bitPattern }, "θ, portable \(portable)")
+        }
+    }
+
     @Test func blasGEMMTakesTheRouteForSparseBinaryOperandsOnly() {
         guard BinaryProducts.isEnabled else { return }
         // Sparse 0/1 A: BLAS.gemm's result is the sums' to the bit. Dense 0/1 A (60 % ones):

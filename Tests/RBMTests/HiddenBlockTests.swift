@@ -100,11 +100,11 @@ import RBM
 
     /// Like `shards`, `hiddenBlocks` fixes what is computed: 1, 2 and 3 workers give the same
     /// bits, and a trainer rebuilt from its state halfway continues exactly.
-    @Test(arguments: ["cd", "pcd", "fpcd+centering", "pcd+shards"])
+    @Test(arguments: ["cd", "pcd", "fpcd+centering", "pcd+centering", "cd+centering+shards", "pcd+shards"])
     func blockedStepIsBitIdenticalAcrossWorkersAndResume(variant: String) {
         let sampler = SamplerKind(rawValue: String(variant.split(separator: "+")[0]))!
         var base = configuration(sampler, blocks: 3, shards: variant.hasSuffix("+shards") ? 2 : 1, k: 2)
-        base.centering = variant.hasSuffix("+centering")
+        base.centering = variant.contains("+centering")
         TrainingFixture.expectBitIdenticalAcrossWorkersAndResume(base, updates: 12) { train($0, updates: $1, state: $2) }
     }
 }

@@ -21,7 +21,12 @@ import Testing
         #expect(StepPlan(configuration(), ranks: 2) == StepPlan(layout: .rowShards, update: .acrossRanks))
         #expect(StepPlan(configuration(shards: 1, hiddenBlocks: 2), ranks: 1) == StepPlan(layout: .hiddenBlocks, update: .inPlace))
         #expect(StepPlan(configuration(shards: 2, hiddenBlocks: 2), ranks: 1) == StepPlan(layout: .hiddenBlocks, update: .reduceAndApply))
+        // One shard's blocks centre their own columns in place; two shards' blocks sum first.
         #expect(StepPlan(configuration(shards: 1, hiddenBlocks: 2, centering: true), ranks: 1)
+                == StepPlan(layout: .hiddenBlocks, update: .inPlace))
+        #expect(StepPlan(configuration(shards: 2, hiddenBlocks: 2, centering: true), ranks: 1)
+                == StepPlan(layout: .hiddenBlocks, update: .fromTotals))
+        #expect(StepPlan(configuration(.fastPersistentContrastiveDivergence, shards: 1, hiddenBlocks: 2, centering: true), ranks: 1)
                 == StepPlan(layout: .hiddenBlocks, update: .fromTotals))
         #expect(StepPlan(configuration(shards: 2, hiddenBlocks: 2), ranks: 2) == StepPlan(layout: .hiddenBlocks, update: .acrossRanks))
         #expect(StepPlan(configuration(shards: 1, visibleBlocks: 2), ranks: 1) == StepPlan(layout: .visibleBlocks, update: .inPlace))

@@ -29,6 +29,17 @@ int rbm_binary_gemm_momentum(int transpose_a, long m, long n, long k, float alph
                              float beta, float *velocity, long ldv,
                              float *parameters, long ldp, float decay, float max_density);
 
+/// `rbm_binary_gemm_momentum` for a centred RBM: between the product and the momentum rule's
+/// rest, Δ_ij ← Δ_ij − alpha·(row_offsets_i·column_sums_j + row_sums_i·column_offsets_j)
+/// (μ_i·S_c_j + S_b_i·λ_j: centering's correction of the weight statistic; all four m or n long,
+/// from where C's rows and columns start).
+int rbm_binary_gemm_centred_momentum(int transpose_a, long m, long n, long k, float alpha,
+                                     const float *a, long lda, const float *b, long ldb,
+                                     float beta, float *velocity, long ldv,
+                                     float *parameters, long ldp, float decay,
+                                     const float *row_offsets, const float *row_sums,
+                                     const float *column_sums, const float *column_offsets, float max_density);
+
 /// Which path `rbm_binary_gemm` takes on this CPU: "avx2" or "portable".
 const char *rbm_binary_gemm_path(void);
 

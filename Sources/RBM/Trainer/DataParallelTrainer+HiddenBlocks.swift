@@ -24,10 +24,11 @@
 /// a run as `shards` does — and, like `shards`, it is part of the configuration: the result is
 /// bit-identical for any number of workers.
 ///
-/// With one shard in one process and a plain update (no centering, no fast weights), the last
-/// phase also applies the momentum update to W_b and c_b (block 0's item: the visible bias):
-/// the statistics are already the totals, so there is nothing to reduce, and W's statistic is
-/// never stored — the GEMM writes the new velocity (ε/B)·G_b + μΔ_b directly.
+/// With one shard in one process and no fast weights or clipping, the last phase also applies
+/// the momentum update to W_b and c_b (block 0's item: the visible bias): the statistics are
+/// already the totals, so there is nothing to reduce, and W's statistic is never stored — the
+/// GEMM writes the new velocity (ε/B)·G_b + μΔ_b directly (with centering, each block centres its
+/// own columns: `DataParallelTrainer+CentredBlocks.swift`).
 extension DataParallelTrainer {
     /// Every local shard's statistics by the phases above; with `hyperparameters` (only when
     /// the plan applies the update in place), the update as well.
@@ -53,6 +54,7 @@ extension DataParallelTrainer {
                                          applying: hyperparameters)
             }
         }
+        if hyperparameters != nil && offsets != nil { finishCentredVisibleBias(workspace: workspaces[0]) }
     }
 
     /// Piece `piece` of shard `shard`'s rows, as offsets within the shard.
@@ -177,6 +179,10 @@ extension DataParallelTrainer {
                     .update(from: row, count: units.count)
             }
             for j in 0..<units.count { row[j] = -row[j] }
+        }
+        if let hyperparameters, offsets != nil {
+            centredBlockUpdate(workspace: workspace, block: block, units: units, hyperparameters: hyperparameters)
+            return
         }
         // G_b = [v⁰; vᵏ]ᵀ [P(h|v⁰)_b; −P(h|vᵏ)_b] (in place: the update of W_b), and
         // Σ_rows [P(h|v⁰)_b; −P(h|vᵏ)_b].

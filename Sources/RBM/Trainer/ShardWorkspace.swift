@@ -125,7 +125,8 @@ enum LayoutScratch {
         case .rowShards:
             self = .rowShards
         case .hiddenBlocks:
-            self = .hiddenBlocks(HiddenBlockScratch(rows: rows, visibleCount: visibleCount, blocks: configuration.hiddenBlocks))
+            self = .hiddenBlocks(HiddenBlockScratch(rows: rows, visibleCount: visibleCount, hiddenCount: hiddenCount,
+                                                     blocks: configuration.hiddenBlocks))
         case .visibleBlocks:
             self = .visibleBlocks(VisibleBlockScratch(rows: rows, hiddenCount: hiddenCount, blocks: configuration.visibleBlocks))
         }
@@ -159,13 +160,24 @@ final class TemperedScratch: @unchecked Sendable {
 }
 
 /// The hidden-block layout's per-shard memory: block b's part of the visible pre-activations,
-/// h_b·W_bᵀ (n × n_visible each, block after block); their sum over b is h·Wᵀ.
+/// h_b·W_bᵀ (n × n_visible each, block after block); their sum over b is h·Wᵀ. For centering
+/// in place (`DataParallelTrainer+CentredBlocks.swift`): each block's copy of Σ(v⁰ − vᵏ) (block
+/// 0 uses the shard's own statistic) and of Σ_j Δ_ij·λ_j (n_visible each), and Σ_i Δ_ij·μ_i
+/// (n_hidden, each block its own units).
 final class HiddenBlockScratch: @unchecked Sendable {
     let visiblePartials: UnsafeMutablePointer<Float>
+    let visibleSums: UnsafeMutablePointer<Float>
+    let rowTerms: UnsafeMutablePointer<Float>
+    let columnTerms: UnsafeMutablePointer<Float>
 
-    init(rows: Int, visibleCount: Int, blocks: Int) {
+    init(rows: Int, visibleCount: Int, hiddenCount: Int, blocks: Int) {
         visiblePartials = zeroedFloats(blocks * rows * visibleCount)
+        visibleSums = zeroedFloats(blocks * visibleCount)
+        rowTerms = zeroedFloats(blocks * visibleCount)
+        columnTerms = zeroedFloats(hiddenCount)
     }
 
-    deinit { visiblePartials.deallocateCacheAligned() }
+    deinit {
+        for buffer in [visiblePartials, visibleSums, rowTerms, columnTerms] { buffer.deallocateCacheAligned() }
+    }
 }

@@ -49,7 +49,10 @@ public struct StepPlan: Sendable, Equatable {
             // The rule book keeps visible blocks to one shard, one process and a plain update.
             self.init(layout: .visibleBlocks, update: .inPlace)
         } else if configuration.hiddenBlocks > 1 {
-            let inPlace = configuration.shards == 1 && ranks == 1 && !fromTotals
+            // Centering's totals are per hidden unit but for Σ(v⁰ − vᵏ), which every block can
+            // form itself: one shard's blocks centre their own columns in place.
+            let blocksNeedTotals = configuration.sampler == .fastPersistentContrastiveDivergence || configuration.clipNorm > 0
+            let inPlace = configuration.shards == 1 && ranks == 1 && !blocksNeedTotals
             self.init(layout: .hiddenBlocks, update: inPlace ? .inPlace : summed)
         } else {
             self.init(layout: .rowShards, update: summed)

@@ -46,12 +46,14 @@ extension TrainerConfiguration {
     ///   centering: one shard cut into a block of visible units per core (each core owns its
     ///   rows of W through the update);
     /// - a batch of at most `hiddenBlocksBatchLimit` rows of Bernoulli units whose update needs
-    ///   no totals (not centering, not FPCD) and no tempered chains: one shard cut into a block
-    ///   of hidden units per core (each core keeps its columns of W in its cache, no reduction);
+    ///   no totals (not FPCD, no clipping) and no tempered chains: one shard cut into a block of
+    ///   hidden units per core (each core keeps its columns of W in its cache, no reduction;
+    ///   with centering each block centres its own columns in place);
     ///
-    /// (measured on 2 cores, MNIST 784 → 500 PCD-1 at batch 100, alternating: centred, shards
-    /// 63–64k samples/s against hidden blocks 35–57k; Fashion-MNIST categorical units, shards
-    /// 7.0–10.0k against 3.4–8.4k; Gaussian units about even — so those split by rows);
+    /// (measured on 2 cores, `rbm bench --centering`, MNIST 784 → 500 PCD-1 at batch 100: centred
+    /// in place on hidden blocks 67.9k samples/s against 63.7k on 2 shards; Fashion-MNIST
+    /// categorical units, shards 7.0–10.0k against hidden blocks 3.4–8.4k; Gaussian units about
+    /// even — so those split by rows);
     /// - otherwise a shard per core.
     ///
     /// Blocks are chosen only when every core gets at least 32 units (whole Philox groups); a
@@ -64,14 +66,15 @@ extension TrainerConfiguration {
         let rowShards = StepLayout(shards: max(1, min(batchSize, cores * max(1, ranks))))
         guard ranks == 1 else { return rowShards }
         guard cores > 1 else { return StepLayout(shards: 1) }
-        let plainUpdate = !centering && clipNorm == 0 && langevinSteps == 0
+        let blockedUpdate = clipNorm == 0 && langevinSteps == 0
             && (sampler == .contrastiveDivergence || sampler == .persistentContrastiveDivergence)
+        let plainUpdate = blockedUpdate && !centering
         // Whole groups of 32 units per core, so that the blocks are even.
         let visibleFits = visibleCount.map { $0 / 32 >= cores } ?? true
         if batchSize <= SmallProducts.thinSide && plainUpdate && visibleUnits.isBinary && visibleFits {
             return StepLayout(shards: 1, visibleBlocks: cores)
         }
-        if batchSize <= Self.hiddenBlocksBatchLimit && plainUpdate && visibleUnits.isBinary
+        if batchSize <= Self.hiddenBlocksBatchLimit && blockedUpdate && visibleUnits.isBinary
             && hiddenCount / 32 >= cores {
             return StepLayout(shards: 1, hiddenBlocks: cores)
         }

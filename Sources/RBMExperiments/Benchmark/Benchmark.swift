@@ -28,6 +28,8 @@ public struct Benchmark {
     public var visibleBlocks = 1
     public var updates = 300
     public var repetitions = 3
+    /// Centred updates (`model.centering`) instead of plain ones.
+    public var centering = false
     public var data: Dataset
 
     public init(data: Dataset, hiddenCount: Int = 500, batchSize: Int = 100, shards: Int = 2,
@@ -58,7 +60,7 @@ public struct Benchmark {
                 // least disturbed by others.
                 let bound = (0..<repetitions).map { _ in gemmBound(workers: workers) }.max()!
                 let speed = (0..<repetitions).map { _ in trainerSpeed(sampler: sampler, workers: workers) }.max()!
-                let label = sampler == .contrastiveDivergence ? "CD-1" : "PCD-1"
+                let label = (sampler == .contrastiveDivergence ? "CD-1" : "PCD-1") + (centering ? " centred" : "")
                 rows.append(Row(label: label, layout: layout, workers: workers, samplesPerSecond: speed,
                                 gemmBoundSamplesPerSecond: bound,
                                 gflops: speed * flopsPerSample / 1e9))
@@ -75,6 +77,7 @@ public struct Benchmark {
                                                  sampler: sampler, gibbsSteps: 1, weightDecay: 1e-4, seed: 1)
         configuration.hiddenBlocks = hiddenBlocks
         configuration.visibleBlocks = visibleBlocks
+        configuration.centering = centering
         let trainer = DataParallelTrainer(model: model, configuration: configuration)
         return timedUpdates(trainer, data: data, binarization: .stochastic, learningRate: 0.01, warmUp: 20, timed: updates)
     }
@@ -201,7 +204,8 @@ public struct Benchmark {
     public static func measure(data: String?, hiddenCount: Int, batchSize: Int, shards: Int, hiddenBlocks: Int? = nil,
                                visibleBlocks: Int? = nil, updates: Int,
                                workerCounts: [Int], formats: Bool = false, sizes: Bool = false,
-                               temperatureCounts: [Int]? = nil, log: (String) -> Void = { print($0) }) throws {
+                               temperatureCounts: [Int]? = nil, centering: Bool = false,
+                               log: (String) -> Void = { print($0) }) throws {
         log(machineDescription())
         let dataset: Dataset
         if let data, fileExists(data) {
@@ -215,6 +219,7 @@ public struct Benchmark {
         let counts = workerCounts.isEmpty ? Array(Set([1, availableCores])).sorted() : workerCounts
         var bench = Benchmark(data: dataset, hiddenCount: hiddenCount, batchSize: batchSize, shards: shards, updates: updates)
         bench.repetitions = 3
+        bench.centering = centering
         if formats { return try bench.measureFormats(workers: counts.max() ?? 1, log: log) }
         if sizes { return bench.measureSizes(workers: counts.max() ?? 1, log: log) }
         if let temperatureCounts {
@@ -229,10 +234,11 @@ public struct Benchmark {
         }
         log("\(dataset.featureCount)→\(hiddenCount), batch \(batchSize), \(updates) updates per measurement, best of \(bench.repetitions)")
         // CD and PCD settle alike (centering, FPCD and PT may not: see automaticLayout).
-        let automatic = TrainerConfiguration(batchSize: batchSize, shards: 1, workers: cores, sampler: .contrastiveDivergence,
-                                             gibbsSteps: 1, weightDecay: 0, seed: 1)
-            .automaticLayout(visibleCount: dataset.featureCount, hiddenCount: hiddenCount, visibleUnits: .bernoulli, cores: availableCores)
-        log("training.layout: auto trains CD-1 and PCD-1 of this shape here as \(automatic)")
+        var automaticConfiguration = TrainerConfiguration(batchSize: batchSize, shards: 1, workers: cores,
+                                                          sampler: .contrastiveDivergence, gibbsSteps: 1, weightDecay: 0, seed: 1)
+        automaticConfiguration.centering = centering
+        let automatic = automaticConfiguration.automaticLayout(visibleCount: dataset.featureCount, hiddenCount: hiddenCount, visibleUnits: .bernoulli, cores: availableCores)
+        log("training.layout: auto trains CD-1 and PCD-1\(centering ? " with centering" : "") of this shape here as \(automatic)")
         var rows: [Row] = []
         for (layoutShards, layoutBlocks, layoutVisibleBlocks) in layouts {
             bench.shards = layoutShards

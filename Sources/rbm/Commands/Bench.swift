@@ -36,6 +36,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Temperature counts M measured by --units, comma-separated, each 2 or more.", transform: Bench.parseTemperatures)
     var temperatures: [Int] = [5, 10]
 
+    @Flag(help: "Centred CD-1 and PCD-1 updates (model.centering) in the default measurement.")
+    var centering = false
+
     @Flag(help: "Instead: CD-1 (784→500 batch 100, 784→4096 batch 1000) on this job's MPI ranks × --workers (run under mpirun).")
     var ranks = false
 
@@ -73,6 +76,6 @@ struct Bench: ParsableCommand {
         try Benchmark.measure(data: data, hiddenCount: hidden, batchSize: batchSize, shards: shards, hiddenBlocks: hiddenBlocks,
                               visibleBlocks: visibleBlocks, updates: updates,
                               workerCounts: workers, formats: formats, sizes: sizes,
-                              temperatureCounts: units ? temperatures : nil)
+                              temperatureCounts: units ? temperatures : nil, centering: centering)
     }
 }
