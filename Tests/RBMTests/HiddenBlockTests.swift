@@ -66,12 +66,13 @@ import RBM
     /// dot products and the random numbers the same draws; only h·Wᵀ adds its terms grouped by
     /// block. For every sampler, unit type and CD-k, k > 1, the states after training agree to
     /// float rounding.
-    @Test(arguments: ["cd", "cd3", "pcd2", "fpcd", "pcd+centering", "gaussian", "categorical", "shards"])
+    @Test(arguments: ["cd", "cd3", "pcd2", "fpcd", "pcd+centering", "gaussian", "gaussian+centering", "categorical",
+                      "shards"])
     func blockedTrainingMatchesTheUnsplitStep(variant: String) {
         let sampler: SamplerKind = variant.hasPrefix("pcd") ? .persistentContrastiveDivergence
             : variant == "fpcd" ? .fastPersistentContrastiveDivergence : .contrastiveDivergence
         let k = variant == "cd3" ? 3 : variant == "pcd2" ? 2 : 1
-        let units: VisibleUnits = variant == "gaussian" ? .gaussian : variant == "categorical" ? .categorical(states: 4) : .bernoulli
+        let units: VisibleUnits = variant.hasPrefix("gaussian") ? .gaussian : variant == "categorical" ? .categorical(states: 4) : .bernoulli
         func with(blocks: Int) -> TrainerConfiguration {
             var copy = configuration(sampler, blocks: blocks, shards: variant == "shards" ? 3 : 1, k: k)
             copy.centering = variant.hasSuffix("+centering")
