@@ -200,19 +200,19 @@ static inline void gather_tile(rbm_row_terms terms, const float *start, const fl
                 theta ? theta + j : NULL, step.decay, referenced, centred ? step.column_sums + j : NULL, \
                 centred ? step.column_offsets + j : NULL, row_offset, row_sum)
 
-/// The rows of C under `plan`; `referenced` (a constant in each caller) is 0 for a plan without
-/// references, whose rows then run the plain sums' loop with no start and no minus list.
+/// The rows of C under `plan`; `referenced` and `centred` are constants in each caller:
+/// `referenced` 0 for a plan without references, whose rows then run the plain sums' loop with
+/// no start and no minus list; `centred` 1 for the centred momentum step (`step` has a θ).
 __attribute__((target("avx2"), always_inline))
 static inline void gather_rows_avx2(const rbm_reference_plan *plan, long m, long n, float alpha, const float *b,
                                     long ldb, float beta, float *c, long ldc, momentum_step step,
-                                    const float *references, int referenced) {
+                                    const float *references, int referenced, int centred) {
     const __m256i all = _mm256_set1_epi32(-1);
     for (long i = 0; i < m; i++) {
         rbm_row_terms terms = rbm_terms_of_row(plan, i);
         const float *start = referenced ? start_of(terms, references, n) : NULL;
         float *out = c + i * ldc;
         float *theta = step.parameters ? step.parameters + i * step.ldp : NULL;
-        const int centred = theta && step.column_sums;
         const float row_offset = centred ? step.row_offsets[i] : 0.0f, row_sum = centred ? step.row_sums[i] : 0.0f;
         long j = 0;
         for (; j + 64 <= n; j += 64) {
@@ -240,8 +240,11 @@ static inline void gather_rows_avx2(const rbm_reference_plan *plan, long m, long
 __attribute__((target("avx2")))
 static void gather_avx2(const rbm_reference_plan *plan, long m, long n, float alpha, const float *b, long ldb,
                         float beta, float *c, long ldc, momentum_step step, const float *references) {
-    if (plan->active) gather_rows_avx2(plan, m, n, alpha, b, ldb, beta, c, ldc, step, references, 1);
-    else gather_rows_avx2(plan, m, n, alpha, b, ldb, beta, c, ldc, step, NULL, 0);
+    const int centred = step.parameters && step.column_sums;
+    if (plan->active && centred) gather_rows_avx2(plan, m, n, alpha, b, ldb, beta, c, ldc, step, references, 1, 1);
+    else if (plan->active) gather_rows_avx2(plan, m, n, alpha, b, ldb, beta, c, ldc, step, references, 1, 0);
+    else if (centred) gather_rows_avx2(plan, m, n, alpha, b, ldb, beta, c, ldc, step, NULL, 0, 1);
+    else gather_rows_avx2(plan, m, n, alpha, b, ldb, beta, c, ldc, step, NULL, 0, 0);
 }
 #endif
 
