@@ -306,17 +306,12 @@ int rbm_binary_gemm(int transpose_a, long m, long n, long k, float alpha,
 int rbm_binary_gemm_momentum(int transpose_a, long m, long n, long k, float alpha,
                              const float *a, long lda, const float *b, long ldb,
                              float beta, float *velocity, long ldv,
-                             float *parameters, long ldp, float decay, float max_density) {
-    momentum_step step = {parameters, ldp, decay, NULL, NULL, NULL, NULL};
-    return binary_gemm(transpose_a, m, n, k, alpha, a, lda, b, ldb, beta, velocity, ldv, max_density, step);
-}
-
-int rbm_binary_gemm_centred_momentum(int transpose_a, long m, long n, long k, float alpha,
-                                     const float *a, long lda, const float *b, long ldb,
-                                     float beta, float *velocity, long ldv,
-                                     float *parameters, long ldp, float decay,
-                                     const float *row_offsets, const float *row_sums,
-                                     const float *column_sums, const float *column_offsets, float max_density) {
+                             float *parameters, long ldp, float decay,
+                             const float *row_offsets, const float *row_sums,
+                             const float *column_sums, const float *column_offsets, float max_density) {
     momentum_step step = {parameters, ldp, decay, row_offsets, row_sums, column_sums, column_offsets};
+    if (!row_offsets || !row_sums || !column_sums || !column_offsets) {
+        step.row_offsets = step.row_sums = step.column_sums = step.column_offsets = NULL;
+    }
     return binary_gemm(transpose_a, m, n, k, alpha, a, lda, b, ldb, beta, velocity, ldv, max_density, step);
 }

@@ -73,43 +73,38 @@ public enum BinaryProducts {
         return rbm_binary_gemm(transposeA ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, maximumDensity) == 1
     }
 
+    /// Centering's vectors for `gemmWithMomentumStep`: μ and S_b = Σ(v⁰ − vᵏ) along C's rows,
+    /// S_c = Σ(P(h|v⁰) − P(h|vᵏ)) and λ along its columns, each from where C's rows or columns
+    /// start (`DataParallelTrainer+CentredBlocks.swift`).
+    public struct Centring {
+        public var rowOffsets: UnsafePointer<Float>, rowSums: UnsafePointer<Float>
+        public var columnSums: UnsafePointer<Float>, columnOffsets: UnsafePointer<Float>
+
+        public init(rowOffsets: UnsafePointer<Float>, rowSums: UnsafePointer<Float>, columnSums: UnsafePointer<Float>,
+                    columnOffsets: UnsafePointer<Float>) {
+            (self.rowOffsets, self.rowSums, self.columnSums, self.columnOffsets) = (rowOffsets, rowSums, columnSums, columnOffsets)
+        }
+    }
+
     /// The same product written into the velocity Δ (C = Δ: `beta` is the momentum, `alpha`
     /// ε/B), then in the same pass Δ ← Δ − decay·θ and θ ← θ + Δ on the parameters θ (rows
     /// `ldp` floats apart): `gemm` followed by `ParameterUpdate.decayAndApply`, the same
-    /// operations in the same order, without writing Δ and reading it back. Returns false,
-    /// touching neither, when the product does not go by sums of rows.
+    /// operations in the same order, without writing Δ and reading it back. With `centring`,
+    /// Δ_ij ← Δ_ij − alpha·(μ_i·S_c_j + S_b_i·λ_j) comes first — centering's correction of the
+    /// weight statistic, scaled like it. Returns false, touching neither, when the product does
+    /// not go by sums of rows.
     public static func gemmWithMomentumStep(
         m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
         b: UnsafePointer<Float>, ldb: Int, beta: Float,
         velocity: UnsafeMutablePointer<Float>, ldv: Int,
-        parameters: UnsafeMutablePointer<Float>, ldp: Int, decay: Float,
+        parameters: UnsafeMutablePointer<Float>, ldp: Int, decay: Float, centring: Centring? = nil,
         maximumDensity: Float = BinaryProducts.maximumDensity
     ) -> Bool {
         guard isEnabled else { return false }
         return rbm_binary_gemm_momentum(transposeA ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, velocity, ldv,
-                                        parameters, ldp, decay, maximumDensity) == 1
-    }
-
-    /// `gemmWithMomentumStep` for a centred RBM: between the product and the rest of the
-    /// momentum rule, Δ_ij ← Δ_ij − alpha·(rowOffsets_i·columnSums_j + rowSums_i·columnOffsets_j)
-    /// — centering's correction of the weight statistic, μ_i·S_c_j + S_b_i·λ_j, scaled like it
-    /// (`DataParallelTrainer+CentredBlocks.swift`). The four vectors start where C's rows and
-    /// columns do. Returns false, touching nothing, when the product does not go by sums of rows.
-    public static func gemmWithCentredMomentumStep(
-        m: Int, n: Int, k: Int, alpha: Float,
-        a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
-        b: UnsafePointer<Float>, ldb: Int, beta: Float,
-        velocity: UnsafeMutablePointer<Float>, ldv: Int,
-        parameters: UnsafeMutablePointer<Float>, ldp: Int, decay: Float,
-        rowOffsets: UnsafePointer<Float>, rowSums: UnsafePointer<Float>,
-        columnSums: UnsafePointer<Float>, columnOffsets: UnsafePointer<Float>,
-        maximumDensity: Float = BinaryProducts.maximumDensity
-    ) -> Bool {
-        guard isEnabled else { return false }
-        return rbm_binary_gemm_centred_momentum(transposeA ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, velocity, ldv,
-                                                parameters, ldp, decay, rowOffsets, rowSums, columnSums, columnOffsets,
-                                                maximumDensity) == 1
+                                        parameters, ldp, decay, centring?.rowOffsets, centring?.rowSums,
+                                        centring?.columnSums, centring?.columnOffsets, maximumDensity) == 1
     }
 
     /// Forces the portable path (`true`) or the CPU's best (`false`), for tests that hold the

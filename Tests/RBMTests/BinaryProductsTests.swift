@@ -214,17 +214,23 @@ import RBM
     /// Centering's vectors for the centred kernel: μ and S_b per row of C, S_c and λ per column.
     struct Centring { var rowOffsets: [Float], rowSums: [Float], columnSums: [Float], columnOffsets: [Float] }
 
-    /// `BinaryProducts.gemmWithCentredMomentumStep` with alpha 0.01 on copies of Δ (= C) and θ.
+    /// `BinaryProducts.gemmWithMomentumStep` with centring, alpha 0.01, on copies of Δ (= C) and θ.
     static func runCentred(_ x: Operands, theta: [Float], momentum: Float, decay: Float, centring z: Centring)
         -> (done: Bool, velocity: [Float], theta: [Float]) {
         var velocity = x.c, theta = theta
-        let done = velocity.withUnsafeMutableBufferPointer { v in
-            theta.withUnsafeMutableBufferPointer { t in
-                BinaryProducts.gemmWithCentredMomentumStep(
-                    m: x.m, n: x.n, k: x.k, alpha: 0.01, a: x.a, lda: x.lda, transposeA: x.transposeA, b: x.b, ldb: x.ldb,
-                    beta: momentum, velocity: v.baseAddress!, ldv: x.ldc, parameters: t.baseAddress!, ldp: x.ldc,
-                    decay: decay, rowOffsets: z.rowOffsets, rowSums: z.rowSums, columnSums: z.columnSums,
-                    columnOffsets: z.columnOffsets)
+        // The four vectors in one buffer, so that the pointers outlive the call.
+        let vectors = z.rowOffsets + z.rowSums + z.columnSums + z.columnOffsets
+        let done = vectors.withUnsafeBufferPointer { vectors in
+            let base = vectors.baseAddress!
+            let centring = BinaryProducts.Centring(rowOffsets: base, rowSums: base + x.m, columnSums: base + 2 * x.m,
+                                                   columnOffsets: base + 2 * x.m + x.n)
+            return velocity.withUnsafeMutableBufferPointer { v in
+                theta.withUnsafeMutableBufferPointer { t in
+                    BinaryProducts.gemmWithMomentumStep(
+                        m: x.m, n: x.n, k: x.k, alpha: 0.01, a: x.a, lda: x.lda, transposeA: x.transposeA, b: x.b,
+                        ldb: x.ldb, beta: momentum, velocity: v.baseAddress!, ldv: x.ldc, parameters: t.baseAddress!,
+                        ldp: x.ldc, decay: decay, centring: centring)
+                }
             }
         }
         return (done, velocity, theta)

@@ -23,22 +23,16 @@ int rbm_binary_gemm(int transpose_a, long m, long n, long k, float alpha,
 /// by the rest of the momentum rule on the parameters θ (rows `ldp` apart):
 /// Δ ← Δ − decay·θ, θ ← θ + Δ — in one pass instead of writing Δ and reading it back. The same
 /// operations in the same order as `ParameterUpdate.decayAndApply` after `rbm_binary_gemm`.
+/// Centred (all four vectors given; NULL: not), Δ_ij ← Δ_ij − alpha·(row_offsets_i·column_sums_j +
+/// row_sums_i·column_offsets_j) comes first (μ_i·S_c_j + S_b_i·λ_j: centering's correction of the
+/// weight statistic; each vector m or n long, from where C's rows and columns start).
 /// Returns 0, touching neither, when the product does not go by sums of rows.
 int rbm_binary_gemm_momentum(int transpose_a, long m, long n, long k, float alpha,
                              const float *a, long lda, const float *b, long ldb,
                              float beta, float *velocity, long ldv,
-                             float *parameters, long ldp, float decay, float max_density);
-
-/// `rbm_binary_gemm_momentum` for a centred RBM: between the product and the momentum rule's
-/// rest, Δ_ij ← Δ_ij − alpha·(row_offsets_i·column_sums_j + row_sums_i·column_offsets_j)
-/// (μ_i·S_c_j + S_b_i·λ_j: centering's correction of the weight statistic; all four m or n long,
-/// from where C's rows and columns start).
-int rbm_binary_gemm_centred_momentum(int transpose_a, long m, long n, long k, float alpha,
-                                     const float *a, long lda, const float *b, long ldb,
-                                     float beta, float *velocity, long ldv,
-                                     float *parameters, long ldp, float decay,
-                                     const float *row_offsets, const float *row_sums,
-                                     const float *column_sums, const float *column_offsets, float max_density);
+                             float *parameters, long ldp, float decay,
+                             const float *row_offsets, const float *row_sums,
+                             const float *column_sums, const float *column_offsets, float max_density);
 
 /// Which path `rbm_binary_gemm` takes on this CPU: "avx2" or "portable".
 const char *rbm_binary_gemm_path(void);

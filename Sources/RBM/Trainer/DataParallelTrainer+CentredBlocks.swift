@@ -49,11 +49,12 @@ extension DataParallelTrainer {
         let first = units.lowerBound
         let blockVelocity = velocity.weights + first, blockWeights = parameters.weights + first
         let blockOffsets = UnsafePointer(offsets.hiddenBias + first)
-        if !BinaryProducts.gemmWithCentredMomentumStep(
+        let centring = BinaryProducts.Centring(rowOffsets: offsets.visibleBias, rowSums: visibleSums, columnSums: hiddenSums,
+                                               columnOffsets: blockOffsets)
+        if !BinaryProducts.gemmWithMomentumStep(
             m: nv, n: units.count, k: 2 * n, alpha: alpha, a: workspace.stackedVisible, lda: nv, transposeA: true,
             b: workspace.stackedHidden + first, ldb: nh, beta: hyperparameters.momentum,
-            velocity: blockVelocity, ldv: nh, parameters: blockWeights, ldp: nh, decay: decay,
-            rowOffsets: offsets.visibleBias, rowSums: visibleSums, columnSums: hiddenSums, columnOffsets: blockOffsets) {
+            velocity: blockVelocity, ldv: nh, parameters: blockWeights, ldp: nh, decay: decay, centring: centring) {
             BLAS.gemm(m: nv, n: units.count, k: 2 * n, alpha: alpha, a: workspace.stackedVisible, lda: nv, transposeA: true,
                       b: workspace.stackedHidden + first, ldb: nh, beta: hyperparameters.momentum, c: blockVelocity, ldc: nh)
             centreDecayAndApply(units: units, alpha: alpha, decay: decay, visibleSums: visibleSums, hiddenSums: hiddenSums)

@@ -50,8 +50,8 @@ extension TrainerConfiguration {
     ///   hidden units per core (each core keeps its columns of W in its cache, no reduction;
     ///   with centering each block centres its own columns in place);
     ///
-    /// (measured on 2 cores, `rbm bench --centering`, MNIST 784 → 500 PCD-1 at batch 100: centred
-    /// in place on hidden blocks 67.9k samples/s against 63.7k on 2 shards; Fashion-MNIST
+    /// (measured on 2 cores, `rbm bench --centering`, MNIST 784 → 500 at batch 100: centred PCD-1
+    /// in place on hidden blocks 67.4–67.9k samples/s against 61.0–63.7k on 2 shards; Fashion-MNIST
     /// categorical units, shards 7.0–10.0k against hidden blocks 3.4–8.4k; Gaussian units about
     /// even — so those split by rows);
     /// - otherwise a shard per core.
