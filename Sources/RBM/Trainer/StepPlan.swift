@@ -18,14 +18,14 @@ public struct StepPlan: Sendable, Equatable {
     /// How the shard statistics become the parameters' update.
     public enum UpdateMode: Sendable, Equatable {
         /// The layout applies the momentum rule itself as it finishes each block's statistics:
-        /// one shard in one process, so they are already the totals (hidden or visible blocks,
-        /// a plain update).
+        /// one shard in one process, so they are already the totals (hidden blocks, plain or
+        /// centred; visible blocks, plain).
         case inPlace
         /// The shards' statistics are summed in the pairwise tree and the update applied in the
         /// same pass, split by rows of W.
         case reduceAndApply
-        /// The totals are needed whole before any parameter changes (centering's correction,
-        /// FPCD's fast step): sum, then apply.
+        /// The totals are needed whole before any parameter changes (centering's correction
+        /// on row shards, FPCD's fast step, clipping): sum, then apply.
         case fromTotals
         /// Several ranks: each sums its piece of every shard's statistics in shard order, the
         /// pieces are gathered and every rank applies the same update.
