@@ -77,6 +77,8 @@ bench: build
 	.build/release/rbm bench --data $(BENCH_DATA)
 	@echo; echo "== the seed's configuration: 784→128, batch 5"
 	.build/release/rbm bench --data $(BENCH_DATA) --hidden 128 --batch-size 5 --shards 1 --updates 3000
+	@echo; echo "== 784→500, batch 100, centred updates (model.centering)"
+	.build/release/rbm bench --data $(BENCH_DATA) --centering
 	@echo; echo "== 784→500, batch 100, every product dense (BLAS), for the ratio to sums of rows"
 	RBM_BINARY_PRODUCTS=dense .build/release/rbm bench --data $(BENCH_DATA)
 
