@@ -13,10 +13,11 @@
 ///     b_i ← b_i + Δb_i − Σ_b Σ_{j ∈ b} Δ_ij·λ_j  (b' = b − Wλ; the blocks' parts summed in order)
 ///
 /// For sampled binary visible units the sums of rows form Δ's row and finish the rule on it in
-/// one pass (`BinaryProducts.gemmWithCentredMomentumStep`); otherwise a GEMM writes μΔ + α·G and
-/// a pass does the rest. Two GEMVs over the new Δ_b then give Σ_i Δ_ij·μ_i and Σ_j Δ_ij·λ_j. The
-/// last crosses blocks, so it is finished after the phases (`finishCentredVisibleBias`), in
-/// block order: the result does not depend on the number of workers.
+/// one pass (`BinaryProducts.gemmWithMomentumStep` with its `centring`); otherwise a GEMM writes
+/// μΔ + α·G and a pass does the rest. Two GEMVs over the new Δ_b then give Σ_i Δ_ij·μ_i and
+/// Σ_j Δ_ij·λ_j. The last crosses blocks, so it is finished after the phases
+/// (`finishCentredVisibleBias`), in block order: the result does not depend on the number of
+/// workers.
 extension DataParallelTrainer {
     /// Block `block`'s centred update of W_b and c_b (block 0: also b's momentum step), from
     /// the shard's stacked rows; called at the end of the last Gibbs step's hidden phase.
