@@ -19,35 +19,31 @@
 /// (`finishCentredVisibleBias`), in block order: the result does not depend on the number of
 /// workers.
 extension DataParallelTrainer {
-    /// Block `block`'s centred update of W_b and c_b (block 0: also b's momentum step), from
-    /// the shard's stacked rows; called at the end of the last Gibbs step's hidden phase.
-    func centredBlockUpdate(workspace: ShardWorkspace, block: Int, units: Range<Int>,
-                            hyperparameters: UpdateHyperparameters) {
+    /// Block `block`'s hidden offsets and centred update of W_b, and its parts of the bias
+    /// corrections; called at the end of the last Gibbs step's hidden phase, once the shard's
+    /// bias statistics (S_c over the block's units; block 0: S_b) are formed.
+    func centredWeightUpdate(workspace: ShardWorkspace, block: Int, units: Range<Int>,
+                             hyperparameters: UpdateHyperparameters) {
         guard let offsets, let dataHiddenSums = workspace.dataHiddenSums else {
             preconditionFailure("a centred update needs the offsets and Σ P(h|v⁰)")
         }
         let nv = visibleCount, nh = hiddenCount
         let n = workspace.rows
         let scratch = workspace.hiddenBlocks
+        // S_b: block 0's is the shard's statistic; the others form their own copy (2n signed rows).
         let visibleSums = block == 0 ? workspace.visibleBiasStatistics : scratch.visibleSums + block * nv
-        let hiddenSums = workspace.hiddenBiasStatistics + units.lowerBound
-        // S_c over the block's units and S_b (2n signed rows), before W changes.
-        BLAS.weightedRowSum(rows: 2 * n, columns: units.count, a: workspace.stackedHidden + units.lowerBound,
-                            lda: nh, weights: workspace.ones, into: hiddenSums)
-        BLAS.weightedRowSum(rows: 2 * n, columns: nv, a: workspace.stackedVisible, weights: workspace.visibleSigns,
-                            into: visibleSums)
-        // The block's hidden offsets: a data mean, λ ← (1 − ν)λ + ν·s·S_h.
-        let rate = configuration.centeringRate
-        let scale = 1 / Float(configuration.batchSize)
-        for j in units {
-            offsets.hiddenBias[j] = (1 - rate) * offsets.hiddenBias[j] + rate * (scale * dataHiddenSums[j])
+        if block != 0 {
+            BLAS.weightedRowSum(rows: 2 * n, columns: nv, a: workspace.stackedVisible, weights: workspace.visibleSigns,
+                                into: visibleSums)
         }
+        moveHiddenOffsets(units: units, dataHiddenSums: dataHiddenSums)
         // Δ_b ← μΔ_b + α·G_b − α(μ_i·S_c_j + S_b_i·λ_j) − ελ_wd·W_b, W_b ← W_b + Δ_b: in the sums of
         // rows' own pass for sampled binary visible units, else a GEMM and a pass.
         let epsilon = hyperparameters.learningRate
-        let alpha = epsilon * scale
+        let alpha = epsilon * (1 / Float(configuration.batchSize))
         let decay = epsilon * configuration.weightDecay
         let first = units.lowerBound
+        let hiddenSums = UnsafePointer(workspace.hiddenBiasStatistics + first)
         let blockVelocity = velocity.weights + first, blockWeights = parameters.weights + first
         let blockOffsets = UnsafePointer(offsets.hiddenBias + first)
         let centring = BinaryProducts.Centring(rowOffsets: offsets.visibleBias, rowSums: visibleSums, columnSums: hiddenSums,
@@ -61,16 +57,16 @@ extension DataParallelTrainer {
             centreDecayAndApply(units: units, alpha: alpha, decay: decay, visibleSums: visibleSums, hiddenSums: hiddenSums)
         }
         // Σ_j Δ_ij·λ_j (this block's part of b's correction) and Σ_i Δ_ij·μ_i (c's).
-        let columnTerms = scratch.columnTerms + first
         BLAS.gemv(rows: nv, columns: units.count, alpha: 1, a: blockVelocity, lda: nh, x: blockOffsets, beta: 0,
                   y: scratch.rowTerms + block * nv)
         BLAS.gemv(rows: nv, columns: units.count, alpha: 1, a: blockVelocity, lda: nh, transpose: true,
-                  x: offsets.visibleBias, beta: 0, y: columnTerms)
-        biasMomentumStep(.hidden, units: units, statistics: workspace, hyperparameters: hyperparameters)
-        for j in 0..<units.count { parameters.hiddenBias[first + j] -= columnTerms[j] }
-        if block == 0 {
-            biasMomentumStep(.visible, units: 0..<nv, statistics: workspace, hyperparameters: hyperparameters)
-        }
+                  x: offsets.visibleBias, beta: 0, y: scratch.columnTerms + first)
+    }
+
+    /// c_j ← c_j − Σ_i Δ_ij·μ_i for the block's units, after c's momentum step.
+    func correctCentredHiddenBias(workspace: ShardWorkspace, units: Range<Int>) {
+        let columnTerms = workspace.hiddenBlocks.columnTerms
+        for j in units { parameters.hiddenBias[j] -= columnTerms[j] }
     }
 
     /// b_i ← b_i − Σ_b Σ_{j ∈ b} Δ_ij·λ_j, the blocks' parts added in block order; after every

@@ -180,24 +180,26 @@ extension DataParallelTrainer {
             }
             for j in 0..<units.count { row[j] = -row[j] }
         }
-        if let hyperparameters, offsets != nil {
-            centredBlockUpdate(workspace: workspace, block: block, units: units, hyperparameters: hyperparameters)
-            return
-        }
-        // G_b = [v⁰; vᵏ]ᵀ [P(h|v⁰)_b; −P(h|vᵏ)_b] (in place: the update of W_b), and
-        // Σ_rows [P(h|v⁰)_b; −P(h|vᵏ)_b].
-        weightStatistics(rows: 0..<nv, units: units, stackedRows: 2 * n, stackedVisible: workspace.stackedVisible,
-                         stackedHidden: workspace.stackedHidden, into: workspace.weightStatistics,
-                         applying: hyperparameters)
+        // Σ_rows [P(h|v⁰)_b; −P(h|vᵏ)_b] and (block 0) Σ(v⁰ − vᵏ): the bias statistics.
         BLAS.weightedRowSum(rows: 2 * n, columns: units.count, a: workspace.stackedHidden + units.lowerBound,
                             lda: nh, weights: workspace.ones, into: workspace.hiddenBiasStatistics + units.lowerBound)
         if block == 0 {
             BLAS.weightedRowSum(rows: 2 * n, columns: nv, a: workspace.stackedVisible,
                                 weights: workspace.visibleSigns, into: workspace.visibleBiasStatistics)
         }
+        if let hyperparameters, offsets != nil {
+            // Centred, in place: the block's offsets and W_b (`DataParallelTrainer+CentredBlocks.swift`).
+            centredWeightUpdate(workspace: workspace, block: block, units: units, hyperparameters: hyperparameters)
+        } else {
+            // G_b = [v⁰; vᵏ]ᵀ [P(h|v⁰)_b; −P(h|vᵏ)_b] (in place: the update of W_b).
+            weightStatistics(rows: 0..<nv, units: units, stackedRows: 2 * n, stackedVisible: workspace.stackedVisible,
+                             stackedHidden: workspace.stackedHidden, into: workspace.weightStatistics,
+                             applying: hyperparameters)
+        }
         guard let hyperparameters else { return }
         // The biases in place by the momentum rule from their statistics (W's is done above).
         biasMomentumStep(.hidden, units: units, statistics: workspace, hyperparameters: hyperparameters)
+        if offsets != nil { correctCentredHiddenBias(workspace: workspace, units: units) }
         if block == 0 {
             biasMomentumStep(.visible, units: 0..<nv, statistics: workspace, hyperparameters: hyperparameters)
         }

@@ -26,13 +26,7 @@ extension DataParallelTrainer {
         let clipping = clippingFactor(totals: totals, varianceTotals: varianceTotals)
         let unclipped = 1 / Float(configuration.batchSize)
         let scale = clipping * unclipped
-        if let offsets {
-            let rate = configuration.centeringRate
-            for j in 0..<nh {
-                // A data mean, never clipped.
-                offsets.hiddenBias[j] = (1 - rate) * offsets.hiddenBias[j] + rate * (unclipped * dataHiddenTotals[j])
-            }
-        }
+        if offsets != nil { moveHiddenOffsets(units: 0..<nh, dataHiddenSums: dataHiddenTotals) }
         let blocks = (nv + rowsPerBlock - 1) / rowsPerBlock
         let transfer = UnsafeTransfer((self, weightTotals))
         DataParallel.forEach(items: blocks, workers: reductionWorkers) { item in
@@ -69,6 +63,17 @@ extension DataParallelTrainer {
                 BLAS.gemv(rows: nv, columns: nh, alpha: -rate, a: weightTotals, transpose: true, x: offsets.visibleBias,
                           beta: 1, y: fast.hiddenBias)
             }
+        }
+    }
+
+    /// Centering's hidden offsets for `units`, a moving data mean (never clipped):
+    /// λ_j ← (1 − ν)λ_j + ν·S_h_j/B, S_h = Σ P(h|v⁰) over the batch (`dataHiddenSums`, indexed by unit).
+    func moveHiddenOffsets(units: Range<Int>, dataHiddenSums: UnsafePointer<Float>) {
+        guard let offsets else { return }
+        let rate = configuration.centeringRate
+        let scale = 1 / Float(configuration.batchSize)
+        for j in units {
+            offsets.hiddenBias[j] = (1 - rate) * offsets.hiddenBias[j] + rate * (scale * dataHiddenSums[j])
         }
     }
 
