@@ -38,6 +38,9 @@ extension AnnealedImportanceSampling {
         /// The data rows the chains started from.
         public var points: [Int]
         public var baseLogPartitionFunction: Double
+        /// Step k's increment log f_k(v_k) − log f_{k−1}(v_k) averaged over the points, k = 1 … K
+        /// (the chains run k = K … 1): with AIS's, where the two directions lag.
+        public var meanIncrements: [Double] = []
     }
 
     /// The rows reverse annealing starts from: `runs` rows spread evenly over `rows`, or all.
@@ -65,7 +68,7 @@ extension AnnealedImportanceSampling {
         let points = reverseStartingRows(rows: rows)
         let proposals = guide?.proposals
         let transfer = UnsafeTransfer((model, baseVisibleBias, visible, points, self, proposals))
-        let chunkWeights = DataParallel.mapChunks(count: points.count, chunkSize: Self.runsPerChunk, workers: workers,
+        let chunkResults = DataParallel.mapChunks(count: points.count, chunkSize: Self.runsPerChunk, workers: workers,
                                                   ranks: ranks) { range in
             let (model, base, visible, points, sampler, proposals) = transfer.value
             return sampler.reverseAnneal(model: model, baseVisibleBias: base, visible: visible, points: points, chains: range,
@@ -73,16 +76,18 @@ extension AnnealedImportanceSampling {
         }
         let baseLogZ = Double(model.hiddenCount) * _log(2)
             + model.visibleUnits.baseLogPartition(base: baseVisibleBias, visibleCount: model.visibleCount)
-        let pointLogPartitions = chunkWeights.flatMap { $0 }.map { baseLogZ + $0 }
+        let (weights, meanIncrements) = Self.split(chunkResults, steps: betas.count - 1)
+        let pointLogPartitions = weights.map { baseLogZ + $0 }
         let count = Double(pointLogPartitions.count)
         let mean = pointLogPartitions.reduce(0, +) / count
         let variance = count > 1 ? pointLogPartitions.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (count - 1) : 0
         return ReverseEstimate(logPartitionFunction: mean, standardError: (variance / count).squareRoot(),
-                               pointLogPartitions: pointLogPartitions, points: points, baseLogPartitionFunction: baseLogZ)
+                               pointLogPartitions: pointLogPartitions, points: points, baseLogPartitionFunction: baseLogZ,
+                               meanIncrements: meanIncrements)
     }
 
     /// The chains `range` of the points: from v* down the schedule; returns Σₖ [log f_k(v_k) −
-    /// log f_{k−1}(v_k)] of each (L less log Z_A).
+    /// log f_{k−1}(v_k)] of each (L less log Z_A), then each step's term summed over the chains.
     func reverseAnneal(model: RBMModel, baseVisibleBias: [Float], visible: [Float], points: [Int],
                        chains range: Range<Int>, proposals: AnnealingProposals? = nil) -> [Double] {
         let chains = AnnealingChains(model: model, baseVisibleBias: baseVisibleBias, chains: range,
@@ -92,6 +97,7 @@ extension AnnealedImportanceSampling {
                          RandomStream(seed: seed, purpose: .reverseAnnealing, step: 0, substep: 2))
         }
         var logWeights = [Double](repeating: 0, count: range.count)
+        var increments = [Double](repeating: 0, count: betas.count - 1)
         chains.prepareRatio()
         for k in stride(from: betas.count - 1, through: 1, by: -1) {
             let jump = proposals.flatMap { $0.jumps(at: k) ? $0 : nil }.map {
@@ -102,8 +108,10 @@ extension AnnealedImportanceSampling {
                               visibleStream: RandomStream(seed: seed, purpose: .reverseAnnealing, step: UInt32(k), substep: 1),
                               jump: jump, reversed: true)
             chains.prepareRatio()
+            increments[k - 1] = -logWeights.reduce(0, +)
             chains.addLogRatio(from: betas[k - 1], to: betas[k], into: &logWeights)
+            increments[k - 1] += logWeights.reduce(0, +)
         }
-        return logWeights
+        return logWeights + increments
     }
 }

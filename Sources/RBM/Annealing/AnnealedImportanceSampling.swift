@@ -54,18 +54,7 @@ public struct AnnealedImportanceSampling: Sendable {
     /// The paper's schedule scaled to `count` inverse temperatures in all: steps of equal size
     /// in [0, 0.5], [0.5, 0.9] and [0.9, 1] in the proportion 500 : 4,000 : 10,000 (the
     /// paper's 14,500: spacing 10⁻³, 10⁻⁴ and 10⁻⁵).
-    public static func schedule(count: Int) -> [Double] {
-        precondition(count >= 3, "AIS needs at least 3 inverse temperatures")
-        let first = max(1, Int((Double(count) * 500 / 14_500).rounded()))
-        let second = max(1, Int((Double(count) * 4_000 / 14_500).rounded()))
-        let third = max(1, count - first - second)
-        var betas: [Double] = [0]
-        for (start, end, steps) in [(0.0, 0.5, first), (0.5, 0.9, second), (0.9, 1.0, third)] {
-            for step in 1...steps { betas.append(start + (end - start) * Double(step) / Double(steps)) }
-        }
-        betas[betas.count - 1] = 1
-        return betas
-    }
+    public static func schedule(count: Int) -> [Double] { AnnealingSchedule.paper(count: count) }
 
     /// The defaults every command and config uses: 100 runs, and Salakhutdinov & Murray's
     /// 14,500 inverse temperatures.
@@ -91,6 +80,9 @@ public struct AnnealedImportanceSampling: Sendable {
         /// log w of each run.
         public var logWeights: [Double]
         public var baseLogPartitionFunction: Double
+        /// Step k's increment log f_k(v_k) − log f_{k−1}(v_k) averaged over the runs, k = 1 … K:
+        /// where along the path the weight accrues (`AnnealingSchedule.lagAdapted`).
+        public var meanIncrements: [Double] = []
 
         /// Every log Z moved by `shift` (the weights stay: they are the unit-variance model's).
         func shifted(by shift: Double) -> Estimate {
@@ -119,13 +111,13 @@ public struct AnnealedImportanceSampling: Sendable {
         let chunks = (runs + Self.runsPerChunk - 1) / Self.runsPerChunk
         let proposals = guide?.proposals
         let transfer = UnsafeTransfer((model, baseVisibleBias, self, proposals))
-        let chunkWeights = DataParallel.mapChunks(count: runs, chunkSize: Self.runsPerChunk, workers: workers,
+        let chunkResults = DataParallel.mapChunks(count: runs, chunkSize: Self.runsPerChunk, workers: workers,
                                                   ranks: ranks) { range in
             let (model, base, sampler, proposals) = transfer.value
             return sampler.anneal(model: model, baseVisibleBias: base, runs: range, proposals: proposals)
         }
-        precondition(chunkWeights.count == chunks)
-        let logWeights = chunkWeights.flatMap { $0 }
+        precondition(chunkResults.count == chunks)
+        let (logWeights, meanIncrements) = Self.split(chunkResults, steps: betas.count - 1)
         let baseLogZ = Double(model.hiddenCount) * _log(2)
             + model.visibleUnits.baseLogPartition(base: baseVisibleBias, visibleCount: model.visibleCount)
         let largest = logWeights.max()!
@@ -138,7 +130,22 @@ public struct AnnealedImportanceSampling: Sendable {
             logPartitionFunction: baseLogZ + logMean,
             lower: mean - 3 * standardError > 0 ? baseLogZ + largest + _log(mean - 3 * standardError) : -.infinity,
             upper: baseLogZ + largest + _log(mean + 3 * standardError),
-            standardError: standardError / mean, logWeights: logWeights, baseLogPartitionFunction: baseLogZ)
+            standardError: standardError / mean, logWeights: logWeights, baseLogPartitionFunction: baseLogZ,
+            meanIncrements: meanIncrements)
+    }
+
+    /// Chunk results [log w of the chunk's chains…, Σ over them of each step's increment…] apart
+    /// again: every chain's log w in order, and each step's increment averaged over all chains
+    /// (the chunks' sums added in chunk order, so the same for any workers and ranks).
+    static func split(_ chunkResults: [[Double]], steps: Int) -> (logWeights: [Double], meanIncrements: [Double]) {
+        var logWeights: [Double] = []
+        var sums = [Double](repeating: 0, count: steps)
+        for result in chunkResults {
+            let chains = result.count - steps
+            logWeights += result[0..<chains]
+            for k in 0..<steps { sums[k] += result[chains + k] }
+        }
+        return (logWeights, sums.map { $0 / Double(max(1, logWeights.count)) })
     }
 
     /// The base model's visible biases from the data's visible marginals p, as the unit type
@@ -200,17 +207,21 @@ public struct AnnealedImportanceSampling: Sendable {
         VisibleUnits.bernoulli.baseBias(marginals: marginals, clip: clip)
     }
 
-    /// One group of runs through the whole schedule; returns their log weights: v₁ ~ p_A, then
-    /// for k = 1 … K, log w += log f_k(v_k) − log f_{k−1}(v_k) and v_{k+1} ~ T_k(· | v_k).
+    /// One group of runs through the whole schedule: v₁ ~ p_A, then for k = 1 … K,
+    /// log w += log f_k(v_k) − log f_{k−1}(v_k) and v_{k+1} ~ T_k(· | v_k). Returns the runs' log
+    /// weights followed by each step's increment summed over the group (`split` takes them apart).
     func anneal(model: RBMModel, baseVisibleBias: [Float], runs range: Range<Int>,
                 proposals: AnnealingProposals? = nil) -> [Double] {
         let chains = AnnealingChains(model: model, baseVisibleBias: baseVisibleBias, chains: range,
                                      layer: layer ?? .preferred(for: model.visibleUnits))
         var logWeights = [Double](repeating: 0, count: range.count)
+        var increments = [Double](repeating: 0, count: betas.count - 1)
         chains.start(RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: 0, substep: 2))
         for k in 1..<betas.count {
             chains.prepareRatio()
+            increments[k - 1] = -logWeights.reduce(0, +)
             chains.addLogRatio(from: betas[k - 1], to: betas[k], into: &logWeights)
+            increments[k - 1] += logWeights.reduce(0, +)
             if k == betas.count - 1 { break }
             let jump = proposals.flatMap { $0.jumps(at: k) ? $0 : nil }.map {
                 ($0, RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: UInt32(k), substep: 3))
@@ -220,6 +231,6 @@ public struct AnnealedImportanceSampling: Sendable {
                               visibleStream: RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: UInt32(k), substep: 1),
                               jump: jump)
         }
-        return logWeights
+        return logWeights + increments
     }
 }
