@@ -69,6 +69,29 @@ import Testing
         #expect(textOutput.contains("bracket at 20 β: width") && textOutput.contains(", 40 β → "), "\(textOutput)")
     }
 
+    /// When reverse AIS sits above AIS by more than the warning, a second round runs reverse AIS
+    /// alone at the same count, its β placed by where the two lagged; the report names the
+    /// schedule (text and JSON) and lists both rounds. AIS is not run again: its log Z stays.
+    @Test func aWideBracketGetsASecondLookOnTheLagAdaptedSchedule() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let (checkpoint, _) = try trainedCheckpoint(folder)
+        let arguments = ["evaluate", checkpoint, "--bracket", "--ais-betas", "200", "--bracket-warning", "0.000001"]
+        let (status, output) = try Child(arguments + ["--json"]).finish()
+        #expect(status == 0, "\(output)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
+        #expect(object["reverse_schedule"] as? String == "lag-adapted", "\(output)")
+        let (textStatus, text) = try Child(arguments).finish()
+        #expect(textStatus == 0, "\(text)")
+        #expect(text.contains("inverse temperatures per round: 200 β → ") && text.contains(", 200 β (adapted) → "), "\(text)")
+        #expect(text.contains("data points, β placed by the lag;"), "\(text)")
+        let logZ = try #require(object["log_z"] as? Double)
+        let (_, paperOnly) = try Child(["evaluate", checkpoint, "--bracket", "--ais-betas", "200", "--json"]).finish()
+        let paper = try #require(try JSONSerialization.jsonObject(with: Data(paperOnly.utf8)) as? [String: Any], "\(paperOnly)")
+        #expect(paper["log_z"] as? Double == logZ, "AIS is the first round's")
+        #expect(paper["reverse_schedule"] as? String == "paper", "\(paperOnly)")
+    }
+
     @Test func conflictingOrImpossibleBracketOptionsAreUsageErrors() throws {
         for (arguments, message) in [
             (["--bracket", "--exact"], "--exact, --ais and --bracket choose how to get log Z"),

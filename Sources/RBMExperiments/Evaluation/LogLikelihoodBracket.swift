@@ -6,9 +6,15 @@ import RBMSystem
 /// that a user sees how far an estimate can be trusted rather than one optimistic number.
 extension ModelEvaluation {
     /// Fills the report's log Z fields with AIS and reverse AIS at `options.aisBetas` inverse
-    /// temperatures — and, with `options.betaBudget`, again at twice as many until the bracket
-    /// is within `options.bracketWarning` or the next round would pass the budget — plus the
-    /// exact log Z when the enumerated layer has at most `exactLimit` units.
+    /// temperatures, plus the exact log Z when the enumerated layer has at most `exactLimit` units.
+    ///
+    /// When reverse AIS sits more than `options.bracketWarning` above AIS, one more round runs
+    /// reverse AIS alone at the same count on a schedule placed by where the two lagged
+    /// (`AnnealingSchedule.lagAdapted`; AIS keeps the paper's schedule, which serves it well).
+    /// With `options.betaBudget`, rounds then double the count — AIS on the paper's schedule,
+    /// reverse AIS adapted from the round before — until the bracket is within the warning or
+    /// the next round would pass the budget. Each adapted round draws from a seed of its own, so
+    /// its schedule does not depend on the numbers it uses: each side stays a stochastic bound.
     static func bracket(model: RBMModel, visible: [Float], rows: Int, baseMarginals: [Float], baseVariances: [Float]?,
                         options: EvaluationOptions, ranks: any RankGroup, progress: (String) -> Void,
                         into report: inout EvaluationReport) {
@@ -20,26 +26,58 @@ extension ModelEvaluation {
         report.bracketWarning = options.bracketWarning
         var betas = options.aisBetas
         let guide = annealingGuide(model: model, visible: visible, rows: rows, options: options)
+        var forward: (estimate: AnnealedImportanceSampling.Estimate, run: AnnealingSchedule.Run)?
+        var adaptedReverse: [Double]?   // the next round's reverse schedule; nil: the paper's
+        var sameCountLookTaken = false
         while true {
             var annealing = AnnealedImportanceSampling(runs: options.aisRuns, betaCount: betas, seed: options.seed,
                                                        workers: options.workers)
             annealing.guide = guide
-            let forward = annealing.estimate(model: model, baseVisibleBias: baseBias, ranks: ranks)
-            let reverse = annealing.reverseEstimate(model: model, baseVisibleBias: baseBias, visible: visible, rows: rows,
-                                                    ranks: ranks)
-            report.record(forward, runs: options.aisRuns, betas: betas, jumps: guide != nil)
+            if forward == nil {
+                let estimate = annealing.estimate(model: model, baseVisibleBias: baseBias, ranks: ranks)
+                forward = (estimate, AnnealingSchedule.Run(betas: annealing.betas, meanIncrements: estimate.meanIncrements))
+            }
+            let (forwardEstimate, forwardRun) = forward!
+            var reverseAnnealing = annealing
+            if let adaptedReverse {
+                reverseAnnealing.betas = adaptedReverse
+                reverseAnnealing.seed = adaptedSeed(options.seed, round: report.bracketRounds.count)
+            }
+            let reverse = reverseAnnealing.reverseEstimate(model: model, baseVisibleBias: baseBias, visible: visible,
+                                                           rows: rows, ranks: ranks)
+            report.record(forwardEstimate, runs: options.aisRuns, betas: betas, jumps: guide != nil)
             report.reverseLogPartitionFunction = reverse.logPartitionFunction
             report.reverseStandardError = reverse.standardError
             report.reversePoints = reverse.points.count
-            let width = reverse.logPartitionFunction - forward.logPartitionFunction
-            report.bracketRounds.append(BracketRound(betas: betas, width: width))
-            guard let budget = options.betaBudget else { break }
-            progress("bracket at \(groupedThousands(Double(betas))) β: width \(format(width, 3)) nats"
-                + (abs(width) <= options.bracketWarning ? " (within \(format(options.bracketWarning, 2)))" : ""))
-            if abs(width) <= options.bracketWarning || 2 * betas > budget { break }
+            report.reverseSchedule = adaptedReverse == nil ? .paper : .lagAdapted
+            let width = reverse.logPartitionFunction - forwardEstimate.logPartitionFunction
+            report.bracketRounds.append(BracketRound(betas: betas, width: width, reverseSchedule: report.reverseSchedule))
+            let agrees = abs(width) <= options.bracketWarning
+            if options.betaBudget != nil || !agrees || report.bracketRounds.count > 1 {
+                progress("bracket at \(groupedThousands(Double(betas))) β"
+                    + (adaptedReverse == nil ? "" : " (reverse AIS on the lag-adapted schedule)")
+                    + ": width \(format(width, 3)) nats" + (agrees ? " (within \(format(options.bracketWarning, 2)))" : ""))
+            }
+            if agrees { break }
+            let reverseRun = AnnealingSchedule.Run(betas: reverseAnnealing.betas, meanIncrements: reverse.meanIncrements)
+            if !sameCountLookTaken {
+                // A second look at the same count, reverse AIS alone: only where it sits above AIS
+                // (a crossing is not a lag a schedule can close) and some stretch of β lagged.
+                sameCountLookTaken = true
+                if width > 0, let adapted = AnnealingSchedule.lagAdapted(count: betas, forward: forwardRun, reverse: reverseRun) {
+                    adaptedReverse = adapted
+                    continue
+                }
+            }
+            guard let budget = options.betaBudget, 2 * betas <= budget else { break }
             betas *= 2
+            adaptedReverse = AnnealingSchedule.lagAdapted(count: betas, forward: forwardRun, reverse: reverseRun)
+            forward = nil
         }
     }
+
+    /// The seed of an adapted round's reverse AIS: apart from every earlier round's.
+    static func adaptedSeed(_ seed: UInt64, round: Int) -> UInt64 { seed &+ UInt64(round) &* 0x9E37_79B9_7F4A_7C15 }
 }
 
 extension EvaluationReport {
@@ -50,7 +88,8 @@ extension EvaluationReport {
               let forward = logPartitionFunction, let lower = conservativeLogLikelihood,
               let upper = averageLogLikelihood, let width = bracketWidth else { return [] }
         var lines = [
-            "reverse AIS log Z: \(format(reverse, 3)) ± \(format(reverseError, 3)) (\(reversePoints ?? 0) data points; "
+            "reverse AIS log Z: \(format(reverse, 3)) ± \(format(reverseError, 3)) (\(reversePoints ?? 0) data points"
+                + (reverseSchedule == .lagAdapted ? ", β placed by the lag" : "") + "; "
                 + "AIS: \(format(forward, 3)) ± \(format(logPartitionStandardError ?? .nan, 3)))",
             "log-likelihood bracket: [\(format(lower, 2)), \(format(upper, 2))] nats (reverse AIS, AIS), "
                 + "width \(format(width, 3)) nats",
@@ -64,7 +103,7 @@ extension EvaluationReport {
         }
         if rounds > 1 {
             lines.append("inverse temperatures per round: " + bracketRounds.map {
-                "\(groupedThousands(Double($0.betas))) β → \(format($0.width, 3))"
+                "\(groupedThousands(Double($0.betas))) β\($0.reverseSchedule == .lagAdapted ? " (adapted)" : "") → \(format($0.width, 3))"
             }.joined(separator: ", "))
         }
         if bracketDisagrees, width > 0 {

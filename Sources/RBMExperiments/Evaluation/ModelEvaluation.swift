@@ -79,10 +79,19 @@ extension ModelEvaluation {
     }
 }
 
-/// One round of `--betas-until-agree`: the inverse temperatures used and the bracket's width.
+/// One round of the bracket: the inverse temperatures used, the bracket's width and the
+/// schedule reverse AIS ran on.
 public struct BracketRound: Sendable, Equatable {
     public var betas: Int
     public var width: Double
+    public var reverseSchedule: ReverseSchedule = .paper
+}
+
+/// The inverse temperatures reverse AIS ran on: the paper's, or placed by where the chains
+/// lagged in the round before (`AnnealingSchedule.lagAdapted`).
+public enum ReverseSchedule: String, Sendable, Equatable {
+    case paper
+    case lagAdapted = "lag-adapted"
 }
 
 /// The numbers a model earns on one split.
@@ -107,6 +116,8 @@ public struct EvaluationReport: Sendable, Equatable {
     public var reverseLogPartitionFunction: Double?
     public var reverseStandardError: Double?
     public var reversePoints: Int?
+    /// The schedule of the reported reverse AIS estimate.
+    public var reverseSchedule: ReverseSchedule = .paper
     public var exactLogPartitionFunction: Double?
     /// The width (nats) above which the bracket is reported as a disagreement.
     public var bracketWarning = EvaluationOptions.defaultBracketWarning
@@ -166,7 +177,9 @@ public struct EvaluationReport: Sendable, Equatable {
             ("log_z_lower", number(exact ? nil : logPartitionLower)), ("log_z_upper", number(exact ? nil : logPartitionUpper)),
             ("log_z_standard_error", number(logPartitionStandardError)),
             ("log_z_reverse", number(reverseLogPartitionFunction)), ("log_z_reverse_standard_error", number(reverseStandardError)),
-            ("reverse_points", reversePoints.map { "\($0)" } ?? "null"), ("log_z_exact", number(exactLogPartitionFunction)),
+            ("reverse_points", reversePoints.map { "\($0)" } ?? "null"),
+            ("reverse_schedule", text(reverseLogPartitionFunction == nil ? nil : reverseSchedule.rawValue)),
+            ("log_z_exact", number(exactLogPartitionFunction)),
             ("average_log_likelihood", number(averageLogLikelihood)),
             ("log_likelihood_lower", number(conservativeLogLikelihood)), ("bracket_width", number(bracketWidth)),
             ("bracket_disagrees", reverseLogPartitionFunction == nil ? "null" : (bracketDisagrees ? "true" : "false")),
