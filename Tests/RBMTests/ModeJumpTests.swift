@@ -182,3 +182,18 @@ import Testing
         }
     }
 }
+
+extension ModeJumpTests {
+    /// `jumping(every:)` changes only how often the guide jumps: the same tables and guide states.
+    @Test func aGuideJumpingMoreOftenSharesItsTables() {
+        let guide = AnnealingGuide(hiddenInputs: (0..<20).map { Float(($0 * 7) % 5) - 2.0 }, hiddenCount: 4)
+        let often = guide.jumping(every: 1)
+        #expect(guide.every == AnnealingGuide.defaultEvery && often.every == 1)
+        #expect((1...8).allSatisfy { often.proposals.jumps(at: $0) })
+        #expect((1...8).filter { guide.proposals.jumps(at: $0) } == [4, 8])
+        #expect(often.proposals.tables.count == guide.proposals.tables.count && often.hiddenInputs == guide.hiddenInputs)
+        #expect(often.proposals.tables.indices.allSatisfy {
+            often.proposals.tables[$0].probabilities == guide.proposals.tables[$0].probabilities
+        })
+    }
+}

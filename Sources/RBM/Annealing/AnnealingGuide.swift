@@ -54,6 +54,22 @@ public struct AnnealingGuide: Sendable {
         })
     }
 
+    /// This guide jumping after every `every`-th transition instead, its tables shared.
+    public func jumping(every: Int) -> AnnealingGuide {
+        precondition(every >= 1)
+        return AnnealingGuide(hiddenInputs: hiddenInputs, hiddenCount: hiddenCount, every: every, clip: clip,
+                              proposals: AnnealingProposals(every: every, tables: proposals.tables))
+    }
+
+    private init(hiddenInputs: [Float], hiddenCount: Int, every: Int, clip: Float, proposals: AnnealingProposals) {
+        self.hiddenInputs = hiddenInputs
+        self.hiddenCount = hiddenCount
+        self.count = hiddenInputs.count / hiddenCount
+        self.every = every
+        self.clip = clip
+        self.proposals = proposals
+    }
+
     /// The guide of `model` from `components` rows spread evenly over `visible` (`rows` × n_visible,
     /// as the model sees data), each moved `pilotSteps` Gibbs steps at β = 1 with the numbers of
     /// the `annealingGuide` streams (chain i reads row i), in chunks of 25 chains: the same guide

@@ -22,7 +22,7 @@
 /// 14,500 β): the paper's schedule left R − F = 14.6 nats, 12.8 of them at β ∈ (0.2, 0.6] where
 /// it takes 1,400 steps; the schedule adapted from that run left 5.7, and reverse AIS on it
 /// moved from 3.46 to 2.00 nats above the exact log Z (on a CD-trained 16-hidden model, from
-/// 9.60 to 2.97; docs/models.md).
+/// 9.60 to 2.97; with jumps after every transition, 1.31 and 2.27; docs/models.md).
 public enum AnnealingSchedule {
     /// The paper's schedule scaled to `count` inverse temperatures in all (spacing 10⁻³, 10⁻⁴
     /// and 10⁻⁵ at 14,500).
