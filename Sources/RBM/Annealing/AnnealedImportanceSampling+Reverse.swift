@@ -108,9 +108,7 @@ extension AnnealedImportanceSampling {
                               visibleStream: RandomStream(seed: seed, purpose: .reverseAnnealing, step: UInt32(k), substep: 1),
                               jump: jump, reversed: true)
             chains.prepareRatio()
-            increments[k - 1] = -logWeights.reduce(0, +)
-            chains.addLogRatio(from: betas[k - 1], to: betas[k], into: &logWeights)
-            increments[k - 1] += logWeights.reduce(0, +)
+            increments[k - 1] = chains.addLogRatioSummed(from: betas[k - 1], to: betas[k], into: &logWeights)
         }
         return logWeights + increments
     }

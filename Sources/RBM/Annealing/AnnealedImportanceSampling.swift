@@ -219,9 +219,7 @@ public struct AnnealedImportanceSampling: Sendable {
         chains.start(RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: 0, substep: 2))
         for k in 1..<betas.count {
             chains.prepareRatio()
-            increments[k - 1] = -logWeights.reduce(0, +)
-            chains.addLogRatio(from: betas[k - 1], to: betas[k], into: &logWeights)
-            increments[k - 1] += logWeights.reduce(0, +)
+            increments[k - 1] = chains.addLogRatioSummed(from: betas[k - 1], to: betas[k], into: &logWeights)
             if k == betas.count - 1 { break }
             let jump = proposals.flatMap { $0.jumps(at: k) ? $0 : nil }.map {
                 ($0, RandomStream(seed: seed, purpose: .annealedImportanceSampling, step: UInt32(k), substep: 3))

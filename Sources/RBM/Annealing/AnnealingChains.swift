@@ -123,6 +123,14 @@ final class AnnealingChains {
         }
     }
 
+    /// `addLogRatio`, returning the sum over the chains of what it added: the step's increment
+    /// summed over the group (`Estimate.meanIncrements`).
+    func addLogRatioSummed(from beta0: Double, to beta1: Double, into logWeights: inout [Double]) -> Double {
+        let before = logWeights.reduce(0, +)
+        addLogRatio(from: beta0, to: beta1, into: &logWeights)
+        return logWeights.reduce(0, +) - before
+    }
+
     /// Adds log f_β₁ − log f_β₀ of each chain's current state (prepared) to `logWeights[r]`.
     func addLogRatio(from beta0: Double, to beta1: Double, into logWeights: inout [Double]) {
         guard layer == .hidden else { return addVisibleLogRatio(from: beta0, to: beta1, into: &logWeights) }
