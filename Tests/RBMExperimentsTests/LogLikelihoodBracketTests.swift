@@ -133,3 +133,23 @@ import Testing
         #expect(Metric.rankable.contains(.conservativeLogLikelihood) && Metric.conservativeLogLikelihood.higherIsBetter)
     }
 }
+
+extension LogLikelihoodBracketTests {
+    /// `--seed` draws another independent estimate of the same model on the same data: the same
+    /// seed repeats it exactly, another seed moves log Ẑ but not the data's free energy.
+    @Test func anotherSeedIsAnotherEstimateOfTheSameModelAndData() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let (checkpoint, _) = try trainedCheckpoint(folder)
+        func evaluate(_ seed: String) throws -> [String: Any] {
+            let (status, output) = try Child(["evaluate", checkpoint, "--ais", "--ais-betas", "300", "--json", "--seed", seed]).finish()
+            #expect(status == 0, "\(output)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
+        }
+        let first = try evaluate("7"), again = try evaluate("7"), other = try evaluate("8")
+        let logZ = { (object: [String: Any]) in object["log_z"] as? Double ?? .nan }
+        #expect(logZ(first) == logZ(again))
+        #expect(logZ(first) != logZ(other) && logZ(other).isFinite, "\(logZ(first)) vs \(logZ(other))")
+        #expect(first["mean_free_energy"] as? Double == other["mean_free_energy"] as? Double)
+    }
+}

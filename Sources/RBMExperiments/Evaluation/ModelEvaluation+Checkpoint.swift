@@ -29,13 +29,13 @@ extension ModelEvaluation {
         }
         let binarization = config.data.binarization
         var options = options
-        options.seed = config.training.seed
+        options.seed = options.estimateSeed ?? config.training.seed
         log("\(givenPath): \(saved.model.visibleCount) visible × \(saved.model.hiddenCount) hidden after \(saved.epoch) epoch(s); "
             + "data \(config.data.path), \(binarization.rawValue) binarization")
         let moments = try DataScan.moments(of: splits.train, binarization: binarization,
                                            unitInterval: saved.model.visibleUnits.takesUnitInterval)
         var report = try evaluate(
-            model: saved.model, split: split, visible: binarization.evaluationValues(of: dataset, seed: options.seed),
+            model: saved.model, split: split, visible: binarization.evaluationValues(of: dataset, seed: config.training.seed),
             rows: dataset.count, baseMarginals: moments.means,
             baseVariances: moments.variances,
             options: options, ranks: ranks, progress: log)

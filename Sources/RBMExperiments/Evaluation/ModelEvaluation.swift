@@ -30,6 +30,10 @@ public struct EvaluationOptions: Sendable, Equatable {
     /// Mode jumps in AIS and reverse AIS (`AnnealingGuide`), guided by the split's data.
     public var modeJumps = ModeJumps.auto
     public var seed: UInt64 = 1
+    /// A checkpoint's evaluation: the seed of the estimates (AIS, reverse AIS, their guide, the
+    /// pseudo-likelihood's draws) in place of the run's training seed, for an independent look
+    /// at the same model. The data's binarization keeps the training seed.
+    public var estimateSeed: UInt64? = nil
     public var workers = 1
 
     public static let defaultBracketWarning = 1.0

@@ -43,6 +43,8 @@ struct Evaluate: ParsableCommand {
     var aisJumps = ModeJumps.auto
     @Flag(help: "Skip the exact pseudo-likelihood (n_visible × n_hidden work per sample).") var noPseudoLikelihood = false
     @Option(help: "Use only the first N samples of the split.") var samples: Int?
+    @Option(help: "The seed of AIS, reverse AIS and the pseudo-likelihood's draws (default: the run's training seed): another seed, an independent estimate.")
+    var seed: UInt64?
     @Option(help: "Threads to use (default: every core).", transform: WorkersOption.parse) var workers: Int?
     @Flag(help: "Print the report as one JSON object (for programs) instead of lines.") var json = false
 
@@ -67,10 +69,11 @@ struct Evaluate: ParsableCommand {
         // One Ctrl-C or SIGTERM ends the command at once, and the HDF5 reader child with it.
         Interruption.install()
         let method: LogLikelihoodMethod = exact ? .exact : (ais ? .ais : (bracket || betasUntilAgree ? .bracket : .auto))
-        let options = EvaluationOptions(logLikelihood: method, aisRuns: aisRuns,
+        var options = EvaluationOptions(logLikelihood: method, aisRuns: aisRuns,
                                         aisBetas: aisBetas, pseudoLikelihood: !noPseudoLikelihood,
                                         bracketWarning: bracketWarning, betaBudget: betasUntilAgree ? maxBetas : nil,
                                         modeJumps: aisJumps, workers: DataParallel.workers(workers))
+        options.estimateSeed = seed
         if json {
             let report = try ModelEvaluation.evaluate(checkpoint: checkpoint, split: split, data: data, samples: samples,
                                                       options: options, log: { _ in })
