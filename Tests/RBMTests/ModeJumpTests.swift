@@ -120,7 +120,7 @@ import Testing
         var annealing = AnnealedImportanceSampling(runs: 100, seed: 3, workers: 2)
         let plainForward = annealing.estimate(model: model, baseVisibleBias: base)
         let plainReverse = annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: rows)
-        annealing.guide = AnnealingGuide.pilot(model: model, visible: data, rows: rows, seed: 3, workers: 2)
+        annealing.guide = AnnealingGuide.pilot(model: model, baseVisibleBias: base, visible: data, rows: rows, seed: 3, workers: 2)
         let forward = annealing.estimate(model: model, baseVisibleBias: base)
         let reverse = annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: rows)
         let summary = "exact \(exact); with jumps AIS \(forward.logPartitionFunction) ± \(forward.standardError), reverse "
@@ -140,14 +140,14 @@ import Testing
         let base = [Float](repeating: 0, count: model.visibleCount)
         func run(_ workers: Int) -> (AnnealingGuide, AnnealedImportanceSampling.Estimate, AnnealedImportanceSampling.ReverseEstimate) {
             var annealing = AnnealedImportanceSampling(runs: 60, betaCount: 300, seed: 2, workers: workers)
-            let guide = AnnealingGuide.pilot(model: model, visible: data, rows: 70, components: 60, pilotSteps: 20, seed: 2,
+            let guide = AnnealingGuide.pilot(model: model, baseVisibleBias: base, visible: data, rows: 70, components: 60, pilotSteps: 20, seed: 2,
                                              workers: workers, every: 2)
             annealing.guide = guide
             return (guide, annealing.estimate(model: model, baseVisibleBias: base),
                     annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: 70))
         }
         let one = run(1), two = run(2), three = run(3)
-        #expect(one.0.hiddenInputs == two.0.hiddenInputs && one.0.hiddenInputs == three.0.hiddenInputs)
+        #expect(one.0.bands == two.0.bands && one.0.bands == three.0.bands)
         #expect(one.1 == two.1 && one.1 == three.1)
         #expect(one.2 == two.2 && one.2 == three.2)
         #expect(one.0.count == 60 && Set(one.1.logWeights).count > 50)
@@ -191,9 +191,34 @@ extension ModeJumpTests {
         #expect(guide.every == AnnealingGuide.defaultEvery && often.every == 1)
         #expect((1...8).allSatisfy { often.proposals.jumps(at: $0) })
         #expect((1...8).filter { guide.proposals.jumps(at: $0) } == [4, 8])
-        #expect(often.proposals.tables.count == guide.proposals.tables.count && often.hiddenInputs == guide.hiddenInputs)
+        #expect(often.proposals.tables.count == guide.proposals.tables.count && often.bands == guide.bands)
         #expect(often.proposals.tables.indices.allSatisfy {
             often.proposals.tables[$0].probabilities == guide.proposals.tables[$0].probabilities
         })
+    }
+}
+
+extension ModeJumpTests {
+    /// The pilot's bands: band b holds states at β_b = (b + 1)/bands, the last at β = 1 the same
+    /// states a one-band pilot gives (the same streams, stepped down the path after it); each
+    /// level reads the band nearest its β̃, and a lower band's states carry less of the weights
+    /// (|x − c| smaller on average: the visible layer nearer the base).
+    @Test func bandsStepDownThePathFromTheStatesAtBetaOne() {
+        let model = Self.twoModes()
+        let data = Self.exactSamples(model, states: 4, rows: 60, seed: 4)
+        let base = [Float](repeating: 0, count: model.visibleCount)
+        let one = AnnealingGuide.pilot(model: model, baseVisibleBias: base, visible: data, rows: 60, pilotSteps: 30, bands: 1, seed: 5)
+        let four = AnnealingGuide.pilot(model: model, baseVisibleBias: base, visible: data, rows: 60, pilotSteps: 30, bands: 4,
+                                        bandSteps: 40, seed: 5)
+        #expect(four.bands.count == 4 && four.bands[3] == one.bands[0])
+        #expect([0, 12, 13, 37, 38, 50, 62, 63, 87, 88, 100].map { AnnealingGuide.band(of: $0, bands: 4) }
+                == [0, 0, 0, 0, 1, 1, 1, 2, 2, 3, 3])
+        #expect((0...100).allSatisfy { AnnealingGuide.band(of: $0, bands: 1) == 0 })
+        func spread(_ band: [Float]) -> Double {
+            var total = 0.0
+            for (index, x) in band.enumerated() { total += abs(Double(x - model.hiddenBias[index % model.hiddenCount])) }
+            return total / Double(band.count)
+        }
+        #expect(spread(four.bands[0]) < spread(four.bands[3]), "β = 0.25: \(spread(four.bands[0])), β = 1: \(spread(four.bands[3]))")
     }
 }

@@ -6,8 +6,10 @@
 /// into whichever modes they meet early on the path, and log Ẑ misses the others by tens of
 /// nats with a small standard error. The jump lets a chain leave its mode in one move.
 ///
-/// **The proposal.** N guide states x_n = c + Wᵀv_n, where v_n are `pilotSteps` Gibbs steps of the
-/// model (β = 1) from N data points. At inverse temperature β the proposal is the mixture
+/// **The proposal.** In each band b of β, N guide states x_n = c + Wᵀv_n, where v_n are N pilot
+/// chains started at data points, moved `pilotSteps` Gibbs steps at β = 1 and then down the path to
+/// β_b (`pilot`): draws near p_β_b in the modes the data visit. At inverse temperature β, with
+/// x_n of the band nearest β, the proposal is the mixture
 ///
 ///     q_β(h) = (1/N) Σ_n Π_j p_nj^h_j (1 − p_nj)^(1−h_j),   p_nj = clip(σ(β·x_nj), ε, 1 − ε),
 ///
@@ -23,8 +25,9 @@
 /// Gibbs step instead of after it, the time-reversal of the forward transition. So AIS stays an
 /// unbiased estimate of Z and reverse AIS a stochastic lower bound, with or without jumps.
 public struct AnnealingGuide: Sendable {
-    /// x_n = c + Wᵀv_n, `count` × n_hidden.
-    public let hiddenInputs: [Float]
+    /// The guide states of each band, `count` × n_hidden each: x_n = c + Wᵀv_n with v_n from the
+    /// model at β_b = (b + 1)/`bands.count` (the last band β = 1).
+    public let bands: [[Float]]
     public let count: Int
     public let hiddenCount: Int
     /// A jump after every `every`-th transition.
@@ -37,69 +40,94 @@ public struct AnnealingGuide: Sendable {
 
     public static let defaultComponents = 100
     public static let defaultPilotSteps = 200
+    public static let defaultBands = 20
+    public static let defaultBandSteps = 25
     public static let defaultEvery = 4
     public static let defaultClip: Float = 0.1
 
+    /// A guide of one band: the same guide states at every β.
     public init(hiddenInputs: [Float], hiddenCount: Int, every: Int = defaultEvery, clip: Float = defaultClip) {
-        precondition(hiddenCount > 0 && !hiddenInputs.isEmpty && hiddenInputs.count % hiddenCount == 0)
+        self.init(bands: [hiddenInputs], hiddenCount: hiddenCount, every: every, clip: clip)
+    }
+
+    public init(bands: [[Float]], hiddenCount: Int, every: Int = defaultEvery, clip: Float = defaultClip) {
+        precondition(hiddenCount > 0 && !bands.isEmpty && !bands[0].isEmpty && bands[0].count % hiddenCount == 0)
+        precondition(bands.allSatisfy { $0.count == bands[0].count })
         precondition(every >= 1 && clip > 0 && clip < 0.5)
-        self.hiddenInputs = hiddenInputs
-        self.hiddenCount = hiddenCount
-        self.count = hiddenInputs.count / hiddenCount
-        self.every = every
-        self.clip = clip
-        let count = hiddenInputs.count / hiddenCount
-        self.proposals = AnnealingProposals(every: every, tables: (0...Self.levels).map {
-            Self.proposal(level: $0, hiddenInputs: hiddenInputs, count: count, hiddenCount: hiddenCount, clip: clip)
-        })
+        let count = bands[0].count / hiddenCount
+        let tables = (0...Self.levels).map { level in
+            Self.proposal(level: level, hiddenInputs: bands[Self.band(of: level, bands: bands.count)], count: count,
+                          hiddenCount: hiddenCount, clip: clip)
+        }
+        self.init(bands: bands, hiddenCount: hiddenCount, every: every, clip: clip,
+                  proposals: AnnealingProposals(every: every, tables: tables))
     }
 
     /// This guide jumping after every `every`-th transition instead, its tables shared.
     public func jumping(every: Int) -> AnnealingGuide {
         precondition(every >= 1)
-        return AnnealingGuide(hiddenInputs: hiddenInputs, hiddenCount: hiddenCount, every: every, clip: clip,
+        return AnnealingGuide(bands: bands, hiddenCount: hiddenCount, every: every, clip: clip,
                               proposals: AnnealingProposals(every: every, tables: proposals.tables))
     }
 
-    private init(hiddenInputs: [Float], hiddenCount: Int, every: Int, clip: Float, proposals: AnnealingProposals) {
-        self.hiddenInputs = hiddenInputs
+    private init(bands: [[Float]], hiddenCount: Int, every: Int, clip: Float, proposals: AnnealingProposals) {
+        self.bands = bands
         self.hiddenCount = hiddenCount
-        self.count = hiddenInputs.count / hiddenCount
+        self.count = bands[0].count / hiddenCount
         self.every = every
         self.clip = clip
         self.proposals = proposals
     }
 
+    /// The band whose β_b = (b + 1)/`bands` lies nearest the level's β̃ = l/`levels`.
+    static func band(of level: Int, bands: Int) -> Int {
+        min(bands - 1, max(0, Int((Double(level * bands) / Double(levels)).rounded()) - 1))
+    }
+
     /// The guide of `model` from `components` rows spread evenly over `visible` (`rows` × n_visible,
-    /// as the model sees data), each moved `pilotSteps` Gibbs steps at β = 1 with the numbers of
-    /// the `annealingGuide` streams (chain i reads row i), in chunks of 25 chains: the same guide
-    /// for any number of workers. Learned variances: give the unit-variance model and u = v/σ.
-    public static func pilot(model: RBMModel, visible: [Float], rows: Int, components: Int = defaultComponents,
-                             pilotSteps: Int = defaultPilotSteps, seed: UInt64, workers: Int = 1,
-                             every: Int = defaultEvery, clip: Float = defaultClip) -> AnnealingGuide {
-        precondition(rows > 0 && visible.count == rows * model.visibleCount && components > 0)
+    /// as the model sees data), each moved `pilotSteps` Gibbs steps at β = 1, then down the path
+    /// (base biases `baseVisibleBias`) `bandSteps` steps at each band's β_b, the guide states of
+    /// band b taken at its end: chains annealed down from the data stay in the modes the data
+    /// visits while the path still has them, so each band's states are draws near p_β_b. All
+    /// with the numbers of the `annealingGuide` streams (chain i reads row i), in chunks of 25
+    /// chains: the same guide for any number of workers. Learned variances: give the
+    /// unit-variance model and u = v/σ.
+    public static func pilot(model: RBMModel, baseVisibleBias: [Float], visible: [Float], rows: Int,
+                             components: Int = defaultComponents, pilotSteps: Int = defaultPilotSteps,
+                             bands bandCount: Int = defaultBands, bandSteps: Int = defaultBandSteps, seed: UInt64,
+                             workers: Int = 1, every: Int = defaultEvery, clip: Float = defaultClip) -> AnnealingGuide {
+        precondition(rows > 0 && visible.count == rows * model.visibleCount && components > 0 && bandCount > 0)
         let count = min(components, rows)
         let points = (0..<count).map { $0 * rows / count }
         let nh = model.hiddenCount
-        let transfer = UnsafeTransfer((model, visible, points))
+        let transfer = UnsafeTransfer((model, baseVisibleBias, visible, points))
         let chunks = DataParallel.mapChunks(count: count, chunkSize: AnnealedImportanceSampling.runsPerChunk,
-                                            workers: workers) { range -> [Float] in
-            let (model, visible, points) = transfer.value
-            // At β = 1 the path's base plays no part: any base of the right size will do.
-            let chains = AnnealingChains(model: model, baseVisibleBias: model.visibleBias, chains: range, layer: .visible)
+                                            workers: workers) { range -> [[Float]] in
+            let (model, base, visible, points) = transfer.value
+            let chains = AnnealingChains(model: model, baseVisibleBias: base, chains: range, layer: .visible)
             visible.withUnsafeBufferPointer { data in
                 chains.start(at: data.baseAddress!, rows: range.map { points[$0] }, RandomStream(seed: seed, purpose: .annealingGuide))
             }
-            for step in 0..<pilotSteps {
+            var step = 0
+            func run(_ steps: Int, beta: Float) {
+                for _ in 0..<steps {
+                    step += 1
+                    chains.computeHiddenInput()
+                    chains.transition(beta: beta,
+                                      hiddenStream: RandomStream(seed: seed, purpose: .annealingGuide, step: UInt32(step), substep: 0),
+                                      visibleStream: RandomStream(seed: seed, purpose: .annealingGuide, step: UInt32(step), substep: 1))
+                }
                 chains.computeHiddenInput()
-                chains.transition(beta: 1,
-                                  hiddenStream: RandomStream(seed: seed, purpose: .annealingGuide, step: UInt32(step + 1), substep: 0),
-                                  visibleStream: RandomStream(seed: seed, purpose: .annealingGuide, step: UInt32(step + 1), substep: 1))
             }
-            chains.computeHiddenInput()
-            return Array(UnsafeBufferPointer(start: chains.hiddenInput, count: range.count * nh))
+            var bands = [[Float]](repeating: [], count: bandCount)
+            for band in stride(from: bandCount - 1, through: 0, by: -1) {
+                run(band == bandCount - 1 ? pilotSteps : bandSteps, beta: Float(band + 1) / Float(bandCount))
+                bands[band] = Array(UnsafeBufferPointer(start: chains.hiddenInput, count: range.count * nh))
+            }
+            return bands
         }
-        return AnnealingGuide(hiddenInputs: chunks.flatMap { $0 }, hiddenCount: nh, every: every, clip: clip)
+        let bands = (0..<bandCount).map { band in Array(chunks.map { $0[band] }.joined()) }
+        return AnnealingGuide(bands: bands, hiddenCount: nh, every: every, clip: clip)
     }
 
     /// The proposal's tables at `levels` + 1 inverse temperatures β̃ = l/levels; a transition at β

@@ -26,7 +26,7 @@ extension ModelEvaluation {
         }
         report.bracketWarning = options.bracketWarning
         var betas = options.aisBetas
-        let guide = annealingGuide(model: model, visible: visible, rows: rows, options: options)
+        let guide = annealingGuide(model: model, baseVisibleBias: baseBias, visible: visible, rows: rows, options: options)
         var forward: (estimate: AnnealedImportanceSampling.Estimate, run: AnnealingSchedule.Run)?
         var adaptedReverse: [Double]?   // the next round's reverse schedule; nil: the paper's
         var sameCountLookTaken = false

@@ -73,12 +73,15 @@ public enum ModeJumps: String, Sendable, CaseIterable {
 extension ModelEvaluation {
     /// The guide of the jumps for `model` from the evaluated rows, when `options` turn them on:
     /// built for the model AIS anneals (under learned variances the unit-variance one, on u = v/σ).
-    static func annealingGuide(model: RBMModel, visible: [Float], rows: Int, options: EvaluationOptions) -> AnnealingGuide? {
+    static func annealingGuide(model: RBMModel, baseVisibleBias: [Float], visible: [Float], rows: Int,
+                               options: EvaluationOptions) -> AnnealingGuide? {
         guard rows > 0, options.modeJumps.resolved(for: model.visibleUnits) else { return nil }
         guard model.visibleLogVariance != nil else {
-            return AnnealingGuide.pilot(model: model, visible: visible, rows: rows, seed: options.seed, workers: options.workers)
+            return AnnealingGuide.pilot(model: model, baseVisibleBias: baseVisibleBias, visible: visible, rows: rows,
+                                        seed: options.seed, workers: options.workers)
         }
-        return AnnealingGuide.pilot(model: model.unitVarianceModel, visible: model.unitVarianceCoordinates(visible, rows: rows),
+        return AnnealingGuide.pilot(model: model.unitVarianceModel, baseVisibleBias: baseVisibleBias,
+                                    visible: model.unitVarianceCoordinates(visible, rows: rows),
                                     rows: rows, seed: options.seed, workers: options.workers)
     }
 }
@@ -282,11 +285,9 @@ public enum ModelEvaluation {
         case .ais:
             var annealing = AnnealedImportanceSampling(runs: options.aisRuns, betaCount: options.aisBetas,
                                                        seed: options.seed, workers: workers)
-            annealing.guide = annealingGuide(model: model, visible: visible, rows: rows, options: options)
-            let estimate = annealing
-                .estimate(model: model, baseVisibleBias: AnnealedImportanceSampling.baseParameters(model: model, means: baseMarginals,
-                                                                                                   variances: baseVariances),
-                          ranks: ranks)
+            let baseBias = AnnealedImportanceSampling.baseParameters(model: model, means: baseMarginals, variances: baseVariances)
+            annealing.guide = annealingGuide(model: model, baseVisibleBias: baseBias, visible: visible, rows: rows, options: options)
+            let estimate = annealing.estimate(model: model, baseVisibleBias: baseBias, ranks: ranks)
             report.record(estimate, runs: options.aisRuns, betas: options.aisBetas, jumps: annealing.guide != nil)
         case .bracket:
             bracket(model: model, visible: visible, rows: rows, baseMarginals: baseMarginals, baseVariances: baseVariances,
