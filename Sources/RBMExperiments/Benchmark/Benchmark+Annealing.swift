@@ -50,7 +50,10 @@ extension Benchmark {
                 var annealing = AnnealedImportanceSampling(runs: runs, betaCount: betaCount, seed: 1, workers: workers)
                 annealing.layer = layer
                 let forwardStart = monotonicSeconds()
-                if jumps { annealing.guide = AnnealingGuide.pilot(model: model, baseVisibleBias: base, visible: data, rows: runs, seed: 1, workers: workers) }
+                if jumps {
+                    annealing.guide = AnnealingGuide.pilot(model: model, baseVisibleBias: base, visible: data, rows: runs,
+                                                           seed: 1, workers: workers)
+                }
                 _ = annealing.estimate(model: model, baseVisibleBias: base)
                 let forwardSeconds = monotonicSeconds() - forwardStart
                 let reverseStart = monotonicSeconds()
