@@ -9,13 +9,13 @@ extension ModelEvaluation {
     /// temperatures, plus the exact log Z when the enumerated layer has at most `exactLimit` units.
     ///
     /// When reverse AIS sits more than `options.bracketWarning` above AIS, one more round runs
-    /// reverse AIS alone at the same count on a schedule placed by where the two lagged
-    /// (`AnnealingSchedule.lagAdapted`; AIS keeps the paper's schedule, which serves it well),
-    /// with the mode jumps, if any, after every transition.
-    /// With `options.betaBudget`, rounds then double the count — AIS on the paper's schedule,
-    /// reverse AIS adapted from the round before — until the bracket is within the warning or
-    /// the next round would pass the budget. Each adapted round draws from a seed of its own, so
-    /// its schedule does not depend on the numbers it uses: each side stays a stochastic bound.
+    /// both sides again at the same count on a schedule placed by where the two lagged
+    /// (`AnnealingSchedule.lagAdapted`), with the mode jumps, if any, after every transition;
+    /// the report gives that round's estimates. With `options.betaBudget`, rounds then double the
+    /// count, each adapted from the round before, until the bracket is within the warning or the
+    /// next round would pass the budget. Each adapted round draws from seeds of its own (one per
+    /// side), so its schedule does not depend on the numbers it uses: AIS stays unbiased for Z and
+    /// each side a stochastic bound.
     static func bracket(model: RBMModel, visible: [Float], rows: Int, baseMarginals: [Float], baseVariances: [Float]?,
                         options: EvaluationOptions, ranks: any RankGroup, progress: (String) -> Void,
                         into report: inout EvaluationReport) {
@@ -27,62 +27,71 @@ extension ModelEvaluation {
         report.bracketWarning = options.bracketWarning
         var betas = options.aisBetas
         let guide = annealingGuide(model: model, baseVisibleBias: baseBias, visible: visible, rows: rows, options: options)
-        var forward: (estimate: AnnealedImportanceSampling.Estimate, run: AnnealingSchedule.Run)?
-        var adaptedReverse: [Double]?   // the next round's reverse schedule; nil: the paper's
+        var adapted: [Double]?   // this round's schedule; nil: the paper's
         var sameCountLookTaken = false
         while true {
-            var annealing = AnnealedImportanceSampling(runs: options.aisRuns, betaCount: betas, seed: options.seed,
-                                                       workers: options.workers)
-            annealing.guide = guide
-            if forward == nil {
-                let estimate = annealing.estimate(model: model, baseVisibleBias: baseBias, ranks: ranks)
-                forward = (estimate, AnnealingSchedule.Run(betas: annealing.betas, meanIncrements: estimate.meanIncrements))
-            }
-            let (forwardEstimate, forwardRun) = forward!
-            var reverseAnnealing = annealing
-            if let adaptedReverse {
-                reverseAnnealing.betas = adaptedReverse
-                reverseAnnealing.seed = adaptedSeed(options.seed, round: report.bracketRounds.count)
+            var forwardAnnealing = AnnealedImportanceSampling(runs: options.aisRuns, betaCount: betas, seed: options.seed,
+                                                              workers: options.workers)
+            forwardAnnealing.guide = guide
+            var reverseAnnealing = forwardAnnealing
+            if let adapted {
+                let round = report.bracketRounds.count
                 // Guided jumps (categorical units) after every transition, not every fourth: on
-                // the 20-hidden model the second look came 2.00 → 1.31 nats above the exact log Z
-                // for 5 % more time (docs/models.md).
-                reverseAnnealing.guide = guide?.jumping(every: 1)
+                // the 20-hidden model reverse AIS's second look came 2.00 → 1.31 nats above the
+                // exact log Z for 5 % more time; on the CD-1 16-hidden model AIS's came 1.12
+                // below with every fourth, 0.33 above with every one (docs/models.md).
+                for side in [Side.forward, .reverse] {
+                    var annealing = side == .forward ? forwardAnnealing : reverseAnnealing
+                    annealing.betas = adapted
+                    annealing.seed = adaptedSeed(options.seed, round: round, side: side)
+                    annealing.guide = guide?.jumping(every: 1)
+                    if side == .forward { forwardAnnealing = annealing } else { reverseAnnealing = annealing }
+                }
             }
+            let schedule: BracketSchedule = adapted == nil ? .paper : .lagAdapted
+            let forward = forwardAnnealing.estimate(model: model, baseVisibleBias: baseBias, ranks: ranks)
             let reverse = reverseAnnealing.reverseEstimate(model: model, baseVisibleBias: baseBias, visible: visible,
                                                            rows: rows, ranks: ranks)
-            report.record(forwardEstimate, runs: options.aisRuns, betas: betas, jumps: guide != nil)
+            report.record(forward, runs: options.aisRuns, betas: betas, jumps: guide != nil, schedule: schedule)
             report.reverseLogPartitionFunction = reverse.logPartitionFunction
             report.reverseStandardError = reverse.standardError
             report.reversePoints = reverse.points.count
-            report.reverseSchedule = adaptedReverse == nil ? .paper : .lagAdapted
-            let width = reverse.logPartitionFunction - forwardEstimate.logPartitionFunction
-            report.bracketRounds.append(BracketRound(betas: betas, width: width, reverseSchedule: report.reverseSchedule))
+            report.schedule = schedule
+            let width = reverse.logPartitionFunction - forward.logPartitionFunction
+            report.bracketRounds.append(BracketRound(betas: betas, width: width, schedule: schedule))
             let agrees = abs(width) <= options.bracketWarning
             if options.betaBudget != nil || !agrees || report.bracketRounds.count > 1 {
                 progress("bracket at \(groupedThousands(Double(betas))) β"
-                    + (adaptedReverse == nil ? "" : " (reverse AIS on the lag-adapted schedule)")
+                    + (adapted == nil ? "" : " (β placed by the lag)")
                     + ": width \(format(width, 3)) nats" + (agrees ? " (within \(format(options.bracketWarning, 2)))" : ""))
             }
             if agrees { break }
+            let forwardRun = AnnealingSchedule.Run(betas: forwardAnnealing.betas, meanIncrements: forward.meanIncrements)
             let reverseRun = AnnealingSchedule.Run(betas: reverseAnnealing.betas, meanIncrements: reverse.meanIncrements)
             if !sameCountLookTaken {
-                // A second look at the same count, reverse AIS alone: only where it sits above AIS
-                // (a crossing is not a lag a schedule can close) and some stretch of β lagged.
+                // A second look at the same count: only where reverse AIS sits above AIS (a
+                // crossing is not a lag a schedule can close) and some stretch of β lagged.
                 sameCountLookTaken = true
-                if width > 0, let adapted = AnnealingSchedule.lagAdapted(count: betas, forward: forwardRun, reverse: reverseRun) {
-                    adaptedReverse = adapted
+                if width > 0, let placed = AnnealingSchedule.lagAdapted(count: betas, forward: forwardRun, reverse: reverseRun) {
+                    adapted = placed
                     continue
                 }
             }
             guard let budget = options.betaBudget, 2 * betas <= budget else { break }
             betas *= 2
-            adaptedReverse = AnnealingSchedule.lagAdapted(count: betas, forward: forwardRun, reverse: reverseRun)
-            forward = nil
+            adapted = AnnealingSchedule.lagAdapted(count: betas, forward: forwardRun, reverse: reverseRun)
         }
     }
 
-    /// The seed of an adapted round's reverse AIS: apart from every earlier round's.
-    static func adaptedSeed(_ seed: UInt64, round: Int) -> UInt64 { seed &+ UInt64(round) &* 0x9E37_79B9_7F4A_7C15 }
+    /// The two directions of annealing, for their seeds.
+    enum Side { case forward, reverse }
+
+    /// The seed of an adapted round's AIS or reverse AIS: apart from every earlier round's and
+    /// from the other side's (reverse AIS keeps the seeds it had when AIS kept the paper's schedule).
+    static func adaptedSeed(_ seed: UInt64, round: Int, side: Side) -> UInt64 {
+        let reverseSeed = seed &+ UInt64(round) &* 0x9E37_79B9_7F4A_7C15
+        return side == .reverse ? reverseSeed : reverseSeed ^ 0xD1B5_4A32_D192_ED03
+    }
 }
 
 extension EvaluationReport {
@@ -94,7 +103,7 @@ extension EvaluationReport {
               let upper = averageLogLikelihood, let width = bracketWidth else { return [] }
         var lines = [
             "reverse AIS log Z: \(format(reverse, 3)) ± \(format(reverseError, 3)) (\(reversePoints ?? 0) data points"
-                + (reverseSchedule == .lagAdapted ? ", β placed by the lag" : "") + "; "
+                + (schedule == .lagAdapted ? ", β placed by the lag" : "") + "; "
                 + "AIS: \(format(forward, 3)) ± \(format(logPartitionStandardError ?? .nan, 3)))",
             "log-likelihood bracket: [\(format(lower, 2)), \(format(upper, 2))] nats (reverse AIS, AIS), "
                 + "width \(format(width, 3)) nats",
@@ -108,7 +117,7 @@ extension EvaluationReport {
         }
         if rounds > 1 {
             lines.append("inverse temperatures per round: " + bracketRounds.map {
-                "\(groupedThousands(Double($0.betas))) β\($0.reverseSchedule == .lagAdapted ? " (adapted)" : "") → \(format($0.width, 3))"
+                "\(groupedThousands(Double($0.betas))) β\($0.schedule == .lagAdapted ? " (adapted)" : "") → \(format($0.width, 3))"
             }.joined(separator: ", "))
         }
         if bracketDisagrees, width > 0 {

@@ -87,16 +87,17 @@ extension ModelEvaluation {
 }
 
 /// One round of the bracket: the inverse temperatures used, the bracket's width and the
-/// schedule reverse AIS ran on.
+/// schedule both sides ran on.
 public struct BracketRound: Sendable, Equatable {
     public var betas: Int
     public var width: Double
-    public var reverseSchedule: ReverseSchedule = .paper
+    public var schedule: BracketSchedule = .paper
 }
 
-/// The inverse temperatures reverse AIS ran on: the paper's, or placed by where the chains
-/// lagged in the round before (`AnnealingSchedule.lagAdapted`).
-public enum ReverseSchedule: String, Sendable, Equatable {
+/// The inverse temperatures a round of the bracket ran on, AIS and reverse AIS alike: the
+/// paper's, or placed by where the chains lagged in the round before
+/// (`AnnealingSchedule.lagAdapted`).
+public enum BracketSchedule: String, Sendable, Equatable {
     case paper
     case lagAdapted = "lag-adapted"
 }
@@ -123,8 +124,8 @@ public struct EvaluationReport: Sendable, Equatable {
     public var reverseLogPartitionFunction: Double?
     public var reverseStandardError: Double?
     public var reversePoints: Int?
-    /// The schedule of the reported reverse AIS estimate.
-    public var reverseSchedule: ReverseSchedule = .paper
+    /// The schedule of the reported round (AIS and reverse AIS ran on the same one).
+    public var schedule: BracketSchedule = .paper
     public var exactLogPartitionFunction: Double?
     /// The width (nats) above which the bracket is reported as a disagreement.
     public var bracketWarning = EvaluationOptions.defaultBracketWarning
@@ -137,8 +138,10 @@ public struct EvaluationReport: Sendable, Equatable {
     public var standardized = false
 
     /// Records an AIS estimate as the report's log Z.
-    mutating func record(_ estimate: AnnealedImportanceSampling.Estimate, runs: Int, betas: Int, jumps: Bool = false) {
-        logPartitionMethod = "AIS, \(runs) runs, \(betas) β" + (jumps ? ", mode jumps" : "")
+    mutating func record(_ estimate: AnnealedImportanceSampling.Estimate, runs: Int, betas: Int, jumps: Bool = false,
+                         schedule: BracketSchedule = .paper) {
+        logPartitionMethod = "AIS, \(runs) runs, \(betas) β" + (schedule == .lagAdapted ? " placed by the lag" : "")
+            + (jumps ? ", mode jumps" : "")
         logPartitionFunction = estimate.logPartitionFunction
         logPartitionLower = estimate.lower
         logPartitionUpper = estimate.upper
@@ -185,7 +188,7 @@ public struct EvaluationReport: Sendable, Equatable {
             ("log_z_standard_error", number(logPartitionStandardError)),
             ("log_z_reverse", number(reverseLogPartitionFunction)), ("log_z_reverse_standard_error", number(reverseStandardError)),
             ("reverse_points", reversePoints.map { "\($0)" } ?? "null"),
-            ("reverse_schedule", text(reverseLogPartitionFunction == nil ? nil : reverseSchedule.rawValue)),
+            ("reverse_schedule", text(reverseLogPartitionFunction == nil ? nil : schedule.rawValue)),
             ("log_z_exact", number(exactLogPartitionFunction)),
             ("average_log_likelihood", number(averageLogLikelihood)),
             ("log_likelihood_lower", number(conservativeLogLikelihood)), ("bracket_width", number(bracketWidth)),
