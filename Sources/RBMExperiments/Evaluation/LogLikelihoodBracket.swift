@@ -40,13 +40,14 @@ extension ModelEvaluation {
                 // the 20-hidden model reverse AIS's second look came 2.00 → 1.31 nats above the
                 // exact log Z for 5 % more time; on the CD-1 16-hidden model AIS's came 1.12
                 // below with every fourth, 0.33 above with every one (docs/models.md).
-                for side in [Side.forward, .reverse] {
-                    var annealing = side == .forward ? forwardAnnealing : reverseAnnealing
+                func placed(_ side: Side) -> AnnealedImportanceSampling {
+                    var annealing = forwardAnnealing
                     annealing.betas = adapted
                     annealing.seed = adaptedSeed(options.seed, round: round, side: side)
                     annealing.guide = guide?.jumping(every: 1)
-                    if side == .forward { forwardAnnealing = annealing } else { reverseAnnealing = annealing }
+                    return annealing
                 }
+                (forwardAnnealing, reverseAnnealing) = (placed(.forward), placed(.reverse))
             }
             let schedule: BracketSchedule = adapted == nil ? .paper : .lagAdapted
             let forward = forwardAnnealing.estimate(model: model, baseVisibleBias: baseBias, ranks: ranks)
