@@ -86,12 +86,19 @@ extension ModelEvaluation {
     }
 }
 
-/// One round of the bracket: the inverse temperatures used, the bracket's width and the
-/// schedule both sides ran on.
+/// One round of the bracket: the inverse temperatures used, the schedule both sides ran on, and
+/// the two sides' log Z.
 public struct BracketRound: Sendable, Equatable {
     public var betas: Int
-    public var width: Double
     public var schedule: BracketSchedule = .paper
+    /// AIS's log Z and reverse AIS's (the mean of L over the data points) in this round, with
+    /// their standard errors.
+    public var logPartitionFunction: Double
+    public var standardError: Double
+    public var reverseLogPartitionFunction: Double
+    public var reverseStandardError: Double
+    /// Reverse AIS's log Z − AIS's: this round's bracket width in nats.
+    public var width: Double { reverseLogPartitionFunction - logPartitionFunction }
 }
 
 /// The inverse temperatures a round of the bracket ran on, AIS and reverse AIS alike: the
@@ -124,12 +131,14 @@ public struct EvaluationReport: Sendable, Equatable {
     public var reverseLogPartitionFunction: Double?
     public var reverseStandardError: Double?
     public var reversePoints: Int?
-    /// The schedule of the reported round (AIS and reverse AIS ran on the same one).
+    /// The schedule of the round reverse AIS's log Z comes from (AIS's is named in
+    /// `logPartitionMethod`: each side reports its best round).
     public var schedule: BracketSchedule = .paper
     public var exactLogPartitionFunction: Double?
     /// The width (nats) above which the bracket is reported as a disagreement.
     public var bracketWarning = EvaluationOptions.defaultBracketWarning
-    /// With `--betas-until-agree`: the rounds run, as (β count, bracket width).
+    /// Every round of the bracket, in the order run (one unless a second look or
+    /// `--betas-until-agree` added more).
     public var bracketRounds: [BracketRound] = []
     public var seconds: Double
     /// The model's visible units (log-likelihoods of Gaussian units are densities).
@@ -193,6 +202,12 @@ public struct EvaluationReport: Sendable, Equatable {
             ("average_log_likelihood", number(averageLogLikelihood)),
             ("log_likelihood_lower", number(conservativeLogLikelihood)), ("bracket_width", number(bracketWidth)),
             ("bracket_disagrees", reverseLogPartitionFunction == nil ? "null" : (bracketDisagrees ? "true" : "false")),
+            ("bracket_rounds", reverseLogPartitionFunction == nil ? "null" : "[" + bracketRounds.map {
+                "{\"betas\": \($0.betas), \"schedule\": \(text($0.schedule.rawValue)), \"log_z\": \(number($0.logPartitionFunction)), "
+                    + "\"log_z_standard_error\": \(number($0.standardError)), "
+                    + "\"log_z_reverse\": \(number($0.reverseLogPartitionFunction)), "
+                    + "\"log_z_reverse_standard_error\": \(number($0.reverseStandardError)), \"width\": \(number($0.width))}"
+            }.joined(separator: ", ") + "]"),
             ("exact_log_likelihood", number(exactLogLikelihood)),
             ("log_density", visibleUnits.hasDensity ? "true" : "false"),
             ("standardized", standardized ? "true" : "false"), ("seconds", number(seconds)),
