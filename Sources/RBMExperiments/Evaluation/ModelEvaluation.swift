@@ -131,8 +131,7 @@ public struct EvaluationReport: Sendable, Equatable {
     public var reverseLogPartitionFunction: Double?
     public var reverseStandardError: Double?
     public var reversePoints: Int?
-    /// The schedule of the round reverse AIS's log Z comes from (AIS's is named in
-    /// `logPartitionMethod`: each side reports its best round).
+    /// The schedule of the reported (last) round: AIS and reverse AIS ran on the same one.
     public var schedule: BracketSchedule = .paper
     public var exactLogPartitionFunction: Double?
     /// The width (nats) above which the bracket is reported as a disagreement.
