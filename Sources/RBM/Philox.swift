@@ -87,6 +87,9 @@ public enum RandomPurpose: UInt32, Sendable {
     case langevinNoise = 15
     /// The pilot chains of AIS's mode jumps (`AnnealingGuide`): step s, substep 0 for h, 1 for v.
     case annealingGuide = 16
+    /// The pilot chains of the guide that climb from the base model (`AnnealingGuide`): step s,
+    /// substep 0 for h, 1 for v, 2 for the start.
+    case annealingGuideUpward = 17
 }
 
 /// The coordinates of one row of random numbers: a pure function of these and the seed.
