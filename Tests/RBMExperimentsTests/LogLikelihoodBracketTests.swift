@@ -173,3 +173,40 @@ extension LogLikelihoodBracketTests {
         #expect(first["mean_free_energy"] as? Double == other["mean_free_energy"] as? Double)
     }
 }
+
+extension LogLikelihoodBracketTests {
+    /// Agreement counts the sides' noise: a round agrees within w when |width| + 2·√(s_AIS² +
+    /// s_reverse²) ≤ w, so a narrow width from a noisy side is no agreement; the report then warns
+    /// that the sides may disagree and says what narrows them, where a narrow and quiet bracket
+    /// gets no warning.
+    @Test func aNarrowBracketFromNoisySidesIsNotAgreement() {
+        // The categorical CD-1 model's round: 0.11 nats apart, AIS's standard error 0.91.
+        let noisy = BracketRound(betas: 14_500, logPartitionFunction: 639.503, standardError: 0.914,
+                                 reverseLogPartitionFunction: 639.609, reverseStandardError: 0.279)
+        #expect(abs(noisy.widthNoise - 2 * (0.914 * 0.914 + 0.279 * 0.279).squareRoot()) < 1e-12)
+        #expect(!noisy.agrees(within: 1) && noisy.agrees(within: 2.1))
+        let quiet = BracketRound(betas: 14_500, logPartitionFunction: 924.53, standardError: 0.1,
+                                 reverseLogPartitionFunction: 924.65, reverseStandardError: 0.08)
+        #expect(quiet.agrees(within: 1) && !quiet.agrees(within: 0.3))
+        let crossed = BracketRound(betas: 14_500, logPartitionFunction: 10, standardError: 0.05,
+                                   reverseLogPartitionFunction: 9.5, reverseStandardError: 0.05)
+        #expect(crossed.agrees(within: 1) && !crossed.agrees(within: 0.5), "a crossing counts by its size")
+
+        func report(_ round: BracketRound) -> EvaluationReport {
+            var report = EvaluationReport(split: "test", samples: 100, reconstructionError: 1, meanFreeEnergy: -450,
+                                          seconds: 1)
+            report.logPartitionFunction = round.logPartitionFunction
+            report.logPartitionStandardError = round.standardError
+            report.reverseLogPartitionFunction = round.reverseLogPartitionFunction
+            report.reverseStandardError = round.reverseStandardError
+            report.bracketRounds = [round]
+            return report
+        }
+        let noisyReport = report(noisy), quietReport = report(quiet)
+        #expect(!noisyReport.bracketDisagrees && noisyReport.bracketUncertain)
+        #expect(!quietReport.bracketDisagrees && !quietReport.bracketUncertain)
+        let warning = noisyReport.bracketLines.first { $0.hasPrefix("warning:") } ?? ""
+        #expect(warning.contains("0.11 nats apart") && warning.contains("--ais-runs"), "\(noisyReport.bracketLines)")
+        #expect(!quietReport.bracketLines.contains { $0.hasPrefix("warning:") }, "\(quietReport.bracketLines)")
+    }
+}

@@ -71,11 +71,14 @@ extension ModelEvaluation {
             report.reverseStandardError = reverse.standardError
             report.reversePoints = reverse.points.count
             report.schedule = schedule
-            let agrees = abs(round.width) <= options.bracketWarning
+            // Agreement counts the sides' noise: a narrow width from noisy sides takes the second
+            // look (and, with a budget, more β) like a wide one.
+            let agrees = round.agrees(within: options.bracketWarning)
             if options.betaBudget != nil || !agrees || report.bracketRounds.count > 1 {
                 progress("bracket at \(groupedThousands(Double(betas))) β"
                     + (adapted == nil ? "" : " (β placed by the lag)")
-                    + ": width \(format(round.width, 3)) nats" + (agrees ? " (within \(format(options.bracketWarning, 2)))" : ""))
+                    + ": width \(format(round.width, 3)) ± \(format(round.widthNoise, 3)) nats"
+                    + (agrees ? " (within \(format(options.bracketWarning, 2)))" : ""))
             }
             if agrees { break }
             let forwardRun = AnnealingSchedule.Run(betas: forwardAnnealing.betas, meanIncrements: forward.meanIncrements)
@@ -138,6 +141,11 @@ extension EvaluationReport {
                 + "\(format(bracketWarning, 2)), evaluation.bracket_warning): the true value may lie anywhere in the "
                 + "bracket. More inverse temperatures usually close it (--ais-betas, or --betas-until-agree); more runs "
                 + "only narrow the standard errors.")
+        } else if bracketUncertain, let noise = bracketWidthNoise {
+            lines.append("warning: AIS and reverse AIS are \(format(width, 2)) nats apart, but two standard errors of "
+                + "that width are \(format(noise, 2)) nats: they may disagree by more than \(format(bracketWarning, 2)) "
+                + "(evaluation.bracket_warning). More runs narrow the standard errors (--ais-runs); more inverse "
+                + "temperatures usually help too (--betas-until-agree).")
         } else if bracketDisagrees {
             lines.append("warning: the two sides cross by \(format(-width, 2)) nats (more than \(format(bracketWarning, 2)), "
                 + "evaluation.bracket_warning): reverse AIS is conservative for the annealed model its chains sample, and "
