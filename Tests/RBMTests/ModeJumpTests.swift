@@ -40,6 +40,17 @@ import Testing
                         visibleUnits: .categorical(states: 4))
     }
 
+    /// AIS and reverse AIS of `model` (base biases 0) with `annealing`, guided by the default
+    /// pilot from `data` (`rows` rows) with seed `seed`.
+    static func bothSides(_ annealing: AnnealedImportanceSampling, model: RBMModel, data: [Float], rows: Int, seed: UInt64)
+        -> (AnnealedImportanceSampling.Estimate, AnnealedImportanceSampling.ReverseEstimate) {
+        let base = [Float](repeating: 0, count: model.visibleCount)
+        var guided = annealing
+        guided.guide = AnnealingGuide.pilot(model: model, baseVisibleBias: base, visible: data, rows: rows, seed: seed, workers: 2)
+        return (guided.estimate(model: model, baseVisibleBias: base),
+                guided.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: rows))
+    }
+
     /// `rows` exact draws v ~ p(v) of `model` (h by enumeration, then each group from its softmax).
     static func exactSamples(_ model: RBMModel, states: Int, rows: Int, seed: UInt64) -> [Float] {
         let hiddenStates = Reference.allStates(model.hiddenCount)
@@ -117,12 +128,10 @@ import Testing
         let data = Self.exactSamples(model, states: 4, rows: rows, seed: 5)
         let base = [Float](repeating: 0, count: model.visibleCount)
         let exact = model.exactLogPartitionFunction()
-        var annealing = AnnealedImportanceSampling(runs: 100, seed: 3, workers: 2)
+        let annealing = AnnealedImportanceSampling(runs: 100, seed: 3, workers: 2)
         let plainForward = annealing.estimate(model: model, baseVisibleBias: base)
         let plainReverse = annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: rows)
-        annealing.guide = AnnealingGuide.pilot(model: model, baseVisibleBias: base, visible: data, rows: rows, seed: 3, workers: 2)
-        let forward = annealing.estimate(model: model, baseVisibleBias: base)
-        let reverse = annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: rows)
+        let (forward, reverse) = Self.bothSides(annealing, model: model, data: data, rows: rows, seed: 3)
         let summary = "exact \(exact); with jumps AIS \(forward.logPartitionFunction) ± \(forward.standardError), reverse "
             + "\(reverse.logPartitionFunction) ± \(reverse.standardError); plain AIS \(plainForward.logPartitionFunction), "
             + "plain reverse \(plainReverse.logPartitionFunction)"
@@ -246,9 +255,7 @@ extension ModeJumpTests {
         annealing.guide = AnnealingGuide.pilot(model: model, baseVisibleBias: base, visible: data, rows: rows, upward: 0,
                                                seed: 4, workers: 2)
         let dataOnly = annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: rows)
-        annealing.guide = AnnealingGuide.pilot(model: model, baseVisibleBias: base, visible: data, rows: rows, seed: 4, workers: 2)
-        let forward = annealing.estimate(model: model, baseVisibleBias: base)
-        let reverse = annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: rows)
+        let (forward, reverse) = Self.bothSides(annealing, model: model, data: data, rows: rows, seed: 4)
         let summary = "exact \(exact); data-only guide: reverse \(dataOnly.logPartitionFunction); with climbing chains: AIS "
             + "\(forward.logPartitionFunction) ± \(forward.standardError), reverse \(reverse.logPartitionFunction) ± \(reverse.standardError)"
         #expect(dataOnly.logPartitionFunction > exact + 1, "the data alone should not guide reverse AIS there: \(summary)")
