@@ -142,7 +142,7 @@ extension EvaluationReport {
                 + "bracket. More inverse temperatures usually close it (--ais-betas, or --betas-until-agree); more runs "
                 + "only narrow the standard errors.")
         } else if bracketUncertain, let noise = bracketWidthNoise {
-            lines.append("warning: AIS and reverse AIS are \(format(width, 2)) nats apart, but two standard errors of "
+            lines.append("warning: AIS and reverse AIS are \(format(abs(width), 2)) nats apart, but two standard errors of "
                 + "that width are \(format(noise, 2)) nats: they may disagree by more than \(format(bracketWarning, 2)) "
                 + "(evaluation.bracket_warning). More runs narrow the standard errors (--ais-runs); more inverse "
                 + "temperatures usually help too (--betas-until-agree).")

@@ -96,7 +96,7 @@ extension TrainingRun {
                     + "\(format(abs(width), 2)) nats (more than evaluation.bracket_warning, \(format(report.bracketWarning, 2))): "
                     + "more evaluation.ais_betas usually helps")
             } else if report.bracketUncertain, let width = report.bracketWidth, let noise = report.bracketWidthNoise {
-                log("note: epoch \(schedule.epoch + 1): AIS and reverse AIS are \(format(width, 2)) nats apart, but two "
+                log("note: epoch \(schedule.epoch + 1): AIS and reverse AIS are \(format(abs(width), 2)) nats apart, but two "
                     + "standard errors of that width are \(format(noise, 2)) nats (evaluation.bracket_warning "
                     + "\(format(report.bracketWarning, 2))): more evaluation.ais_runs narrow them")
             }
