@@ -127,9 +127,8 @@ public struct AnnealingGuide: Sendable {
             visible.withUnsafeBufferPointer { data in
                 chains.start(at: data.baseAddress!, rows: range.map { points[$0] }, RandomStream(seed: seed, purpose: .annealingGuide))
             }
-            let order = Array(stride(from: bandCount - 1, through: 0, by: -1))
-            return walk(chains, bands: order, count: bandCount, firstSteps: pilotSteps, bandSteps: bandSteps,
-                        seed: seed, purpose: .annealingGuide)
+            let stages = (0..<bandCount).reversed().map { (band: $0, steps: $0 == bandCount - 1 ? pilotSteps : bandSteps) }
+            return walk(chains, through: stages, bands: bandCount, seed: seed, purpose: .annealingGuide)
         }
         return (0..<bandCount).map { band in Array(chunks.map { $0[band] }.joined()) }
     }
@@ -148,24 +147,21 @@ public struct AnnealingGuide: Sendable {
             let (model, base) = transfer.value
             let chains = AnnealingChains(model: model, baseVisibleBias: base, chains: range, layer: .visible)
             chains.start(RandomStream(seed: seed, purpose: .annealingGuideUpward, step: 0, substep: 2))
-            return walk(chains, bands: Array(0..<bandCount), count: bandCount,
-                        firstSteps: bandCount == 1 ? pilotSteps : bandSteps, lastSteps: pilotSteps, bandSteps: bandSteps,
-                        seed: seed, purpose: .annealingGuideUpward)
+            let stages = (0..<bandCount).map { (band: $0, steps: $0 == bandCount - 1 ? pilotSteps : bandSteps) }
+            return walk(chains, through: stages, bands: bandCount, seed: seed, purpose: .annealingGuideUpward)
         }
         return (0..<bandCount).map { band in Array(chunks.map { $0[band] }.joined()) }
     }
 
-    /// Moves `chains` through the bands in `order` (band b at β_b = (b + 1)/`count`): `firstSteps`
-    /// Gibbs steps in the first band, `lastSteps` (default `bandSteps`) in the last, `bandSteps`
-    /// in the others, with step s's numbers from `purpose` (substep 0 for h, 1 for v); returns
-    /// each band's x = c + vᵀW at its end, indexed by band.
-    private static func walk(_ chains: AnnealingChains, bands order: [Int], count: Int, firstSteps: Int,
-                             lastSteps: Int? = nil, bandSteps: Int, seed: UInt64, purpose: RandomPurpose) -> [[Float]] {
+    /// Moves `chains` through `stages` in order, `steps` Gibbs steps at each stage's β_band =
+    /// (band + 1)/`bands`, with step s's numbers from `purpose` (substep 0 for h, 1 for v);
+    /// returns each band's x = c + vᵀW at the end of its stage, indexed by band.
+    private static func walk(_ chains: AnnealingChains, through stages: [(band: Int, steps: Int)], bands: Int, seed: UInt64,
+                             purpose: RandomPurpose) -> [[Float]] {
         var step = 0
-        var states = [[Float]](repeating: [], count: count)
-        for (position, band) in order.enumerated() {
-            let steps = position == 0 ? firstSteps : position == order.count - 1 ? (lastSteps ?? bandSteps) : bandSteps
-            let beta = Float(band + 1) / Float(count)
+        var states = [[Float]](repeating: [], count: bands)
+        for (band, steps) in stages {
+            let beta = Float(band + 1) / Float(bands)
             for _ in 0..<steps {
                 step += 1
                 chains.computeHiddenInput()

@@ -101,7 +101,7 @@ public struct BracketRound: Sendable, Equatable {
     public var width: Double { reverseLogPartitionFunction - logPartitionFunction }
     /// Two standard errors of the width, the sides' errors independent: how far the width itself
     /// may be off by chance.
-    public var widthNoise: Double { EvaluationReport.widthNoise(standardError, reverseStandardError) }
+    public var widthNoise: Double { 2 * (standardError * standardError + reverseStandardError * reverseStandardError).squareRoot() }
 
     /// Whether the sides agree within `threshold` nats, their noise included: |width| + 2 standard
     /// errors of the width ≤ threshold. A narrow width from noisy sides is not agreement: on a
@@ -180,20 +180,14 @@ public struct EvaluationReport: Sendable, Equatable {
     }
     /// True when the bracket is wider than `bracketWarning` (either way).
     public var bracketDisagrees: Bool { bracketWidth.map { abs($0) > bracketWarning } ?? false }
-    /// Two standard errors of the bracket's width (`BracketRound.widthNoise`).
-    public var bracketWidthNoise: Double? {
-        guard let reverse = reverseStandardError, let forward = logPartitionStandardError else { return nil }
-        return Self.widthNoise(forward, reverse)
-    }
-    /// True when the bracket is within `bracketWarning` but its sides' noise is not: the width
-    /// could exceed the threshold by chance, so the agreement says little.
+    /// Two standard errors of the reported (last) round's width (`BracketRound.widthNoise`).
+    public var bracketWidthNoise: Double? { bracketRounds.last?.widthNoise }
+    /// True when the bracket is within `bracketWarning` but its sides' noise is not
+    /// (`BracketRound.agrees`): the width could exceed the threshold by chance.
     public var bracketUncertain: Bool {
-        guard let width = bracketWidth, let noise = bracketWidthNoise, !bracketDisagrees else { return false }
-        return abs(width) + noise > bracketWarning
+        guard let last = bracketRounds.last, !bracketDisagrees else { return false }
+        return !last.agrees(within: bracketWarning)
     }
-
-    /// 2·√(s_AIS² + s_reverse²).
-    static func widthNoise(_ forward: Double, _ reverse: Double) -> Double { 2 * (forward * forward + reverse * reverse).squareRoot() }
     /// The exact log-likelihood, when a bracket was computed beside an exact log Z.
     public var exactLogLikelihood: Double? { exactLogPartitionFunction.map { -meanFreeEnergy - $0 } }
 
