@@ -223,6 +223,58 @@ import RBM
         #expect(one == run(3) && one == run(2))
         #expect(Set(one.pointLogPartitions).count > 50, "each chain draws its own numbers")
     }
+
+    /// With M chains per point, chain i starts at point ⌊i / M⌋ and reads row i of the streams —
+    /// the chains of one chain per point over the data with each point's row repeated M times —
+    /// and a point's L is −log (1/M) Σ exp(−Lₘ) of its chains', for any number of workers.
+    @Test func severalChainsPerPointAreOneChainPerRepeatedRowPooledByLogMeanExp() {
+        let model = UnitReference.with(Reference.randomModel(visible: 12, hidden: 7, scale: 1.0, seed: 4), .categorical(states: 3))
+        let rows = 15, perPoint = 4, columns = 12
+        let data = UnitReference.categoricalData(rows: rows, variables: 4, states: 3, seed: 6)
+        let repeated = (0..<(rows * perPoint)).flatMap { Array(data[($0 / perPoint * columns)..<($0 / perPoint * columns + columns)]) }
+        let base = [Float](repeating: 0, count: columns)
+        func pooled(workers: Int) -> AnnealedImportanceSampling.ReverseEstimate {
+            var annealing = AnnealedImportanceSampling(runs: rows * perPoint, betaCount: 200, seed: 2, workers: workers)
+            annealing.chainsPerPoint = perPoint
+            return annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: rows)
+        }
+        let single = AnnealedImportanceSampling(runs: rows * perPoint, betaCount: 200, seed: 2, workers: 2)
+            .reverseEstimate(model: model, baseVisibleBias: base, visible: repeated, rows: rows * perPoint)
+        let estimate = pooled(workers: 1)
+        #expect(estimate == pooled(workers: 2) && estimate == pooled(workers: 3))
+        #expect(estimate.points == Array(0..<rows) && estimate.chainsPerPoint == perPoint)
+        #expect(estimate.chainLogPartitions == single.pointLogPartitions)
+        for point in 0..<rows {
+            let chains = single.pointLogPartitions[(point * perPoint)..<((point + 1) * perPoint)]
+            let expected = -log(chains.map { exp(-$0) }.reduce(0, +) / Double(perPoint))
+            #expect(abs(estimate.pointLogPartitions[point] - expected) < 1e-9 * abs(expected), "point \(point)")
+            #expect(estimate.pointLogPartitions[point] <= chains.reduce(0, +) / Double(perPoint) + 1e-12,
+                    "a log-mean-exp of −L is at least the mean of −L")
+        }
+        let mean = estimate.pointLogPartitions.reduce(0, +) / Double(rows)
+        #expect(abs(estimate.logPartitionFunction - mean) < 1e-12)
+    }
+
+    /// Where one chain's log p̂ varies by nats (a 20 × 12 model with large weights, a schedule of
+    /// 30 β), one chain per point sits well above the exact log Z (Jensen's gap), and the same
+    /// number of chains pooled 25 to a point sits nearer it — still a stochastic bound, at or
+    /// above it within its noise.
+    @Test func poolingChainsPerPointNarrowsJensensGap() {
+        let model = Reference.randomModel(visible: 20, hidden: 12, scale: 1.5, seed: 8)
+        let data = Reference.randomBinary(rows: 1_000, columns: 20, seed: 3)
+        let base = [Float](repeating: 0, count: 20)
+        let exact = model.exactLogPartitionFunction()
+        var annealing = AnnealedImportanceSampling(runs: 1_000, betaCount: 30, seed: 2, workers: 2)
+        let single = annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: 1_000)
+        annealing.chainsPerPoint = 25
+        let pooled = annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: 1_000)
+        let summary = "exact \(exact), one chain per point \(single.logPartitionFunction) ± \(single.standardError), "
+            + "25 per point \(pooled.logPartitionFunction) ± \(pooled.standardError)"
+        #expect(single.points.count == 1_000 && pooled.points.count == 40, "\(single.points.count), \(pooled.points.count)")
+        #expect(single.logPartitionFunction - exact > 1, "\(summary)")
+        #expect(pooled.logPartitionFunction - exact < (single.logPartitionFunction - exact) / 2, "\(summary)")
+        #expect(pooled.logPartitionFunction >= exact - 3 * pooled.standardError, "\(summary)")
+    }
 }
 
 /// The bracket on trained models: structured data (bars on an 8 × 8 grid, in each kind's

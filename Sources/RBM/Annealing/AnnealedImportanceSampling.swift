@@ -49,6 +49,10 @@ public struct AnnealedImportanceSampling: Sendable {
     /// Mode jumps between transitions (`AnnealingGuide`), forward and reverse; nil: Gibbs alone.
     /// Built for the model it is given with (the unit-variance model under learned variances).
     public var guide: AnnealingGuide?
+    /// Reverse AIS's chains per data point: `runs` chains in groups of this many, each group
+    /// started at one data point, whose L is the log-mean-exp of its chains' (1: one chain per
+    /// point, the estimator as RAISE states it). Forward AIS ignores it.
+    public var chainsPerPoint = 1
     static let runsPerChunk = 25
 
     /// The paper's schedule scaled to `count` inverse temperatures in all: steps of equal size
