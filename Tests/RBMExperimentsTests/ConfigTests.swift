@@ -123,13 +123,21 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         "training:\n  learning_rate: .inf",
         // No monitoring samples would make every run look diverged (the free energy of none is NaN).
         "evaluation:\n  monitor_samples: 0",
-        "evaluation:\n  ais_jumps: sometimes",
+        "evaluation:\n  ais_jumps: sometimes", "evaluation:\n  reverse_chains_per_point: 0",
     ])
     func outOfRangeValuesAreRejectedBeforeTraining(text: String) {
         guard case let .outOfRange(location, _, _) = error(text) else {
             Issue.record("expected outOfRange for \(text), got \(String(describing: error(text)))"); return
         }
         #expect(location.file == "exp.yaml" && location.line == 2)
+    }
+
+    @Test func reverseChainsPerPointReachesTheEvaluationOptions() throws {
+        #expect(try parse("model:\n  hidden: 3\n").evaluationOptions(workers: 1).reverseChainsPerPoint
+            == EvaluationOptions.defaultReverseChainsPerPoint)
+        let config = try parse("evaluation:\n  reverse_chains_per_point: 5\n", overrides: ["evaluation.ais_runs=50"])
+        let options = config.evaluationOptions(workers: 2)
+        #expect(options.reverseChainsPerPoint == 5 && options.aisRuns == 50)
     }
 
     @Test func moreShardsThanRowsIsRejected() {

@@ -39,7 +39,14 @@ import Testing
         #expect(abs((object["log_likelihood_lower"] as? Double ?? .nan) - (-meanFreeEnergy - reverse)) < 1e-9 * abs(reverse))
         #expect(abs((object["bracket_width"] as? Double ?? .nan) - (reverse - forward)) < 1e-9 * abs(reverse))
         #expect(object["bracket_disagrees"] as? Bool == false, "\(output)")
-        #expect(object["reverse_points"] as? Int == 40, "every one of the 40 test rows: \(output)")
+        #expect(object["reverse_points"] as? Int == 5 && object["reverse_chains_per_point"] as? Int == 20,
+                "100 chains, 20 to each of 5 test rows: \(output)")
+        let (_, onePerPoint) = try Child(["evaluate", checkpoint, "--bracket", "--ais-betas", "3000", "--json",
+                                          "--reverse-chains-per-point", "1"]).finish()
+        let single = try #require(try JSONSerialization.jsonObject(with: Data(onePerPoint.utf8)) as? [String: Any], "\(onePerPoint)")
+        #expect(single["reverse_points"] as? Int == 40 && single["reverse_chains_per_point"] as? Int == 1,
+                "one chain to each of the 40 test rows: \(onePerPoint)")
+        #expect(single["log_z"] as? Double == forward, "AIS does not depend on reverse AIS's chains per point")
 
         let (textStatus, text) = try Child(["evaluate", checkpoint, "--bracket", "--ais-betas", "3000"]).finish()
         #expect(textStatus == 0, "\(text)")
@@ -100,7 +107,7 @@ import Testing
         #expect(textStatus == 0, "\(text)")
         #expect(text.contains("inverse temperatures per round: 200 β → ") && text.contains(", 200 β (adapted) → ")
             && text.contains("; the report gives the last"), "\(text)")
-        #expect(text.contains("data points, β placed by the lag;") && text.contains("200 β placed by the lag)"), "\(text)")
+        #expect(text.contains("data points × 20 chains, β placed by the lag;") && text.contains("200 β placed by the lag)"), "\(text)")
         // The first round is the paper's schedule from the run's seed: the one-round bracket's,
         // bit for bit, and both rounds estimate the same log Z.
         let (_, paperOnly) = try Child(["evaluate", checkpoint, "--bracket", "--ais-betas", "200", "--json"]).finish()

@@ -136,6 +136,7 @@ enum ConfigSchema {
         integer("evaluation", "ais_runs", 1...1_000_000, \.evaluation.aisRuns),
         integer("evaluation", "ais_betas", 3...100_000_000, \.evaluation.aisBetas),
         real("evaluation", "bracket_warning", .openLow(0, 1e6), \.evaluation.bracketWarning),
+        integer("evaluation", "reverse_chains_per_point", 1...1_000_000, \.evaluation.reverseChainsPerPoint),
         choice("evaluation", "ais_jumps", \.evaluation.aisJumps),
         boolean("evaluation", "pseudo_likelihood", \.evaluation.pseudoLikelihood),
         integer("evaluation", "samples", 0...100_000_000, \.evaluation.samples, note: " (0: all)"),
@@ -151,7 +152,7 @@ enum ConfigSchema {
     static let resumableChanges: Set<String> = [
         "training.epochs", "training.workers", "evaluation.monitor_samples", "evaluation.every",
         "evaluation.split", "evaluation.log_likelihood", "evaluation.ais_runs", "evaluation.ais_betas",
-        "evaluation.bracket_warning", "evaluation.ais_jumps",
+        "evaluation.bracket_warning", "evaluation.reverse_chains_per_point", "evaluation.ais_jumps",
         "evaluation.pseudo_likelihood", "evaluation.samples", "output.folder",
         "output.name", "output.checkpoint_every", "output.features", "output.pictures",
     ]

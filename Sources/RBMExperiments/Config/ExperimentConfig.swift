@@ -198,6 +198,9 @@ public struct ExperimentConfig: Sendable, Equatable {
         /// With `log_likelihood: bracket`: the width (nats) above which AIS and reverse AIS are
         /// reported as disagreeing.
         public var bracketWarning = EvaluationOptions.defaultBracketWarning
+        /// With `log_likelihood: bracket`: reverse AIS's chains per data point (the `ais_runs`
+        /// chains start from `ais_runs` / this many points; a point's estimate pools its chains').
+        public var reverseChainsPerPoint = EvaluationOptions.defaultReverseChainsPerPoint
         /// Mode jumps in AIS and reverse AIS (`AnnealingGuide`): auto (categorical units), on, off.
         public var aisJumps = ModeJumps.auto
         /// Also compute the exact pseudo-likelihood (n_visible × n_hidden work per sample).
@@ -262,9 +265,12 @@ public struct ExperimentConfig: Sendable, Equatable {
 
     /// What periodic evaluation computes (`evaluation.*`), on `workers` threads.
     public func evaluationOptions(workers: Int) -> EvaluationOptions {
-        EvaluationOptions(logLikelihood: evaluation.logLikelihood, aisRuns: evaluation.aisRuns, aisBetas: evaluation.aisBetas,
-                          pseudoLikelihood: evaluation.pseudoLikelihood, bracketWarning: evaluation.bracketWarning,
-                          modeJumps: evaluation.aisJumps, seed: training.seed, workers: workers)
+        var options = EvaluationOptions(logLikelihood: evaluation.logLikelihood, aisRuns: evaluation.aisRuns,
+                                        aisBetas: evaluation.aisBetas, pseudoLikelihood: evaluation.pseudoLikelihood,
+                                        bracketWarning: evaluation.bracketWarning, modeJumps: evaluation.aisJumps,
+                                        seed: training.seed, workers: workers)
+        options.reverseChainsPerPoint = evaluation.reverseChainsPerPoint
+        return options
     }
 
     /// Threads to use: `training.workers`, or every core when it is not set.

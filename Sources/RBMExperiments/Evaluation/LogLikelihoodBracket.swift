@@ -40,6 +40,7 @@ extension ModelEvaluation {
                                                               workers: options.workers)
             forwardAnnealing.guide = guide
             var reverseAnnealing = forwardAnnealing
+            reverseAnnealing.chainsPerPoint = options.reverseChainsPerPoint
             if let adapted {
                 let round = report.bracketRounds.count
                 // Guided jumps (categorical units) after every transition, not every fourth: on
@@ -70,6 +71,7 @@ extension ModelEvaluation {
             report.reverseLogPartitionFunction = reverse.logPartitionFunction
             report.reverseStandardError = reverse.standardError
             report.reversePoints = reverse.points.count
+            report.reverseChainsPerPoint = reverse.chainsPerPoint
             report.schedule = schedule
             // Agreement counts the sides' noise: a narrow width from noisy sides takes the second
             // look (and, with a budget, more β) like a wide one.
@@ -117,7 +119,7 @@ extension EvaluationReport {
               let forward = logPartitionFunction, let lower = conservativeLogLikelihood,
               let upper = averageLogLikelihood, let width = bracketWidth else { return [] }
         var lines = [
-            "reverse AIS log Z: \(format(reverse, 3)) ± \(format(reverseError, 3)) (\(reversePoints ?? 0) data points"
+            "reverse AIS log Z: \(format(reverse, 3)) ± \(format(reverseError, 3)) (\(reversePoints ?? 0) data points × \(reverseChainsPerPoint ?? 1) chain\(reverseChainsPerPoint == 1 ? "" : "s")"
                 + (schedule == .lagAdapted ? ", β placed by the lag" : "") + "; "
                 + "AIS: \(format(forward, 3)) ± \(format(logPartitionStandardError ?? .nan, 3)))",
             "log-likelihood bracket: [\(format(lower, 2)), \(format(upper, 2))] nats (reverse AIS, AIS), "

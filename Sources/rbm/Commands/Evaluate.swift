@@ -38,6 +38,8 @@ struct Evaluate: ParsableCommand {
     var betasUntilAgree = false
     @Option(help: "The bracket width (nats) above which AIS and reverse AIS are said to disagree.")
     var bracketWarning = EvaluationOptions.defaultBracketWarning
+    @Option(help: "Reverse AIS's chains per data point: the --ais-runs chains start from --ais-runs / this many points, and a point's estimate pools its chains'.")
+    var reverseChainsPerPoint = EvaluationOptions.defaultReverseChainsPerPoint
     @Option(help: "The most inverse temperatures --betas-until-agree may reach.") var maxBetas = 16 * AnnealedImportanceSampling.defaultBetaCount
     @Option(help: "Mode jumps in AIS and reverse AIS, guided by the split's data: auto (on for categorical units), on or off.")
     var aisJumps = ModeJumps.auto
@@ -53,6 +55,9 @@ struct Evaluate: ParsableCommand {
             throw ValidationError("--exact, --ais and --bracket choose how to get log Z: give at most one")
         }
         guard aisRuns >= 1 else { throw ValidationError("--ais-runs must be at least 1 (got \(aisRuns))") }
+        guard reverseChainsPerPoint >= 1 else {
+            throw ValidationError("--reverse-chains-per-point must be at least 1 (got \(reverseChainsPerPoint))")
+        }
         guard aisBetas >= 3 else { throw ValidationError("--ais-betas must be at least 3 (got \(aisBetas))") }
         guard bracketWarning > 0, bracketWarning.isFinite else {
             throw ValidationError("--bracket-warning must be a positive number of nats (got \(bracketWarning))")
@@ -74,6 +79,7 @@ struct Evaluate: ParsableCommand {
                                         bracketWarning: bracketWarning, betaBudget: betasUntilAgree ? maxBetas : nil,
                                         modeJumps: aisJumps, workers: DataParallel.workers(workers))
         options.estimateSeed = seed
+        options.reverseChainsPerPoint = reverseChainsPerPoint
         if json {
             let report = try ModelEvaluation.evaluate(checkpoint: checkpoint, split: split, data: data, samples: samples,
                                                       options: options, log: { _ in })
