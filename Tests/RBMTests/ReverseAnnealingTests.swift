@@ -70,6 +70,52 @@ import RBM
             }
         }
 
+        /// The mode jump's kernel on h at β, with guide states `guide` (n × n_hidden, x = c + Wᵀv):
+        /// an independence Metropolis–Hastings move toward f_β(h) = e^(β·cᵀh) Σ_v e^(V_β(v) + β·vᵀWh)
+        /// from the mixture Q(h) = (1/n) Σₙ Πⱼ pₙⱼ^hⱼ (1 − pₙⱼ)^(1−hⱼ), pₙⱼ = clip(σ(β·xₙⱼ), ε, 1 − ε)
+        /// rounded to single precision as the draw uses it. J[a][b] = P(h_b | h_a).
+        func jumpKernel(_ beta: Double, guide: [[Double]], clip: Double) -> [[Double]] {
+            let hs = hiddenStates
+            let f = hs.map { h -> Double in
+                var total = 0.0
+                for v in states {
+                    let x = hiddenInput(v)
+                    var logJoint = logF(v, beta)
+                    for j in 0..<h.count { logJoint += beta * x[j] * Double(h[j]) - log(1 + exp(beta * x[j])) }
+                    total += exp(logJoint)
+                }
+                return total
+            }
+            let q = hs.map { h in
+                guide.reduce(0.0) { sum, x in
+                    sum + (0..<h.count).reduce(1.0) { product, j in
+                        let p = Double(Float(min(1 - clip, max(clip, Reference.sigmoid(beta * x[j])))))
+                        return product * (h[j] > 0.5 ? p : 1 - p)
+                    }
+                } / Double(guide.count)
+            }
+            return hs.indices.map { a in
+                var row = hs.indices.map { b in b == a ? 0 : q[b] * min(1, f[b] * q[a] / (f[a] * q[b])) }
+                row[a] = 1 - row.reduce(0, +)
+                return row
+            }
+        }
+
+        /// q(v*) with a jump between the halves of every transition: v → h ~ P_β(h | v), h → h' by
+        /// the jump, v' ~ P_β(v' | h').
+        func annealedProbabilityWithJumps(of target: Int, guide: [[Double]], clip: Double) -> Double {
+            let hs = hiddenStates
+            let baseWeights = states.map { v in exp(logF(v, 0)) }
+            var distribution = baseWeights.map { $0 / baseWeights.reduce(0, +) }
+            for beta in betas.dropFirst() {
+                let jump = jumpKernel(beta, guide: guide, clip: clip)
+                var hidden = hs.indices.map { b in states.indices.reduce(0.0) { $0 + distribution[$1] * hiddenProbability(hs[b], given: states[$1], beta: beta) } }
+                hidden = hs.indices.map { b in hs.indices.reduce(0.0) { $0 + hidden[$1] * jump[$1][b] } }
+                distribution = states.indices.map { v in hs.indices.reduce(0.0) { $0 + hidden[$1] * visibleProbability(states[v], given: hs[$1], beta: beta) } }
+            }
+            return distribution[target]
+        }
+
         /// q(v*): v₁ ~ p_A, then T_{β₁} … T_{β_K}, by multiplying the transition matrices.
         func annealedProbability(of target: Int) -> Double {
             let baseWeights = states.map { v in exp(logF(v, 0)) }
@@ -157,6 +203,37 @@ import RBM
         #expect(abs(afterStep - q) < 1e-9 * q, "\(kind): the derivation, by enumeration: \(afterStep) vs q \(q)")
         #expect(abs(mean - q) < 4 * standardError, "\(kind): mean weight \(mean) ± \(standardError), q(v*) \(q)")
         #expect(abs(beforeStep - q) > 8 * standardError, "\(kind): the other reading \(beforeStep) is too close to q \(q) to tell apart")
+    }
+
+    /// With mode jumps after every transition (visible layer, categorical units), reverse AIS's
+    /// exp(−F(v*) − L) still averages to q(v*) of the annealed model whose transitions jump,
+    /// computed by enumeration with the jump's kernel — and that q differs from the q of Gibbs
+    /// steps alone by more than the test's noise, so the jumps are what it checks. The pooled
+    /// estimate rests on this: with many chains per point it tends to log q, not to log p.
+    @Test func reverseWeightsWithModeJumpsAverageToTheAnnealedModelsProbability() {
+        let states = UnitReference.oneHotStates(variables: 2, states: 3)
+        let model = UnitReference.with(Reference.randomModel(visible: 6, hidden: 3, scale: 1.5, seed: 31), .categorical(states: 3))
+        let baseBias = (0..<6).map { Float(-0.6 + 0.3 * Double($0 % 5)) }
+        let betas = [0, 0.35, 0.7, 1.0]
+        let path = AnnealedPath(model: model, baseBias: baseBias.map(Double.init), betas: betas, states: states, categoricalStates: 3)
+        let guideInputs: [Float] = [2.5, -2.0, 0.5, -1.5, 3.0, -2.5]   // two components of 3 hidden units
+        let guide = [Array(guideInputs[0..<3]), Array(guideInputs[3..<6])].map { $0.map(Double.init) }
+        let target = states.count - 2
+        let chains = 40_000
+        var annealing = AnnealedImportanceSampling(runs: chains, betaCount: 3, seed: 7, workers: 2)
+        annealing.betas = betas
+        annealing.layer = .visible
+        annealing.guide = AnnealingGuide(hiddenInputs: guideInputs, hiddenCount: 3, every: 1, clip: 0.1)
+        let reverse = annealing.reverseEstimate(model: model, baseVisibleBias: baseBias,
+                                                visible: Array((0..<chains).map { _ in states[target] }.joined()), rows: chains)
+        let freeEnergy = -path.logF(states[target], 1)
+        let weights = reverse.pointLogPartitions.map { exp(-freeEnergy - $0) }
+        let mean = weights.reduce(0, +) / Double(chains)
+        let standardError = (weights.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(chains - 1) / Double(chains)).squareRoot()
+        let q = path.annealedProbabilityWithJumps(of: target, guide: guide, clip: 0.1)
+        let withoutJumps = path.annealedProbability(of: target)
+        #expect(abs(mean - q) < 4 * standardError, "mean weight \(mean) ± \(standardError), q(v*) with jumps \(q)")
+        #expect(abs(withoutJumps - q) > 8 * standardError, "q with jumps \(q) and without \(withoutJumps) should differ here")
     }
 
     /// Random 24 × 10 models of every unit type: with the default schedule, AIS's log Z lies at
