@@ -274,13 +274,18 @@ import RBM
         #expect(reverse.points == (0..<100).map { $0 * 2 }, "100 points spread evenly over 200 rows")
     }
 
+    /// A random 20 × 12 Bernoulli model with large weights (scale 1.5), `rows` random binary rows,
+    /// zero base biases, and its exact log Z: short schedules leave its chains far from equilibrium.
+    static func largeWeightsModel(rows: Int) -> (model: RBMModel, data: [Float], base: [Float], exact: Double) {
+        let model = Reference.randomModel(visible: 20, hidden: 12, scale: 1.5, seed: 8)
+        return (model, Reference.randomBinary(rows: rows, columns: 20, seed: 3), [Float](repeating: 0, count: 20),
+                model.exactLogPartitionFunction())
+    }
+
     /// With a schedule far too short, the two sides part — AIS below the exact log Z, reverse
     /// AIS above it — which is what the bracket's width is there to show.
     @Test func aShortScheduleWidensTheBracketAroundTheTruth() {
-        let model = Reference.randomModel(visible: 20, hidden: 12, scale: 1.5, seed: 8)
-        let data = Reference.randomBinary(rows: 100, columns: 20, seed: 3)
-        let base = [Float](repeating: 0, count: 20)
-        let exact = model.exactLogPartitionFunction()
+        let (model, data, base, exact) = Self.largeWeightsModel(rows: 100)
         let annealing = AnnealedImportanceSampling(runs: 100, betaCount: 10, seed: 2, workers: 2)
         let forward = annealing.estimate(model: model, baseVisibleBias: base)
         let reverse = annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: 100)
@@ -337,10 +342,7 @@ import RBM
     /// number of chains pooled 25 to a point sits nearer it — still a stochastic bound, at or
     /// above it within its noise.
     @Test func poolingChainsPerPointNarrowsJensensGap() {
-        let model = Reference.randomModel(visible: 20, hidden: 12, scale: 1.5, seed: 8)
-        let data = Reference.randomBinary(rows: 1_000, columns: 20, seed: 3)
-        let base = [Float](repeating: 0, count: 20)
-        let exact = model.exactLogPartitionFunction()
+        let (model, data, base, exact) = Self.largeWeightsModel(rows: 1_000)
         var annealing = AnnealedImportanceSampling(runs: 1_000, betaCount: 30, seed: 2, workers: 2)
         let single = annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: 1_000)
         annealing.chainsPerPoint = 25
