@@ -48,7 +48,7 @@ extension ModelEvaluation {
                 // exact log Z for 5 % more time; on the CD-1 16-hidden model AIS's came 1.12
                 // below with every fourth, 0.33 above with every one (docs/models.md).
                 func placed(_ side: Side) -> AnnealedImportanceSampling {
-                    var annealing = forwardAnnealing
+                    var annealing = side == .forward ? forwardAnnealing : reverseAnnealing
                     annealing.betas = adapted
                     annealing.seed = adaptedSeed(options.seed, round: round, side: side)
                     annealing.guide = guide?.jumping(every: 1)
