@@ -28,7 +28,10 @@ extension RBMModel {
         let enumeratedBias = enumerateHidden ? hiddenBias : visibleBias
         let otherBias = enumerateHidden ? visibleBias : hiddenBias
         let stateCount = 1 << units
-        let chunkSize = min(stateCount, 4096)
+        // Chunks of up to 4,096 states, fewer when the other layer is wide, so that a chunk's
+        // pre-activations stay within 16 MB (2²² floats): glibc then reuses the freed block for
+        // the next chunk instead of mapping (and faulting in) fresh pages for every one.
+        let chunkSize = min(stateCount, 4096, max(1, (1 << 22) / max(other, 1)))
         let transfer = UnsafeTransfer(self)
         let chunkLogSums = DataParallel.mapChunks(count: stateCount, chunkSize: chunkSize,
                                                   workers: workers, ranks: ranks) { range -> [Double] in

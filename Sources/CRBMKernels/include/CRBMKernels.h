@@ -2,6 +2,7 @@
 #include "binary_products.h"
 #include "box_muller.h"
 #include "categorical.h"
+#include "categorical_log_sum.h"
 #include "logistic.h"
 #include "philox_bernoulli.h"
 #include "tempering_swap.h"
