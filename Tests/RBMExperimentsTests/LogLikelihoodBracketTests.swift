@@ -81,8 +81,9 @@ import Testing
 
     /// When reverse AIS sits above AIS by more than the warning, a second round runs both sides
     /// again at the same count, their β placed by where the two lagged, from seeds of its own;
-    /// the report lists both rounds (text and JSON) and gives the second, naming its schedule.
-    @Test func aWideBracketGetsASecondLookAndTheReportGivesItBesideTheFirst() throws {
+    /// the report lists both rounds (text and JSON) and pools them: AIS's log Ẑ the log of the
+    /// rounds' mean Ẑ (100 runs each), reverse AIS's within log 2 of its better round.
+    @Test func aWideBracketGetsASecondLookAndTheReportPoolsItWithTheFirst() throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
         let (checkpoint, _) = try trainedCheckpoint(folder)
@@ -97,17 +98,24 @@ import Testing
         let roundReverse = try rounds.map { try #require($0["log_z_reverse"] as? Double) }
         let roundWidth = try rounds.map { try #require($0["width"] as? Double) }
         for index in 0..<2 { #expect(abs(roundWidth[index] - (roundReverse[index] - roundLogZ[index])) < 1e-9) }
-        // The second look's AIS draws from its own seed on its own β: another estimate of log Z,
-        // and the one reported, with the reverse side of the same round.
+        // The second look's AIS draws from its own seed on its own β: another estimate of log Z.
+        // The report pools the two rounds.
         #expect(roundLogZ[0] != roundLogZ[1])
-        #expect(object["log_z"] as? Double == roundLogZ[1] && object["log_z_reverse"] as? Double == roundReverse[1], "\(output)")
+        let largest = roundLogZ.max()!
+        let pooled = largest + log((exp(roundLogZ[0] - largest) + exp(roundLogZ[1] - largest)) / 2)
+        let reportedLogZ = try #require(object["log_z"] as? Double, "\(output)")
+        let reportedReverse = try #require(object["log_z_reverse"] as? Double, "\(output)")
+        #expect(abs(reportedLogZ - pooled) < 1e-9 * abs(pooled), "\(reportedLogZ) vs \(pooled)")
+        #expect(reportedReverse <= roundReverse.min()! + log(2) + 1e-9, "\(reportedReverse) vs \(roundReverse)")
+        #expect(object["bracket_pooled_rounds"] as? Int == 2 && object["reverse_chains_per_point"] as? Int == 40, "\(output)")
         #expect(object["reverse_schedule"] as? String == "lag-adapted", "\(output)")
-        #expect((object["log_z_method"] as? String)?.contains("placed by the lag") == true, "\(output)")
+        #expect((object["log_z_method"] as? String)?.contains("200 runs, 200 β in 2 rounds pooled") == true, "\(output)")
         let (textStatus, text) = try Child(arguments).finish()
         #expect(textStatus == 0, "\(text)")
         #expect(text.contains("inverse temperatures per round: 200 β → ") && text.contains(", 200 β (adapted) → ")
-            && text.contains("; the report gives the last"), "\(text)")
-        #expect(text.contains("data points × 20 chains, β placed by the lag;") && text.contains("200 β placed by the lag)"), "\(text)")
+            && text.contains("; the report pools the 2 at 200 β"), "\(text)")
+        #expect(text.contains("data points × 40 chains, 2 rounds pooled, the last with β placed by the lag;"), "\(text)")
+        #expect(text.contains("; pooled with the round before: "), "\(text)")
         // The first round is the paper's schedule from the run's seed: the one-round bracket's,
         // bit for bit, and both rounds estimate the same log Z.
         let (_, paperOnly) = try Child(["evaluate", checkpoint, "--bracket", "--ais-betas", "200", "--json"]).finish()

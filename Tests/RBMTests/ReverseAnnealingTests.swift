@@ -354,6 +354,56 @@ import RBM
         #expect(pooled.logPartitionFunction - exact < (single.logPartitionFunction - exact) / 2, "\(summary)")
         #expect(pooled.logPartitionFunction >= exact - 3 * pooled.standardError, "\(summary)")
     }
+
+    /// Rounds pooled (a second look's samples added to the first round's): AIS's log Ẑ is log Z_A
+    /// plus the log of the mean of every run's w, and reverse AIS's L of a point the log-mean-exp
+    /// of −L over every round's chains from it (written out here); each side lies between its
+    /// better round and that less log 2, and the pooled pair of two short-schedule rounds stays on
+    /// its side of the exact log Z (AIS below, reverse above, within their noise).
+    @Test func poolingRoundsTakesEveryRunAndStaysWithinLogTwoOfTheBetterRound() {
+        let (model, data, base, exact) = Self.largeWeightsModel(rows: 200)
+        func round(seed: UInt64, betas: Int) -> (AnnealedImportanceSampling.Estimate, AnnealedImportanceSampling.ReverseEstimate) {
+            var annealing = AnnealedImportanceSampling(runs: 100, betaCount: betas, seed: seed, workers: 2)
+            annealing.chainsPerPoint = 10
+            return (annealing.estimate(model: model, baseVisibleBias: base),
+                    annealing.reverseEstimate(model: model, baseVisibleBias: base, visible: data, rows: 200))
+        }
+        let first = round(seed: 2, betas: 40), second = round(seed: 9, betas: 60)
+        let forward = AnnealedImportanceSampling.Estimate.pooled([first.0, second.0])
+        let reverse = AnnealedImportanceSampling.ReverseEstimate.pooled([first.1, second.1])
+
+        let weights = first.0.logWeights + second.0.logWeights
+        let largest = weights.max()!
+        let expectedForward = first.0.baseLogPartitionFunction + largest
+            + log(weights.map { exp($0 - largest) }.reduce(0, +) / Double(weights.count))
+        #expect(abs(forward.logPartitionFunction - expectedForward) < 1e-9 * abs(expectedForward))
+        #expect(forward.logWeights.count == 200)
+        let better = max(first.0.logPartitionFunction, second.0.logPartitionFunction)
+        #expect(forward.logPartitionFunction <= better + 1e-9 && forward.logPartitionFunction >= better - log(2) - 1e-9)
+
+        #expect(reverse.points == first.1.points && reverse.chainsPerPoint == 20)
+        var expectedPoints: [Double] = []
+        for point in first.1.points.indices {
+            let chains = Array(first.1.chainLogPartitions[(point * 10)..<(point * 10 + 10)])
+                + Array(second.1.chainLogPartitions[(point * 10)..<(point * 10 + 10)])
+            let smallest = chains.min()!
+            let value = smallest - log(chains.map { exp(smallest - $0) }.reduce(0, +) / 20)
+            expectedPoints.append(value)
+            let betterPoint = min(first.1.pointLogPartitions[point], second.1.pointLogPartitions[point])
+            #expect(value <= betterPoint + log(2) + 1e-9 && value >= betterPoint - 1e-9, "point \(point)")
+        }
+        for (got, expected) in zip(reverse.pointLogPartitions, expectedPoints) { #expect(abs(got - expected) < 1e-9 * abs(expected)) }
+        #expect(abs(reverse.logPartitionFunction - expectedPoints.reduce(0, +) / Double(expectedPoints.count)) < 1e-9)
+
+        let summary = "exact \(exact); AIS \(first.0.logPartitionFunction), \(second.0.logPartitionFunction) → "
+            + "\(forward.logPartitionFunction) ± \(forward.standardError); reverse \(first.1.logPartitionFunction), "
+            + "\(second.1.logPartitionFunction) → \(reverse.logPartitionFunction) ± \(reverse.standardError)"
+        #expect(forward.logPartitionFunction <= exact + 3 * forward.standardError, "\(summary)")
+        #expect(reverse.logPartitionFunction >= exact - 3 * reverse.standardError, "\(summary)")
+        // One round pools to itself.
+        #expect(AnnealedImportanceSampling.Estimate.pooled([first.0]) == first.0)
+        #expect(AnnealedImportanceSampling.ReverseEstimate.pooled([first.1]) == first.1)
+    }
 }
 
 /// The bracket on trained models: structured data (bars on an 8 × 8 grid, in each kind's

@@ -97,17 +97,8 @@ extension AnnealedImportanceSampling {
         let baseLogZ = Double(model.hiddenCount) * _log(2)
             + model.visibleUnits.baseLogPartition(base: baseVisibleBias, visibleCount: model.visibleCount)
         let (weights, meanIncrements) = Self.split(chunkResults, steps: betas.count - 1)
-        let chainLogPartitions = weights.map { baseLogZ + $0 }
-        let pointLogPartitions = (0..<points.count).map { point in
-            Self.logMeanExpNegated(chainLogPartitions[(point * perPoint)..<((point + 1) * perPoint)])
-        }
-        let count = Double(pointLogPartitions.count)
-        let mean = pointLogPartitions.reduce(0, +) / count
-        let variance = count > 1 ? pointLogPartitions.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (count - 1) : 0
-        return ReverseEstimate(logPartitionFunction: mean, standardError: (variance / count).squareRoot(),
-                               pointLogPartitions: pointLogPartitions, chainLogPartitions: chainLogPartitions, points: points,
-                               chainsPerPoint: perPoint, baseLogPartitionFunction: baseLogZ,
-                               meanIncrements: meanIncrements)
+        return ReverseEstimate(chainLogPartitions: weights.map { baseLogZ + $0 }, points: points, chainsPerPoint: perPoint,
+                               baseLogPartitionFunction: baseLogZ, meanIncrements: meanIncrements)
     }
 
     /// −log (1/M) Σₘ exp(−Lₘ): one point's L from its M chains', in double precision, shifted by
@@ -143,5 +134,24 @@ extension AnnealedImportanceSampling {
             increments[k - 1] = chains.addLogRatioSummed(from: betas[k - 1], to: betas[k], into: &logWeights)
         }
         return logWeights + increments
+    }
+}
+
+extension AnnealedImportanceSampling.ReverseEstimate {
+    /// The estimate from each chain's Lₘ (point by point, `chainsPerPoint` each): a point's L
+    /// is the log-mean-exp of its chains', log Z the mean over the points, the standard error
+    /// the spread over them / √points.
+    init(chainLogPartitions: [Double], points: [Int], chainsPerPoint perPoint: Int, baseLogPartitionFunction: Double,
+         meanIncrements: [Double]) {
+        let pointLogPartitions = (0..<points.count).map { point in
+            AnnealedImportanceSampling.logMeanExpNegated(chainLogPartitions[(point * perPoint)..<((point + 1) * perPoint)])
+        }
+        let count = Double(pointLogPartitions.count)
+        let mean = pointLogPartitions.reduce(0, +) / count
+        let variance = count > 1 ? pointLogPartitions.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (count - 1) : 0
+        self.init(logPartitionFunction: mean, standardError: (variance / count).squareRoot(),
+                  pointLogPartitions: pointLogPartitions, chainLogPartitions: chainLogPartitions, points: points,
+                  chainsPerPoint: perPoint, baseLogPartitionFunction: baseLogPartitionFunction,
+                  meanIncrements: meanIncrements)
     }
 }

@@ -124,19 +124,31 @@ public struct AnnealedImportanceSampling: Sendable {
         let (logWeights, meanIncrements) = Self.split(chunkResults, steps: betas.count - 1)
         let baseLogZ = Double(model.hiddenCount) * _log(2)
             + model.visibleUnits.baseLogPartition(base: baseVisibleBias, visibleCount: model.visibleCount)
+        return Estimate(logWeights: logWeights, baseLogPartitionFunction: baseLogZ, meanIncrements: meanIncrements)
+    }
+}
+
+extension AnnealedImportanceSampling.Estimate {
+    /// The estimate from runs' log weights: log Ẑ = log Z_A + log mean(w), its ±3 standard-error
+    /// band and relative standard error.
+    init(logWeights: [Double], baseLogPartitionFunction baseLogZ: Double, meanIncrements: [Double]) {
+        let runs = logWeights.count
         let largest = logWeights.max()!
         let scaled = logWeights.map { _exp($0 - largest) }
         let mean = scaled.reduce(0, +) / Double(runs)
         let variance = runs > 1 ? scaled.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(runs - 1) : 0
         let standardError = (variance / Double(runs)).squareRoot()
         let logMean = largest + _log(mean)
-        return Estimate(
+        self.init(
             logPartitionFunction: baseLogZ + logMean,
             lower: mean - 3 * standardError > 0 ? baseLogZ + largest + _log(mean - 3 * standardError) : -.infinity,
             upper: baseLogZ + largest + _log(mean + 3 * standardError),
             standardError: standardError / mean, logWeights: logWeights, baseLogPartitionFunction: baseLogZ,
             meanIncrements: meanIncrements)
     }
+}
+
+extension AnnealedImportanceSampling {
 
     /// Chunk results [log w of the chunk's chains…, Σ over them of each step's increment…] apart
     /// again: every chain's log w in order, and each step's increment averaged over all chains

@@ -158,6 +158,10 @@ public struct EvaluationReport: Sendable, Equatable {
     /// Every round of the bracket, in the order run (one unless a second look or
     /// `--betas-until-agree` added more).
     public var bracketRounds: [BracketRound] = []
+    /// How many rounds the reported sides pool (those at the last round's count: 2 after a
+    /// second look at the same count), and the pooled pair itself.
+    public var pooledRounds: Int?
+    public var reportedRound: BracketRound?
     public var seconds: Double
     /// The model's visible units (log-likelihoods of Gaussian units are densities).
     public var visibleUnits: VisibleUnits = .bernoulli
@@ -166,8 +170,10 @@ public struct EvaluationReport: Sendable, Equatable {
 
     /// Records an AIS estimate as the report's log Z.
     mutating func record(_ estimate: AnnealedImportanceSampling.Estimate, runs: Int, betas: Int, jumps: Bool = false,
-                         schedule: BracketSchedule = .paper) {
-        logPartitionMethod = "AIS, \(runs) runs, \(betas) β" + (schedule == .lagAdapted ? " placed by the lag" : "")
+                         schedule: BracketSchedule = .paper, pooledRounds: Int = 1) {
+        logPartitionMethod = "AIS, \(runs) runs, \(betas) β" + (pooledRounds > 1
+            ? " in \(pooledRounds) rounds pooled, the last placed by the lag"
+            : (schedule == .lagAdapted ? " placed by the lag" : ""))
             + (jumps ? ", mode jumps" : "")
         logPartitionFunction = estimate.logPartitionFunction
         logPartitionLower = estimate.lower
@@ -190,13 +196,13 @@ public struct EvaluationReport: Sendable, Equatable {
     }
     /// True when the bracket is wider than `bracketWarning` (either way).
     public var bracketDisagrees: Bool { bracketWidth.map { abs($0) > bracketWarning } ?? false }
-    /// Two standard errors of the reported (last) round's width (`BracketRound.widthNoise`).
-    public var bracketWidthNoise: Double? { bracketRounds.last?.widthNoise }
+    /// Two standard errors of the reported width (`BracketRound.widthNoise`; the pooled pair's).
+    public var bracketWidthNoise: Double? { (reportedRound ?? bracketRounds.last)?.widthNoise }
     /// True when the bracket is within `bracketWarning` but its sides' noise is not
     /// (`BracketRound.agrees`): the width could exceed the threshold by chance.
     public var bracketUncertain: Bool {
-        guard let last = bracketRounds.last, !bracketDisagrees else { return false }
-        return !last.agrees(within: bracketWarning)
+        guard let reported = reportedRound ?? bracketRounds.last, !bracketDisagrees else { return false }
+        return !reported.agrees(within: bracketWarning)
     }
     /// The exact log-likelihood, when a bracket was computed beside an exact log Z.
     public var exactLogLikelihood: Double? { exactLogPartitionFunction.map { -meanFreeEnergy - $0 } }
@@ -225,6 +231,7 @@ public struct EvaluationReport: Sendable, Equatable {
             ("reverse_points", reversePoints.map { "\($0)" } ?? "null"),
             ("reverse_chains_per_point", reverseChainsPerPoint.map { "\($0)" } ?? "null"),
             ("reverse_schedule", text(reverseLogPartitionFunction == nil ? nil : schedule.rawValue)),
+            ("bracket_pooled_rounds", reverseLogPartitionFunction == nil ? "null" : "\(pooledRounds ?? 1)"),
             ("log_z_exact", number(exactLogPartitionFunction)),
             ("average_log_likelihood", number(averageLogLikelihood)),
             ("log_likelihood_lower", number(conservativeLogLikelihood)), ("bracket_width", number(bracketWidth)),

@@ -176,7 +176,7 @@ public struct Reproduction {
             } ?? "–"
             let width = report.bracketWidth.map { format($0, 2) } ?? "–"
             let betas = report.bracketRounds.last.map {
-                groupedThousands(Double($0.betas)) + (abs($0.width) <= 1 ? "" : " (budget)")
+                groupedThousands(Double($0.betas)) + (abs(report.bracketWidth ?? $0.width) <= 1 ? "" : " (budget)")
             } ?? "–"
             lines.append("| \(result.row.label) | \(result.epochs) | \(formatDuration(result.trainingSeconds)) | \(logZ) (\(report.logPartitionMethod == "exact" ? "exact" : "AIS")) | \(likelihood) | \(conservative) | \(width) | \(betas) | \(result.row.paper.map { format($0, 2) } ?? "–") |")
         }
