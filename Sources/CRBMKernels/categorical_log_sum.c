@@ -32,6 +32,7 @@ static const double taylor[14] = {
 };
 
 static double exp_nonpositive(double x) {
+    if (x != x) return x;   // NaN (a diverged model): no integer conversion of it
     x = x < floor_argument ? floor_argument : x;
     double k = nearbyint(x * inverse_ln2);
     double r = (x - k * ln2_hi) - k * ln2_lo;
