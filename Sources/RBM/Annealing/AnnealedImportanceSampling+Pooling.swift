@@ -16,20 +16,20 @@
 /// in one round.
 extension AnnealedImportanceSampling.Estimate {
     /// Every run of `estimates` as one estimate (the same model and base model). The mean
-    /// increments are the runs' average, step by step, when every round has as many steps; else
-    /// the last round's.
+    /// increments are the last round's: rounds at one count may place their β differently, so
+    /// step k is not the same β in each.
     public static func pooled(_ estimates: [Self]) -> Self {
         precondition(!estimates.isEmpty)
         guard estimates.count > 1 else { return estimates[0] }
-        let logWeights = estimates.flatMap(\.logWeights)
-        return Self(logWeights: logWeights, baseLogPartitionFunction: estimates[0].baseLogPartitionFunction,
-                    meanIncrements: AnnealedImportanceSampling.pooledIncrements(estimates.map { ($0.meanIncrements, $0.logWeights.count) }))
+        return Self(logWeights: estimates.flatMap(\.logWeights), baseLogPartitionFunction: estimates[0].baseLogPartitionFunction,
+                    meanIncrements: estimates.last!.meanIncrements)
     }
 }
 
 extension AnnealedImportanceSampling.ReverseEstimate {
     /// Every chain of `estimates` as one estimate from the same data points: a point's L pools
-    /// all the rounds' chains from it (round by round, in the order given).
+    /// all the rounds' chains from it (round by round, in the order given). The mean increments
+    /// are the last round's, as for AIS.
     public static func pooled(_ estimates: [Self]) -> Self {
         precondition(!estimates.isEmpty)
         guard estimates.count > 1 else { return estimates[0] }
@@ -44,20 +44,7 @@ extension AnnealedImportanceSampling.ReverseEstimate {
                 chainLogPartitions += estimate.chainLogPartitions[start..<(start + estimate.chainsPerPoint)]
             }
         }
-        let increments = AnnealedImportanceSampling.pooledIncrements(
-            estimates.map { ($0.meanIncrements, $0.chainLogPartitions.count) })
         return Self(chainLogPartitions: chainLogPartitions, points: points, chainsPerPoint: perPoint,
-                    baseLogPartitionFunction: estimates[0].baseLogPartitionFunction, meanIncrements: increments)
-    }
-}
-
-extension AnnealedImportanceSampling {
-    /// Rounds' mean increments, weighted by their chains, when they have as many steps; else the
-    /// last round's.
-    static func pooledIncrements(_ rounds: [(increments: [Double], chains: Int)]) -> [Double] {
-        let steps = rounds.last!.increments.count
-        guard rounds.allSatisfy({ $0.increments.count == steps }) else { return rounds.last!.increments }
-        let chains = Double(rounds.reduce(0) { $0 + $1.chains })
-        return (0..<steps).map { k in rounds.reduce(0.0) { $0 + $1.increments[k] * Double($1.chains) } / chains }
+                    baseLogPartitionFunction: estimates[0].baseLogPartitionFunction, meanIncrements: estimates.last!.meanIncrements)
     }
 }

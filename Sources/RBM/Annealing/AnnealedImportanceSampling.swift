@@ -149,7 +149,6 @@ extension AnnealedImportanceSampling.Estimate {
 }
 
 extension AnnealedImportanceSampling {
-
     /// Chunk results [log w of the chunk's chains…, Σ over them of each step's increment…] apart
     /// again: every chain's log w in order, and each step's increment averaged over all chains
     /// (the chunks' sums added in chunk order, so the same for any workers and ranks).

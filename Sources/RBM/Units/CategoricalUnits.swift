@@ -228,8 +228,8 @@ public struct CategoricalUnits: VisibleUnitType {
                 // The common case four at a time: the same products, added in the same order.
                 let rawVisible = UnsafeRawPointer(v), rawDifference = UnsafeRawPointer(difference.baseAddress!)
                 for start in stride(from: 0, to: used, by: 4) {
-                    let states = SIMD4<Double>(rawVisible.loadUnaligned(fromByteOffset: 4 * start, as: SIMD4<Float>.self))
-                    let products = states * rawDifference.loadUnaligned(fromByteOffset: 8 * start, as: SIMD4<Double>.self)
+                    let group = SIMD4<Double>(rawVisible.loadUnaligned(fromByteOffset: 4 * start, as: SIMD4<Float>.self))
+                    let products = group * rawDifference.loadUnaligned(fromByteOffset: 8 * start, as: SIMD4<Double>.self)
                     term += ((products[0] + products[1]) + products[2]) + products[3]
                 }
                 return term

@@ -75,10 +75,6 @@ extension ModelEvaluation {
             atThisCount.append((forward, reverse))
             let pooledForward = AnnealedImportanceSampling.Estimate.pooled(atThisCount.map(\.forward))
             let pooledReverse = AnnealedImportanceSampling.ReverseEstimate.pooled(atThisCount.map(\.reverse))
-            let reported = BracketRound(betas: betas, schedule: schedule, logPartitionFunction: pooledForward.logPartitionFunction,
-                                        standardError: pooledForward.standardError,
-                                        reverseLogPartitionFunction: pooledReverse.logPartitionFunction,
-                                        reverseStandardError: pooledReverse.standardError)
             report.record(pooledForward, runs: options.aisRuns * atThisCount.count, betas: betas, jumps: guide != nil,
                           schedule: schedule, pooledRounds: atThisCount.count)
             report.reverseLogPartitionFunction = pooledReverse.logPartitionFunction
@@ -87,7 +83,7 @@ extension ModelEvaluation {
             report.reverseChainsPerPoint = pooledReverse.chainsPerPoint
             report.schedule = schedule
             report.pooledRounds = atThisCount.count
-            report.reportedRound = reported
+            let reported = report.reportedBracket!
             // Agreement counts the sides' noise: a narrow width from noisy sides takes the second
             // look (and, with a budget, more β) like a wide one. It is the reported (pooled) pair's.
             let agrees = reported.agrees(within: options.bracketWarning)

@@ -159,9 +159,8 @@ public struct EvaluationReport: Sendable, Equatable {
     /// `--betas-until-agree` added more).
     public var bracketRounds: [BracketRound] = []
     /// How many rounds the reported sides pool (those at the last round's count: 2 after a
-    /// second look at the same count), and the pooled pair itself.
+    /// second look at the same count).
     public var pooledRounds: Int?
-    public var reportedRound: BracketRound?
     public var seconds: Double
     /// The model's visible units (log-likelihoods of Gaussian units are densities).
     public var visibleUnits: VisibleUnits = .bernoulli
@@ -196,12 +195,19 @@ public struct EvaluationReport: Sendable, Equatable {
     }
     /// True when the bracket is wider than `bracketWarning` (either way).
     public var bracketDisagrees: Bool { bracketWidth.map { abs($0) > bracketWarning } ?? false }
-    /// Two standard errors of the reported width (`BracketRound.widthNoise`; the pooled pair's).
-    public var bracketWidthNoise: Double? { (reportedRound ?? bracketRounds.last)?.widthNoise }
+    /// The reported two sides (pooled, when rounds were) as a round of the bracket.
+    var reportedBracket: BracketRound? {
+        guard let forward = logPartitionFunction, let forwardError = logPartitionStandardError,
+              let reverse = reverseLogPartitionFunction, let reverseError = reverseStandardError else { return nil }
+        return BracketRound(betas: bracketRounds.last?.betas ?? 0, schedule: schedule, logPartitionFunction: forward,
+                            standardError: forwardError, reverseLogPartitionFunction: reverse, reverseStandardError: reverseError)
+    }
+    /// Two standard errors of the reported width (`BracketRound.widthNoise`).
+    public var bracketWidthNoise: Double? { reportedBracket?.widthNoise }
     /// True when the bracket is within `bracketWarning` but its sides' noise is not
     /// (`BracketRound.agrees`): the width could exceed the threshold by chance.
     public var bracketUncertain: Bool {
-        guard let reported = reportedRound ?? bracketRounds.last, !bracketDisagrees else { return false }
+        guard let reported = reportedBracket, !bracketDisagrees else { return false }
         return !reported.agrees(within: bracketWarning)
     }
     /// The exact log-likelihood, when a bracket was computed beside an exact log Z.
