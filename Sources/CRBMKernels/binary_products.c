@@ -200,6 +200,19 @@ static inline void gather_tile(rbm_row_terms terms, const float *start, const fl
                 theta ? theta + j : NULL, step.decay, referenced, centred ? step.column_sums + j : NULL, \
                 centred ? step.column_offsets + j : NULL, row_offset, row_sum)
 
+/// Columns per tile of C: four vectors of eight.
+///
+/// C is formed a tile of columns at a time, every row of the tile before the next tile, so that
+/// the rows of B a tile reads (k × 32 floats: 25.6 KB, within the L1 cache, for the 200 stacked
+/// rows of a batch-100 statistic) stay in cache while every row of C sums them, instead of each
+/// row of C reading its rows of B whole (k × n floats, from L2 or further). Each element's sum is
+/// the same sequence of operations in any order and width, so neither changes a bit. Measured
+/// on 2 cores of an AMD EPYC (Zen 4, 1 MB L2), centred PCD-1 784 → 500 on one shard × 2 hidden
+/// blocks, the best epoch of 5-epoch runs alternating: row by row in 64 columns (before) 64–69k
+/// samples/s; tiles of 64 63–71k; of 32 72–76k; of 16 70–74k. AIS (784·4 → 500 categorical,
+/// k = 3,136) took the same time with 32 as with 64 columns chosen for large k.
+#define RBM_GATHER_TILE_COLUMNS 32
+
 /// The rows of C under `plan`; `referenced` and `centred` are constants in each caller:
 /// `referenced` 0 for a plan without references, whose rows then run the plain sums' loop with
 /// no start and no minus list; `centred` 1 for the centred momentum step (`step` has a θ).
@@ -208,33 +221,38 @@ static inline void gather_rows_avx2(const rbm_reference_plan *plan, long m, long
                                     long ldb, float beta, float *c, long ldc, momentum_step step,
                                     const float *references, int referenced, int centred) {
     const __m256i all = _mm256_set1_epi32(-1);
-    for (long i = 0; i < m; i++) {
-        rbm_row_terms terms = rbm_terms_of_row(plan, i);
-        const float *start = referenced ? start_of(terms, references, n) : NULL;
-        float *out = c + i * ldc;
-        float *theta = step.parameters ? step.parameters + i * step.ldp : NULL;
+    // Row i's terms, its start, its rows of C and θ, and its centring terms.
+#define RBM_ROW_SETUP \
+        rbm_row_terms terms = rbm_terms_of_row(plan, i); \
+        const float *start = referenced ? start_of(terms, references, n) : NULL; \
+        float *out = c + i * ldc; \
+        float *theta = step.parameters ? step.parameters + i * step.ldp : NULL; \
         const float row_offset = centred ? step.row_offsets[i] : 0.0f, row_sum = centred ? step.row_sums[i] : 0.0f;
-        long j = 0;
-        for (; j + 64 <= n; j += 64) {
-            __m256i tail = all;
-            RBM_GATHER_TILE(8, 0);
+    const long full = n - n % RBM_GATHER_TILE_COLUMNS;
+    for (long j = 0; j < full; j += RBM_GATHER_TILE_COLUMNS) {
+        for (long i = 0; i < m; i++) {
+            RBM_ROW_SETUP
+            const __m256i tail = all;
+            RBM_GATHER_TILE(RBM_GATHER_TILE_COLUMNS / 8, 0);
         }
-        long rest = n - j;
-        if (rest == 0) continue;
-        int vectors = (int)((rest + 7) / 8);
-        int last = (int)(rest - 8 * (vectors - 1));
-        __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(last), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    }
+    // The last columns, fewer than a tile: whole vectors and one masked by `tail`.
+    const long rest = n - full;
+    if (rest == 0) return;
+    const int vectors = (int)((rest + 7) / 8);
+    const int last = (int)(rest - 8 * (vectors - 1));
+    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(last), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const long j = full;
+    for (long i = 0; i < m; i++) {
+        RBM_ROW_SETUP
         switch (vectors) {
         case 1: RBM_GATHER_TILE(1, 1); break;
         case 2: RBM_GATHER_TILE(2, 1); break;
         case 3: RBM_GATHER_TILE(3, 1); break;
-        case 4: RBM_GATHER_TILE(4, 1); break;
-        case 5: RBM_GATHER_TILE(5, 1); break;
-        case 6: RBM_GATHER_TILE(6, 1); break;
-        case 7: RBM_GATHER_TILE(7, 1); break;
-        default: RBM_GATHER_TILE(8, 1); break;
+        default: RBM_GATHER_TILE(4, 1); break;
         }
     }
+#undef RBM_ROW_SETUP
 }
 
 __attribute__((target("avx2")))
