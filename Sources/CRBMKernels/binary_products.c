@@ -200,25 +200,24 @@ static inline void gather_tile(rbm_row_terms terms, const float *start, const fl
                 theta ? theta + j : NULL, step.decay, referenced, centred ? step.column_sums + j : NULL, \
                 centred ? step.column_offsets + j : NULL, row_offset, row_sum)
 
-/// Columns per tile of C: four vectors of eight.
+/// The rows of C, row by row, 64 columns (eight vectors) at a time: each row of C reads its rows
+/// of B whole. `referenced` and `centred` are constants in each caller: `referenced` 0 for a plan
+/// without references, whose rows then run the plain sums' loop with no start and no minus list;
+/// `centred` 1 for the centred momentum step (`step` has a θ).
 ///
-/// C is formed a tile of columns at a time, every row of the tile before the next tile, so that
-/// the rows of B a tile reads (k × 32 floats: 25.6 KB, within the L1 cache, for the 200 stacked
-/// rows of a batch-100 statistic) stay in cache while every row of C sums them, instead of each
-/// row of C reading its rows of B whole (k × n floats, from L2 or further). Each element's sum is
-/// the same sequence of operations in any order and width, so neither changes a bit. Measured
-/// on 2 cores of an AMD EPYC (Zen 4, 1 MB L2), centred PCD-1 784 → 500 on one shard × 2 hidden
-/// blocks, the best epoch of 5-epoch runs alternating: row by row in 64 columns (before) 64–69k
-/// samples/s; tiles of 64 63–71k; of 32 72–76k; of 16 70–74k. AIS (784·4 → 500 categorical,
-/// k = 3,136) took the same time with 32 as with 64 columns chosen for large k.
-#define RBM_GATHER_TILE_COLUMNS 32
-
-/// The rows of C under `plan`; `referenced` and `centred` are constants in each caller:
-/// `referenced` 0 for a plan without references, whose rows then run the plain sums' loop with
-/// no start and no minus list; `centred` 1 for the centred momentum step (`step` has a θ).
+/// When the rows of B that 32 columns span fit the L1 cache (k ≤ 256, as in a batch-100
+/// statistic's 200 stacked rows: 25.6 KB), C is formed a tile of 32 columns (four vectors) at a
+/// time instead, every row of C before the next tile, so those rows of B stay in L1 while all of
+/// C's rows sum them. Each element's sum is the same sequence of operations in either order and
+/// width, so the choice changes no bit. Measured on 2 cores of an AMD EPYC (Zen 4, 1 MB L2),
+/// alternating 5-epoch runs of centred PCD-1 784 → 500 on one shard × 2 hidden blocks (its
+/// statistic is 784 × 250 from k = 200), the five best epochs of 25: 63.6–67.3k samples/s row
+/// by row, 65.8–70.5k with the statistic by tiles. Tiling every product as well measured
+/// 66.0–73.2k on 2 workers, but one worker's CD-1, PCD-1 and tempering (v·W, k = 784) ran
+/// 3–10 % slower by tiles, so larger k stays row by row.
 __attribute__((target("avx2"), always_inline))
-static inline void gather_rows_avx2(const rbm_reference_plan *plan, long m, long n, float alpha, const float *b,
-                                    long ldb, float beta, float *c, long ldc, momentum_step step,
+static inline void gather_rows_avx2(const rbm_reference_plan *plan, long m, long n, long k, float alpha,
+                                    const float *b, long ldb, float beta, float *c, long ldc, momentum_step step,
                                     const float *references, int referenced, int centred) {
     const __m256i all = _mm256_set1_epi32(-1);
     // Row i's terms, its start, its rows of C and θ, and its centring terms.
@@ -228,41 +227,63 @@ static inline void gather_rows_avx2(const rbm_reference_plan *plan, long m, long
         float *out = c + i * ldc; \
         float *theta = step.parameters ? step.parameters + i * step.ldp : NULL; \
         const float row_offset = centred ? step.row_offsets[i] : 0.0f, row_sum = centred ? step.row_sums[i] : 0.0f;
-    const long full = n - n % RBM_GATHER_TILE_COLUMNS;
-    for (long j = 0; j < full; j += RBM_GATHER_TILE_COLUMNS) {
+    // The last `rest` columns from `j`: whole vectors and one masked by `tail`.
+#define RBM_GATHER_REST(MAXIMUM_VECTORS) \
+        { \
+            const int vectors = (int)((rest + 7) / 8); \
+            const int last = (int)(rest - 8 * (vectors - 1)); \
+            const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(last), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); \
+            switch (vectors < MAXIMUM_VECTORS ? vectors : MAXIMUM_VECTORS) { \
+            case 1: RBM_GATHER_TILE(1, 1); break; \
+            case 2: RBM_GATHER_TILE(2, 1); break; \
+            case 3: RBM_GATHER_TILE(3, 1); break; \
+            case 4: RBM_GATHER_TILE(4, 1); break; \
+            case 5: RBM_GATHER_TILE(5, 1); break; \
+            case 6: RBM_GATHER_TILE(6, 1); break; \
+            case 7: RBM_GATHER_TILE(7, 1); break; \
+            default: RBM_GATHER_TILE(8, 1); break; \
+            } \
+        }
+    if (k * 32 * (long)sizeof(float) <= 32 * 1024) {
+        const long full = n - n % 32;
+        for (long j = 0; j < full; j += 32) {
+            for (long i = 0; i < m; i++) {
+                RBM_ROW_SETUP
+                const __m256i tail = all;
+                RBM_GATHER_TILE(4, 0);
+            }
+        }
+        const long rest = n - full, j = full;
+        if (rest == 0) return;
         for (long i = 0; i < m; i++) {
             RBM_ROW_SETUP
-            const __m256i tail = all;
-            RBM_GATHER_TILE(RBM_GATHER_TILE_COLUMNS / 8, 0);
+            RBM_GATHER_REST(4)
         }
+        return;
     }
-    // The last columns, fewer than a tile: whole vectors and one masked by `tail`.
-    const long rest = n - full;
-    if (rest == 0) return;
-    const int vectors = (int)((rest + 7) / 8);
-    const int last = (int)(rest - 8 * (vectors - 1));
-    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(last), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    const long j = full;
     for (long i = 0; i < m; i++) {
         RBM_ROW_SETUP
-        switch (vectors) {
-        case 1: RBM_GATHER_TILE(1, 1); break;
-        case 2: RBM_GATHER_TILE(2, 1); break;
-        case 3: RBM_GATHER_TILE(3, 1); break;
-        default: RBM_GATHER_TILE(4, 1); break;
+        long j = 0;
+        for (; j + 64 <= n; j += 64) {
+            const __m256i tail = all;
+            RBM_GATHER_TILE(8, 0);
         }
+        const long rest = n - j;
+        if (rest == 0) continue;
+        RBM_GATHER_REST(8)
     }
+#undef RBM_GATHER_REST
 #undef RBM_ROW_SETUP
 }
 
 __attribute__((target("avx2")))
-static void gather_avx2(const rbm_reference_plan *plan, long m, long n, float alpha, const float *b, long ldb,
+static void gather_avx2(const rbm_reference_plan *plan, long m, long n, long k, float alpha, const float *b, long ldb,
                         float beta, float *c, long ldc, momentum_step step, const float *references) {
     const int centred = step.parameters && step.column_sums;
-    if (plan->active && centred) gather_rows_avx2(plan, m, n, alpha, b, ldb, beta, c, ldc, step, references, 1, 1);
-    else if (plan->active) gather_rows_avx2(plan, m, n, alpha, b, ldb, beta, c, ldc, step, references, 1, 0);
-    else if (centred) gather_rows_avx2(plan, m, n, alpha, b, ldb, beta, c, ldc, step, NULL, 0, 1);
-    else gather_rows_avx2(plan, m, n, alpha, b, ldb, beta, c, ldc, step, NULL, 0, 0);
+    if (plan->active && centred) gather_rows_avx2(plan, m, n, k, alpha, b, ldb, beta, c, ldc, step, references, 1, 1);
+    else if (plan->active) gather_rows_avx2(plan, m, n, k, alpha, b, ldb, beta, c, ldc, step, references, 1, 0);
+    else if (centred) gather_rows_avx2(plan, m, n, k, alpha, b, ldb, beta, c, ldc, step, NULL, 0, 1);
+    else gather_rows_avx2(plan, m, n, k, alpha, b, ldb, beta, c, ldc, step, NULL, 0, 0);
 }
 #endif
 
@@ -277,7 +298,7 @@ static void sum_rows(const int32_t *list, int32_t count, const float *b, long ld
     momentum_step none = {NULL, 0, 0.0f, NULL, NULL, NULL, NULL};
 #if RBM_HAVE_AVX2_PATH
     if (avx2) {
-        gather_avx2(&single, 1, n, 1.0f, b, ldb, 0.0f, out, n, none, NULL);
+        gather_avx2(&single, 1, n, count, 1.0f, b, ldb, 0.0f, out, n, none, NULL);
         return;
     }
 #endif
@@ -306,7 +327,7 @@ static int binary_gemm(int transpose_a, long m, long n, long k, float alpha,
     }
 #if RBM_HAVE_AVX2_PATH
     if (avx2) {
-        gather_avx2(plan, m, n, alpha, b, ldb, beta, c, ldc, step, references);
+        gather_avx2(plan, m, n, k, alpha, b, ldb, beta, c, ldc, step, references);
         return 1;
     }
 #endif

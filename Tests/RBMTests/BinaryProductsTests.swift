@@ -192,23 +192,30 @@ import RBM
     func theFusedMomentumStepEqualsTheProductThenTheRuleToTheBit(transposeA: Bool) {
         // Δ ← (ε/B)·op(A)·P + μΔ, then Δ ← Δ − ελθ, θ ← θ + Δ written out here after the plain
         // route, against the fused kernel; strided rows (a block of W's columns) and a masked tail.
-        let (m, n, k) = transposeA ? (90, 75, 40) : (40, 75, 90)
-        let x = Self.operands(m: m, n: n, k: k, transposeA: transposeA, density: 0.15, seed: 21)
-        let stream = RandomStream(seed: 22, purpose: .evaluation)
-        let theta = (0..<(m * x.ldc)).map { Float(stream.normal(row: 0, index: UInt32($0))) * 0.1 }
-        for (momentum, decay) in [(Float(0.5), Float(1e-5)), (0, 0)] {
-            let fused = Self.runFused(x, theta: theta, momentum: momentum, decay: decay)
-            #expect(fused.done)
-            let (expectedVelocity, expectedTheta) = Self.momentumRuleWrittenOut(
-                x, velocity: Self.sumsWrittenOut(x, alpha: 0.01, beta: momentum), theta: theta, decay: decay)
-            #expect(zip(fused.velocity, expectedVelocity).allSatisfy { $0.bitPattern == $1.bitPattern }, "Δ, μ \(momentum)")
-            #expect(zip(fused.theta, expectedTheta).allSatisfy { $0.bitPattern == $1.bitPattern }, "θ, μ \(momentum)")
+        for (m, n, k) in Self.momentumShapes(transposeA: transposeA) {
+            let x = Self.operands(m: m, n: n, k: k, transposeA: transposeA, density: 0.15, seed: 21)
+            let stream = RandomStream(seed: 22, purpose: .evaluation)
+            let theta = (0..<(m * x.ldc)).map { Float(stream.normal(row: 0, index: UInt32($0))) * 0.1 }
+            for (momentum, decay) in [(Float(0.5), Float(1e-5)), (0, 0)] {
+                let fused = Self.runFused(x, theta: theta, momentum: momentum, decay: decay)
+                #expect(fused.done)
+                let (expectedVelocity, expectedTheta) = Self.momentumRuleWrittenOut(
+                    x, velocity: Self.sumsWrittenOut(x, alpha: 0.01, beta: momentum), theta: theta, decay: decay)
+                #expect(zip(fused.velocity, expectedVelocity).allSatisfy { $0.bitPattern == $1.bitPattern }, "Δ, μ \(momentum)")
+                #expect(zip(fused.theta, expectedTheta).allSatisfy { $0.bitPattern == $1.bitPattern }, "θ, μ \(momentum)")
+            }
+            // Refused (a value that is not 0 or 1): neither Δ nor θ changes.
+            var dense = x
+            dense.a[0] = 0.5
+            let refused = Self.runFused(dense, theta: theta, momentum: 0.5, decay: 1e-5)
+            #expect(!refused.done && refused.velocity == x.c && refused.theta == theta)
         }
-        // Refused (a value that is not 0 or 1): neither Δ nor θ changes.
-        var dense = x
-        dense.a[0] = 0.5
-        let refused = Self.runFused(dense, theta: theta, momentum: 0.5, decay: 1e-5)
-        #expect(!refused.done && refused.velocity == x.c && refused.theta == theta)
+    }
+
+    /// Shapes (m, n, k) for the momentum kernels: k ≤ 256, which the kernel forms a tile of 32
+    /// columns at a time (2 tiles and a masked rest of 11), and k = 300, which it forms row by row.
+    static func momentumShapes(transposeA: Bool) -> [(Int, Int, Int)] {
+        [transposeA ? (90, 75, 40) : (40, 75, 90), (30, 75, 300)]
     }
 
     /// Centering's vectors for the centred kernel: μ and S_b per row of C, S_c and λ per column.
@@ -241,32 +248,33 @@ import RBM
     /// the CPU's path and on the portable one.
     @Test(arguments: [false, true])
     func theCentredMomentumStepEqualsTheRuleWrittenOutToTheBit(transposeA: Bool) {
-        let (m, n, k) = transposeA ? (90, 75, 40) : (40, 75, 90)
-        let x = Self.operands(m: m, n: n, k: k, transposeA: transposeA, density: 0.15, seed: 23)
-        let stream = RandomStream(seed: 24, purpose: .evaluation)
-        func values(_ row: UInt32, _ count: Int, _ scale: Float) -> [Float] {
-            (0..<count).map { Float(stream.normal(row: row, index: UInt32($0))) * scale }
-        }
-        let theta = values(0, m * x.ldc, 0.1)
-        let centring = Centring(rowOffsets: values(1, m, 0.3), rowSums: values(2, m, 5),
-                                columnSums: values(3, n, 5), columnOffsets: values(4, n, 0.3))
-        var velocity = Self.sumsWrittenOut(x, alpha: 0.01, beta: 0.5), expectedTheta = theta
-        for i in 0..<m {
-            for j in 0..<n {
-                let index = i * x.ldc + j
-                let centred = velocity[index] - 0.01 * (centring.rowOffsets[i] * centring.columnSums[j]
-                                                          + centring.rowSums[i] * centring.columnOffsets[j])
-                velocity[index] = centred - 1e-5 * theta[index]
-                expectedTheta[index] = theta[index] + velocity[index]
+        for (m, n, k) in Self.momentumShapes(transposeA: transposeA) {
+            let x = Self.operands(m: m, n: n, k: k, transposeA: transposeA, density: 0.15, seed: 23)
+            let stream = RandomStream(seed: 24, purpose: .evaluation)
+            func values(_ row: UInt32, _ count: Int, _ scale: Float) -> [Float] {
+                (0..<count).map { Float(stream.normal(row: row, index: UInt32($0))) * scale }
             }
-        }
-        for portable in [false, true] {
-            BinaryProducts.forcePortablePath(portable)
-            let fused = Self.runCentred(x, theta: theta, momentum: 0.5, decay: 1e-5, centring: centring)
-            BinaryProducts.forcePortablePath(false)
-            #expect(fused.done)
-            #expect(zip(fused.velocity, velocity).allSatisfy { $0.bitPattern == $1.bitPattern }, "Δ, portable \(portable)")
-            #expect(zip(fused.theta, expectedTheta).allSatisfy { $0.bitPattern == $1.bitPattern }, "θ, portable \(portable)")
+            let theta = values(0, m * x.ldc, 0.1)
+            let centring = Centring(rowOffsets: values(1, m, 0.3), rowSums: values(2, m, 5),
+                                    columnSums: values(3, n, 5), columnOffsets: values(4, n, 0.3))
+            var velocity = Self.sumsWrittenOut(x, alpha: 0.01, beta: 0.5), expectedTheta = theta
+            for i in 0..<m {
+                for j in 0..<n {
+                    let index = i * x.ldc + j
+                    let centred = velocity[index] - 0.01 * (centring.rowOffsets[i] * centring.columnSums[j]
+                                                              + centring.rowSums[i] * centring.columnOffsets[j])
+                    velocity[index] = centred - 1e-5 * theta[index]
+                    expectedTheta[index] = theta[index] + velocity[index]
+                }
+            }
+            for portable in [false, true] {
+                BinaryProducts.forcePortablePath(portable)
+                let fused = Self.runCentred(x, theta: theta, momentum: 0.5, decay: 1e-5, centring: centring)
+                BinaryProducts.forcePortablePath(false)
+                #expect(fused.done)
+                #expect(zip(fused.velocity, velocity).allSatisfy { $0.bitPattern == $1.bitPattern }, "Δ, portable \(portable)")
+                #expect(zip(fused.theta, expectedTheta).allSatisfy { $0.bitPattern == $1.bitPattern }, "θ, portable \(portable)")
+            }
         }
     }
 
