@@ -212,10 +212,11 @@ import RBM
         }
     }
 
-    /// Shapes (m, n, k) for the momentum kernels: k ≤ 256, which the kernel forms a tile of 32
-    /// columns at a time (2 tiles and a masked rest of 11), and k = 300, which it forms row by row.
+    /// Shapes (m, n, k) for the momentum kernels, in both of the kernel's orders: k = 200 with
+    /// B beyond the L1 cache (60 KB), formed a tile of 32 columns at a time (2 tiles and a masked
+    /// rest of 11); then row by row, B within L1 (k = 40 or 90) and k = 300.
     static func momentumShapes(transposeA: Bool) -> [(Int, Int, Int)] {
-        [transposeA ? (90, 75, 40) : (40, 75, 90), (30, 75, 300)]
+        [(90, 75, 200), transposeA ? (90, 75, 40) : (40, 75, 90), (30, 75, 300)]
     }
 
     /// Centering's vectors for the centred kernel: μ and S_b per row of C, S_c and λ per column.
