@@ -208,14 +208,14 @@ static inline void gather_tile(rbm_row_terms terms, const float *start, const fl
 /// When B's k × n floats exceed the L1 cache (32 KB) but its rows over 32 columns fit it (k ≤ 256,
 /// as in a batch-100 statistic's 200 stacked rows: 25.6 KB), C is formed a tile of 32 columns
 /// (four vectors) at a time instead, every row of C before the next tile, so those rows of B stay
-/// in L1 while all of C's rows sum them. (Where B fits L1 whole, as in the seed's batch-5
-/// statistic, tiles would only repeat each row's set-up: 5–10 % slower there.) Each element's sum is the same sequence of operations in either order and
-/// width, so the choice changes no bit. Measured on 2 cores of an AMD EPYC (Zen 4, 1 MB L2),
-/// alternating 5-epoch runs of centred PCD-1 784 → 500 on one shard × 2 hidden blocks (its
-/// statistic is 784 × 250 from k = 200), the five best epochs of 25: 63.6–67.3k samples/s row
-/// by row, 65.8–70.5k with the statistic by tiles. Tiling every product as well measured
-/// 66.0–73.2k on 2 workers, but one worker's CD-1, PCD-1 and tempering (v·W, k = 784) ran
-/// 3–10 % slower by tiles, so larger k stays row by row.
+/// in L1 while all of C's rows sum them. Each element's sum is the same sequence of operations in
+/// either order and width, so the choice changes no bit. Measured on 2 cores of an AMD EPYC
+/// (Zen 4, 1 MB L2), alternating 5-epoch runs of centred PCD-1 784 → 500 on one shard × 2 hidden
+/// blocks (its statistic is 784 × 250 from k = 200), the five best epochs of 25: 63.6–67.3k
+/// samples/s row by row, 65.8–70.5k with the statistic by tiles. Tiling every product as well
+/// measured 66.0–73.2k on 2 workers, but one worker's CD-1, PCD-1 and tempering (v·W, k = 784)
+/// ran 3–10 % slower by tiles; and where B fits L1 whole (the seed's batch-5 statistic, k = 10)
+/// tiles only repeat each row's set-up, 5–10 % slower. So those stay row by row.
 __attribute__((target("avx2"), always_inline))
 static inline void gather_rows_avx2(const rbm_reference_plan *plan, long m, long n, long k, float alpha,
                                     const float *b, long ldb, float beta, float *c, long ldc, momentum_step step,
