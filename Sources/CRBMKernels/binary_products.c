@@ -228,13 +228,13 @@ static inline void gather_rows_avx2(const rbm_reference_plan *plan, long m, long
         float *out = c + i * ldc; \
         float *theta = step.parameters ? step.parameters + i * step.ldp : NULL; \
         const float row_offset = centred ? step.row_offsets[i] : 0.0f, row_sum = centred ? step.row_sums[i] : 0.0f;
-    // The last `rest` columns from `j`: whole vectors and one masked by `tail`.
-#define RBM_GATHER_REST(MAXIMUM_VECTORS) \
+    // The last `rest` columns from `j` (fewer than a tile): whole vectors and one masked by `tail`.
+#define RBM_GATHER_REST \
         { \
             const int vectors = (int)((rest + 7) / 8); \
             const int last = (int)(rest - 8 * (vectors - 1)); \
             const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(last), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); \
-            switch (vectors < MAXIMUM_VECTORS ? vectors : MAXIMUM_VECTORS) { \
+            switch (vectors) { \
             case 1: RBM_GATHER_TILE(1, 1); break; \
             case 2: RBM_GATHER_TILE(2, 1); break; \
             case 3: RBM_GATHER_TILE(3, 1); break; \
@@ -259,7 +259,7 @@ static inline void gather_rows_avx2(const rbm_reference_plan *plan, long m, long
         if (rest == 0) return;
         for (long i = 0; i < m; i++) {
             RBM_ROW_SETUP
-            RBM_GATHER_REST(4)
+            RBM_GATHER_REST
         }
         return;
     }
@@ -272,7 +272,7 @@ static inline void gather_rows_avx2(const rbm_reference_plan *plan, long m, long
         }
         const long rest = n - j;
         if (rest == 0) continue;
-        RBM_GATHER_REST(8)
+        RBM_GATHER_REST
     }
 #undef RBM_GATHER_REST
 #undef RBM_ROW_SETUP
