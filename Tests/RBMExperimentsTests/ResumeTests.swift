@@ -47,6 +47,67 @@ import RBMStore
         #expect(metricsLines == 6)
     }
 
+    /// Ctrl-C during an epoch's last minibatch stops at the epoch's end: the checkpoint holds
+    /// the whole epoch (batch 0 of the next, never batch = batches, which resume would refuse),
+    /// metrics.csv has its line, and resuming finishes as if nothing had happened.
+    @Test func interruptedOnAnEpochsLastMinibatchCheckpointsTheWholeEpoch() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let common = ["training.sampler=pcd", "training.learning_rate_decay=linear", "training.epochs=5"]
+        let straight = try quiet(folder.config(common + ["output.name=straight"])).run()
+        var interrupted = quiet(try folder.config(common + ["output.name=cut"]))
+        let signal = SignalBox()
+        let batchesPerEpoch = 200 / 10  // 240 synthetic rows less 40 for validation, batches of 10
+        interrupted.afterBatch = { epoch, batch in if epoch == 2 && batch == batchesPerEpoch { signal.value = SIGTERM } }
+        interrupted.stopRequest = { signal.value }
+        #expect {
+            try interrupted.run()
+        } throws: { error in
+            guard case let .interrupted(stoppedBy, completedEpochs, _) = error as? TrainingError else { return false }
+            return stoppedBy == SIGTERM && completedEpochs == 3
+        }
+        let checkpoint = try Checkpoint.read(path: interrupted.checkpointPath)
+        #expect(checkpoint.epoch == 3 && checkpoint.batchInEpoch == 0)
+        #expect(checkpoint.history.epochCount == 3)
+        let metricsLines = { (folder: String) in
+            try String(contentsOfFile: folder + "/metrics.csv", encoding: .utf8).split(separator: "\n").count
+        }
+        #expect(try metricsLines(interrupted.runFolder) == 4)
+        let resumed = try quiet(folder.config(common + ["output.name=cut"]), resume: true).run()
+        #expect(resumed.model == straight.model)
+        #expect(try metricsLines(resumed.folder) == 6)
+    }
+
+    /// Versions before 2026-12-07 wrote batch = batches when a signal came during an epoch's
+    /// last minibatch, without the epoch's measurements. Such a checkpoint resumes: no update
+    /// for that epoch, its metrics line, then the rest, to the same weights as a straight run.
+    @Test func aCheckpointAtTheEndOfAnUnmeasuredEpochResumesBitIdentically() throws {
+        let folder = SyntheticIDXFolder()
+        defer { folder.remove() }
+        let common = ["training.sampler=pcd", "training.learning_rate_decay=linear", "training.epochs=5"]
+        let straight = try quiet(folder.config(common + ["output.name=straight"])).run()
+        var cut = quiet(try folder.config(common + ["output.name=cut"]))
+        let signal = SignalBox()
+        cut.afterBatch = { epoch, batch in if epoch == 2 && batch == 20 { signal.value = SIGINT } }
+        cut.stopRequest = { signal.value }
+        #expect(throws: TrainingError.self) { try cut.run() }
+        // Rewrite the checkpoint after 3 epochs as the old versions would have left it.
+        var checkpoint = try Checkpoint.readContents(path: cut.checkpointPath)
+        checkpoint.epoch = 2
+        checkpoint.batchInEpoch = 20
+        checkpoint.history = checkpoint.history.prefix(2)
+        try checkpoint.write(to: cut.checkpointPath)
+        let metrics = try String(contentsOfFile: cut.runFolder + "/metrics.csv", encoding: .utf8).split(separator: "\n")
+        try (metrics.prefix(3).joined(separator: "\n") + "\n").write(toFile: cut.runFolder + "/metrics.csv", atomically: true, encoding: .utf8)
+
+        let resumed = try quiet(folder.config(common + ["output.name=cut"]), resume: true).run()
+        #expect(resumed.model == straight.model)
+        #expect(resumed.history.count == 5)
+        let lines = try String(contentsOfFile: resumed.folder + "/metrics.csv", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 6)
+        #expect(lines.dropFirst(3).first?.hasPrefix("3,") == true, "epoch 3's line comes back: \(lines)")
+    }
+
     @Test func resumeRefusesAChangedConfigAndNamesTheKey() throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }

@@ -6,7 +6,7 @@ import RBMSystem
 extension TrainingRun {
     /// One epoch of updates: the epoch's shuffle, then one data-parallel update per full
     /// minibatch from `schedule.firstBatch` on. A stop request (Ctrl-C, SIGTERM) after an
-    /// update writes a checkpoint of that exact state and ends the run.
+    /// update other than the epoch's last writes a checkpoint of that exact state and ends the run.
     func trainEpoch(_ schedule: EpochSchedule, _ session: TrainingSession) throws(TrainingError) -> EpochTiming {
         let epochStart = monotonicSeconds()
         let batches = EpochBatches(session.splits.train, config: config, epoch: schedule.epoch)
@@ -17,7 +17,9 @@ extension TrainingRun {
             }
             afterBatch(schedule.epoch, batchIndex + 1)
             // Every rank stops after the same update: the largest signal any rank received.
-            if let signal = agreedStopRequest() {
+            // After the epoch's last update the stop waits for the epoch's measurements
+            // (`trainAll`), so that the checkpoint records a whole epoch, not batch = batches.
+            if batchIndex + 1 < session.batchesPerEpoch, let signal = agreedStopRequest() {
                 progress.clear()
                 try checkFinite(session.trainer.model.isFinite, schedule)
                 try writeCheckpoint(session, schedule, epochsDone: schedule.epoch, batchesDone: batchIndex + 1)

@@ -92,6 +92,14 @@ public struct TrainingRun {
             if checkpointDue { try writeCheckpoint(session, schedule, epochsDone: epoch + 1, batchesDone: 0) }
             progress.clear()
             log("epoch \(pad(epoch + 1, to: epochs))/\(epochs)  \(metrics.summary)")
+            // A signal during the epoch's last update or its measurements stops here, with the
+            // epoch whole in the checkpoint and metrics.csv.
+            if let signal = agreedStopRequest() {
+                if !checkpointDue { try writeCheckpoint(session, schedule, epochsDone: epoch + 1, batchesDone: 0) }
+                // The other ranks wait until rank 0's checkpoint is on disk, then all end together.
+                _ = ranks.maximum(0)
+                throw .interrupted(signal: signal, completedEpochs: epoch + 1, runFolder: runFolder)
+            }
 
             // Rank 0's clock decides for every rank.
             let overBudget = timeBudget.map { monotonicSeconds() - session.started >= $0 } ?? false
@@ -104,7 +112,7 @@ public struct TrainingRun {
         if session.startEpoch >= epochs && session.startBatch == 0 {
             log("the checkpoint already holds \(session.startEpoch) epoch(s); nothing to train (raise training.epochs to continue)")
         }
-        // A signal that came during the last epoch's measurements: its checkpoint is written.
+        // A signal that came when there was no epoch left to train: the checkpoint is already whole.
         if let signal = agreedStopRequest() {
             progress.clear()
             throw .interrupted(signal: signal, completedEpochs: max(session.startEpoch, epochs), runFolder: runFolder)

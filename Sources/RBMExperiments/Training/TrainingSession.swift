@@ -324,9 +324,12 @@ extension TrainingRun {
             throw .cannotResume("\(checkpointPath): the model has \(checkpoint.model.visibleCount) visible units but the data (\(config.data.path)) have \(visibleCount) features")
         }
         let batches = trainingRows / config.training.batchSize
-        if checkpoint.batchInEpoch >= max(1, batches) {
+        // batch = batches: a whole epoch whose measurements were not taken (versions before
+        // 2026-12-07 wrote that when a signal came during an epoch's last minibatch). Resuming
+        // runs no update for it, measures it and goes on.
+        if checkpoint.batchInEpoch > batches {
             throw .store(.invalidCheckpoint(path: checkpointPath, problems: [CheckpointProblem(
-                "attribute batch", "is \(checkpoint.batchInEpoch), but an epoch of \(config.data.path) has \(batches) minibatch(es) of \(config.training.batchSize): expected 0 to \(max(0, batches - 1))")]))
+                "attribute batch", "is \(checkpoint.batchInEpoch), but an epoch of \(config.data.path) has \(batches) minibatch(es) of \(config.training.batchSize): expected 0 to \(batches)")]))
         }
         // The counters come from a file: an epoch count near Int.max must not overflow here.
         let (epochUpdates, overflow) = checkpoint.epoch.multipliedReportingOverflow(by: batches)
