@@ -26,25 +26,44 @@ import RBMStore
         #expect(resumed.history.map(\.reconstructionError).suffix(3) == straight.history.map(\.reconstructionError).suffix(3))
     }
 
+    /// The settings of the interruption tests: PCD with a decaying learning rate over 5 epochs of
+    /// 20 minibatches (240 synthetic rows less 40 for validation, batches of 10).
+    static let interruptible = ["training.sampler=pcd", "training.learning_rate_decay=linear", "training.epochs=5"]
+
+    /// The run "straight" to the end, and run "cut" stopped by `signal` after minibatch `batch`
+    /// of epoch `epoch` (counted from 0): the straight model, the cut run and what it threw.
+    func straightAndCut(_ folder: SyntheticIDXFolder, epoch stopEpoch: Int, batch stopBatch: Int,
+                        signal: Int32) throws -> (straight: RBMModel, cut: TrainingRun, thrown: (any Error)?) {
+        let straight = try quiet(folder.config(Self.interruptible + ["output.name=straight"])).run()
+        var cut = quiet(try folder.config(Self.interruptible + ["output.name=cut"]))
+        let box = SignalBox()
+        cut.afterBatch = { epoch, batch in if epoch == stopEpoch && batch == stopBatch { box.value = signal } }
+        cut.stopRequest = { box.value }
+        do { _ = try cut.run() } catch { return (straight.model, cut, error) }
+        return (straight.model, cut, nil)
+    }
+
+    /// The cut run resumed to the end.
+    func resumeCut(_ folder: SyntheticIDXFolder) throws -> RunResult {
+        try quiet(folder.config(Self.interruptible + ["output.name=cut"]), resume: true).run()
+    }
+
+    func metricsLines(_ runFolder: String) throws -> [Substring] {
+        try String(contentsOfFile: runFolder + "/metrics.csv", encoding: .utf8).split(separator: "\n")
+    }
+
     /// Ctrl-C in the middle of an epoch (with a decaying learning rate) checkpoints the state
     /// after that minibatch; resuming finishes exactly as if nothing had happened.
     @Test func interruptedMidEpochResumesBitIdentically() throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
-        let common = ["training.sampler=pcd", "training.learning_rate_decay=linear", "training.epochs=5"]
-        let straight = try quiet(folder.config(common + ["output.name=straight"])).run()
-        var interrupted = quiet(try folder.config(common + ["output.name=cut"]))
-        let signal = SignalBox()
-        interrupted.afterBatch = { epoch, batch in if epoch == 2 && batch == 7 { signal.value = SIGINT } }
-        interrupted.stopRequest = { signal.value }
-        #expect(throws: TrainingError.self) { try interrupted.run() }
-        let checkpoint = try Checkpoint.read(path: interrupted.checkpointPath)
+        let (straight, cut, thrown) = try straightAndCut(folder, epoch: 2, batch: 7, signal: SIGINT)
+        #expect(thrown is TrainingError)
+        let checkpoint = try Checkpoint.read(path: cut.checkpointPath)
         #expect(checkpoint.epoch == 2 && checkpoint.batchInEpoch == 7)
-        let resumed = try quiet(folder.config(common + ["output.name=cut"]), resume: true).run()
-        #expect(resumed.model == straight.model)
-        let metricsLines = try String(contentsOfFile: resumed.folder + "/metrics.csv", encoding: .utf8)
-            .split(separator: "\n").count
-        #expect(metricsLines == 6)
+        let resumed = try resumeCut(folder)
+        #expect(resumed.model == straight)
+        #expect(try metricsLines(resumed.folder).count == 6)
     }
 
     /// Ctrl-C during an epoch's last minibatch stops at the epoch's end: the checkpoint holds
@@ -53,29 +72,19 @@ import RBMStore
     @Test func interruptedOnAnEpochsLastMinibatchCheckpointsTheWholeEpoch() throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
-        let common = ["training.sampler=pcd", "training.learning_rate_decay=linear", "training.epochs=5"]
-        let straight = try quiet(folder.config(common + ["output.name=straight"])).run()
-        var interrupted = quiet(try folder.config(common + ["output.name=cut"]))
-        let signal = SignalBox()
-        let batchesPerEpoch = 200 / 10  // 240 synthetic rows less 40 for validation, batches of 10
-        interrupted.afterBatch = { epoch, batch in if epoch == 2 && batch == batchesPerEpoch { signal.value = SIGTERM } }
-        interrupted.stopRequest = { signal.value }
-        #expect {
-            try interrupted.run()
-        } throws: { error in
-            guard case let .interrupted(stoppedBy, completedEpochs, _) = error as? TrainingError else { return false }
-            return stoppedBy == SIGTERM && completedEpochs == 3
+        let (straight, cut, thrown) = try straightAndCut(folder, epoch: 2, batch: 20, signal: SIGTERM)
+        guard case let .interrupted(stoppedBy, completedEpochs, _)? = thrown as? TrainingError else {
+            Issue.record("expected an interruption, got \(String(describing: thrown))")
+            return
         }
-        let checkpoint = try Checkpoint.read(path: interrupted.checkpointPath)
+        #expect(stoppedBy == SIGTERM && completedEpochs == 3)
+        let checkpoint = try Checkpoint.read(path: cut.checkpointPath)
         #expect(checkpoint.epoch == 3 && checkpoint.batchInEpoch == 0)
         #expect(checkpoint.history.epochCount == 3)
-        let metricsLines = { (folder: String) in
-            try String(contentsOfFile: folder + "/metrics.csv", encoding: .utf8).split(separator: "\n").count
-        }
-        #expect(try metricsLines(interrupted.runFolder) == 4)
-        let resumed = try quiet(folder.config(common + ["output.name=cut"]), resume: true).run()
-        #expect(resumed.model == straight.model)
-        #expect(try metricsLines(resumed.folder) == 6)
+        #expect(try metricsLines(cut.runFolder).count == 4)
+        let resumed = try resumeCut(folder)
+        #expect(resumed.model == straight)
+        #expect(try metricsLines(resumed.folder).count == 6)
     }
 
     /// Versions before 2026-12-07 wrote batch = batches when a signal came during an epoch's
@@ -84,26 +93,21 @@ import RBMStore
     @Test func aCheckpointAtTheEndOfAnUnmeasuredEpochResumesBitIdentically() throws {
         let folder = SyntheticIDXFolder()
         defer { folder.remove() }
-        let common = ["training.sampler=pcd", "training.learning_rate_decay=linear", "training.epochs=5"]
-        let straight = try quiet(folder.config(common + ["output.name=straight"])).run()
-        var cut = quiet(try folder.config(common + ["output.name=cut"]))
-        let signal = SignalBox()
-        cut.afterBatch = { epoch, batch in if epoch == 2 && batch == 20 { signal.value = SIGINT } }
-        cut.stopRequest = { signal.value }
-        #expect(throws: TrainingError.self) { try cut.run() }
+        let (straight, cut, thrown) = try straightAndCut(folder, epoch: 2, batch: 20, signal: SIGINT)
+        #expect(thrown is TrainingError)
         // Rewrite the checkpoint after 3 epochs as the old versions would have left it.
         var checkpoint = try Checkpoint.readContents(path: cut.checkpointPath)
         checkpoint.epoch = 2
         checkpoint.batchInEpoch = 20
         checkpoint.history = checkpoint.history.prefix(2)
         try checkpoint.write(to: cut.checkpointPath)
-        let metrics = try String(contentsOfFile: cut.runFolder + "/metrics.csv", encoding: .utf8).split(separator: "\n")
+        let metrics = try metricsLines(cut.runFolder)
         try (metrics.prefix(3).joined(separator: "\n") + "\n").write(toFile: cut.runFolder + "/metrics.csv", atomically: true, encoding: .utf8)
 
-        let resumed = try quiet(folder.config(common + ["output.name=cut"]), resume: true).run()
-        #expect(resumed.model == straight.model)
+        let resumed = try resumeCut(folder)
+        #expect(resumed.model == straight)
         #expect(resumed.history.count == 5)
-        let lines = try String(contentsOfFile: resumed.folder + "/metrics.csv", encoding: .utf8).split(separator: "\n")
+        let lines = try metricsLines(resumed.folder)
         #expect(lines.count == 6)
         #expect(lines.dropFirst(3).first?.hasPrefix("3,") == true, "epoch 3's line comes back: \(lines)")
     }
