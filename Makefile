@@ -18,7 +18,7 @@ MNIST ?= ../shared/data/mnist
 
 FUZZ_RUNS ?= 1000000
 
-.PHONY: deps build train test bench bench-data bench-peers bench-sizes bench-mpi samplers dbn sweep reproduce fuzz fuzz-build fuzz-idx fuzz-data fuzz-config fuzz-checkpoint fuzz-hdf5 clean
+.PHONY: deps build train test bench bench-data bench-peers bench-sizes bench-sums bench-mpi samplers dbn sweep reproduce fuzz fuzz-build fuzz-idx fuzz-data fuzz-config fuzz-checkpoint fuzz-hdf5 clean
 
 deps:
 	@missing=""; \
@@ -109,6 +109,11 @@ bench-mpi: build
 # CD-1 for growing models and batches against the large-SGEMM rate of the same run.
 bench-sizes: build
 	.build/release/rbm bench --sizes
+
+# The sums-of-rows kernel's loop over rows of B in L1 and in L2 (aligned, and W's own stride):
+# what bounds v·W (docs/performance.md, "Where the sums' bound is"). Plain C, one core.
+bench-sums:
+	mkdir -p .build && cc -O2 -o .build/sums-of-rows-bound scripts/sums-of-rows-bound.c && .build/sums-of-rows-bound
 
 # CD-1 fed from memory, HDF5 (contiguous, chunked gzip), mapped .npy and streamed .npy.
 bench-data: build
