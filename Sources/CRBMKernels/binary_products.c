@@ -20,9 +20,11 @@
 #define RBM_HAVE_AVX2_PATH 1
 #endif
 
-static int force_portable = 0;
+/// 1 to take the portable path, on this thread (tests: both paths give the same bits, without
+/// changing what other threads — other tests running at once — compute or report).
+static _Thread_local int force_portable = 0;
 
-void rbm_binary_gemm_force_portable(int force) { __atomic_store_n(&force_portable, force, __ATOMIC_RELAXED); }
+void rbm_binary_gemm_force_portable(int force) { force_portable = force; }
 
 #if RBM_HAVE_AVX2_PATH
 static int cpu_avx2 = 0;
@@ -44,7 +46,7 @@ static int cpu_has_avx2(void) {
 
 static int use_avx2(void) {
 #if RBM_HAVE_AVX2_PATH
-    return !__atomic_load_n(&force_portable, __ATOMIC_RELAXED) && cpu_has_avx2();
+    return !force_portable && cpu_has_avx2();
 #else
     return 0;
 #endif

@@ -8,9 +8,11 @@
 #include "box_muller.h"
 #include "cpu_features.h"
 
-static int portable_only = 0;
+/// 1 to draw with the Swift code's twin in C only, on this thread (tests: the two paths give the
+/// same bits, without changing what other threads — other tests running at once — compute).
+static _Thread_local int portable_only = 0;
 
-void rbm_box_muller_portable_only(int only) { __atomic_store_n(&portable_only, only, __ATOMIC_RELAXED); }
+void rbm_box_muller_portable_only(int only) { portable_only = only; }
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -103,7 +105,7 @@ static void blocks_avx2(const float *uniforms, const float *means, long blocks, 
 
 int rbm_box_muller_blocks(const float *uniforms, const float *means, long blocks, float *output) {
 #if defined(__x86_64__)
-    if (!rbm_cpu_avx2() || __atomic_load_n(&portable_only, __ATOMIC_RELAXED)) return 0;
+    if (!rbm_cpu_avx2() || portable_only) return 0;
     blocks_avx2(uniforms, means, blocks, output);
     return 1;
 #else

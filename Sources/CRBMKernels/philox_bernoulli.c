@@ -8,9 +8,11 @@
 #include "philox_bernoulli.h"
 #include "cpu_features.h"
 
-static int avx2_only = 0;
+/// 1 to keep to the AVX2 kernel on an AVX-512 CPU, on this thread (tests: both give the same
+/// bits, without changing what other threads — other tests running at once — compute or report).
+static _Thread_local int avx2_only = 0;
 
-void rbm_philox_bernoulli_avx2_only(int only) { __atomic_store_n(&avx2_only, only, __ATOMIC_RELAXED); }
+void rbm_philox_bernoulli_avx2_only(int only) { avx2_only = only; }
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -139,7 +141,7 @@ static long pairs_avx512(uint32_t key0, uint32_t key1, uint32_t word1, uint32_t 
 const char *rbm_philox_bernoulli_path(void) {
 #if defined(__x86_64__)
     if (!rbm_cpu_avx2()) return "portable";
-    return rbm_cpu_avx512() && !__atomic_load_n(&avx2_only, __ATOMIC_RELAXED) ? "avx512" : "avx2";
+    return rbm_cpu_avx512() && !avx2_only ? "avx512" : "avx2";
 #else
     return "portable";
 #endif
@@ -150,7 +152,7 @@ int rbm_philox_bernoulli_groups(uint32_t key0, uint32_t key1, uint32_t word1, ui
 #if defined(__x86_64__)
     if (!rbm_cpu_avx2()) return 0;
     long done = 0;
-    if (rbm_cpu_avx512() && !__atomic_load_n(&avx2_only, __ATOMIC_RELAXED))
+    if (rbm_cpu_avx512() && !avx2_only)
         done = pairs_avx512(key0, key1, word1, word2, word3, first_group, groups, probabilities, output);
     groups_avx2(key0, key1, word1, word2, word3, first_group + done, groups - done,
                 probabilities + 32 * done, output + 32 * done);

@@ -107,8 +107,8 @@ public enum BinaryProducts {
                                         centring?.columnSums, centring?.columnOffsets, maximumDensity) == 1
     }
 
-    /// Forces the portable path (`true`) or the CPU's best (`false`), for tests that hold the
-    /// two to the same bits.
+    /// Forces the portable path (`true`) or the CPU's best (`false`) on the calling thread, for
+    /// tests that hold the two to the same bits (other threads keep their own choice).
     public static func forcePortablePath(_ force: Bool) {
         rbm_binary_gemm_force_portable(force ? 1 : 0)
     }
@@ -123,6 +123,6 @@ public enum BinaryProducts {
     /// Whether rows may start from a reference row's sum (on the calling thread).
     public static var usesReferenceRows: Bool { rbm_binary_gemm_uses_references() == 1 }
 
-    /// "avx2" or "portable": the path products take on this CPU now.
+    /// "avx2" or "portable": the path products take on this CPU now, on the calling thread.
     public static var path: String { String(cString: rbm_binary_gemm_path()) }
 }

@@ -307,7 +307,8 @@ extension RandomStream {
     /// instruction), "avx2" or "portable" (the Swift code above). All give the same bits.
     public static var bernoulliKernel: String { String(cString: rbm_philox_bernoulli_path()) }
 
-    /// For tests: `true` keeps the AVX2 kernel where AVX-512 is available, `false` the CPU's best.
+    /// For tests: `true` keeps the AVX2 kernel where AVX-512 is available, `false` the CPU's best,
+    /// on the calling thread (other threads, and what `bernoulliKernel` says on them, keep theirs).
     public static func limitBernoulliKernelToAVX2(_ limit: Bool) {
         rbm_philox_bernoulli_avx2_only(limit ? 1 : 0)
     }

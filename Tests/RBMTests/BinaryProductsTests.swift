@@ -101,6 +101,20 @@ import RBM
         }
     }
 
+    /// Tests run at once in one process: forcing the portable path on one thread must leave the
+    /// others on theirs (a global switch had let one test's comparison run on the other's path).
+    @Test func forcingThePortablePathHoldsOnItsThreadAlone() {
+        let best = BinaryProducts.path
+        BinaryProducts.forcePortablePath(true)
+        defer { BinaryProducts.forcePortablePath(false) }
+        #expect(BinaryProducts.path == "portable")
+        #expect(onAnotherThread { BinaryProducts.path } == best)
+        #expect(onAnotherThread { () -> String in
+            BinaryProducts.forcePortablePath(true)
+            return BinaryProducts.path
+        } == "portable")
+    }
+
     @Test func theAVX2AndPortablePathsGiveTheSameBits() throws {
         let hasAVX2 = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").contains("avx2") ?? false

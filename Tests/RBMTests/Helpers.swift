@@ -71,3 +71,21 @@ enum Reference {
         return (0..<(rows * columns)).map { Float(stream.bits64(row: 0, index: UInt32($0)) & 1) }
     }
 }
+
+/// Runs `body` on a thread of its own and waits for its result: what a per-thread switch set on
+/// the calling thread leaves elsewhere.
+func onAnotherThread<T>(_ body: @escaping () -> T) -> T {
+    let box = ThreadResult(body), done = DispatchSemaphore(value: 0)
+    let thread = Thread { box.value = box.body(); done.signal() }
+    thread.start()
+    done.wait()
+    return box.value!
+}
+
+/// The body `onAnotherThread` runs and its result, handed between the two threads (the caller
+/// waits on the semaphore, so they never touch it at once).
+private final class ThreadResult<T>: @unchecked Sendable {
+    let body: () -> T
+    var value: T?
+    init(_ body: @escaping () -> T) { self.body = body }
+}

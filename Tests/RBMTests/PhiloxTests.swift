@@ -88,6 +88,16 @@ import RBM
         #endif
     }
 
+    /// Tests run at once in one process: keeping one thread to AVX2 must leave the others on the
+    /// CPU's best (a global switch made `theKernelInUseIsTheCPUsBest` fail when a draw test held it).
+    @Test func limitingTheKernelHoldsOnItsThreadAlone() {
+        let best = RandomStream.bernoulliKernel
+        RandomStream.limitBernoulliKernelToAVX2(true)
+        defer { RandomStream.limitBernoulliKernelToAVX2(false) }
+        #expect(RandomStream.bernoulliKernel == (best == "avx512" ? "avx2" : best))
+        #expect(onAnotherThread { RandomStream.bernoulliKernel } == best)
+    }
+
     /// Whole groups by the CPU's best kernel (AVX-512 takes them in pairs, so odd counts of groups
     /// leave one to AVX2), then by AVX2 alone.
     @Test(arguments: [(0, 77), (0, 784), (64, 200), (96, 31), (32, 32), (32, 96), (0, 1000)])

@@ -156,11 +156,7 @@ import RBM
         BinaryProducts.useReferenceRows(false)
         defer { BinaryProducts.useReferenceRows(nil) }
         #expect(!BinaryProducts.usesReferenceRows)
-        final class Box: @unchecked Sendable { var value = false }
-        let elsewhere = Box(), done = DispatchSemaphore(value: 0)
-        let thread = Thread { elsewhere.value = BinaryProducts.usesReferenceRows; done.signal() }
-        thread.start()
-        done.wait()
-        #expect(elsewhere.value == (ProcessInfo.processInfo.environment["RBM_BINARY_REFERENCES"] != "off"))
+        let elsewhere = onAnotherThread { BinaryProducts.usesReferenceRows }
+        #expect(elsewhere == (ProcessInfo.processInfo.environment["RBM_BINARY_REFERENCES"] != "off"))
     }
 }

@@ -53,8 +53,8 @@ public struct GaussianUnits: VisibleUnitType {
         }
     }
 
-    /// Forces the Swift code for every block (`true`) or the CPU's best (`false`), for tests
-    /// that hold the two to the same bits.
+    /// Forces the Swift code for every block (`true`) or the CPU's best (`false`) on the calling
+    /// thread, for tests that hold the two to the same bits (other threads keep their own choice).
     public static func forcePortablePath(_ force: Bool) { rbm_box_muller_portable_only(force ? 1 : 0) }
 
     /// Σ_i (v_i − b_i)²/2, unit by unit in double precision.
